@@ -1,0 +1,93 @@
+"""The reference backend: onnx.reference plus spec fixes (fixes.py); claims what they implement."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import onnx
+import onnx_ir as ir
+from onnx.reference import ReferenceEvaluator
+from onnx.reference.ops import load_op
+
+from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
+from xinrt.errors import BackendNotFoundError
+from xinrt.graph_utils import opset_of, subgraphs
+from xinrt.partition import Partition
+
+from .fixes import SPEC_FIXES
+
+
+def _implemented(domain: str, op_type: str, opset: int) -> str:
+    """"" when onnx.reference has an implementation of the op at this opset, else the reason."""
+    if domain in ("", "ai.onnx"):
+        try:
+            load_op("", op_type, opset)
+        except (NotImplementedError, ValueError, RuntimeError) as exc:
+            return f"onnx.reference has no {op_type} for opset {opset}: {str(exc)[:80]}"
+        return ""
+    if domain == "ai.onnx.ml":
+        from onnx.reference.ops.aionnxml import load_op as load_ml_op
+
+        try:
+            load_ml_op(domain, op_type, opset)
+        except (NotImplementedError, ValueError, RuntimeError) as exc:
+            return f"onnx.reference has no ai.onnx.ml {op_type}: {str(exc)[:80]}"
+        return ""
+    return f"onnx.reference implements no ops of domain {domain!r}"
+
+
+def _unfixed_deviation(node: ir.Node, opset: int) -> str:
+    """Cases where neither onnx.reference nor our SPEC_FIXES match the spec: "" if none."""
+    if node.op_type == "BatchNormalization" and node.domain in ("", "ai.onnx") and opset < 14:
+        if len([o for o in node.outputs if o.name]) > 1:
+            return f"BatchNormalization-{opset} training-mode outputs are not implemented"
+        if node.attributes.get_int("spatial", 1) == 0:
+            return f"BatchNormalization-{opset} with spatial=0 is not implemented"
+    return ""
+
+
+def _check_node(node: ir.Node, graph: ir.Graph) -> Support:
+    opset = opset_of(node, graph.opset_imports)
+    reason = _implemented(node.domain, node.op_type, opset) or _unfixed_deviation(node, opset)
+    if reason:
+        return unsupported(reason)
+    for body in subgraphs(node):
+        for inner in body:
+            answer = _check_node(inner, graph)
+            if not answer.claimed:
+                return unsupported(f"subgraph node {inner.op_type}: {answer.reason}")
+    return SUPPORTED
+
+
+class ReferenceExecutable:
+    """A ReferenceEvaluator behind a lock: the evaluator keeps per-run state on its objects."""
+
+    def __init__(self, model: onnx.ModelProto, output_names: list[str]) -> None:
+        self._evaluator = ReferenceEvaluator(model, new_ops=SPEC_FIXES)
+        self._outputs = output_names
+        self._lock = threading.Lock()
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self._lock:
+            results = self._evaluator.run(None, feeds)
+        return {name: np.asarray(r) for name, r in zip(self._outputs, results)}
+
+
+class ReferenceBackend(Backend):
+    """onnx.reference: slow, complete, and the yardstick the other backends are tested against."""
+
+    def __init__(self, target: str | None = None) -> None:
+        if target:
+            raise BackendNotFoundError(f"backend 'reference' takes no target, got {target!r}")
+        self.name = "reference"
+
+    def devices(self) -> list[Device]:
+        return [Device("host CPU (numpy)", "cpu", f"onnx {onnx.__version__}")]
+
+    def capability(self, graph: ir.Graph) -> dict[str, Support]:
+        return {node.name: _check_node(node, graph) for node in graph}
+
+    def compile(self, partition: Partition, options: CompileOptions) -> ReferenceExecutable:
+        model = partition.to_model_proto()
+        return ReferenceExecutable(model, [o.name for o in model.graph.output])

@@ -1,0 +1,232 @@
+// The only pybind11 file: converts numpy arrays and Python attributes to core types and back.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "core/cpu_features.h"
+#include "core/plan.h"
+#include "core/registry.h"
+
+namespace py = pybind11;
+using namespace xinrt;
+
+#ifndef XINRT_VERSION
+#define XINRT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+DType array_dtype(const py::array& a) { return dtype_from_name(py::str(a.dtype()).cast<std::string>()); }
+
+// A read-only view of a C-contiguous array; the caller keeps `a` alive.
+Tensor view_of(const py::array& a) {
+  Tensor t;
+  t.dtype = array_dtype(a);
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) t.shape.push_back(a.shape(i));
+  t.data = const_cast<void*>(a.data());
+  t.readonly = true;
+  return t;
+}
+
+py::array contiguous(py::handle obj) {
+  return py::module_::import("numpy").attr("ascontiguousarray")(obj).cast<py::array>();
+}
+
+Tensor copy_of(py::handle obj) { return view_of(contiguous(obj)).clone(); }
+
+// Hands the tensor's storage to numpy without copying.
+py::array to_numpy(const Tensor& t) {
+  auto* owner = new std::shared_ptr<void>(t.storage);
+  py::capsule cap(owner, [](void* p) { delete static_cast<std::shared_ptr<void>*>(p); });
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  return py::array(py::dtype(dtype_name(t.dtype)), shape, t.data, cap);
+}
+
+Attribute to_attribute(const std::string& name, py::handle v) {
+  py::module_ np = py::module_::import("numpy");
+  Attribute a;
+  if (py::isinstance(v, np.attr("ndarray"))) {
+    a.kind = Attribute::kTensor;
+    try {
+      a.t = copy_of(v);
+    } catch (const std::invalid_argument& e) {
+      throw py::type_error("tensor attribute '" + name + "': " + e.what());
+    }
+    return a;
+  }
+  if (py::isinstance(v, np.attr("generic"))) v = v.attr("item")();
+  if (py::isinstance<py::bool_>(v) || py::isinstance<py::int_>(v)) {
+    a.kind = Attribute::kInt;
+    a.i = v.cast<int64_t>();
+  } else if (py::isinstance<py::float_>(v)) {
+    a.kind = Attribute::kFloat;
+    a.f = v.cast<double>();
+  } else if (py::isinstance<py::str>(v)) {
+    a.kind = Attribute::kString;
+    a.s = v.cast<std::string>();
+  } else if (py::isinstance<py::bytes>(v)) {
+    a.kind = Attribute::kString;
+    a.s = std::string(v.cast<py::bytes>());
+  } else if (py::isinstance<py::sequence>(v)) {
+    py::sequence seq = v.cast<py::sequence>();
+    a.kind = Attribute::kInts;
+    for (py::handle item : seq) {
+      if (py::isinstance(item, np.attr("generic"))) item = item.attr("item")();
+      if (py::isinstance<py::float_>(item)) a.kind = Attribute::kFloats;
+      if (py::isinstance<py::str>(item) || py::isinstance<py::bytes>(item)) a.kind = Attribute::kStrings;
+    }
+    for (py::handle item : seq) {
+      if (a.kind == Attribute::kStrings) {
+        a.strings.push_back(py::isinstance<py::bytes>(item) ? std::string(item.cast<py::bytes>())
+                                                              : item.cast<std::string>());
+      } else if (a.kind == Attribute::kFloats) {
+        a.floats.push_back(py::float_(item.attr("__float__")()).cast<double>());
+      } else {
+        a.ints.push_back(py::int_(item.attr("__index__")()).cast<int64_t>());
+      }
+    }
+  } else {
+    throw py::type_error("attribute '" + name + "': unsupported Python type " +
+                         py::str(v.get_type()).cast<std::string>());
+  }
+  return a;
+}
+
+Attributes to_attributes(const py::dict& d) {
+  Attributes attrs;
+  for (auto kv : d) {
+    std::string name = kv.first.cast<std::string>();
+    attrs[name] = to_attribute(name, kv.second);
+  }
+  return attrs;
+}
+
+std::string py_check_node(const std::string& op_type, const std::string& domain, int opset,
+                          const std::vector<std::string>& input_dtypes, const py::list& input_shapes,
+                          const py::dict& attributes, int num_outputs) {
+  NodeInfo info;
+  info.op_type = op_type;
+  info.domain = domain == "ai.onnx" ? "" : domain;
+  info.opset = opset;
+  info.num_outputs = num_outputs;
+  for (const std::string& d : input_dtypes) {
+    try {
+      info.input_dtypes.push_back(dtype_from_name(d));
+    } catch (const std::invalid_argument&) {
+      return op_type + ": dtype " + d + " not supported by the native CPU backend";
+    }
+  }
+  for (size_t i = 0; i < info.input_dtypes.size(); ++i) {
+    std::optional<Shape> shape;
+    if (i < input_shapes.size() && !input_shapes[i].is_none()) shape = input_shapes[i].cast<Shape>();
+    info.input_shapes.push_back(shape);
+    info.input_constants.push_back(nullptr);
+  }
+  try {
+    info.attrs = to_attributes(attributes);
+  } catch (const py::type_error& e) {
+    return op_type + ": " + e.what();
+  }
+  return check_node(info);
+}
+
+std::unique_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vector<int> input_slots,
+                                std::vector<int> output_slots, const py::dict& constants,
+                                int num_threads, const py::object& input_dtypes) {
+  std::vector<NodeSpec> specs;
+  for (py::handle h : nodes) {
+    py::tuple t = h.cast<py::tuple>();
+    if (t.size() != 7)
+      throw py::value_error("each node must be (op_type, domain, opset, inputs, outputs, attributes, name)");
+    NodeSpec s;
+    s.op_type = t[0].cast<std::string>();
+    s.domain = t[1].cast<std::string>();
+    s.opset = t[2].cast<int>();
+    s.inputs = t[3].cast<std::vector<int>>();
+    s.outputs = t[4].cast<std::vector<int>>();
+    s.name = t[6].cast<std::string>();
+    try {
+      s.attrs = to_attributes(t[5].cast<py::dict>());
+    } catch (const py::type_error& e) {
+      throw PlanError("node '" + s.name + "' (" + s.op_type + "): " + e.what());
+    }
+    specs.push_back(std::move(s));
+  }
+  std::map<int, Tensor> consts;
+  for (auto kv : constants) consts[kv.first.cast<int>()] = copy_of(kv.second);
+  std::vector<DType> dtypes;
+  if (!input_dtypes.is_none())
+    for (py::handle d : input_dtypes) dtypes.push_back(dtype_from_name(py::str(d).cast<std::string>()));
+  return std::make_unique<Plan>(std::move(specs), num_slots, std::move(input_slots),
+                                std::move(output_slots), std::move(consts), num_threads, std::move(dtypes));
+}
+
+py::list run_plan(const Plan& plan, const py::list& inputs) {
+  std::vector<py::array> arrays;
+  std::vector<Tensor> views;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    arrays.push_back(contiguous(inputs[i]));
+    try {
+      views.push_back(view_of(arrays.back()));
+    } catch (const std::invalid_argument&) {
+      throw py::type_error("input " + std::to_string(i) + ": dtype " +
+                           py::str(arrays.back().dtype()).cast<std::string>() +
+                           " not supported by the native CPU backend");
+    }
+  }
+  std::vector<Tensor> outputs;
+  {
+    py::gil_scoped_release release;
+    outputs = plan.run(views);
+  }
+  py::list result;
+  for (const Tensor& t : outputs) result.append(to_numpy(t));
+  return result;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "xinrt native CPU engine";
+  py::register_exception<InputTypeError>(m, "InputTypeError", PyExc_TypeError);
+  py::register_exception<PlanError>(m, "PlanError", PyExc_ValueError);
+  py::register_exception<RunError>(m, "RunError", PyExc_ValueError);
+
+  m.def("build_info", [] {
+    py::dict d;
+    d["version"] = XINRT_VERSION;
+    d["build_id"] = std::string(__DATE__) + " " + __TIME__;
+    d["compiler"] = std::string("gcc-compatible ") + __VERSION__;
+    d["simd"] = simd_paths();
+    d["simd_selected"] = simd_name(simd_level());
+    d["baseline_forced"] = baseline_forced();
+    return d;
+  }, "Version, build id, compiler and the SIMD paths usable on this CPU.");
+  m.def("check_node", &py_check_node, py::arg("op_type"), py::arg("domain"), py::arg("opset"),
+        py::arg("input_dtypes"), py::arg("input_shapes"), py::arg("attributes"), py::arg("num_outputs"),
+        "'' if a native kernel computes this node as the ONNX spec does, else a one-line reason.");
+  m.def("registered_ops", [] {
+    py::list ops;
+    for (const Kernel& k : all_kernels()) {
+      py::dict d;
+      d["op_type"] = k.op_type;
+      d["domain"] = k.domain;
+      d["since_opset"] = k.since_opset;
+      d["max_opset"] = k.max_opset;
+      std::vector<std::string> names;
+      for (DType t : k.dtypes) names.push_back(dtype_name(t));
+      d["dtypes"] = names;
+      ops.append(d);
+    }
+    return ops;
+  }, "Every registered native kernel with its opset range and dtypes.");
+
+  py::class_<Plan>(m, "Plan", "A compiled sequence of native kernels; run() releases the GIL.")
+      .def(py::init(&make_plan), py::arg("nodes"), py::arg("num_slots"), py::arg("input_slots"),
+           py::arg("output_slots"), py::arg("constants"), py::arg("num_threads") = 0,
+           py::arg("input_dtypes") = py::none())
+      .def("run", &run_plan, py::arg("inputs"), "Runs the plan on numpy inputs (input_slots order).")
+      .def_property_readonly("num_threads", &Plan::num_threads);
+}

@@ -1,0 +1,66 @@
+// The Plan: a checked, topologically ordered kernel sequence run entirely in C++.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/registry.h"
+#include "core/thread_pool.h"
+
+namespace xinrt {
+
+// A node the caller can never run here (unsupported op/dtype/attribute): maps to ValueError.
+struct PlanError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+// An input of the wrong dtype: maps to TypeError.
+struct InputTypeError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+// A failure while running a node (shapes that cannot broadcast...): maps to ValueError.
+struct RunError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct NodeSpec {
+  std::string op_type, domain;
+  int opset = 0;
+  std::vector<int> inputs, outputs;  // slots; -1 = absent
+  Attributes attrs;
+  std::string name;
+};
+
+class Plan {
+ public:
+  // input_dtypes (in input_slots order) may be empty: graph input dtypes are then learned per run.
+  Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_slots,
+       std::vector<int> output_slots, std::map<int, Tensor> constants, int num_threads,
+       std::vector<DType> input_dtypes);
+
+  // Inputs are read-only views in input_slots order. Thread-safe: all run state is per call.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+  int num_threads() const { return pool_->num_threads(); }
+
+ private:
+  struct Step {
+    NodeInfo info;
+    const Kernel* kernel;
+    std::vector<int> inputs, outputs;
+    std::vector<int> release;  // slots whose last use is this step
+    std::shared_ptr<void> state;
+  };
+  std::string node_label(const NodeInfo& info) const;
+
+  int num_slots_;
+  std::vector<int> input_slots_, output_slots_;
+  std::vector<DType> input_dtypes_;
+  std::vector<Tensor> constants_;  // indexed by slot; empty dtype none where not constant
+  std::vector<Step> steps_;
+  std::unique_ptr<ThreadPool> pool_;
+  int simd_;
+};
+
+}  // namespace xinrt

@@ -1,0 +1,108 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace xinrt {
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::f16: return "float16";
+    case DType::i64: return "int64";
+    case DType::i32: return "int32";
+    case DType::i8: return "int8";
+    case DType::u8: return "uint8";
+    case DType::boolean: return "bool";
+    case DType::none: return "";
+    case DType::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+DType dtype_from_name(const std::string& name) {
+  static const DType all[] = {DType::f32, DType::f64, DType::f16, DType::i64,
+                              DType::i32, DType::i8,  DType::u8,  DType::boolean};
+  if (name.empty()) return DType::none;
+  for (DType d : all)
+    if (name == dtype_name(d)) return d;
+  throw std::invalid_argument("unsupported dtype '" + name + "'");
+}
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f64: case DType::i64: return 8;
+    case DType::f32: case DType::i32: return 4;
+    case DType::f16: return 2;
+    case DType::i8: case DType::u8: case DType::boolean: return 1;
+    default: return 0;
+  }
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << "]";
+  return os.str();
+}
+
+bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    result[i] = da == 1 ? db : da;
+  }
+  *out = std::move(result);
+  return true;
+}
+
+static std::shared_ptr<void> alloc_bytes(size_t nbytes) {
+  size_t rounded = ((nbytes + 63) / 64) * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<void>(p, std::free);
+}
+
+std::shared_ptr<float> alloc_floats(size_t count) {
+  return std::static_pointer_cast<float>(alloc_bytes(count * sizeof(float)));
+}
+
+Tensor Tensor::empty(DType dtype, const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) throw KernelError("negative dimension in shape " + shape_str(shape));
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.storage = alloc_bytes(t.nbytes());
+  t.data = t.storage.get();
+  return t;
+}
+
+Tensor Tensor::reshaped(const Shape& new_shape) const {
+  if (shape_numel(new_shape) != numel())
+    throw KernelError("cannot reshape " + shape_str(shape) + " to " + shape_str(new_shape));
+  Tensor t = *this;
+  t.shape = new_shape;
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(dtype, shape);
+  if (nbytes()) std::memcpy(t.data, data, nbytes());
+  return t;
+}
+
+}  // namespace xinrt

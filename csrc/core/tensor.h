@@ -1,0 +1,59 @@
+// Tensors, dtypes and shapes for the native CPU engine (plain C++17, no Python types).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace xinrt {
+
+// `none` marks an absent optional input; `unknown` a present value whose dtype is not known yet.
+enum class DType { f32, f64, f16, i64, i32, i8, u8, boolean, none, unknown };
+
+const char* dtype_name(DType dtype);
+DType dtype_from_name(const std::string& name);  // "" -> none; unrecognised -> throws
+size_t dtype_size(DType dtype);
+
+using Shape = std::vector<int64_t>;
+
+int64_t shape_numel(const Shape& shape);
+std::string shape_str(const Shape& shape);
+// Numpy-style broadcast of two shapes; returns false when they cannot broadcast.
+bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);
+
+// Errors a kernel raises for bad input (shapes that cannot broadcast...): the Plan names the node.
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A dense C-contiguous tensor. `storage` owns (or pins) the bytes `data` points into; view ops
+// share it. `readonly` marks bytes that belong to a caller input or a plan constant.
+struct Tensor {
+  DType dtype = DType::none;
+  Shape shape;
+  std::shared_ptr<void> storage;
+  void* data = nullptr;
+  bool readonly = false;
+
+  int64_t numel() const { return shape_numel(shape); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
+  int64_t dim(int64_t i) const { return shape[i < 0 ? i + static_cast<int64_t>(shape.size()) : i]; }
+  int64_t rank() const { return static_cast<int64_t>(shape.size()); }
+  template <class T> T* ptr() { return static_cast<T*>(data); }
+  template <class T> const T* ptr() const { return static_cast<const T*>(data); }
+
+  // A fresh, 64-byte aligned, uninitialised tensor.
+  static Tensor empty(DType dtype, const Shape& shape);
+  // A view of the same bytes with another shape (same numel).
+  Tensor reshaped(const Shape& new_shape) const;
+  // A deep copy into fresh storage.
+  Tensor clone() const;
+};
+
+// Aligned float scratch memory that frees itself.
+std::shared_ptr<float> alloc_floats(size_t count);
+
+}  // namespace xinrt

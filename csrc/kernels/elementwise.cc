@@ -1,0 +1,250 @@
+// Elementwise ops: numpy-broadcasting binary arithmetic, Sum, and unary float32 activations.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/registry.h"
+#include "kernels/elementwise.h"
+
+namespace xinrt {
+namespace {
+
+// Per-input strides of a broadcast, coalesced so the innermost loop is as long as possible.
+struct BroadcastLayout {
+  Shape out;
+  std::vector<int64_t> dims, stride_a, stride_b;  // outer..inner, coalesced
+};
+
+BroadcastLayout broadcast_layout(const Shape& a, const Shape& b, const std::string& op) {
+  BroadcastLayout L;
+  if (!broadcast_shapes(a, b, &L.out))
+    throw KernelError(op + ": shapes " + shape_str(a) + " and " + shape_str(b) + " cannot broadcast");
+  size_t r = L.out.size();
+  std::vector<int64_t> sa(r, 0), sb(r, 0);
+  int64_t acc_a = 1, acc_b = 1;
+  for (size_t k = 0; k < r; ++k) {
+    size_t i = r - 1 - k;
+    int64_t da = k < a.size() ? a[a.size() - 1 - k] : 1;
+    int64_t db = k < b.size() ? b[b.size() - 1 - k] : 1;
+    sa[i] = da == 1 ? 0 : acc_a;
+    sb[i] = db == 1 ? 0 : acc_b;
+    acc_a *= da;
+    acc_b *= db;
+  }
+  for (size_t i = 0; i < r; ++i) {
+    if (L.out[i] == 1) continue;  // size-1 dims never move an index
+    if (!L.dims.empty() && L.stride_a.back() == sa[i] * L.out[i] && L.stride_b.back() == sb[i] * L.out[i]) {
+      L.dims.back() *= L.out[i];
+      L.stride_a.back() = sa[i];
+      L.stride_b.back() = sb[i];
+    } else {
+      L.dims.push_back(L.out[i]);
+      L.stride_a.push_back(sa[i]);
+      L.stride_b.push_back(sb[i]);
+    }
+  }
+  if (L.dims.empty()) {
+    L.dims = {1};
+    L.stride_a = {0};
+    L.stride_b = {0};
+  }
+  return L;
+}
+
+template <class T, class Op>
+void inner_loop(const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t n, Op op) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
+  } else if (sa == 0 && sb == 1) {
+    T x = a[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = op(x, b[i]);
+  } else if (sa == 1 && sb == 0) {
+    T y = b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], y);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = op(a[i * sa], b[i * sb]);
+  }
+}
+
+template <class T, class Op>
+void broadcast_binary(const Tensor& A, const Tensor& B, Tensor& Y, const std::string& name,
+                      ThreadPool& pool, Op op) {
+  BroadcastLayout L = broadcast_layout(A.shape, B.shape, name);
+  Y = Tensor::empty(A.dtype, L.out);
+  const T* a = A.ptr<T>();
+  const T* b = B.ptr<T>();
+  T* y = Y.ptr<T>();
+  int64_t r = static_cast<int64_t>(L.dims.size());
+  int64_t n = L.dims[r - 1], rows = Y.numel() / std::max<int64_t>(n, 1);
+  if (Y.numel() == 0) return;
+  if (rows == 1) {
+    int64_t sa = L.stride_a[r - 1], sb = L.stride_b[r - 1];
+    pool.parallel_for(n, 32768, [&](int64_t begin, int64_t end) {
+      inner_loop(a + begin * sa, sa, b + begin * sb, sb, y + begin, end - begin, op);
+    });
+    return;
+  }
+  pool.parallel_for(rows, std::max<int64_t>(1, 32768 / n), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t oa = 0, ob = 0, rem = row;
+      for (int64_t d = r - 2; d >= 0; --d) {
+        int64_t idx = rem % L.dims[d];
+        rem /= L.dims[d];
+        oa += idx * L.stride_a[d];
+        ob += idx * L.stride_b[d];
+      }
+      inner_loop(a + oa, L.stride_a[r - 1], b + ob, L.stride_b[r - 1], y + row * n, n, op);
+    }
+  });
+}
+
+// onnx.reference's integer Div: truncates toward zero; x / 0 gives 0 (numpy's floor_divide).
+template <class T>
+T int_div(T x, T y) {
+  if (y == 0) return 0;
+  if (y == -1) return static_cast<T>(0 - static_cast<typename std::make_unsigned<T>::type>(x));
+  return x / y;
+}
+
+template <class T>
+void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool) {
+  if (op == "Add") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x + y; });
+  else if (op == "Sub") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x - y; });
+  else if (op == "Mul") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x * y; });
+  else if constexpr (std::is_floating_point<T>::value)
+    broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x / y; });
+  else
+    broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return int_div<T>(x, y); });
+}
+
+}  // namespace
+
+void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool) {
+  if (A.dtype != B.dtype)
+    throw KernelError(op + ": input dtypes differ (" + dtype_name(A.dtype) + " vs " + dtype_name(B.dtype) + ")");
+  switch (A.dtype) {
+    case DType::f32: binary_typed<float>(op, A, B, Y, pool); break;
+    case DType::i64: binary_typed<int64_t>(op, A, B, Y, pool); break;
+    case DType::i32: binary_typed<int32_t>(op, A, B, Y, pool); break;
+    default: throw KernelError(op + ": dtype " + dtype_name(A.dtype) + " not supported");
+  }
+}
+
+namespace {
+
+std::string check_binary(const NodeInfo& n) {
+  if (n.input_dtypes.size() != 2) return n.op_type + ": expects 2 inputs";
+  DType a = n.input_dtypes[0], b = n.input_dtypes[1];
+  if (a != DType::unknown && b != DType::unknown && a != b)
+    return n.op_type + ": input dtypes differ (" + dtype_name(a) + " vs " + dtype_name(b) + ")";
+  return require_dtype(n, 1, {DType::f32, DType::i64, DType::i32});
+}
+
+void compute_binary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  binary_op(ctx.node.op_type, *in[0], *in[1], out[0], ctx.pool);
+}
+
+std::string check_sum(const NodeInfo& n) {
+  if (n.input_dtypes.empty()) return "Sum: needs at least one input";
+  for (size_t i = 0; i < n.input_dtypes.size(); ++i) {
+    if (n.input_dtypes[i] == DType::none) return "Sum: absent input";
+    std::string r = require_dtype(n, i, {DType::f32});
+    if (!r.empty()) return r;
+  }
+  return "";
+}
+
+void compute_sum(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  if (in.size() == 1) {
+    out[0] = in[0]->clone();
+    return;
+  }
+  // Left to right, as onnx.reference adds them.
+  binary_op("Add", *in[0], *in[1], out[0], ctx.pool);
+  for (size_t i = 2; i < in.size(); ++i) {
+    Tensor next;
+    binary_op("Add", out[0], *in[i], next, ctx.pool);
+    out[0] = std::move(next);
+  }
+}
+
+// Unary float32 ops. Sigmoid follows onnx.reference's two-sided formula.
+template <class Op>
+void unary_f32(const Tensor& X, Tensor& Y, ThreadPool& pool, Op op) {
+  Y = Tensor::empty(DType::f32, X.shape);
+  const float* x = X.ptr<float>();
+  float* y = Y.ptr<float>();
+  pool.parallel_for(X.numel(), 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = op(x[i]);
+  });
+}
+
+void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const std::string& op = ctx.node.op_type;
+  const Tensor& X = *in[0];
+  Tensor& Y = out[0];
+  ThreadPool& p = ctx.pool;
+  if (X.dtype != DType::f32) throw KernelError(op + ": float32 only");
+  if (op == "Relu") {
+    unary_f32(X, Y, p, [](float v) { return v < 0.0f ? 0.0f : v; });
+  } else if (op == "Sigmoid") {
+    unary_f32(X, Y, p, [](float v) {
+      if (v > 0.0f) return 1.0f / (1.0f + std::exp(-v));
+      float e = std::exp(v);
+      return e / (1.0f + e);
+    });
+  } else if (op == "Tanh") unary_f32(X, Y, p, [](float v) { return std::tanh(v); });
+  else if (op == "Exp") unary_f32(X, Y, p, [](float v) { return std::exp(v); });
+  else if (op == "Neg") unary_f32(X, Y, p, [](float v) { return -v; });
+  else if (op == "Sqrt") unary_f32(X, Y, p, [](float v) { return std::sqrt(v); });
+  else if (op == "Reciprocal") unary_f32(X, Y, p, [](float v) { return 1.0f / v; });
+  else if (op == "Abs") unary_f32(X, Y, p, [](float v) { return std::fabs(v); });
+  else if (op == "LeakyRelu") {
+    float alpha = ctx.node.attr_float("alpha", 0.01f);
+    unary_f32(X, Y, p, [alpha](float v) { return v < 0.0f ? v * alpha : v; });
+  } else if (op == "Clip") {
+    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+    if (ctx.node.opset < 11) {  // the schema's defaults are the float32 limits, not infinities
+      lo = ctx.node.attr_float("min", std::numeric_limits<float>::lowest());
+      hi = ctx.node.attr_float("max", std::numeric_limits<float>::max());
+    } else {
+      for (size_t i = 1; i < 3 && i < in.size(); ++i) {
+        if (!in[i]) continue;
+        if (in[i]->dtype != DType::f32 || in[i]->numel() != 1)
+          throw KernelError("Clip: min/max must be float32 scalars, got shape " + shape_str(in[i]->shape));
+        (i == 1 ? lo : hi) = *in[i]->ptr<float>();
+      }
+    }
+    // numpy's clip: minimum(maximum(x, lo), hi); NaN propagates.
+    unary_f32(X, Y, p, [lo, hi](float v) {
+      float t = v < lo ? lo : v;
+      return t > hi ? hi : t;
+    });
+  } else {
+    throw KernelError("no unary op " + op);
+  }
+}
+
+std::string check_clip(const NodeInfo& n) {
+  for (size_t i = 1; i < n.input_dtypes.size(); ++i) {
+    std::string r = require_dtype(n, i, {DType::f32});
+    if (!r.empty()) return r;
+    if (n.input_rank(i) > 0 && shape_numel(*n.input_shapes[i]) != 1)
+      return "Clip: min/max inputs must be scalars";
+  }
+  return "";
+}
+
+}  // namespace
+
+void register_elementwise(std::vector<Kernel>& k) {
+  for (const char* op : {"Add", "Sub", "Mul", "Div"})
+    k.push_back({op, "", 7, kMaxOpset, {DType::f32, DType::i64, DType::i32}, 0, check_binary, nullptr,
+                 compute_binary, nullptr});
+  k.push_back({"Sum", "", 8, kMaxOpset, {DType::f32}, 0, check_sum, nullptr, compute_sum, nullptr});
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Sqrt", "Reciprocal", "Abs", "LeakyRelu"})
+    k.push_back({op, "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
+  k.push_back({"Clip", "", 6, kMaxOpset, {DType::f32}, 0, check_clip, nullptr, compute_unary, nullptr});
+}
+
+}  // namespace xinrt

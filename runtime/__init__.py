@@ -1,0 +1,83 @@
+"""xinrt: one ONNX inference API over pluggable backends (native CPU, ONNX Runtime EPs, NPUs).
+
+    sess = xinrt.InferenceSession("model.onnx", backends=["cpu", "ort", "reference"])
+    outputs = sess.run(None, {"input": array})
+    print(sess.placement)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import Backend, CompileOptions, Device, Executable, Support, SupportLevel
+from .errors import (
+    BackendNotFoundError,
+    BackendUnavailableError,
+    ExecutionError,
+    ExternalDataError,
+    InvalidArgumentError,
+    InvalidInputError,
+    InvalidModelError,
+    ModelNotFoundError,
+    PlacementError,
+    UnsupportedError,
+    XinrtError,
+)
+from .options import GraphOptimizationLevel, SessionOptions
+from .placement import PlacementReport
+from .session import InferenceSession, ModelMetadata, NodeArg, available_backends
+
+__version__ = "0.1.0"
+
+
+def backend_info() -> dict[str, dict[str, Any]]:
+    """Every installed backend: its devices, or why it cannot run here."""
+    from .backend import backend_names, get_backend
+
+    info: dict[str, dict[str, Any]] = {}
+    for base in backend_names():
+        try:
+            backend = get_backend(base)
+        except Exception as exc:  # a broken plugin must not hide the others
+            info[base] = {"available": False, "devices": [], "reason": f"failed to load: {exc}"}
+            continue
+        names = [base, *getattr(backend, "extra_names", lambda: [])()]
+        for name in names:
+            instance = get_backend(name)
+            devices = instance.devices()
+            info[name] = {
+                "available": bool(devices),
+                "devices": [{"name": d.name, "kind": d.kind, "detail": d.detail} for d in devices],
+                "reason": "" if devices else instance.unavailable_reason(),
+            }
+    return info
+
+
+__all__ = [
+    "Backend",
+    "BackendNotFoundError",
+    "BackendUnavailableError",
+    "CompileOptions",
+    "Device",
+    "Executable",
+    "ExecutionError",
+    "ExternalDataError",
+    "GraphOptimizationLevel",
+    "InferenceSession",
+    "InvalidArgumentError",
+    "InvalidInputError",
+    "InvalidModelError",
+    "ModelMetadata",
+    "ModelNotFoundError",
+    "NodeArg",
+    "PlacementError",
+    "PlacementReport",
+    "SessionOptions",
+    "Support",
+    "SupportLevel",
+    "UnsupportedError",
+    "XinrtError",
+    "__version__",
+    "available_backends",
+    "backend_info",
+]

@@ -1,0 +1,136 @@
+"""The backend contract (devices, capability, compile) and the entry-point registry.
+
+A backend is a class registered under the entry-point group ``xinrt.backends``; built-ins
+register the same way as third-party plugins. The name a user types is ``<entry>`` or
+``<entry>:<target>`` (``ort:cuda``, ``rknn:rk3588``); the class is called with the target.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import functools
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .errors import BackendNotFoundError, BackendUnavailableError
+
+if TYPE_CHECKING:
+    import onnx_ir as ir
+
+    from .partition import Partition
+
+ENTRY_POINT_GROUP = "xinrt.backends"
+
+
+@dataclass(frozen=True)
+class Device:
+    """A piece of hardware a backend can use now; `kind` is cpu, gpu, npu or simulator."""
+
+    name: str
+    kind: str = "cpu"
+    detail: str = ""
+
+
+class SupportLevel(enum.Enum):
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"  # placed, but compile() may still decline it with UnsupportedError
+
+
+@dataclass(frozen=True)
+class Support:
+    """A backend's answer for one node: yes, no with a one-line reason, or maybe-until-compiled."""
+
+    level: SupportLevel
+    reason: str = ""
+
+    @property
+    def claimed(self) -> bool:
+        return self.level is not SupportLevel.NO
+
+
+SUPPORTED = Support(SupportLevel.YES)
+
+
+def unsupported(reason: str) -> Support:
+    """A 'no' with the reason the placement report shows."""
+    return Support(SupportLevel.NO, reason)
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What a backend may need from the session's options when it compiles a partition."""
+
+    intra_op_num_threads: int = 0  # 0 = the backend's default
+    graph_optimization_level: int = 99
+    log_severity_level: int = 2
+
+
+class Executable(Protocol):
+    """A compiled partition; run() must be safe to call from several threads at once."""
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+
+class Backend:
+    """Base class of every backend. Subclasses set `name` and implement the three questions."""
+
+    name: str = ""
+
+    def devices(self) -> list[Device]:
+        """The hardware this backend sees now; empty means unusable (see unavailable_reason)."""
+        raise NotImplementedError
+
+    def unavailable_reason(self) -> str:
+        """Why devices() is empty, with what to do about it; "" when the backend is usable."""
+        return ""
+
+    def capability(self, graph: ir.Graph) -> dict[str, Support]:
+        """For every top-level node of `graph` (keyed by node name): can this backend run it?"""
+        raise NotImplementedError
+
+    def compile(self, partition: Partition, options: CompileOptions) -> Executable:
+        """Build an Executable for the partition, once per session."""
+        raise NotImplementedError
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def backend_names() -> list[str]:
+    """Names of the installed backend entry points (without targets)."""
+    return sorted(_entry_points())
+
+
+@functools.lru_cache(maxsize=None)
+def get_backend(name: str) -> Backend:
+    """The backend instance for a user-typed name such as ``cpu`` or ``ort:cuda`` (cached)."""
+    base, _, target = name.partition(":")
+    entry = _entry_points().get(base)
+    if entry is None:
+        known = backend_names()
+        hint = difflib.get_close_matches(base, known, n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise BackendNotFoundError(
+            f"unknown backend {name!r}; installed backends: {', '.join(known)}.{suggestion}"
+        )
+    cls = entry.load()
+    backend = cls(target or None)
+    if not isinstance(backend, Backend):
+        raise BackendNotFoundError(
+            f"entry point {base!r} ({entry.value}) does not give an xinrt Backend"
+        )
+    return backend
+
+
+def require_available(backend: Backend) -> None:
+    """Raise BackendUnavailableError, with the backend's own reason, when it cannot run here."""
+    if not backend.devices():
+        raise BackendUnavailableError(
+            f"backend {backend.name!r} is not usable here: {backend.unavailable_reason()}"
+        )

@@ -1,0 +1,205 @@
+"""The `xinrt` command: run, info, backends, placement, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError, XinrtError
+
+
+def _backends_arg(text: str | None) -> list[str] | None:
+    return [b.strip() for b in text.split(",") if b.strip()] if text else None
+
+
+def _dims_arg(items: Sequence[str]) -> dict[str, int]:
+    dims: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise InvalidArgumentError(f"--dim wants NAME=INT, got {item!r}")
+        dims[name] = int(value)
+    return dims
+
+
+def random_feeds(session: Any, seed: int, dims: dict[str, int]) -> dict[str, np.ndarray]:
+    """Seeded random inputs of each input's dtype and shape; symbolic dims come from `dims`."""
+    rng = np.random.default_rng(seed)
+    feeds: dict[str, np.ndarray] = {}
+    for arg in session.get_inputs():
+        shape = []
+        for d in arg.shape:
+            if isinstance(d, int):
+                shape.append(d)
+            elif d in dims:
+                shape.append(dims[d])
+            else:
+                raise InvalidArgumentError(
+                    f"input {arg.name!r} has symbolic dim {d!r}; give it with --dim {d}=N"
+                )
+        dtype = np.dtype(_numpy_type(arg.type))
+        if dtype.kind == "f":
+            feeds[arg.name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind == "b":
+            feeds[arg.name] = rng.integers(0, 2, shape).astype(bool)
+        elif dtype.kind in "iu":
+            feeds[arg.name] = rng.integers(0, 10, shape).astype(dtype)
+        else:
+            raise InvalidArgumentError(
+                f"input {arg.name!r} of type {arg.type} needs a value: --input {arg.name}=file.npy"
+            )
+    return feeds
+
+
+def _numpy_type(type_string: str) -> str:
+    inner = type_string[len("tensor("):-1] if type_string.startswith("tensor(") else type_string
+    return {"float": "float32", "double": "float64"}.get(inner, inner)
+
+
+def _load_inputs(items: Sequence[str]) -> dict[str, np.ndarray]:
+    feeds = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise InvalidArgumentError(f"--input wants NAME=FILE.npy, got {item!r}")
+        if not Path(path).is_file():
+            raise InvalidArgumentError(f"--input {name}: file not found: {path}")
+        feeds[name] = np.load(path, allow_pickle=False)
+    return feeds
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from .options import SessionOptions
+    from .session import InferenceSession
+
+    options = SessionOptions(intra_op_num_threads=getattr(args, "threads", 0) or 0)
+    return InferenceSession(args.model, options, backends=_backends_arg(args.backends))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    session = _session(args)
+    feeds = random_feeds(session, args.seed, _dims_arg(args.dim))
+    feeds.update(_load_inputs(args.input))
+    start = time.perf_counter()
+    outputs = session.run(None, feeds)
+    elapsed = time.perf_counter() - start
+    print(session.placement)
+    for arg, value in zip(session.get_outputs(), outputs):
+        print(f"output {arg.name}: shape {list(value.shape)} dtype {value.dtype} "
+              f"mean {float(np.mean(value)) if value.size and value.dtype.kind in 'fiu' else 0:.6g}")
+        if args.output_dir:
+            out = Path(args.output_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            np.save(out / (arg.name.replace("/", "_") + ".npy"), value)
+    print(f"run: {elapsed * 1e3:.2f} ms")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .model import load_model
+
+    loaded = load_model(args.model)
+    proto = loaded.proto
+    graph = loaded.ir_model.graph
+    print(f"model: {loaded.label}")
+    print(f"  ir_version {proto.ir_version}, producer {proto.producer_name or '-'} "
+          f"{proto.producer_version}, opsets "
+          + ", ".join(f"{o.domain or 'ai.onnx'}:{o.version}" for o in proto.opset_import))
+    ops: dict[str, int] = {}
+    for node in graph:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    print(f"  {len(graph)} nodes, {len(graph.initializers)} initializers; ops: "
+          + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())))
+    for kind, values in (("input", graph.inputs), ("output", graph.outputs)):
+        for v in values:
+            if v.name in graph.initializers:
+                continue
+            print(f"  {kind} {v.name}: {v.type} {list(v.shape) if v.shape is not None else '?'}")
+    return 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    from . import backend_info
+
+    info = backend_info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    for name, entry in info.items():
+        if entry["available"]:
+            devices = "; ".join(f"{d['name']} [{d['kind']}] {d['detail']}" for d in entry["devices"])
+            print(f"{name:<14} available    {devices}")
+        else:
+            print(f"{name:<14} unavailable  {entry['reason']}")
+    return 0
+
+
+def cmd_placement(args: argparse.Namespace) -> int:
+    session = _session(args)
+    print(json.dumps(session.placement.to_dict(), indent=2) if args.json else session.placement)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(threads=args.threads, runs=args.runs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xinrt", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a model on random or given inputs")
+    run.add_argument("model")
+    run.add_argument("--backends", help="comma-separated, in priority order")
+    run.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
+    run.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--threads", type=int, default=0)
+    run.add_argument("--output-dir")
+    run.set_defaults(func=cmd_run)
+
+    info = sub.add_parser("info", help="describe a model")
+    info.add_argument("model")
+    info.set_defaults(func=cmd_info)
+
+    backends = sub.add_parser("backends", help="list backends and their devices")
+    backends.add_argument("--json", action="store_true")
+    backends.set_defaults(func=cmd_backends)
+
+    placement = sub.add_parser("placement", help="show what would run where, and why")
+    placement.add_argument("model")
+    placement.add_argument("--backends")
+    placement.add_argument("--json", action="store_true")
+    placement.set_defaults(func=cmd_placement)
+
+    demo = sub.add_parser("demo", help="the light ResNet-50 through every available backend")
+    demo.add_argument("--threads", type=int, default=0)
+    demo.add_argument("--runs", type=int, default=5)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `xinrt` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except XinrtError as exc:
+        if args.debug:
+            raise
+        print(f"xinrt: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Run compiled partitions in order, passing host tensors across and freeing them early."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .backend import Executable
+from .errors import ExecutionError, XinrtError
+from .partition import Partition
+
+
+class Executor:
+    """Runs a list of (partition, executable) in topological order; safe from many threads."""
+
+    def __init__(
+        self,
+        steps: Sequence[tuple[Partition, Executable]],
+        graph_outputs: Sequence[str],
+        constants: Mapping[str, np.ndarray],
+    ) -> None:
+        self.steps = list(steps)
+        self.constants = dict(constants)
+        keep = set(graph_outputs)
+        last_reader: dict[str, int] = {}
+        for index, (partition, _) in enumerate(self.steps):
+            for value in partition.inputs:
+                last_reader[value.name] = index
+        self._free_after: list[list[str]] = [[] for _ in self.steps]
+        for name, index in last_reader.items():
+            if name not in keep:
+                self._free_after[index].append(name)
+
+    def run(self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str]) -> list[np.ndarray]:
+        """Feeds must already be validated; returns the named outputs in order."""
+        values: dict[str, np.ndarray] = dict(feeds)
+        for index, (partition, executable) in enumerate(self.steps):
+            inputs = {v.name: values[v.name] for v in partition.inputs}
+            try:
+                results = executable.run(inputs)
+            except XinrtError:
+                raise
+            except Exception as exc:
+                raise ExecutionError(
+                    f"backend {partition.backend} failed running partition {partition.index} "
+                    f"({len(partition.nodes)} nodes, first {partition.nodes[0].name!r}): "
+                    f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+                ) from exc
+            for value in partition.outputs:
+                if value.name not in results:
+                    raise ExecutionError(
+                        f"backend {partition.backend} did not return {value.name!r} from "
+                        f"partition {partition.index}"
+                    )
+                values[value.name] = results[value.name]
+            for name in self._free_after[index]:
+                values.pop(name, None)
+        outputs = []
+        for name in output_names:
+            if name in values and name not in feeds:
+                outputs.append(_owned(values[name]))
+            else:  # a graph input or a constant passed straight through: never hand out ours
+                source = values[name] if name in values else self.constants[name]
+                outputs.append(np.array(source, copy=True, order="C"))
+        return outputs
+
+
+def _owned(array: np.ndarray) -> np.ndarray:
+    """Outputs are C-contiguous, writable arrays (backends return fresh ones; fix any that aren't)."""
+    array = np.asarray(array)
+    if array.flags.c_contiguous and array.flags.writeable:
+        return array
+    return np.array(array, copy=True, order="C")

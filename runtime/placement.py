@@ -1,0 +1,191 @@
+"""Decide which backend runs each node, and report it: what ran where, and why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import onnx_ir as ir
+
+from .backend import Support
+from .errors import PlacementError
+from .flops import node_flops
+from .partition import Partition
+
+
+@dataclass
+class NodePlacement:
+    """One node's backend, and the reasons of every higher-priority backend that declined it."""
+
+    name: str
+    op_type: str
+    backend: str
+    partition: int
+    flops: int
+    declined: dict[str, str] = field(default_factory=dict)
+    pinned: bool = False  # placed by a placement override
+
+
+@dataclass
+class PartitionSummary:
+    index: int
+    backend: str
+    nodes: int
+    flops: int
+    flop_share: float
+    inputs: list[str]
+    outputs: list[str]
+
+
+@dataclass
+class PlacementReport:
+    """What runs where: per node, per partition, and the tensors that cross partitions."""
+
+    model: str
+    backends: list[str]
+    nodes: list[NodePlacement]
+    partitions: list[PartitionSummary]
+    boundary_tensors: int
+    devices: dict[str, list[str]] = field(default_factory=dict)
+
+    def coverage(self) -> dict[str, float]:
+        """FLOP-weighted share of the model each backend runs."""
+        shares: dict[str, float] = {b: 0.0 for b in self.backends}
+        for p in self.partitions:
+            shares[p.backend] = shares.get(p.backend, 0.0) + p.flop_share
+        return shares
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form of the report."""
+        data = asdict(self)
+        data["coverage"] = self.coverage()
+        return data
+
+    def __str__(self) -> str:
+        lines = [f"placement of {self.model}: {len(self.nodes)} nodes, "
+                 f"{len(self.partitions)} partitions, {self.boundary_tensors} tensors cross "
+                 "partition boundaries"]
+        lines.append(f"  {'backend':<16} {'nodes':>6} {'FLOP share':>11}  devices")
+        for backend, share in self.coverage().items():
+            count = sum(1 for n in self.nodes if n.backend == backend)
+            devices = ", ".join(self.devices.get(backend, [])) or "-"
+            lines.append(f"  {backend:<16} {count:>6} {share:>10.1%}  {devices}")
+        lines.append(f"  {'partition':<10} {'backend':<16} {'nodes':>6} {'FLOP share':>11}")
+        for p in self.partitions:
+            lines.append(f"  {p.index:<10} {p.backend:<16} {p.nodes:>6} {p.flop_share:>10.1%}")
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for n in self.nodes:
+            for backend, reason in n.declined.items():
+                grouped.setdefault((backend, reason), []).append(n.op_type)
+        if grouped:
+            lines.append("  declined (backend: reason -> nodes; per node in .to_dict()):")
+            for (backend, reason), ops in grouped.items():
+                counts = ", ".join(f"{op} x{ops.count(op)}" for op in dict.fromkeys(ops))
+                lines.append(f"    {backend}: {reason} -> {counts}")
+        return "\n".join(lines)
+
+
+def _override_target(node: ir.Node, overrides: Mapping[str, str]) -> str | None:
+    """The backend an override pins a node to: key = node name, op type, or a regex on the name."""
+    for key, backend in overrides.items():
+        if key in (node.name, node.op_type):
+            return backend
+    for key, backend in overrides.items():
+        try:
+            if re.fullmatch(key, node.name or ""):
+                return backend
+        except re.error:
+            continue
+    return None
+
+
+def assign_nodes(
+    graph: ir.Graph,
+    priority: Sequence[str],
+    capabilities: Mapping[str, Mapping[str, Support]],
+    *,
+    overrides: Mapping[str, str],
+    strict: bool,
+) -> tuple[dict[str, str], dict[str, dict[str, str]], set[str]]:
+    """Give each node the first backend (in priority order) that claims it.
+
+    Returns (node -> backend, node -> {declining backend: reason}, pinned node names).
+    Raises PlacementError listing every node that cannot be placed.
+    """
+    assignment: dict[str, str] = {}
+    declined: dict[str, dict[str, str]] = {}
+    pinned: set[str] = set()
+    problems: list[str] = []
+    for node in graph:
+        target = _override_target(node, overrides)
+        if target is not None:
+            answer = capabilities[target][node.name]
+            if not answer.claimed:
+                problems.append(f"{node.name} ({node.op_type}) is pinned to {target}, "
+                                f"which declines it: {answer.reason}")
+                continue
+            assignment[node.name] = target
+            pinned.add(node.name)
+            continue
+        reasons: dict[str, str] = {}
+        for backend in priority:
+            answer = capabilities[backend][node.name]
+            if answer.claimed:
+                assignment[node.name] = backend
+                break
+            reasons[backend] = answer.reason
+        declined[node.name] = reasons if node.name in assignment else {}
+        if node.name not in assignment:
+            why = "; ".join(f"{b}: {r}" for b, r in reasons.items())
+            problems.append(f"{node.name} ({node.op_type}, domain {node.domain or 'ai.onnx'!r}): "
+                            f"no backend supports it [{why}]")
+        elif strict and assignment[node.name] != priority[0]:
+            problems.append(f"{node.name} ({node.op_type}) is declined by {priority[0]}: "
+                            f"{reasons[priority[0]]}")
+    if problems:
+        head = ("strict mode: every node must run on " + priority[0] if strict
+                else "cannot place every node")
+        raise PlacementError(f"{head} ({len(problems)} nodes):\n  " + "\n  ".join(problems))
+    return assignment, declined, pinned
+
+
+def build_report(
+    model_label: str,
+    graph: ir.Graph,
+    priority: Sequence[str],
+    partitions: Sequence[Partition],
+    declined: Mapping[str, dict[str, str]],
+    pinned: set[str],
+    devices: Mapping[str, list[str]],
+) -> PlacementReport:
+    """Summarise a placement for users (str) and tools (to_dict)."""
+    flops = {n.name: node_flops(n) for n in graph}
+    total = sum(flops.values()) or 1
+    nodes: list[NodePlacement] = []
+    summaries: list[PartitionSummary] = []
+    produced_inside: set[str] = set()
+    crossing: set[str] = set()
+    for p in partitions:
+        part_flops = sum(flops[n.name] for n in p.nodes)
+        summaries.append(PartitionSummary(
+            index=p.index, backend=p.backend, nodes=len(p.nodes), flops=part_flops,
+            flop_share=part_flops / total,
+            inputs=[v.name for v in p.inputs], outputs=[v.name for v in p.outputs],
+        ))
+        crossing.update(v.name for v in p.inputs if v.name in produced_inside)
+        produced_inside.update(v.name for v in p.outputs)
+        for n in p.nodes:
+            nodes.append(NodePlacement(
+                name=n.name, op_type=n.op_type, backend=p.backend, partition=p.index,
+                flops=flops[n.name], declined=dict(declined.get(n.name, {})),
+                pinned=n.name in pinned,
+            ))
+    order = {n.name: i for i, n in enumerate(graph)}
+    nodes.sort(key=lambda n: order[n.name])
+    used = list(dict.fromkeys([*priority, *(p.backend for p in partitions)]))
+    return PlacementReport(
+        model=model_label, backends=used, nodes=nodes, partitions=summaries,
+        boundary_tensors=len(crossing), devices=dict(devices),
+    )

@@ -1,0 +1,316 @@
+"""InferenceSession: load, place, compile once; run many times from any thread."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx_ir as ir
+
+from .backend import Backend, CompileOptions, Executable, Support, get_backend, require_available
+from .backend import unsupported as _unsupported
+from .errors import (
+    InvalidArgumentError,
+    InvalidInputError,
+    PlacementError,
+    UnsupportedError,
+)
+from .executor import Executor
+from .model import ModelSource, load_model
+from .options import SessionOptions
+from .partition import Partition, partition_graph
+from .passes import prepare_for_placement
+from .placement import PlacementReport, assign_nodes, build_report
+from .providers import ProviderSpec, backends_from_providers
+from .types import type_string
+
+DEFAULT_BACKENDS = ("cpu", "ort", "reference")
+_MAX_COMPILE_ROUNDS = 8  # re-placements after compile-time declines ("maybe" answers)
+
+
+@dataclass(frozen=True)
+class NodeArg:
+    """A model input or output as ORT describes it: name, shape (ints, strings or None), type."""
+
+    name: str
+    shape: list[int | str | None]
+    type: str
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    producer_name: str
+    graph_name: str
+    domain: str
+    description: str
+    graph_description: str
+    version: int
+    custom_metadata_map: dict[str, str] = field(default_factory=dict)
+
+
+def available_backends() -> list[str]:
+    """Installed backends that can run here now (ORT execution providers listed as ort:<ep>)."""
+    from .backend import backend_names
+
+    names: list[str] = []
+    for base in backend_names():
+        backend = get_backend(base)
+        if backend.devices():
+            names.append(base)
+        names.extend(getattr(backend, "extra_names", lambda: [])())
+    return names
+
+
+def _node_arg(value: ir.Value) -> NodeArg:
+    dims: list[int | str | None] = []
+    if value.shape is not None:
+        for d in value.shape:
+            dims.append(d if isinstance(d, int) else (d.value if d.value is not None else None))
+    return NodeArg(name=value.name or "", shape=dims, type=type_string(value.type))
+
+
+class InferenceSession:
+    """A compiled model over one or more backends, placed node by node.
+
+    `backends` lists xinrt backend names in priority order (default: cpu, ort, reference, those
+    usable here). ORT code may pass `providers` instead; they map to `ort:<ep>` backends.
+    """
+
+    def __init__(
+        self,
+        model: ModelSource,
+        sess_options: SessionOptions | None = None,
+        providers: Sequence[ProviderSpec] | None = None,
+        provider_options: Sequence[dict[str, Any]] | None = None,
+        *,
+        backends: Sequence[str] | None = None,
+    ) -> None:
+        options = sess_options if sess_options is not None else SessionOptions()
+        options.validate()
+        self._options = options
+        self._backend_names = self._resolve_backends(backends, providers)
+        loaded = load_model(model)
+        self._model_label = loaded.label
+        self._proto = loaded.proto
+        self._ir = prepare_for_placement(loaded.ir_model)
+        graph = self._ir.graph
+        self._inputs = [v for v in graph.inputs]
+        self._outputs = [v for v in graph.outputs]
+        self._placement, self._executor = self._place_and_compile(graph)
+
+    # -- construction ---------------------------------------------------------------------
+
+    @staticmethod
+    def _resolve_backends(
+        backends: Sequence[str] | None, providers: Sequence[ProviderSpec] | None
+    ) -> list[str]:
+        if backends is not None and providers is not None:
+            raise InvalidArgumentError("pass either backends= (xinrt names) or providers=, not both")
+        if isinstance(backends, str):
+            backends = [b for b in backends.split(",") if b]
+        if backends is not None:
+            if not backends:
+                raise InvalidArgumentError("backends= is empty; name at least one backend")
+            for name in backends:
+                require_available(get_backend(name))
+            return list(dict.fromkeys(backends))
+        if providers:
+            names, _ = backends_from_providers(providers, available_backends())
+            if names:
+                return names
+        return [b for b in DEFAULT_BACKENDS if b in available_backends()]
+
+    def _place_and_compile(self, graph: ir.Graph) -> tuple[PlacementReport, Executor]:
+        opts = self._options
+        for backend in opts.placement_overrides.values():
+            require_available(get_backend(backend))
+        involved = list(dict.fromkeys([*self._backend_names, *opts.placement_overrides.values()]))
+        instances = {name: get_backend(name) for name in involved}
+        capabilities = {name: dict(_capability(b, graph)) for name, b in instances.items()}
+        compile_options = CompileOptions(
+            intra_op_num_threads=opts.intra_op_num_threads,
+            graph_optimization_level=int(opts.graph_optimization_level),
+            log_severity_level=opts.log_severity_level,
+        )
+        for _ in range(_MAX_COMPILE_ROUNDS):
+            assignment, declined, pinned = assign_nodes(
+                graph, self._backend_names, capabilities,
+                overrides=opts.placement_overrides, strict=opts.strict,
+            )
+            partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
+            if len(partitions) == 1:
+                partitions[0].whole_model = self._proto
+            try:
+                steps = [(p, _compile(instances[p.backend], p, compile_options))
+                         for p in partitions]
+            except _CompileDeclined as declined_at_compile:
+                answers = capabilities[declined_at_compile.backend]
+                for node, reason in declined_at_compile.node_reasons.items():
+                    answers[node] = _unsupported(f"declined at compile: {reason}")
+                continue
+            break
+        else:
+            raise PlacementError(
+                f"{self._model_label}: backends kept declining nodes at compile time; "
+                f"gave up after {_MAX_COMPILE_ROUNDS} placements"
+            )
+        devices = {n: [d.name for d in b.devices()] for n, b in instances.items()}
+        report = build_report(self._model_label, graph, self._backend_names, partitions,
+                              declined, pinned, devices)
+        self._check_coverage(report)
+        constants = {
+            v.name: v.const_value.numpy()
+            for v in graph.outputs
+            if v.const_value is not None and v.name in graph.initializers
+        }
+        return report, Executor(steps, [v.name for v in graph.outputs], constants)
+
+    def _check_coverage(self, report: PlacementReport) -> None:
+        coverage = report.coverage()
+        for backend, wanted in self._options.min_coverage.items():
+            got = coverage.get(backend, 0.0)
+            if got < wanted:
+                raise PlacementError(
+                    f"{self._model_label}: backend {backend!r} runs {got:.1%} of the model's "
+                    f"FLOPs, below min_coverage {wanted:.1%}; see the placement report:\n{report}"
+                )
+
+    # -- the ORT-style API ----------------------------------------------------------------
+
+    @property
+    def placement(self) -> PlacementReport:
+        """What runs where, and why (str() for a table, .to_dict() for JSON)."""
+        return self._placement
+
+    @property
+    def backends(self) -> list[str]:
+        return list(self._backend_names)
+
+    def get_inputs(self) -> list[NodeArg]:
+        return [_node_arg(v) for v in self._inputs]
+
+    def get_outputs(self) -> list[NodeArg]:
+        return [_node_arg(v) for v in self._outputs]
+
+    def get_session_options(self) -> SessionOptions:
+        return self._options
+
+    def get_modelmeta(self) -> ModelMetadata:
+        proto = self._proto
+        return ModelMetadata(
+            producer_name=proto.producer_name,
+            graph_name=proto.graph.name,
+            domain=proto.domain,
+            description=proto.doc_string,
+            graph_description=proto.graph.doc_string,
+            version=proto.model_version,
+            custom_metadata_map={p.key: p.value for p in proto.metadata_props},
+        )
+
+    def run(
+        self,
+        output_names: Sequence[str] | None,
+        input_feed: Mapping[str, Any],
+        run_options: Any = None,
+    ) -> list[np.ndarray]:
+        """Run the model; outputs come back in the order asked (all outputs for None)."""
+        feeds = self._validate_feeds(input_feed)
+        names = self._validate_output_names(output_names)
+        return self._executor.run(feeds, names)
+
+    # -- input checks -----------------------------------------------------------------------
+
+    def _validate_output_names(self, output_names: Sequence[str] | None) -> list[str]:
+        known = [v.name for v in self._outputs]
+        if output_names is None or len(output_names) == 0:
+            return known
+        for name in output_names:
+            if name not in known:
+                raise InvalidArgumentError(
+                    f"{self._model_label} has no output {name!r}; outputs: {', '.join(known)}"
+                )
+        return list(output_names)
+
+    def _validate_feeds(self, input_feed: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        if not isinstance(input_feed, Mapping):
+            raise InvalidInputError(
+                f"input feed must be a dict of name -> numpy array, got {type(input_feed).__name__}"
+            )
+        expected = {v.name: v for v in self._inputs}
+        for name in input_feed:
+            if name not in expected:
+                hint = difflib.get_close_matches(str(name), list(expected), n=1)
+                more = f" Did you mean {hint[0]!r}?" if hint else ""
+                raise InvalidInputError(
+                    f"{self._model_label} has no input {name!r}; inputs: "
+                    f"{', '.join(expected) or '(none)'}.{more}"
+                )
+        missing = [n for n in expected if n not in input_feed]
+        if missing:
+            raise InvalidInputError(f"{self._model_label}: missing inputs: {', '.join(missing)}")
+        feeds: dict[str, np.ndarray] = {}
+        for name, value in expected.items():
+            feeds[name] = _check_feed(name, input_feed[name], value)
+        return feeds
+
+
+def _check_feed(name: str, data: Any, value: ir.Value) -> np.ndarray:
+    array = data if isinstance(data, np.ndarray) else np.asarray(data)
+    want = value.dtype.numpy() if value.dtype is not None else None
+    if want is not None and array.dtype != want:
+        raise InvalidInputError(
+            f"input {name!r}: expected dtype {type_string(value.type)} ({np.dtype(want).name}), "
+            f"got {array.dtype.name}"
+        )
+    if value.shape is not None:
+        dims = list(value.shape)
+        if array.ndim != len(dims):
+            raise InvalidInputError(
+                f"input {name!r}: expected rank {len(dims)} (shape {_show(dims)}), "
+                f"got rank {array.ndim} (shape {list(array.shape)})"
+            )
+        for axis, (want_dim, got_dim) in enumerate(zip(dims, array.shape)):
+            if isinstance(want_dim, int) and want_dim != got_dim:
+                raise InvalidInputError(
+                    f"input {name!r}: dimension {axis} must be {want_dim} (shape "
+                    f"{_show(dims)}), got {got_dim} (shape {list(array.shape)})"
+                )
+    return array
+
+
+def _show(dims: Sequence[Any]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else repr(str(d)) for d in dims) + "]"
+
+
+class _CompileDeclined(Exception):
+    def __init__(self, backend: str, node_reasons: dict[str, str]) -> None:
+        super().__init__(backend)
+        self.backend = backend
+        self.node_reasons = node_reasons
+
+
+def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:
+    answers = backend.capability(graph)
+    missing = [n.name for n in graph if n.name not in answers]
+    if missing:
+        raise PlacementError(
+            f"backend {backend.name!r} gave no capability answer for nodes {missing[:5]}"
+        )
+    return answers
+
+
+def _compile(backend: Backend, partition: Partition, options: CompileOptions) -> Executable:
+    """Compile, turning a backend's compile-time decline into a re-placement request."""
+    try:
+        return backend.compile(partition, options)
+    except UnsupportedError as exc:
+        reasons = exc.node_reasons or {n.name: str(exc) for n in partition.nodes}
+        raise _CompileDeclined(partition.backend, reasons) from exc
+    except Exception as exc:  # a backend that fails to compile declines; the next one may not
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        reason = f"compile failed: {type(exc).__name__}: {first}"
+        raise _CompileDeclined(partition.backend, {n.name: reason for n in partition.nodes}) from exc
+

@@ -1,0 +1,110 @@
+"""Loading and validation: every bad model gets a clear XinrtError subclass naming it."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, numpy_helper
+
+from tests.helpers import make_model, tensor
+from xinrt.errors import ExternalDataError, InvalidModelError, ModelNotFoundError, XinrtError
+from xinrt.model import load_model
+
+
+def test_loads_path_bytes_and_modelproto_alike(tmp_path, mlp_model):
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model, str(path))
+    for source in (str(path), path, path.read_bytes(), mlp_model):
+        loaded = load_model(source)
+        assert [n.op_type for n in loaded.ir_model.graph] == [
+            "MatMul", "Add", "Relu", "MatMul", "Softmax"]
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="nope.onnx"):
+        load_model(tmp_path / "nope.onnx")
+
+
+def test_bytes_that_are_not_onnx():
+    with pytest.raises(InvalidModelError, match="not .*ONNX"):
+        load_model(b"\x00\x01 this is certainly not a protobuf \xff\xfe")
+
+
+def test_truncated_protobuf(mlp_model):
+    data = mlp_model.SerializeToString()
+    with pytest.raises(InvalidModelError):
+        load_model(data[: len(data) // 2])
+
+
+def test_model_failing_the_checker_names_the_problem():
+    node = helper.make_node("Relu", ["x"], ["y"])
+    model = make_model([node], [tensor("x", [2])], [tensor("y", [2])])
+    model.graph.node[0].input[0] = "undefined_value"
+    with pytest.raises(InvalidModelError, match="checker"):
+        load_model(model)
+
+
+def test_too_new_opset():
+    node = helper.make_node("Relu", ["x"], ["y"])
+    model = make_model([node], [tensor("x", [2])], [tensor("y", [2])], opset=999)
+    with pytest.raises(InvalidModelError, match="opset 999"):
+        load_model(model)
+
+
+def test_wrong_source_type():
+    with pytest.raises(InvalidModelError, match="int"):
+        load_model(42)  # type: ignore[arg-type]
+
+
+def _external_model(tmp_path, location: str) -> str:
+    weight = numpy_helper.from_array(np.arange(1024, dtype=np.float32), "w")
+    model = make_model([helper.make_node("Add", ["x", "w"], ["y"])],
+                       [tensor("x", [1024])], [tensor("y", [1024])], [weight])
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path), save_as_external_data=True, location="weights.bin",
+              size_threshold=0)
+    if location != "weights.bin":
+        saved = onnx.load(str(path), load_external_data=False)
+        for entry in saved.graph.initializer[0].external_data:
+            if entry.key == "location":
+                entry.value = location
+        onnx.save(saved, str(path))
+    return str(path)
+
+
+def test_external_data_next_to_the_model_loads(tmp_path):
+    loaded = load_model(_external_model(tmp_path, "weights.bin"))
+    weight = loaded.ir_model.graph.initializers["w"].const_value.numpy()
+    np.testing.assert_array_equal(weight, np.arange(1024, dtype=np.float32))
+
+
+@pytest.mark.parametrize("location", ["../../etc/passwd", "/etc/passwd", "sub/../../x.bin"])
+def test_external_data_escaping_the_model_dir_is_refused(tmp_path, location):
+    with pytest.raises(ExternalDataError, match="escapes"):
+        load_model(_external_model(tmp_path, location))
+
+
+def test_missing_external_data_file(tmp_path):
+    with pytest.raises(ExternalDataError, match="not found"):
+        load_model(_external_model(tmp_path, "gone.bin"))
+
+
+def test_external_data_from_bytes_needs_a_path(tmp_path):
+    path = _external_model(tmp_path, "weights.bin")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    with pytest.raises(ExternalDataError, match="external data"):
+        load_model(data)
+
+
+def test_every_load_error_is_a_xinrt_error():
+    assert issubclass(ExternalDataError, XinrtError)
+    assert issubclass(ModelNotFoundError, FileNotFoundError)
+
+
+def test_unnamed_nodes_get_unique_names():
+    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Relu", ["a"], ["y"])]
+    loaded = load_model(make_model(nodes, [tensor("x", [2])], [tensor("y", [2])]))
+    names = [n.name for n in loaded.ir_model.graph]
+    assert len(set(names)) == 2 and all(names)
