@@ -5,6 +5,8 @@ Found by running the same models on ONNX Runtime (onnx 1.23.2), each fix tested 
   even for an inference node (opset 9..13) or crashes (opset 6..8).
 - Softmax / LogSoftmax / Hardmax before opset 13: the spec flattens the input to 2-D at `axis`
   (default 1); the evaluator normalises along `axis` alone, defaulting to -1.
+- LRN (every opset): the evaluator's window and scaling differ from the spec's
+  square_sum over channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
 Other opsets delegate to the evaluator's own kernel.
 """
 
@@ -87,4 +89,22 @@ class Hardmax(OpRun):
         return (out.reshape(shape),)
 
 
-SPEC_FIXES = [BatchNormalization, Softmax, LogSoftmax, Hardmax]
+class LRN(OpRun):
+    op_domain = ""
+
+    def _run(self, x, alpha=None, beta=None, bias=None, size=None):  # type: ignore[override]
+        given = {a.name: a for a in self.onnx_node.attribute}
+        alpha = given["alpha"].f if "alpha" in given else 1e-4
+        beta = given["beta"].f if "beta" in given else 0.75
+        bias = given["bias"].f if "bias" in given else 1.0
+        size = int(given["size"].i)
+        channels = x.shape[1]
+        squares = x.astype(np.float64) ** 2
+        window = np.zeros_like(squares)
+        before, after = (size - 1) // 2, size - 1 - (size - 1) // 2
+        for c in range(channels):
+            window[:, c] = squares[:, max(0, c - before): min(channels, c + after + 1)].sum(axis=1)
+        return ((x / (bias + alpha / size * window) ** beta).astype(x.dtype),)
+
+
+SPEC_FIXES = [BatchNormalization, Softmax, LogSoftmax, Hardmax, LRN]
