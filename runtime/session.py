@@ -242,8 +242,7 @@ class InferenceSession:
         expected = {v.name: v for v in self._inputs}
         for name in input_feed:
             if name not in expected:
-                hint = difflib.get_close_matches(str(name), list(expected), n=1)
-                more = f" Did you mean {hint[0]!r}?" if hint else ""
+                more = _did_you_mean(str(name), list(expected))
                 raise InvalidInputError(
                     f"{self._model_label} has no input {name!r}; inputs: "
                     f"{', '.join(expected) or '(none)'}.{more}"
@@ -255,6 +254,13 @@ class InferenceSession:
         for name, value in expected.items():
             feeds[name] = _check_feed(name, input_feed[name], value)
         return feeds
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """' Did you mean 'x'?' for the closest known name (case-insensitive), or ''."""
+    lowered = {k.lower(): k for k in known}
+    hint = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" Did you mean {lowered[hint[0]]!r}?" if hint else ""
 
 
 def _check_feed(name: str, data: Any, value: ir.Value) -> np.ndarray:

@@ -14,13 +14,18 @@ ELEMENTWISE_TOL = {"rtol": 1e-5, "atol": 1e-6}
 GEMM_TOL = {"rtol": 1e-4, "atol": 1e-5}
 
 
-@pytest.fixture(params=["simd", "baseline"])
+SIMD_PATHS = _native.build_info()["simd"]  # e.g. ["baseline", "avx2_fma", "avx512"] on this CPU
+
+
+@pytest.fixture(params=SIMD_PATHS)
 def cpu_path(request, monkeypatch):
-    """Runs a test once on the AVX2/FMA path (where the CPU has it) and once on the portable one."""
+    """Runs a test once per kernel path this CPU offers (portable baseline included)."""
     if request.param == "baseline":
         monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
     else:
         monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
+        monkeypatch.setenv("XINRT_CPU_SIMD", request.param)
+    assert _native.build_info()["simd_selected"] == request.param
     return request.param
 
 

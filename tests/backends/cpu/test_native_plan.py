@@ -19,9 +19,11 @@ def test_build_info_reports_version_build_id_and_simd_paths(monkeypatch):
     info = _native.build_info()
     assert info["version"] and info["build_id"] and info["compiler"]
     assert info["simd"][0] == "baseline"
-    assert set(info["simd"]) <= {"baseline", "avx2_fma"}
+    assert set(info["simd"]) <= {"baseline", "avx2_fma", "avx512"}
+    assert info["simd_selected"] == info["simd"][-1] or os.environ.get("XINRT_CPU_SIMD")
     monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
     assert _native.build_info()["baseline_forced"] is True
+    assert _native.build_info()["simd_selected"] == "baseline"
 
 
 def test_registered_ops_lists_each_op_once_with_dtypes():
