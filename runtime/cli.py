@@ -29,11 +29,16 @@ def _dims_arg(items: Sequence[str]) -> dict[str, int]:
     return dims
 
 
-def random_feeds(session: Any, seed: int, dims: dict[str, int]) -> dict[str, np.ndarray]:
-    """Seeded random inputs of each input's dtype and shape; symbolic dims come from `dims`."""
+def random_feeds(
+    session: Any, seed: int, dims: dict[str, int], skip: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    """Seeded random inputs of each input's dtype and shape (except those in `skip`);
+    symbolic dims come from `dims`."""
     rng = np.random.default_rng(seed)
     feeds: dict[str, np.ndarray] = {}
     for arg in session.get_inputs():
+        if arg.name in skip:
+            continue
         shape = []
         for d in arg.shape:
             if isinstance(d, int):
@@ -42,7 +47,7 @@ def random_feeds(session: Any, seed: int, dims: dict[str, int]) -> dict[str, np.
                 shape.append(dims[d])
             else:
                 raise InvalidArgumentError(
-                    f"input {arg.name!r} has symbolic dim {d!r}; give it with --dim {d}=N"
+                    f"input {arg.name!r} has symbolic dim {d!r}; give it with --dim {d}=<size>"
                 )
         dtype = np.dtype(_numpy_type(arg.type))
         if dtype.kind == "f":
@@ -85,8 +90,8 @@ def _session(args: argparse.Namespace) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     session = _session(args)
-    feeds = random_feeds(session, args.seed, _dims_arg(args.dim))
-    feeds.update(_load_inputs(args.input))
+    given = _load_inputs(args.input)
+    feeds = {**random_feeds(session, args.seed, _dims_arg(args.dim), skip=list(given)), **given}
     start = time.perf_counter()
     outputs = session.run(None, feeds)
     elapsed = time.perf_counter() - start

@@ -1,0 +1,52 @@
+"""The cpu backend's Python side: capability from the C++ registry, compile to one plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx_ir as ir
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+from tests.helpers import make_model, tensor
+from xinrt import InferenceSession
+from xinrt.backend import get_backend
+
+
+def test_capability_comes_from_the_native_registry(det_model):
+    import onnx
+
+    graph = ir.from_proto(onnx.shape_inference.infer_shapes(det_model)).graph
+    answers = get_backend("cpu").capability(graph)
+    assert answers["relu"].claimed and answers["square"].claimed and answers["neg"].claimed
+    assert not answers["det"].claimed and "Det" in answers["det"].reason
+
+
+def test_unsupported_dtype_is_declined_with_a_reason():
+    model = make_model([helper.make_node("Relu", ["x"], ["y"], name="relu_f64")],
+                       [tensor("x", [3], TensorProto.DOUBLE)],
+                       [tensor("y", [3], TensorProto.DOUBLE)])
+    answer = get_backend("cpu").capability(ir.from_proto(model).graph)["relu_f64"]
+    assert not answer.claimed and "float64" in answer.reason
+
+
+def test_nodes_with_subgraphs_are_declined():
+    branch = helper.make_graph([helper.make_node("Identity", ["x"], ["o"])], "b", [],
+                               [tensor("o", [2])])
+    node = helper.make_node("If", ["c"], ["y"], name="if", then_branch=branch, else_branch=branch)
+    model = make_model([node], [tensor("c", [], TensorProto.BOOL), tensor("x", [2])],
+                       [tensor("y", [2])])
+    answer = get_backend("cpu").capability(ir.from_proto(model).graph)["if"]
+    assert not answer.claimed and "subgraph" in answer.reason
+
+
+def test_whole_mlp_compiles_to_one_plan_and_matches_onnxruntime(mlp_model):
+    session = InferenceSession(mlp_model, backends=["cpu"])
+    assert [p.backend for p in session.placement.partitions] == ["cpu"]
+    x = np.random.default_rng(5).standard_normal((7, 8)).astype(np.float32)
+    want = ort.InferenceSession(mlp_model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], want, rtol=1e-4, atol=1e-6)
+
+
+def test_device_lists_the_simd_paths():
+    (device,) = get_backend("cpu").devices()
+    assert device.kind == "cpu" and "baseline" in device.detail

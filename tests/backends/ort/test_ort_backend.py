@@ -1,0 +1,74 @@
+"""The ort backend: truthful per-node capability by probing, cached on disk; one session per partition."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+
+from tests.helpers import make_model, tensor
+from xinrt import BackendNotFoundError, InferenceSession
+from xinrt.backend import get_backend
+from xinrt.cache import cache_dir
+from xinrt.model import load_model
+
+
+def _graph(model):
+    return load_model(model).ir_model.graph
+
+
+def test_probe_declines_what_onnxruntime_cannot_run_with_its_reason():
+    # ORT has no int64 Det kernel (the op's schema allows only floats, so ORT rejects the node).
+    nodes = [helper.make_node("Det", ["x"], ["y"], name="det_int")]
+    model = make_model(nodes, [tensor("x", [2, 2], TensorProto.INT64)], [tensor("y", [])])
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.INT64
+    backend = get_backend("ort")
+    import onnx_ir as ir
+
+    graph = ir.from_proto(model).graph  # the checker would refuse it; capability must still answer
+    answer = backend.capability(graph)["det_int"]
+    assert not answer.claimed and "ORT CPUExecutionProvider" in answer.reason
+
+
+def test_probe_claims_supported_nodes_and_caches_answers_on_disk(det_model):
+    backend = get_backend("ort")
+    answers = backend.capability(_graph(det_model))
+    assert all(a.claimed for a in answers.values())
+    files = list(cache_dir().glob("ort-capability-*-CPUExecutionProvider.json"))
+    assert files, "probe answers must be written to the cache folder"
+    entries = json.loads(files[0].read_text())
+    assert sum(1 for reason in entries.values() if reason == "") >= 4
+
+
+def test_probe_signature_ignores_node_names():
+    from xinrt.backends.ort.probe import probe_key, probe_model
+
+    def key_for(name):
+        model = make_model([helper.make_node("Relu", ["x"], ["y"], name=name)],
+                           [tensor("x", [2])], [tensor("y", [2])])
+        graph = _graph(model)
+        return probe_key(probe_model(list(graph)[0], graph, 10))
+
+    assert key_for("first") == key_for("second")
+
+
+def test_whole_graph_on_ort_uses_the_original_model(mlp_model):
+    session = InferenceSession(mlp_model, backends=["ort"])
+    assert len(session.placement.partitions) == 1
+    x = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    want = ort.InferenceSession(mlp_model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], want, rtol=1e-6, atol=1e-7)
+
+
+def test_unknown_execution_provider_name():
+    with pytest.raises(BackendNotFoundError, match="ort:warpdrive"):
+        get_backend("ort:warpdrive")
+
+
+def test_missing_provider_says_which_package_brings_it():
+    backend = get_backend("ort:openvino")
+    assert backend.devices() == []
+    assert "onnxruntime-openvino" in backend.unavailable_reason()
