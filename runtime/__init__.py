@@ -1,8 +1,8 @@
 """xinrt: one ONNX inference API over pluggable backends (native CPU, ONNX Runtime EPs, NPUs).
 
-    sess = xinrt.InferenceSession("model.onnx", backends=["cpu", "ort", "reference"])
-    outputs = sess.run(None, {"input": array})
-    print(sess.placement)
+sess = xinrt.InferenceSession("model.onnx", backends=["cpu", "ort", "reference"])
+outputs = sess.run(None, {"input": array})
+print(sess.placement)
 """
 
 from __future__ import annotations

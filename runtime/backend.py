@@ -107,7 +107,7 @@ def backend_names() -> list[str]:
     return sorted(_entry_points())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_backend(name: str) -> Backend:
     """The backend instance for a user-typed name such as ``cpu`` or ``ort:cuda`` (cached)."""
     base, _, target = name.partition(":")

@@ -64,7 +64,7 @@ def random_feeds(
 
 
 def _numpy_type(type_string: str) -> str:
-    inner = type_string[len("tensor("):-1] if type_string.startswith("tensor(") else type_string
+    inner = type_string[len("tensor(") : -1] if type_string.startswith("tensor(") else type_string
     return {"float": "float32", "double": "float64"}.get(inner, inner)
 
 
@@ -97,8 +97,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     print(session.placement)
     for arg, value in zip(session.get_outputs(), outputs):
-        print(f"output {arg.name}: shape {list(value.shape)} dtype {value.dtype} "
-              f"mean {float(np.mean(value)) if value.size and value.dtype.kind in 'fiu' else 0:.6g}")
+        print(
+            f"output {arg.name}: shape {list(value.shape)} dtype {value.dtype} "
+            f"mean {float(np.mean(value)) if value.size and value.dtype.kind in 'fiu' else 0:.6g}"
+        )
         if args.output_dir:
             out = Path(args.output_dir)
             out.mkdir(parents=True, exist_ok=True)
@@ -114,14 +116,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     proto = loaded.proto
     graph = loaded.ir_model.graph
     print(f"model: {loaded.label}")
-    print(f"  ir_version {proto.ir_version}, producer {proto.producer_name or '-'} "
-          f"{proto.producer_version}, opsets "
-          + ", ".join(f"{o.domain or 'ai.onnx'}:{o.version}" for o in proto.opset_import))
+    print(
+        f"  ir_version {proto.ir_version}, producer {proto.producer_name or '-'} "
+        f"{proto.producer_version}, opsets "
+        + ", ".join(f"{o.domain or 'ai.onnx'}:{o.version}" for o in proto.opset_import)
+    )
     ops: dict[str, int] = {}
     for node in graph:
         ops[node.op_type] = ops.get(node.op_type, 0) + 1
-    print(f"  {len(graph)} nodes, {len(graph.initializers)} initializers; ops: "
-          + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())))
+    print(
+        f"  {len(graph)} nodes, {len(graph.initializers)} initializers; ops: "
+        + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items()))
+    )
     for kind, values in (("input", graph.inputs), ("output", graph.outputs)):
         for v in values:
             if v.name in graph.initializers:
@@ -139,7 +145,9 @@ def cmd_backends(args: argparse.Namespace) -> int:
         return 0
     for name, entry in info.items():
         if entry["available"]:
-            devices = "; ".join(f"{d['name']} [{d['kind']}] {d['detail']}" for d in entry["devices"])
+            devices = "; ".join(
+                f"{d['name']} [{d['kind']}] {d['detail']}" for d in entry["devices"]
+            )
             print(f"{name:<14} available    {devices}")
         else:
             print(f"{name:<14} unavailable  {entry['reason']}")

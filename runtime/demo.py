@@ -55,13 +55,19 @@ def run_demo(threads: int = 0, runs: int = 5) -> int:
             session = InferenceSession(data, options, backends=chain)
         except PlacementError as exc:
             ops = Counter(line.split("(")[1].split(")")[0] for line in str(exc).splitlines()[1:])
-            print(f"[{label}] cannot run the whole model alone; declines "
-                  + ", ".join(f"{op} x{n}" for op, n in ops.most_common()) + "\n")
+            print(
+                f"[{label}] cannot run the whole model alone; declines "
+                + ", ".join(f"{op} x{n}" for op, n in ops.most_common())
+                + "\n"
+            )
             continue
         n = runs if chain != ["reference"] else 1
         ms, outputs = _median_ms(session, feeds, n)
-        diff = (f", max |diff| vs ORT {float(np.max(np.abs(outputs[0] - expected))):.2e}"
-                if expected is not None else "")
+        diff = (
+            f", max |diff| vs ORT {float(np.max(np.abs(outputs[0] - expected))):.2e}"
+            if expected is not None
+            else ""
+        )
         print(f"[{label}] {ms:8.2f} ms median of {n}{diff}")
         print(session.placement, "\n")
     return 0

@@ -8,6 +8,7 @@ import numpy as np
 
 from .backend import Executable
 from .errors import ExecutionError, XinrtError
+from .graph_utils import name_of
 from .partition import Partition
 
 
@@ -26,7 +27,7 @@ class Executor:
         last_reader: dict[str, int] = {}
         for index, (partition, _) in enumerate(self.steps):
             for value in partition.inputs:
-                last_reader[value.name] = index
+                last_reader[name_of(value)] = index
         self._free_after: list[list[str]] = [[] for _ in self.steps]
         for name, index in last_reader.items():
             if name not in keep:
@@ -36,7 +37,7 @@ class Executor:
         """Feeds must already be validated; returns the named outputs in order."""
         values: dict[str, np.ndarray] = dict(feeds)
         for index, (partition, executable) in enumerate(self.steps):
-            inputs = {v.name: values[v.name] for v in partition.inputs}
+            inputs = {name_of(v): values[name_of(v)] for v in partition.inputs}
             try:
                 results = executable.run(inputs)
             except XinrtError:
@@ -48,12 +49,12 @@ class Executor:
                     f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
                 ) from exc
             for value in partition.outputs:
-                if value.name not in results:
+                if name_of(value) not in results:
                     raise ExecutionError(
-                        f"backend {partition.backend} did not return {value.name!r} from "
+                        f"backend {partition.backend} did not return {name_of(value)!r} from "
                         f"partition {partition.index}"
                     )
-                values[value.name] = results[value.name]
+                values[name_of(value)] = results[name_of(value)]
             for name in self._free_after[index]:
                 values.pop(name, None)
         outputs = []
@@ -67,7 +68,7 @@ class Executor:
 
 
 def _owned(array: np.ndarray) -> np.ndarray:
-    """Outputs are C-contiguous, writable arrays (backends return fresh ones; fix any that aren't)."""
+    """Outputs are C-contiguous, writable arrays; backends return fresh ones, copy others."""
     array = np.asarray(array)
     if array.flags.c_contiguous and array.flags.writeable:
         return array

@@ -31,8 +31,8 @@ def node_flops(node: ir.Node) -> int:
             per_output = math.prod(weight[1:])  # Cin/group * kernel
             return max(1, 2 * _numel(out if op != "ConvTranspose" else inputs[0]) * per_output)
     if op in ("MatMul", "Gemm", "MatMulInteger", "QLinearMatMul") and len(inputs) > 1:
-        a = _dims(inputs[0] if op != "QLinearMatMul" else inputs[0])
+        a = _dims(inputs[0])
         if a:
-            k = a[0] if op == "Gemm" and node.attributes.get_int("transA", 0) else a[-1]
+            k = a[0] if op == "Gemm" and node.attributes.get_int("transA", False) else a[-1]
             return max(1, 2 * _numel(out) * k)
     return max(1, _numel(out))

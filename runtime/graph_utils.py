@@ -7,6 +7,11 @@ from collections.abc import Iterator, Mapping
 import onnx_ir as ir
 
 
+def name_of(item: ir.Node | ir.Value) -> str:
+    """A node's or value's name ("" when anonymous); loading names every node."""
+    return item.name or ""
+
+
 def subgraphs(node: ir.Node) -> Iterator[ir.Graph]:
     """The graphs held in a node's attributes (If branches, Loop/Scan bodies)."""
     for attr in node.attributes.values():

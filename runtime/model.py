@@ -26,7 +26,9 @@ class LoadedModel:
     label: str  # how error messages name the model: its path, or "<bytes>" / "<ModelProto>"
 
 
-def load_model(source: ModelSource, *, base_dir: str | os.PathLike[str] | None = None) -> LoadedModel:
+def load_model(
+    source: ModelSource, *, base_dir: str | os.PathLike[str] | None = None
+) -> LoadedModel:
     """Read, check and lift a model; every failure is an InvalidModelError naming the model."""
     if isinstance(source, onnx.ModelProto):
         proto, label = _copy(source), "<ModelProto>"

@@ -43,9 +43,10 @@ class SessionOptions:
         try:
             self.graph_optimization_level = GraphOptimizationLevel(self.graph_optimization_level)
         except ValueError:
+            levels = [int(v) for v in GraphOptimizationLevel]
             raise InvalidArgumentError(
-                f"graph_optimization_level must be one of {[int(v) for v in GraphOptimizationLevel]}"
-                f", got {self.graph_optimization_level!r}"
+                f"graph_optimization_level must be one of {levels}, "
+                f"got {self.graph_optimization_level!r}"
             ) from None
         if self.log_severity_level not in range(5):
             raise InvalidArgumentError(

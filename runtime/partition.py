@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import onnx
 import onnx_ir as ir
 
-from .graph_utils import node_reads
+from .graph_utils import name_of, node_reads
 
 
 @dataclass
@@ -34,9 +34,9 @@ class Partition:
         graph.output.extend(ir.serde.serialize_value(v) for v in self.outputs)
         graph.node.extend(ir.serde.serialize_node(n) for n in self.nodes)
         for value in self.initializers:
-            assert value.const_value is not None, value.name
+            assert value.const_value is not None, name_of(value)
             tensor = ir.serde.serialize_tensor(value.const_value)
-            tensor.name = value.name
+            tensor.name = name_of(value)
             graph.initializer.append(tensor)
         model = onnx.helper.make_model(
             graph,
@@ -59,9 +59,7 @@ def partition_graph(
     position = {id(n): i for i, n in enumerate(nodes)}
     producer: dict[ir.Value, ir.Node] = {v: n for n in nodes for v in n.outputs}
     reads = {id(n): node_reads(n) for n in nodes}
-    waiting_on = {
-        id(n): {id(producer[v]) for v in reads[id(n)] if v in producer} for n in nodes
-    }
+    waiting_on = {id(n): {id(producer[v]) for v in reads[id(n)] if v in producer} for n in nodes}
     dependents: dict[int, list[ir.Node]] = {id(n): [] for n in nodes}
     for n in nodes:
         for dep in waiting_on[id(n)]:
@@ -71,17 +69,17 @@ def partition_graph(
     groups: list[tuple[str, list[ir.Node]]] = []
     current = ""
     while ready:
-        pick = next((n for n in ready if assignment[n.name] == current), None)
+        pick = next((n for n in ready if assignment[name_of(n)] == current), None)
         if pick is None:
             pick = ready[0]
-            current = assignment[pick.name]
+            current = assignment[name_of(pick)]
             groups.append((current, []))
         ready.remove(pick)
         groups[-1][1].append(pick)
-        for dep in dependents[id(pick)]:
-            waiting_on[id(dep)].discard(id(pick))
-            if not waiting_on[id(dep)]:
-                ready.append(dep)
+        for dependent in dependents[id(pick)]:
+            waiting_on[id(dependent)].discard(id(pick))
+            if not waiting_on[id(dependent)]:
+                ready.append(dependent)
         ready.sort(key=lambda n: position[id(n)])
     if sum(len(g) for _, g in groups) != len(nodes):
         raise ValueError(f"graph {graph.name!r} has a cycle; it is not a valid ONNX graph")
@@ -118,7 +116,7 @@ def _borders(
             v
             for node in members
             for v in node.outputs
-            if v.name and (v in graph_outputs or needed_by.get(v, set()) - {index})
+            if name_of(v) and (v in graph_outputs or needed_by.get(v, set()) - {index})
         ]
         partitions.append(
             Partition(

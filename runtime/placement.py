@@ -12,6 +12,7 @@ import onnx_ir as ir
 from .backend import Support
 from .errors import PlacementError
 from .flops import node_flops
+from .graph_utils import name_of
 from .partition import Partition
 
 
@@ -64,9 +65,11 @@ class PlacementReport:
         return data
 
     def __str__(self) -> str:
-        lines = [f"placement of {self.model}: {len(self.nodes)} nodes, "
-                 f"{len(self.partitions)} partitions, {self.boundary_tensors} tensors cross "
-                 "partition boundaries"]
+        lines = [
+            f"placement of {self.model}: {len(self.nodes)} nodes, "
+            f"{len(self.partitions)} partitions, {self.boundary_tensors} tensors cross "
+            "partition boundaries"
+        ]
         lines.append(f"  {'backend':<16} {'nodes':>6} {'FLOP share':>11}  devices")
         for backend, share in self.coverage().items():
             count = sum(1 for n in self.nodes if n.backend == backend)
@@ -90,11 +93,11 @@ class PlacementReport:
 def _override_target(node: ir.Node, overrides: Mapping[str, str]) -> str | None:
     """The backend an override pins a node to: key = node name, op type, or a regex on the name."""
     for key, backend in overrides.items():
-        if key in (node.name, node.op_type):
+        if key in (name_of(node), node.op_type):
             return backend
     for key, backend in overrides.items():
         try:
-            if re.fullmatch(key, node.name or ""):
+            if re.fullmatch(key, name_of(node) or ""):
                 return backend
         except re.error:
             continue
@@ -121,32 +124,41 @@ def assign_nodes(
     for node in graph:
         target = _override_target(node, overrides)
         if target is not None:
-            answer = capabilities[target][node.name]
+            answer = capabilities[target][name_of(node)]
             if not answer.claimed:
-                problems.append(f"{node.name} ({node.op_type}) is pinned to {target}, "
-                                f"which declines it: {answer.reason}")
+                problems.append(
+                    f"{name_of(node)} ({node.op_type}) is pinned to {target}, "
+                    f"which declines it: {answer.reason}"
+                )
                 continue
-            assignment[node.name] = target
-            pinned.add(node.name)
+            assignment[name_of(node)] = target
+            pinned.add(name_of(node))
             continue
         reasons: dict[str, str] = {}
         for backend in priority:
-            answer = capabilities[backend][node.name]
+            answer = capabilities[backend][name_of(node)]
             if answer.claimed:
-                assignment[node.name] = backend
+                assignment[name_of(node)] = backend
                 break
             reasons[backend] = answer.reason
-        declined[node.name] = reasons if node.name in assignment else {}
-        if node.name not in assignment:
+        declined[name_of(node)] = reasons if name_of(node) in assignment else {}
+        if name_of(node) not in assignment:
             why = "; ".join(f"{b}: {r}" for b, r in reasons.items())
-            problems.append(f"{node.name} ({node.op_type}, domain {node.domain or 'ai.onnx'!r}): "
-                            f"no backend supports it [{why}]")
-        elif strict and assignment[node.name] != priority[0]:
-            problems.append(f"{node.name} ({node.op_type}) is declined by {priority[0]}: "
-                            f"{reasons[priority[0]]}")
+            problems.append(
+                f"{name_of(node)} ({node.op_type}, domain {node.domain or 'ai.onnx'!r}): "
+                f"no backend supports it [{why}]"
+            )
+        elif strict and assignment[name_of(node)] != priority[0]:
+            reason = reasons[priority[0]]
+            problems.append(
+                f"{name_of(node)} ({node.op_type}) is declined by {priority[0]}: {reason}"
+            )
     if problems:
-        head = ("strict mode: every node must run on " + priority[0] if strict
-                else "cannot place every node")
+        head = (
+            "strict mode: every node must run on " + priority[0]
+            if strict
+            else "cannot place every node"
+        )
         raise PlacementError(f"{head} ({len(problems)} nodes):\n  " + "\n  ".join(problems))
     return assignment, declined, pinned
 
@@ -161,31 +173,47 @@ def build_report(
     devices: Mapping[str, list[str]],
 ) -> PlacementReport:
     """Summarise a placement for users (str) and tools (to_dict)."""
-    flops = {n.name: node_flops(n) for n in graph}
+    flops = {name_of(n): node_flops(n) for n in graph}
     total = sum(flops.values()) or 1
     nodes: list[NodePlacement] = []
     summaries: list[PartitionSummary] = []
     produced_inside: set[str] = set()
     crossing: set[str] = set()
     for p in partitions:
-        part_flops = sum(flops[n.name] for n in p.nodes)
-        summaries.append(PartitionSummary(
-            index=p.index, backend=p.backend, nodes=len(p.nodes), flops=part_flops,
-            flop_share=part_flops / total,
-            inputs=[v.name for v in p.inputs], outputs=[v.name for v in p.outputs],
-        ))
-        crossing.update(v.name for v in p.inputs if v.name in produced_inside)
-        produced_inside.update(v.name for v in p.outputs)
+        part_flops = sum(flops[name_of(n)] for n in p.nodes)
+        summaries.append(
+            PartitionSummary(
+                index=p.index,
+                backend=p.backend,
+                nodes=len(p.nodes),
+                flops=part_flops,
+                flop_share=part_flops / total,
+                inputs=[name_of(v) for v in p.inputs],
+                outputs=[name_of(v) for v in p.outputs],
+            )
+        )
+        crossing.update(name_of(v) for v in p.inputs if name_of(v) in produced_inside)
+        produced_inside.update(name_of(v) for v in p.outputs)
         for n in p.nodes:
-            nodes.append(NodePlacement(
-                name=n.name, op_type=n.op_type, backend=p.backend, partition=p.index,
-                flops=flops[n.name], declined=dict(declined.get(n.name, {})),
-                pinned=n.name in pinned,
-            ))
-    order = {n.name: i for i, n in enumerate(graph)}
-    nodes.sort(key=lambda n: order[n.name])
+            nodes.append(
+                NodePlacement(
+                    name=name_of(n),
+                    op_type=n.op_type,
+                    backend=p.backend,
+                    partition=p.index,
+                    flops=flops[name_of(n)],
+                    declined=dict(declined.get(name_of(n), {})),
+                    pinned=name_of(n) in pinned,
+                )
+            )
+    order = {name_of(n): i for i, n in enumerate(graph)}
+    nodes.sort(key=lambda placed: order[placed.name])
     used = list(dict.fromkeys([*priority, *(p.backend for p in partitions)]))
     return PlacementReport(
-        model=model_label, backends=used, nodes=nodes, partitions=summaries,
-        boundary_tensors=len(crossing), devices=dict(devices),
+        model=model_label,
+        backends=used,
+        nodes=nodes,
+        partitions=summaries,
+        boundary_tensors=len(crossing),
+        devices=dict(devices),
     )

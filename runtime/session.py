@@ -19,6 +19,7 @@ from .errors import (
     UnsupportedError,
 )
 from .executor import Executor
+from .graph_utils import name_of
 from .model import ModelSource, load_model
 from .options import SessionOptions
 from .partition import Partition, partition_graph
@@ -69,7 +70,7 @@ def _node_arg(value: ir.Value) -> NodeArg:
     if value.shape is not None:
         for d in value.shape:
             dims.append(d if isinstance(d, int) else (d.value if d.value is not None else None))
-    return NodeArg(name=value.name or "", shape=dims, type=type_string(value.type))
+    return NodeArg(name=name_of(value) or "", shape=dims, type=type_string(value.type))
 
 
 class InferenceSession:
@@ -108,7 +109,9 @@ class InferenceSession:
         backends: Sequence[str] | None, providers: Sequence[ProviderSpec] | None
     ) -> list[str]:
         if backends is not None and providers is not None:
-            raise InvalidArgumentError("pass either backends= (xinrt names) or providers=, not both")
+            raise InvalidArgumentError(
+                "pass either backends= (xinrt names) or providers=, not both"
+            )
         if isinstance(backends, str):
             backends = [b for b in backends.split(",") if b]
         if backends is not None:
@@ -137,15 +140,19 @@ class InferenceSession:
         )
         for _ in range(_MAX_COMPILE_ROUNDS):
             assignment, declined, pinned = assign_nodes(
-                graph, self._backend_names, capabilities,
-                overrides=opts.placement_overrides, strict=opts.strict,
+                graph,
+                self._backend_names,
+                capabilities,
+                overrides=opts.placement_overrides,
+                strict=opts.strict,
             )
             partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
             if len(partitions) == 1:
                 partitions[0].whole_model = self._proto
             try:
-                steps = [(p, _compile(instances[p.backend], p, compile_options))
-                         for p in partitions]
+                steps = [
+                    (p, _compile(instances[p.backend], p, compile_options)) for p in partitions
+                ]
             except _CompileDeclined as declined_at_compile:
                 answers = capabilities[declined_at_compile.backend]
                 for node, reason in declined_at_compile.node_reasons.items():
@@ -158,15 +165,16 @@ class InferenceSession:
                 f"gave up after {_MAX_COMPILE_ROUNDS} placements"
             )
         devices = {n: [d.name for d in b.devices()] for n, b in instances.items()}
-        report = build_report(self._model_label, graph, self._backend_names, partitions,
-                              declined, pinned, devices)
+        report = build_report(
+            self._model_label, graph, self._backend_names, partitions, declined, pinned, devices
+        )
         self._check_coverage(report)
         constants = {
-            v.name: v.const_value.numpy()
+            name_of(v): v.const_value.numpy()
             for v in graph.outputs
-            if v.const_value is not None and v.name in graph.initializers
+            if v.const_value is not None and name_of(v) in graph.initializers
         }
-        return report, Executor(steps, [v.name for v in graph.outputs], constants)
+        return report, Executor(steps, [name_of(v) for v in graph.outputs], constants)
 
     def _check_coverage(self, report: PlacementReport) -> None:
         coverage = report.coverage()
@@ -224,7 +232,7 @@ class InferenceSession:
     # -- input checks -----------------------------------------------------------------------
 
     def _validate_output_names(self, output_names: Sequence[str] | None) -> list[str]:
-        known = [v.name for v in self._outputs]
+        known = [name_of(v) for v in self._outputs]
         if output_names is None or len(output_names) == 0:
             return known
         for name in output_names:
@@ -239,7 +247,7 @@ class InferenceSession:
             raise InvalidInputError(
                 f"input feed must be a dict of name -> numpy array, got {type(input_feed).__name__}"
             )
-        expected = {v.name: v for v in self._inputs}
+        expected = {name_of(v): v for v in self._inputs}
         for name in input_feed:
             if name not in expected:
                 more = _did_you_mean(str(name), list(expected))
@@ -300,7 +308,7 @@ class _CompileDeclined(Exception):
 
 def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:
     answers = backend.capability(graph)
-    missing = [n.name for n in graph if n.name not in answers]
+    missing = [name_of(n) for n in graph if name_of(n) not in answers]
     if missing:
         raise PlacementError(
             f"backend {backend.name!r} gave no capability answer for nodes {missing[:5]}"
@@ -313,10 +321,11 @@ def _compile(backend: Backend, partition: Partition, options: CompileOptions) ->
     try:
         return backend.compile(partition, options)
     except UnsupportedError as exc:
-        reasons = exc.node_reasons or {n.name: str(exc) for n in partition.nodes}
+        reasons = exc.node_reasons or {name_of(n): str(exc) for n in partition.nodes}
         raise _CompileDeclined(partition.backend, reasons) from exc
     except Exception as exc:  # a backend that fails to compile declines; the next one may not
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = f"compile failed: {type(exc).__name__}: {first}"
-        raise _CompileDeclined(partition.backend, {n.name: reason for n in partition.nodes}) from exc
-
+        raise _CompileDeclined(
+            partition.backend, {name_of(n): reason for n in partition.nodes}
+        ) from exc

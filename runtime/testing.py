@@ -16,8 +16,15 @@ import onnx
 from onnx import numpy_helper
 
 LIGHT_MODELS = (
-    "bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
-    "shufflenet", "squeezenet", "vgg19", "zfnet512",
+    "bvlc_alexnet",
+    "densenet121",
+    "inception_v1",
+    "inception_v2",
+    "resnet50",
+    "shufflenet",
+    "squeezenet",
+    "vgg19",
+    "zfnet512",
 )
 
 
@@ -29,8 +36,12 @@ def light_model_path(name: str) -> Path:
     return path
 
 
-def _weight_for(role: tuple[str, int, onnx.NodeProto], shape: tuple[int, ...],
-                rng: np.random.Generator, residual: bool) -> np.ndarray:
+def _weight_for(
+    role: tuple[str, int, onnx.NodeProto],
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    residual: bool,
+) -> np.ndarray:
     op, index, node = role
     if op == "Conv" and index == 1:
         fan_in = math.prod(shape[1:])
@@ -77,7 +88,9 @@ def randomized_light_model(name: str, seed: int = 0) -> onnx.ModelProto:
     del graph.initializer[:]
     graph.initializer.extend(survivors)
     weights = {t.name for t in graph.initializer}
-    inputs = [v for v in graph.input if v.name not in weights and v.name not in unused]  # IR >= 4: weights are no inputs
+    inputs = [
+        v for v in graph.input if v.name not in weights and v.name not in unused
+    ]  # IR >= 4: weights are no inputs
     del graph.input[:]
     graph.input.extend(inputs)
     model.ir_version = 7
@@ -93,13 +106,14 @@ def _logits(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.ndarray:
     try:
         import onnxruntime
 
-        session = onnxruntime.InferenceSession(probe.SerializeToString(),
-                                               providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(
+            probe.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
         return session.run([output], feeds)[0]
     except ImportError:
         from onnx.reference import ReferenceEvaluator
 
-        return ReferenceEvaluator(probe).run([output], feeds)[0]
+        return np.asarray(list(ReferenceEvaluator(probe).run([output], feeds))[0])
 
 
 def _scale_logits(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> None:

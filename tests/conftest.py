@@ -29,9 +29,15 @@ def mlp_model() -> onnx.ModelProto:
         helper.make_node("MatMul", ["h2", "w2"], ["logits"], name="mm2"),
         helper.make_node("Softmax", ["logits"], ["y"], name="softmax", axis=-1),
     ]
-    return make_model(nodes, [tensor("x", ["N", 8])], [tensor("y", ["N", 4])], [w1, b1, w2],
-                      producer_name="xinrt-tests", doc_string="a small MLP",
-                      model_version=3)
+    return make_model(
+        nodes,
+        [tensor("x", ["N", 8])],
+        [tensor("y", ["N", 4])],
+        [w1, b1, w2],
+        producer_name="xinrt-tests",
+        doc_string="a small MLP",
+        model_version=3,
+    )
 
 
 @pytest.fixture

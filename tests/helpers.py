@@ -7,8 +7,9 @@ from onnx import TensorProto, helper
 
 
 def make_model(nodes, inputs, outputs, initializers=(), opset=17, **kwargs) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, kwargs.pop("name", "test"), inputs, outputs,
-                              initializer=list(initializers))
+    graph = helper.make_graph(
+        nodes, kwargs.pop("name", "test"), inputs, outputs, initializer=list(initializers)
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], **kwargs)
     model.ir_version = 8
     return model

@@ -10,7 +10,7 @@ import onnx_ir as ir
 
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
 from xinrt.errors import BackendNotFoundError, UnsupportedError
-from xinrt.graph_utils import numpy_dtype_name, opset_of, static_shape, subgraphs
+from xinrt.graph_utils import name_of, numpy_dtype_name, opset_of, static_shape, subgraphs
 from xinrt.partition import Partition
 
 try:
@@ -61,22 +61,31 @@ class CpuBackend(Backend):
         if _native is None:
             return []
         info = _native.build_info()
-        return [Device(f"host CPU ({os.cpu_count()} threads)", "cpu",
-                       f"SIMD paths: {', '.join(info['simd'])}")]
+        return [
+            Device(
+                f"host CPU ({os.cpu_count()} threads)",
+                "cpu",
+                f"SIMD paths: {', '.join(info['simd'])}",
+            )
+        ]
 
     def unavailable_reason(self) -> str:
         if _native is None:
-            return f"the native extension xinrt._native is not built ({_IMPORT_ERROR}); pip install ."
+            return (
+                f"the native extension xinrt._native is not built ({_IMPORT_ERROR}); pip install ."
+            )
         return ""
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
-        return {node.name: self._check(node, graph) for node in graph}
+        return {name_of(node): self._check(node, graph) for node in graph}
 
     def _check(self, node: ir.Node, graph: ir.Graph) -> Support:
         if any(True for _ in subgraphs(node)):
             return unsupported(f"{node.op_type} with subgraphs is not supported natively")
         reason = _native.check_node(
-            node.op_type, _domain(node), opset_of(node, graph.opset_imports),
+            node.op_type,
+            _domain(node),
+            opset_of(node, graph.opset_imports),
             [numpy_dtype_name(v) for v in node.inputs],
             [static_shape(v) for v in node.inputs],
             _attributes(node),
@@ -88,16 +97,26 @@ class CpuBackend(Backend):
         slots: dict[str, int] = {}
 
         def slot(value: ir.Value | None) -> int:
-            if value is None or not value.name:
+            if value is None or not name_of(value):
                 return -1
-            return slots.setdefault(value.name, len(slots))
+            return slots.setdefault(name_of(value), len(slots))
 
         input_slots = [slot(v) for v in partition.inputs]
-        constants = {slot(v): np.ascontiguousarray(v.const_value.numpy())
-                     for v in partition.initializers if v.const_value is not None}
+        constants = {
+            slot(v): np.ascontiguousarray(v.const_value.numpy())
+            for v in partition.initializers
+            if v.const_value is not None
+        }
         nodes = [
-            (n.op_type, _domain(n), opset_of(n, partition.opset_imports),
-             [slot(v) for v in n.inputs], [slot(v) for v in n.outputs], _attributes(n), n.name)
+            (
+                n.op_type,
+                _domain(n),
+                opset_of(n, partition.opset_imports),
+                [slot(v) for v in n.inputs],
+                [slot(v) for v in n.outputs],
+                _attributes(n),
+                name_of(n),
+            )
             for n in partition.nodes
         ]
         output_slots = [slot(v) for v in partition.outputs]
@@ -106,6 +125,6 @@ class CpuBackend(Backend):
             plan = _native.Plan(nodes, len(slots), input_slots, output_slots, constants, threads)
         except ValueError as exc:
             raise UnsupportedError(f"cpu: {exc}") from exc
-        return CpuExecutable(plan, [v.name for v in partition.inputs],
-                             [v.name for v in partition.outputs])
-
+        return CpuExecutable(
+            plan, [name_of(v) for v in partition.inputs], [name_of(v) for v in partition.outputs]
+        )

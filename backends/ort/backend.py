@@ -10,6 +10,7 @@ import onnx_ir as ir
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
 from xinrt.cache import JsonCache
 from xinrt.errors import BackendNotFoundError, UnsupportedError
+from xinrt.graph_utils import name_of
 from xinrt.partition import Partition
 from xinrt.providers import EP_PACKAGES, EP_TARGETS
 
@@ -74,8 +75,11 @@ class OrtBackend(Backend):
     def devices(self) -> list[Device]:
         if self.unavailable_reason():
             return []
-        kind = "cpu" if self.provider in ("CPUExecutionProvider", "XnnpackExecutionProvider") \
+        kind = (
+            "cpu"
+            if self.provider in ("CPUExecutionProvider", "XnnpackExecutionProvider")
             else "accelerator"
+        )
         return [Device(f"{self.provider}", kind, f"onnxruntime {_ort.__version__}")]
 
     def unavailable_reason(self) -> str:
@@ -83,20 +87,24 @@ class OrtBackend(Backend):
             return "onnxruntime is not installed; pip install onnxruntime (or xinrt[ort])"
         if self.provider not in _ort.get_available_providers():
             package = EP_PACKAGES.get(self.target, "an onnxruntime build with this provider")
-            return (f"{self.provider} is not in this onnxruntime {_ort.__version__}'s providers "
-                    f"({', '.join(_ort.get_available_providers())}); install {package}")
+            return (
+                f"{self.provider} is not in this onnxruntime {_ort.__version__}'s providers "
+                f"({', '.join(_ort.get_available_providers())}); install {package}"
+            )
         return ""
 
     def extra_names(self) -> list[str]:
         """`ort:<ep>` names for the non-CPU providers this onnxruntime has (for listings)."""
         if self.target or _ort is None:
             return []
-        return [f"ort:{EP_TARGETS.get(p, p.replace('ExecutionProvider', '').lower())}"
-                for p in _ort.get_available_providers()
-                if p not in ("CPUExecutionProvider", "AzureExecutionProvider")]
+        return [
+            f"ort:{EP_TARGETS.get(p, p.replace('ExecutionProvider', '').lower())}"
+            for p in _ort.get_available_providers()
+            if p not in ("CPUExecutionProvider", "AzureExecutionProvider")
+        ]
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
-        answers = {node.name: self._probe(node, graph, _PROBE_IR_VERSION) for node in graph}
+        answers = {name_of(node): self._probe(node, graph, _PROBE_IR_VERSION) for node in graph}
         self._probes.flush()
         return answers
 
@@ -124,7 +132,8 @@ class OrtBackend(Backend):
     def compile(self, partition: Partition, options: CompileOptions) -> OrtExecutable:
         model = partition.to_model_proto()
         session_options = _session_options(
-            options.intra_op_num_threads, max(options.log_severity_level, 2),
+            options.intra_op_num_threads,
+            max(options.log_severity_level, 2),
             options.graph_optimization_level,
         )
         if self.provider != "CPUExecutionProvider":

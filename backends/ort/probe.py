@@ -10,7 +10,7 @@ import re
 import onnx
 import onnx_ir as ir
 
-from xinrt.graph_utils import node_reads
+from xinrt.graph_utils import name_of, node_reads
 
 _SMALL_CONSTANT = 4096  # constants up to this many elements are embedded (shape-like inputs)
 
@@ -21,23 +21,26 @@ def probe_model(node: ir.Node, graph: ir.Graph, ir_version: int) -> onnx.ModelPr
     initializers: list[onnx.TensorProto] = []
     seen: set[str] = set()
     for value in node_reads(node):
-        if value.name in seen:
+        if name_of(value) in seen:
             continue
-        seen.add(value.name)
+        seen.add(name_of(value))
         const = value.const_value
         if const is not None and math.prod(const.shape.numpy()) <= _SMALL_CONSTANT:
             tensor = ir.serde.serialize_tensor(const)
-            tensor.name = value.name
+            tensor.name = name_of(value)
             initializers.append(tensor)
         elif value.type is None:
-            return f"type of input {value.name!r} is unknown (shape inference could not type it)"
+            return (
+                f"type of input {name_of(value)!r} is unknown (shape inference could not type it)"
+            )
         else:
             inputs.append(ir.serde.serialize_value(value))
     outputs = [
-        ir.serde.serialize_value(v) if v.type is not None
-        else onnx.helper.make_empty_tensor_value_info(v.name)
+        ir.serde.serialize_value(v)
+        if v.type is not None
+        else onnx.helper.make_empty_tensor_value_info(name_of(v))
         for v in node.outputs
-        if v.name
+        if name_of(v)
     ]
     graph_proto = onnx.helper.make_graph(
         [ir.serde.serialize_node(node)], "probe", inputs, outputs, initializer=initializers

@@ -12,14 +12,14 @@ from onnx.reference.ops import load_op
 
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
 from xinrt.errors import BackendNotFoundError
-from xinrt.graph_utils import opset_of, subgraphs
+from xinrt.graph_utils import name_of, opset_of, subgraphs
 from xinrt.partition import Partition
 
 from .fixes import SPEC_FIXES
 
 
 def _implemented(domain: str, op_type: str, opset: int) -> str:
-    """"" when onnx.reference has an implementation of the op at this opset, else the reason."""
+    """ "" when onnx.reference has an implementation of the op at this opset, else the reason."""
     if domain in ("", "ai.onnx"):
         try:
             load_op("", op_type, opset)
@@ -86,7 +86,7 @@ class ReferenceBackend(Backend):
         return [Device("host CPU (numpy)", "cpu", f"onnx {onnx.__version__}")]
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
-        return {node.name: _check_node(node, graph) for node in graph}
+        return {name_of(node): _check_node(node, graph) for node in graph}
 
     def compile(self, partition: Partition, options: CompileOptions) -> ReferenceExecutable:
         model = partition.to_model_proto()

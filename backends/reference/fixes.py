@@ -103,7 +103,7 @@ class LRN(OpRun):
         window = np.zeros_like(squares)
         before, after = (size - 1) // 2, size - 1 - (size - 1) // 2
         for c in range(channels):
-            window[:, c] = squares[:, max(0, c - before): min(channels, c + after + 1)].sum(axis=1)
+            window[:, c] = squares[:, max(0, c - before) : min(channels, c + after + 1)].sum(axis=1)
         return ((x / (bias + alpha / size * window) ** beta).astype(x.dtype),)
 
 

@@ -22,8 +22,21 @@ def mlp_path(tmp_path, mlp_model):
 
 
 def test_run_with_random_inputs_prints_placement_and_outputs(mlp_path, tmp_path, capsys):
-    assert main(["run", mlp_path, "--backends", "cpu,ort", "--dim", "N=3",
-                 "--output-dir", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                mlp_path,
+                "--backends",
+                "cpu,ort",
+                "--dim",
+                "N=3",
+                "--output-dir",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "placement of" in text and "output y: shape [3, 4]" in text
     saved = np.load(tmp_path / "out" / "y.npy")
@@ -76,7 +89,12 @@ def test_debug_shows_the_traceback(tmp_path):
 
 def test_console_script_is_installed(mlp_path):
     script = os.path.join(os.path.dirname(sys.executable), "xinrt")
-    result = subprocess.run([script, "placement", mlp_path, "--backends", "reference"],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [script, "placement", mlp_path, "--backends", "reference"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "reference" in result.stdout

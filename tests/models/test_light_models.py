@@ -14,17 +14,23 @@ import onnxruntime as ort
 import pytest
 
 from xinrt import InferenceSession, SessionOptions
-from xinrt.testing import LIGHT_MODELS, model_input_feeds, randomized_light_model, with_logits_output
+from xinrt.testing import (
+    LIGHT_MODELS,
+    model_input_feeds,
+    randomized_light_model,
+    with_logits_output,
+)
 
 RTOL, ATOL = 1e-3, 1e-4
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _case(name: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray], list[np.ndarray]]:
     model = with_logits_output(randomized_light_model(name, seed=0))
     feeds = model_input_feeds(model, seed=1)
-    expected = ort.InferenceSession(model.SerializeToString(),
-                                    providers=["CPUExecutionProvider"]).run(None, feeds)
+    expected = ort.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    ).run(None, feeds)
     return model, feeds, expected
 
 

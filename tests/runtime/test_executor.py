@@ -28,11 +28,14 @@ class _Recorder:
 
 
 def _chain():
-    nodes = [helper.make_node("Neg", ["x"], ["a"], name="n1"),
-             helper.make_node("Abs", ["a"], ["b"], name="n2"),
-             helper.make_node("Neg", ["b"], ["y"], name="n3")]
+    nodes = [
+        helper.make_node("Neg", ["x"], ["a"], name="n1"),
+        helper.make_node("Abs", ["a"], ["b"], name="n2"),
+        helper.make_node("Neg", ["b"], ["y"], name="n3"),
+    ]
     model = onnx.shape_inference.infer_shapes(
-        make_model(nodes, [tensor("x", [3])], [tensor("y", [3])]))
+        make_model(nodes, [tensor("x", [3])], [tensor("y", [3])])
+    )
     return ir.from_proto(model).graph
 
 

@@ -18,7 +18,12 @@ def test_loads_path_bytes_and_modelproto_alike(tmp_path, mlp_model):
     for source in (str(path), path, path.read_bytes(), mlp_model):
         loaded = load_model(source)
         assert [n.op_type for n in loaded.ir_model.graph] == [
-            "MatMul", "Add", "Relu", "MatMul", "Softmax"]
+            "MatMul",
+            "Add",
+            "Relu",
+            "MatMul",
+            "Softmax",
+        ]
 
 
 def test_missing_file_names_the_path(tmp_path):
@@ -59,11 +64,16 @@ def test_wrong_source_type():
 
 def _external_model(tmp_path, location: str) -> str:
     weight = numpy_helper.from_array(np.arange(1024, dtype=np.float32), "w")
-    model = make_model([helper.make_node("Add", ["x", "w"], ["y"])],
-                       [tensor("x", [1024])], [tensor("y", [1024])], [weight])
+    model = make_model(
+        [helper.make_node("Add", ["x", "w"], ["y"])],
+        [tensor("x", [1024])],
+        [tensor("y", [1024])],
+        [weight],
+    )
     path = tmp_path / "model.onnx"
-    onnx.save(model, str(path), save_as_external_data=True, location="weights.bin",
-              size_threshold=0)
+    onnx.save(
+        model, str(path), save_as_external_data=True, location="weights.bin", size_threshold=0
+    )
     if location != "weights.bin":
         saved = onnx.load(str(path), load_external_data=False)
         for entry in saved.graph.initializer[0].external_data:

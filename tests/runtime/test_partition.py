@@ -39,7 +39,10 @@ def test_diamond_groups_same_backend_nodes_and_stays_acyclic():
     graph = _diamond()
     parts = partition_graph(graph, {"a": "A", "b": "B", "c": "A", "d": "A"}, ir_version=8)
     assert [(p.backend, [n.name for n in p.nodes]) for p in parts] == [
-        ("A", ["a", "c"]), ("B", ["b"]), ("A", ["d"])]
+        ("A", ["a", "c"]),
+        ("B", ["b"]),
+        ("A", ["d"]),
+    ]
     assert _reachable(parts)
 
 
@@ -62,8 +65,13 @@ def test_single_backend_gives_one_partition():
 
 def test_partitioning_is_deterministic():
     assignment = {"a": "A", "b": "B", "c": "A", "d": "B"}
-    runs = [[(p.backend, [n.name for n in p.nodes]) for p in
-             partition_graph(_diamond(), assignment, ir_version=8)] for _ in range(3)]
+    runs = [
+        [
+            (p.backend, [n.name for n in p.nodes])
+            for p in partition_graph(_diamond(), assignment, ir_version=8)
+        ]
+        for _ in range(3)
+    ]
     assert runs[0] == runs[1] == runs[2]
 
 
@@ -82,15 +90,18 @@ def test_initializers_go_with_the_partition_that_reads_them():
 
 def test_if_node_keeps_its_subgraphs_and_reads_outer_values():
     then_graph = helper.make_graph(
-        [helper.make_node("Add", ["a", "a"], ["t"])], "then", [], [tensor("t", [4])])
+        [helper.make_node("Add", ["a", "a"], ["t"])], "then", [], [tensor("t", [4])]
+    )
     else_graph = helper.make_graph(
-        [helper.make_node("Neg", ["a"], ["e"])], "else", [], [tensor("e", [4])])
+        [helper.make_node("Neg", ["a"], ["e"])], "else", [], [tensor("e", [4])]
+    )
     nodes = [
         helper.make_node("Relu", ["x"], ["a"], name="relu"),
         helper.make_node("ReduceSum", ["a"], ["s"], name="sum", keepdims=0),
         helper.make_node("Greater", ["s", "zero"], ["cond"], name="gt"),
-        helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_graph,
-                         else_branch=else_graph),
+        helper.make_node(
+            "If", ["cond"], ["y"], name="if", then_branch=then_graph, else_branch=else_graph
+        ),
     ]
     zero = numpy_helper.from_array(np.array(0, np.float32), "zero")
     graph = _graph(nodes, [tensor("x", [4])], [tensor("y", [4])], [zero])
@@ -111,8 +122,10 @@ def test_partition_model_is_a_valid_standalone_onnx_model():
 
 
 def test_int_types_survive_partition_serialisation():
-    nodes = [helper.make_node("Shape", ["x"], ["s"], name="shape"),
-             helper.make_node("Neg", ["s"], ["y"], name="neg")]
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Neg", ["s"], ["y"], name="neg"),
+    ]
     graph = _graph(nodes, [tensor("x", [2, 3])], [tensor("y", [2], TensorProto.INT64)])
     parts = partition_graph(graph, {"shape": "A", "neg": "B"}, ir_version=8)
     model = parts[1].to_model_proto()

@@ -24,7 +24,11 @@ def test_heterogeneous_session_matches_single_backend_and_reports_both(det_model
     np.testing.assert_allclose(alone.run(None, _feeds())[0], expected, rtol=1e-4, atol=1e-5)
     report = hetero.placement
     assert {n.name: n.backend for n in report.nodes} == {
-        "relu": "cpu", "square": "cpu", "det": "ort", "neg": "cpu"}
+        "relu": "cpu",
+        "square": "cpu",
+        "det": "ort",
+        "neg": "cpu",
+    }
     assert [p.backend for p in report.partitions] == ["cpu", "ort", "cpu"]
     assert report.boundary_tensors == 2  # sq -> det, d -> neg
     det = next(n for n in report.nodes if n.name == "det")

@@ -21,8 +21,9 @@ from xinrt import (
 
 
 def _ort_run(model: onnx.ModelProto, feeds):
-    return ort.InferenceSession(model.SerializeToString(),
-                                providers=["CPUExecutionProvider"]).run(None, feeds)
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, feeds
+    )
 
 
 def _x(rows=5, seed=3):
@@ -100,8 +101,9 @@ def test_session_stays_usable_after_a_bad_run(mlp_model):
     session = InferenceSession(mlp_model, backends=["cpu", "ort"])
     with pytest.raises(InvalidInputError):
         session.run(None, {"x": np.zeros((2, 7), np.float32)})
-    np.testing.assert_allclose(session.run(None, {"x": _x()})[0],
-                               _ort_run(mlp_model, {"x": _x()})[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        session.run(None, {"x": _x()})[0], _ort_run(mlp_model, {"x": _x()})[0], rtol=1e-4, atol=1e-6
+    )
 
 
 def test_unknown_backend_lists_the_installed_ones(mlp_model):
@@ -116,8 +118,9 @@ def test_unavailable_execution_provider_names_its_pip_package(mlp_model):
 
 def test_providers_map_to_backends_and_unavailable_ones_fall_back(mlp_model):
     with pytest.warns(RuntimeWarning, match="CUDAExecutionProvider"):
-        session = InferenceSession(mlp_model, providers=["CUDAExecutionProvider",
-                                                         "CPUExecutionProvider"])
+        session = InferenceSession(
+            mlp_model, providers=["CUDAExecutionProvider", "CPUExecutionProvider"]
+        )
     assert session.backends == ["ort"]
     assert {n.backend for n in session.placement.nodes} == {"ort"}
 
@@ -141,8 +144,11 @@ def test_one_options_object_serves_several_sessions(mlp_model, det_model):
 
 
 def test_run_from_many_threads_gives_the_same_answers(mlp_model):
-    session = InferenceSession(mlp_model, backends=["cpu", "ort"],
-                               sess_options=SessionOptions(placement_overrides={"Relu": "ort"}))
+    session = InferenceSession(
+        mlp_model,
+        backends=["cpu", "ort"],
+        sess_options=SessionOptions(placement_overrides={"Relu": "ort"}),
+    )
     inputs = [_x(rows, seed) for seed, rows in enumerate((1, 4, 9, 16) * 4)]
     expected = [session.run(None, {"x": x})[0] for x in inputs]
     results: list = [None] * len(inputs)
@@ -163,8 +169,11 @@ def test_run_from_many_threads_gives_the_same_answers(mlp_model):
 def test_graph_input_passed_straight_to_an_output_is_a_copy():
     from tests.helpers import make_model, tensor
 
-    model = make_model([onnx.helper.make_node("Relu", ["x"], ["r"])], [tensor("x", [3])],
-                       [tensor("r", [3]), tensor("x", [3])])
+    model = make_model(
+        [onnx.helper.make_node("Relu", ["x"], ["r"])],
+        [tensor("x", [3])],
+        [tensor("r", [3]), tensor("x", [3])],
+    )
     session = InferenceSession(model, backends=["reference"])
     x = np.array([-1.0, 0.0, 2.0], np.float32)
     relu, echoed = session.run(None, {"x": x})
@@ -173,8 +182,14 @@ def test_graph_input_passed_straight_to_an_output_is_a_copy():
 
 
 def test_public_api_is_listed():
-    for name in ("InferenceSession", "SessionOptions", "XinrtError", "available_backends",
-                 "backend_info", "PlacementReport"):
+    for name in (
+        "InferenceSession",
+        "SessionOptions",
+        "XinrtError",
+        "available_backends",
+        "backend_info",
+        "PlacementReport",
+    ):
         assert name in xinrt.__all__
     info = xinrt.backend_info()
     assert info["ort:cuda"]["available"] is False if "ort:cuda" in info else True

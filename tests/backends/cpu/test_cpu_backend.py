@@ -22,19 +22,23 @@ def test_capability_comes_from_the_native_registry(det_model):
 
 
 def test_unsupported_dtype_is_declined_with_a_reason():
-    model = make_model([helper.make_node("Relu", ["x"], ["y"], name="relu_f64")],
-                       [tensor("x", [3], TensorProto.DOUBLE)],
-                       [tensor("y", [3], TensorProto.DOUBLE)])
+    model = make_model(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu_f64")],
+        [tensor("x", [3], TensorProto.DOUBLE)],
+        [tensor("y", [3], TensorProto.DOUBLE)],
+    )
     answer = get_backend("cpu").capability(ir.from_proto(model).graph)["relu_f64"]
     assert not answer.claimed and "float64" in answer.reason
 
 
 def test_nodes_with_subgraphs_are_declined():
-    branch = helper.make_graph([helper.make_node("Identity", ["x"], ["o"])], "b", [],
-                               [tensor("o", [2])])
+    branch = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["o"])], "b", [], [tensor("o", [2])]
+    )
     node = helper.make_node("If", ["c"], ["y"], name="if", then_branch=branch, else_branch=branch)
-    model = make_model([node], [tensor("c", [], TensorProto.BOOL), tensor("x", [2])],
-                       [tensor("y", [2])])
+    model = make_model(
+        [node], [tensor("c", [], TensorProto.BOOL), tensor("x", [2])], [tensor("y", [2])]
+    )
     answer = get_backend("cpu").capability(ir.from_proto(model).graph)["if"]
     assert not answer.claimed and "subgraph" in answer.reason
 

@@ -1,4 +1,4 @@
-"""The ort backend: truthful per-node capability by probing, cached on disk; one session per partition."""
+"""The ort backend: per-node capability by probing, cached on disk; one session per partition."""
 
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ def test_probe_signature_ignores_node_names():
     from xinrt.backends.ort.probe import probe_key, probe_model
 
     def key_for(name):
-        model = make_model([helper.make_node("Relu", ["x"], ["y"], name=name)],
-                           [tensor("x", [2])], [tensor("y", [2])])
+        model = make_model(
+            [helper.make_node("Relu", ["x"], ["y"], name=name)],
+            [tensor("x", [2])],
+            [tensor("y", [2])],
+        )
         graph = _graph(model)
         return probe_key(probe_model(list(graph)[0], graph, 10))
 

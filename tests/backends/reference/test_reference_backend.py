@@ -30,8 +30,12 @@ def _compare(model, feeds):
 @pytest.mark.parametrize("axis", [None, 0, 2, -1])
 def test_softmax_family_follows_the_spec_in_every_opset(op, opset, axis):
     attrs = {} if axis is None else {"axis": axis}
-    model = make_model([helper.make_node(op, ["x"], ["y"], **attrs)], [tensor("x", SHAPE)],
-                       [tensor("y", SHAPE)], opset=opset)
+    model = make_model(
+        [helper.make_node(op, ["x"], ["y"], **attrs)],
+        [tensor("x", SHAPE)],
+        [tensor("y", SHAPE)],
+        opset=opset,
+    )
     _compare(model, {"x": _x()})
 
 
@@ -56,8 +60,9 @@ def test_lrn_follows_the_spec(size, alpha, beta, bias):
 def test_declines_ops_of_unknown_domains_and_training_batchnorm():
     nodes = [
         helper.make_node("Frob", ["x"], ["f"], name="frob", domain="com.example"),
-        helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"],
-                         ["y", "mean", "var"], name="bn_train"),
+        helper.make_node(
+            "BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "mean", "var"], name="bn_train"
+        ),
     ]
     model = make_model(nodes, [tensor("x", SHAPE)], [tensor("y", SHAPE)], opset=9)
     model.opset_import.append(helper.make_opsetid("com.example", 1))
