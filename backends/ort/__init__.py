@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .backend import OrtBackend
+from .plugins import register_ep_library
 
-__all__ = ["OrtBackend"]
+__all__ = ["OrtBackend", "register_ep_library"]

@@ -25,16 +25,29 @@ _PROBE_IR_VERSION = 10  # new enough for every opset probed, old enough for ever
 _PROVIDER_FOR_TARGET = {target: provider for provider, target in EP_TARGETS.items()}
 
 
+def _plugin_devices(provider: str) -> list[Any]:
+    """ORT's devices for an EP that a plugin library registered (none for built-in EPs)."""
+    if _ort is None or not hasattr(_ort, "get_ep_devices"):
+        return []
+    if provider in _ort.get_available_providers():
+        return []
+    return [d for d in _ort.get_ep_devices() if d.ep_name == provider]
+
+
 def _provider_name(target: str) -> str:
     if target in _PROVIDER_FOR_TARGET:
         return _PROVIDER_FOR_TARGET[target]
     if _ort is not None:
-        for provider in _ort.get_available_providers():
+        names = list(_ort.get_available_providers())
+        if hasattr(_ort, "get_ep_devices"):
+            names += [d.ep_name for d in _ort.get_ep_devices()]
+        for provider in names:
             if provider.lower() in (target.lower(), target.lower() + "executionprovider"):
                 return provider
     raise BackendNotFoundError(
         f"unknown ONNX Runtime execution provider {target!r} in 'ort:{target}'; known: "
         + ", ".join(sorted(t for t in _PROVIDER_FOR_TARGET if t))
+        + "; a plugin EP library must be registered first (register_ep_library)"
     )
 
 
@@ -47,6 +60,17 @@ def _session_options(threads: int, severity: int, opt_level: int) -> Any:
         {0: 0, 1: 1, 2: 2}.get(opt_level, 99)
     )
     return options
+
+
+def _create_session(model_bytes: bytes, options: Any, provider: str) -> Any:
+    """An ORT session on exactly one EP: built-in by name, plugin EPs by their devices."""
+    if provider != "CPUExecutionProvider":
+        options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
+    devices = _plugin_devices(provider)
+    if devices:
+        options.add_provider_for_devices(devices, {})
+        return _ort.InferenceSession(model_bytes, options)
+    return _ort.InferenceSession(model_bytes, options, providers=[provider])
 
 
 class OrtExecutable:
@@ -85,7 +109,9 @@ class OrtBackend(Backend):
     def unavailable_reason(self) -> str:
         if _ort is None:
             return "onnxruntime is not installed; pip install onnxruntime (or xinrt[ort])"
-        if self.provider not in _ort.get_available_providers():
+        if self.provider not in _ort.get_available_providers() and not _plugin_devices(
+            self.provider
+        ):
             package = EP_PACKAGES.get(self.target, "an onnxruntime build with this provider")
             return (
                 f"{self.provider} is not in this onnxruntime {_ort.__version__}'s providers "
@@ -120,11 +146,8 @@ class OrtBackend(Backend):
         return unsupported(f"ORT {self.provider}: {reason}") if reason else SUPPORTED
 
     def _try_session(self, model_bytes: bytes) -> str:
-        options = _session_options(1, 3, 99)
-        if self.provider != "CPUExecutionProvider":
-            options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
         try:
-            _ort.InferenceSession(model_bytes, options, providers=[self.provider])
+            _create_session(model_bytes, _session_options(1, 3, 99), self.provider)
         except Exception as exc:  # ORT raises its own exception types for every refusal
             return short_reason(str(exc))
         return ""
@@ -136,12 +159,8 @@ class OrtBackend(Backend):
             max(options.log_severity_level, 2),
             options.graph_optimization_level,
         )
-        if self.provider != "CPUExecutionProvider":
-            session_options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
         try:
-            session = _ort.InferenceSession(
-                model.SerializeToString(), session_options, providers=[self.provider]
-            )
+            session = _create_session(model.SerializeToString(), session_options, self.provider)
         except Exception as exc:
             raise UnsupportedError(f"{self.name}: {short_reason(str(exc))}") from exc
         return OrtExecutable(session)

@@ -75,3 +75,21 @@ def test_missing_provider_says_which_package_brings_it():
     backend = get_backend("ort:openvino")
     assert backend.devices() == []
     assert "onnxruntime-openvino" in backend.unavailable_reason()
+
+
+def test_plugin_library_that_does_not_exist(tmp_path):
+    from xinrt import InvalidArgumentError
+    from xinrt.backends.ort import register_ep_library
+
+    with pytest.raises(InvalidArgumentError, match="file not found"):
+        register_ep_library("myep", tmp_path / "libmyep.so")
+
+
+def test_plugin_library_that_is_not_a_library(tmp_path):
+    from xinrt import BackendUnavailableError
+    from xinrt.backends.ort import register_ep_library
+
+    bogus = tmp_path / "libbogus.so"
+    bogus.write_bytes(b"not an ELF file")
+    with pytest.raises(BackendUnavailableError, match="plugin EP library 'bogus'"):
+        register_ep_library("bogus", bogus)
