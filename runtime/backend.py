@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -68,6 +68,7 @@ class CompileOptions:
     intra_op_num_threads: int = 0  # 0 = the backend's default
     graph_optimization_level: int = 99
     log_severity_level: int = 2
+    backend_options: dict[str, Any] = field(default_factory=dict)  # e.g. ORT provider options
 
 
 class Executable(Protocol):

@@ -92,7 +92,9 @@ class InferenceSession:
         options = sess_options if sess_options is not None else SessionOptions()
         options.validate()
         self._options = options
-        self._backend_names = self._resolve_backends(backends, providers)
+        self._backend_names, self._backend_options = self._resolve_backends(
+            backends, providers, provider_options
+        )
         loaded = load_model(model)
         self._model_label = loaded.label
         self._proto = loaded.proto
@@ -106,8 +108,11 @@ class InferenceSession:
 
     @staticmethod
     def _resolve_backends(
-        backends: Sequence[str] | None, providers: Sequence[ProviderSpec] | None
-    ) -> list[str]:
+        backends: Sequence[str] | None,
+        providers: Sequence[ProviderSpec] | None,
+        provider_options: Sequence[dict[str, Any]] | None,
+    ) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        """Backend names in priority order, and per-backend options from ORT-style providers."""
         if backends is not None and providers is not None:
             raise InvalidArgumentError(
                 "pass either backends= (xinrt names) or providers=, not both"
@@ -119,12 +124,21 @@ class InferenceSession:
                 raise InvalidArgumentError("backends= is empty; name at least one backend")
             for name in backends:
                 require_available(get_backend(name))
-            return list(dict.fromkeys(backends))
+            return list(dict.fromkeys(backends)), {}
+        if provider_options is not None:
+            if providers is None or len(provider_options) != len(providers):
+                raise InvalidArgumentError(
+                    "provider_options must be a list with one dict per entry of providers"
+                )
+            providers = [
+                (p if isinstance(p, str) else p[0], {**({} if isinstance(p, str) else p[1]), **o})
+                for p, o in zip(providers, provider_options)
+            ]
         if providers:
-            names, _ = backends_from_providers(providers, available_backends())
+            names, per_backend = backends_from_providers(providers, available_backends())
             if names:
-                return names
-        return [b for b in DEFAULT_BACKENDS if b in available_backends()]
+                return names, per_backend
+        return [b for b in DEFAULT_BACKENDS if b in available_backends()], {}
 
     def _place_and_compile(self, graph: ir.Graph) -> tuple[PlacementReport, Executor]:
         opts = self._options
@@ -133,11 +147,6 @@ class InferenceSession:
         involved = list(dict.fromkeys([*self._backend_names, *opts.placement_overrides.values()]))
         instances = {name: get_backend(name) for name in involved}
         capabilities = {name: dict(_capability(b, graph)) for name, b in instances.items()}
-        compile_options = CompileOptions(
-            intra_op_num_threads=opts.intra_op_num_threads,
-            graph_optimization_level=int(opts.graph_optimization_level),
-            log_severity_level=opts.log_severity_level,
-        )
         for _ in range(_MAX_COMPILE_ROUNDS):
             assignment, declined, pinned = assign_nodes(
                 graph,
@@ -151,7 +160,8 @@ class InferenceSession:
                 partitions[0].whole_model = self._proto
             try:
                 steps = [
-                    (p, _compile(instances[p.backend], p, compile_options)) for p in partitions
+                    (p, _compile(instances[p.backend], p, self._compile_options(p.backend)))
+                    for p in partitions
                 ]
             except _CompileDeclined as declined_at_compile:
                 answers = capabilities[declined_at_compile.backend]
@@ -175,6 +185,15 @@ class InferenceSession:
             if v.const_value is not None and name_of(v) in graph.initializers
         }
         return report, Executor(steps, [name_of(v) for v in graph.outputs], constants)
+
+    def _compile_options(self, backend: str) -> CompileOptions:
+        opts = self._options
+        return CompileOptions(
+            intra_op_num_threads=opts.intra_op_num_threads,
+            graph_optimization_level=int(opts.graph_optimization_level),
+            log_severity_level=opts.log_severity_level,
+            backend_options=dict(self._backend_options.get(backend, {})),
+        )
 
     def _check_coverage(self, report: PlacementReport) -> None:
         coverage = report.coverage()

@@ -62,15 +62,19 @@ def _session_options(threads: int, severity: int, opt_level: int) -> Any:
     return options
 
 
-def _create_session(model_bytes: bytes, options: Any, provider: str) -> Any:
+def _create_session(
+    model_bytes: bytes, options: Any, provider: str, provider_options: dict[str, Any] | None = None
+) -> Any:
     """An ORT session on exactly one EP: built-in by name, plugin EPs by their devices."""
     if provider != "CPUExecutionProvider":
         options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
     devices = _plugin_devices(provider)
     if devices:
-        options.add_provider_for_devices(devices, {})
+        options.add_provider_for_devices(devices, dict(provider_options or {}))
         return _ort.InferenceSession(model_bytes, options)
-    return _ort.InferenceSession(model_bytes, options, providers=[provider])
+    return _ort.InferenceSession(
+        model_bytes, options, providers=[(provider, dict(provider_options or {}))]
+    )
 
 
 class OrtExecutable:
@@ -160,7 +164,9 @@ class OrtBackend(Backend):
             options.graph_optimization_level,
         )
         try:
-            session = _create_session(model.SerializeToString(), session_options, self.provider)
+            session = _create_session(
+                model.SerializeToString(), session_options, self.provider, options.backend_options
+            )
         except Exception as exc:
             raise UnsupportedError(f"{self.name}: {short_reason(str(exc))}") from exc
         return OrtExecutable(session)

@@ -194,3 +194,25 @@ def test_public_api_is_listed():
     info = xinrt.backend_info()
     assert info["ort:cuda"]["available"] is False if "ort:cuda" in info else True
     assert info["cpu"]["available"] and info["reference"]["devices"]
+
+
+def test_provider_options_reach_the_execution_provider(mlp_model, monkeypatch):
+    import xinrt.backends.ort.backend as ort_backend
+
+    seen: list = []
+    real = ort_backend._ort.InferenceSession
+
+    def spy(model, options=None, providers=None, **kwargs):
+        seen.append(providers)
+        return real(model, options, providers=providers, **kwargs)
+
+    monkeypatch.setattr(ort_backend._ort, "InferenceSession", spy)
+    session = InferenceSession(
+        mlp_model,
+        providers=["CPUExecutionProvider"],
+        provider_options=[{"arena_extend_strategy": "kSameAsRequested"}],
+    )
+    assert session.backends == ["ort"]
+    assert seen[-1] == [("CPUExecutionProvider", {"arena_extend_strategy": "kSameAsRequested"})]
+    with pytest.raises(InvalidArgumentError, match="one dict per entry"):
+        InferenceSession(mlp_model, providers=["CPUExecutionProvider"], provider_options=[{}, {}])
