@@ -69,6 +69,9 @@ class CompileOptions:
     graph_optimization_level: int = 99
     log_severity_level: int = 2
     backend_options: dict[str, Any] = field(default_factory=dict)  # e.g. ORT provider options
+    inter_op_num_threads: int = 0
+    parallel_execution: bool = False  # ORT's ExecutionMode.ORT_PARALLEL
+    session_config: dict[str, str] = field(default_factory=dict)  # ORT session config entries
 
 
 class Executable(Protocol):

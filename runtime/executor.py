@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,11 +34,18 @@ class Executor:
             if name not in keep:
                 self._free_after[index].append(name)
 
-    def run(self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str]) -> list[np.ndarray]:
-        """Feeds must already be validated; returns the named outputs in order."""
+    def run(
+        self,
+        feeds: Mapping[str, np.ndarray],
+        output_names: Sequence[str],
+        profile: list[tuple[str, int, int]] | None = None,
+    ) -> list[np.ndarray]:
+        """Feeds must already be validated; returns the named outputs in order. With `profile`,
+        appends (partition label, start ns, duration ns) per partition run."""
         values: dict[str, np.ndarray] = dict(feeds)
         for index, (partition, executable) in enumerate(self.steps):
             inputs = {name_of(v): values[name_of(v)] for v in partition.inputs}
+            start = time.perf_counter_ns()
             try:
                 results = executable.run(inputs)
             except XinrtError:
@@ -48,6 +56,9 @@ class Executor:
                     f"({len(partition.nodes)} nodes, first {partition.nodes[0].name!r}): "
                     f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
                 ) from exc
+            if profile is not None:
+                label = f"partition {partition.index} on {partition.backend}"
+                profile.append((label, start, time.perf_counter_ns() - start))
             for value in partition.outputs:
                 if name_of(value) not in results:
                     raise ExecutionError(

@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 from .errors import InvalidArgumentError
 
 
+class ExecutionMode(enum.IntEnum):
+    """ORT's modes; xinrt runs partitions in order either way (accepted for compatibility)."""
+
+    ORT_SEQUENTIAL = 0
+    ORT_PARALLEL = 1
+
+
 class GraphOptimizationLevel(enum.IntEnum):
     """ORT's levels; xinrt passes them on to backends that optimise (ORT does)."""
 
@@ -34,12 +41,65 @@ class SessionOptions:
     placement_overrides: dict[str, str] = field(default_factory=dict)
     min_coverage: dict[str, float] = field(default_factory=dict)
 
+    # ONNX Runtime fields. Those with an effect in xinrt: inter_op_num_threads and
+    # execution_mode go to the ort backend, enable_profiling records per-partition times
+    # (end_profiling() writes them), optimized_model_filepath receives the model as placed,
+    # free dimension overrides fix symbolic input dims. The rest are accepted no-ops
+    # (xinrt has no arena or memory-pattern switches); see docs/onnxruntime-compat.md.
+    inter_op_num_threads: int = 0
+    execution_mode: ExecutionMode = ExecutionMode.ORT_SEQUENTIAL
+    log_verbosity_level: int = 0
+    logid: str = ""
+    enable_cpu_mem_arena: bool = True
+    enable_mem_pattern: bool = True
+    enable_mem_reuse: bool = True
+    enable_profiling: bool = False
+    profile_file_prefix: str = "xinrt_profile"
+    optimized_model_filepath: str = ""
+    use_deterministic_compute: bool = False
+    session_config: dict[str, str] = field(default_factory=dict)
+    free_dimension_overrides: dict[str, int] = field(default_factory=dict)
+
+    def add_session_config_entry(self, key: str, value: str) -> None:
+        """ORT's free-form config entries; kept, readable, passed to the ort backend."""
+        self.session_config[str(key)] = str(value)
+
+    def get_session_config_entry(self, key: str) -> str:
+        if key not in self.session_config:
+            raise InvalidArgumentError(f"session config entry {key!r} is not set")
+        return self.session_config[key]
+
+    def add_free_dimension_override_by_name(self, dim_name: str, dim_value: int) -> None:
+        """Fix a symbolic input dimension (e.g. 'batch') to a value for every input using it."""
+        if not isinstance(dim_value, int) or dim_value < 0:
+            raise InvalidArgumentError(f"free dimension {dim_name!r} needs an int >= 0")
+        self.free_dimension_overrides[dim_name] = dim_value
+
+    def add_free_dimension_override_by_denotation(self, denotation: str, dim_value: int) -> None:
+        raise InvalidArgumentError(
+            "free dimension overrides by denotation are not supported by xinrt; "
+            "use add_free_dimension_override_by_name"
+        )
+
+    def register_custom_ops_library(self, library_path: str) -> None:
+        raise InvalidArgumentError(
+            f"register_custom_ops_library({library_path!r}): xinrt cannot load ORT custom-op "
+            "libraries; run such models on the ort backend with onnxruntime directly, or write "
+            "an xinrt backend (docs/backend-authors.md)"
+        )
+
+    def add_initializer(self, name: str, value: object) -> None:
+        raise InvalidArgumentError(
+            f"add_initializer({name!r}): replacing initializers from session options is not "
+            "supported by xinrt"
+        )
+
     def validate(self) -> None:
         """Raise InvalidArgumentError naming the first field with a wrong value."""
-        if not isinstance(self.intra_op_num_threads, int) or self.intra_op_num_threads < 0:
-            raise InvalidArgumentError(
-                f"intra_op_num_threads must be an int >= 0, got {self.intra_op_num_threads!r}"
-            )
+        for knob in ("intra_op_num_threads", "inter_op_num_threads"):
+            value = getattr(self, knob)
+            if not isinstance(value, int) or value < 0:
+                raise InvalidArgumentError(f"{knob} must be an int >= 0, got {value!r}")
         try:
             self.graph_optimization_level = GraphOptimizationLevel(self.graph_optimization_level)
         except ValueError:
@@ -52,6 +112,13 @@ class SessionOptions:
             raise InvalidArgumentError(
                 f"log_severity_level must be 0..4, got {self.log_severity_level!r}"
             )
+        try:
+            self.execution_mode = ExecutionMode(self.execution_mode)
+        except ValueError:
+            raise InvalidArgumentError(
+                "execution_mode must be ORT_SEQUENTIAL or ORT_PARALLEL, "
+                f"got {self.execution_mode!r}"
+            ) from None
         for backend, share in self.min_coverage.items():
             if not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
                 raise InvalidArgumentError(

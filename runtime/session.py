@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,15 +14,17 @@ import onnx_ir as ir
 from .backend import Backend, CompileOptions, Executable, Support, get_backend, require_available
 from .backend import unsupported as _unsupported
 from .errors import (
+    ExecutionError,
     InvalidArgumentError,
-    InvalidInputError,
     PlacementError,
     UnsupportedError,
 )
 from .executor import Executor
+from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .model import ModelSource, load_model
 from .options import SessionOptions
+from .ort_session import OrtSessionMethods
 from .partition import Partition, partition_graph
 from .passes import prepare_for_placement
 from .placement import PlacementReport, assign_nodes, build_report
@@ -65,6 +68,27 @@ def available_backends() -> list[str]:
     return names
 
 
+def _from_environment(
+    backends: Sequence[str] | None, providers: Sequence[ProviderSpec] | None
+) -> tuple[Sequence[str] | None, Sequence[ProviderSpec] | None]:
+    """$XINRT_BACKENDS (set by `xinrt exec --backends`) replaces ORT-style provider lists."""
+    chosen = os.environ.get("XINRT_BACKENDS", "")
+    if backends is None and chosen:
+        return [b for b in chosen.split(",") if b], None
+    return backends, providers
+
+
+def _fix_free_dimensions(graph: ir.Graph, overrides: Mapping[str, int]) -> None:
+    """Replace symbolic input dims named in `overrides` with their fixed values."""
+    if not overrides:
+        return
+    for value in graph.inputs:
+        if value.shape is None:
+            continue
+        dims = [overrides.get(str(d), d) if not isinstance(d, int) else d for d in value.shape]
+        value.shape = ir.Shape(dims)
+
+
 def _node_arg(value: ir.Value) -> NodeArg:
     dims: list[int | str | None] = []
     if value.shape is not None:
@@ -73,7 +97,7 @@ def _node_arg(value: ir.Value) -> NodeArg:
     return NodeArg(name=name_of(value) or "", shape=dims, type=type_string(value.type))
 
 
-class InferenceSession:
+class InferenceSession(OrtSessionMethods):
     """A compiled model over one or more backends, placed node by node.
 
     `backends` lists xinrt backend names in priority order (default: cpu, ort, reference, those
@@ -90,19 +114,34 @@ class InferenceSession:
         backends: Sequence[str] | None = None,
     ) -> None:
         options = sess_options if sess_options is not None else SessionOptions()
+        if not isinstance(options, SessionOptions):
+            raise InvalidArgumentError(
+                f"sess_options must be xinrt.SessionOptions, got {type(options).__name__}"
+            )
         options.validate()
         self._options = options
+        self._requested = (backends, providers, provider_options)
         self._backend_names, self._backend_options = self._resolve_backends(
-            backends, providers, provider_options
+            *_from_environment(backends, providers), provider_options
         )
         loaded = load_model(model)
         self._model_label = loaded.label
         self._proto = loaded.proto
+        graph = loaded.ir_model.graph
+        overridable = [v for v in graph.inputs if name_of(v) in graph.initializers]
+        self._overridable = [name_of(v) for v in overridable]
+        self._overridable_args = [_node_arg(v) for v in overridable]
         self._ir = prepare_for_placement(loaded.ir_model)
         graph = self._ir.graph
-        self._inputs = [v for v in graph.inputs]
-        self._outputs = [v for v in graph.outputs]
+        _fix_free_dimensions(graph, options.free_dimension_overrides)
+        self._inputs = list(graph.inputs)
+        self._outputs = list(graph.outputs)
+        self._profile: list[tuple[str, int, int]] | None = [] if options.enable_profiling else None
+        self._profile_start_ns = time.perf_counter_ns()
+        self._profile_prefix = options.profile_file_prefix
         self._placement, self._executor = self._place_and_compile(graph)
+        if options.optimized_model_filepath:
+            ir.save(self._ir, options.optimized_model_filepath)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -193,7 +232,21 @@ class InferenceSession:
             graph_optimization_level=int(opts.graph_optimization_level),
             log_severity_level=opts.log_severity_level,
             backend_options=dict(self._backend_options.get(backend, {})),
+            inter_op_num_threads=opts.inter_op_num_threads,
+            parallel_execution=int(opts.execution_mode) == 1,
+            session_config=dict(opts.session_config),
         )
+
+    def set_providers(
+        self,
+        providers: Sequence[ProviderSpec] | None = None,
+        provider_options: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        """ORT's set_providers: place and compile the model again on the backends they map to."""
+        self._backend_names, self._backend_options = self._resolve_backends(
+            None, providers, provider_options
+        )
+        self._placement, self._executor = self._place_and_compile(self._ir.graph)
 
     def _check_coverage(self, report: PlacementReport) -> None:
         coverage = report.coverage()
@@ -244,78 +297,13 @@ class InferenceSession:
         run_options: Any = None,
     ) -> list[np.ndarray]:
         """Run the model; outputs come back in the order asked (all outputs for None)."""
-        feeds = self._validate_feeds(input_feed)
-        names = self._validate_output_names(output_names)
-        return self._executor.run(feeds, names)
-
-    # -- input checks -----------------------------------------------------------------------
-
-    def _validate_output_names(self, output_names: Sequence[str] | None) -> list[str]:
-        known = [name_of(v) for v in self._outputs]
-        if output_names is None or len(output_names) == 0:
-            return known
-        for name in output_names:
-            if name not in known:
-                raise InvalidArgumentError(
-                    f"{self._model_label} has no output {name!r}; outputs: {', '.join(known)}"
-                )
-        return list(output_names)
-
-    def _validate_feeds(self, input_feed: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        if not isinstance(input_feed, Mapping):
-            raise InvalidInputError(
-                f"input feed must be a dict of name -> numpy array, got {type(input_feed).__name__}"
-            )
-        expected = {name_of(v): v for v in self._inputs}
-        for name in input_feed:
-            if name not in expected:
-                more = _did_you_mean(str(name), list(expected))
-                raise InvalidInputError(
-                    f"{self._model_label} has no input {name!r}; inputs: "
-                    f"{', '.join(expected) or '(none)'}.{more}"
-                )
-        missing = [n for n in expected if n not in input_feed]
-        if missing:
-            raise InvalidInputError(f"{self._model_label}: missing inputs: {', '.join(missing)}")
-        feeds: dict[str, np.ndarray] = {}
-        for name, value in expected.items():
-            feeds[name] = _check_feed(name, input_feed[name], value)
-        return feeds
-
-
-def _did_you_mean(name: str, known: list[str]) -> str:
-    """' Did you mean 'x'?' for the closest known name (case-insensitive), or ''."""
-    lowered = {k.lower(): k for k in known}
-    hint = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" Did you mean {lowered[hint[0]]!r}?" if hint else ""
-
-
-def _check_feed(name: str, data: Any, value: ir.Value) -> np.ndarray:
-    array = data if isinstance(data, np.ndarray) else np.asarray(data)
-    want = value.dtype.numpy() if value.dtype is not None else None
-    if want is not None and array.dtype != want:
-        raise InvalidInputError(
-            f"input {name!r}: expected dtype {type_string(value.type)} ({np.dtype(want).name}), "
-            f"got {array.dtype.name}"
-        )
-    if value.shape is not None:
-        dims = list(value.shape)
-        if array.ndim != len(dims):
-            raise InvalidInputError(
-                f"input {name!r}: expected rank {len(dims)} (shape {_show(dims)}), "
-                f"got rank {array.ndim} (shape {list(array.shape)})"
-            )
-        for axis, (want_dim, got_dim) in enumerate(zip(dims, array.shape)):
-            if isinstance(want_dim, int) and want_dim != got_dim:
-                raise InvalidInputError(
-                    f"input {name!r}: dimension {axis} must be {want_dim} (shape "
-                    f"{_show(dims)}), got {got_dim} (shape {list(array.shape)})"
-                )
-    return array
-
-
-def _show(dims: Sequence[Any]) -> str:
-    return "[" + ", ".join(str(d) if isinstance(d, int) else repr(str(d)) for d in dims) + "]"
+        if run_options is not None and getattr(run_options, "terminate", False):
+            raise ExecutionError(f"{self._model_label}: run_options.terminate is set")
+        feeds = validate_feeds(self._model_label, self._inputs, input_feed, self._overridable)
+        names = validate_output_names(self._model_label, self._outputs, output_names)
+        outputs = self._executor.run(feeds, names, self._profile)
+        warn_on_shape_mismatch(self._outputs, names, outputs)
+        return outputs
 
 
 class _CompileDeclined(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx_ir as ir
 
 
@@ -18,3 +19,12 @@ def type_string(type_: ir.TypeProtocol | None) -> str:
     if isinstance(type_, ir.SparseTensorType):
         return f"sparse_tensor({type_.dtype.name.lower()})"
     return str(type_)
+
+
+def numpy_type_string(dtype: np.dtype) -> str:
+    """`tensor(float)` for float32 and so on, as ORT names numpy dtypes."""
+    try:
+        element = ir.DataType.from_numpy(np.dtype(dtype))
+    except (TypeError, ValueError):
+        return f"tensor({np.dtype(dtype).name})"
+    return f"tensor({element.name.lower()})"

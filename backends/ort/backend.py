@@ -22,6 +22,7 @@ except ImportError:  # the native backend must work without ORT
     _ort = None
 
 _PROBE_IR_VERSION = 10  # new enough for every opset probed, old enough for every ORT >= 1.17
+_PROBE_OPTIONS = CompileOptions(intra_op_num_threads=1)  # probes only create sessions
 _PROVIDER_FOR_TARGET = {target: provider for provider, target in EP_TARGETS.items()}
 
 
@@ -51,14 +52,18 @@ def _provider_name(target: str) -> str:
     )
 
 
-def _session_options(threads: int, severity: int, opt_level: int) -> Any:
+def _session_options(compile_options: CompileOptions, severity: int) -> Any:
     options = _ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = compile_options.intra_op_num_threads
+    options.inter_op_num_threads = compile_options.inter_op_num_threads or 1
     options.log_severity_level = severity
     options.graph_optimization_level = _ort.GraphOptimizationLevel(
-        {0: 0, 1: 1, 2: 2}.get(opt_level, 99)
+        {0: 0, 1: 1, 2: 2}.get(compile_options.graph_optimization_level, 99)
     )
+    if compile_options.parallel_execution:
+        options.execution_mode = _ort.ExecutionMode.ORT_PARALLEL
+    for key, value in compile_options.session_config.items():
+        options.add_session_config_entry(key, value)
     return options
 
 
@@ -151,18 +156,14 @@ class OrtBackend(Backend):
 
     def _try_session(self, model_bytes: bytes) -> str:
         try:
-            _create_session(model_bytes, _session_options(1, 3, 99), self.provider)
+            _create_session(model_bytes, _session_options(_PROBE_OPTIONS, 3), self.provider)
         except Exception as exc:  # ORT raises its own exception types for every refusal
             return short_reason(str(exc))
         return ""
 
     def compile(self, partition: Partition, options: CompileOptions) -> OrtExecutable:
         model = partition.to_model_proto()
-        session_options = _session_options(
-            options.intra_op_num_threads,
-            max(options.log_severity_level, 2),
-            options.graph_optimization_level,
-        )
+        session_options = _session_options(options, max(options.log_severity_level, 2))
         try:
             session = _create_session(
                 model.SerializeToString(), session_options, self.provider, options.backend_options

@@ -1,0 +1,1 @@
+"""`xinrt.capi` mirrors `onnxruntime.capi` where programs import exception classes from it."""

@@ -1,0 +1,118 @@
+"""Checking what users feed a session: names, dtypes, ranks and static dims, before any backend."""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import onnx_ir as ir
+
+from .errors import InvalidArgumentError, InvalidInputError
+from .graph_utils import name_of
+from .types import type_string
+
+
+def validate_output_names(
+    label: str, outputs: Sequence[ir.Value], output_names: Sequence[str] | None
+) -> list[str]:
+    """The output names to compute: all for None or [], else the given ones, each checked."""
+    known = [name_of(v) for v in outputs]
+    if output_names is None or len(output_names) == 0:
+        return known
+    for name in output_names:
+        if name not in known:
+            raise InvalidArgumentError(
+                f"{label} has no output {name!r}; outputs: {', '.join(known)}"
+            )
+    return list(output_names)
+
+
+def validate_feeds(
+    label: str,
+    inputs: Sequence[ir.Value],
+    input_feed: Mapping[str, Any],
+    overridable: Sequence[str] = (),
+) -> dict[str, np.ndarray]:
+    """Every input present, nothing unknown, each of the declared dtype, rank and static dims."""
+    if not isinstance(input_feed, Mapping):
+        raise InvalidInputError(
+            f"input feed must be a dict of name -> numpy array, got {type(input_feed).__name__}"
+        )
+    expected = {name_of(v): v for v in inputs}
+    for name in input_feed:
+        if name in overridable:
+            raise InvalidInputError(
+                f"{label}: {name!r} is an initializer listed among the inputs (IR < 4); "
+                "overriding initializers is not supported by xinrt"
+            )
+        if name not in expected:
+            more = _did_you_mean(str(name), list(expected))
+            raise InvalidInputError(
+                f"{label} has no input {name!r}; inputs: {', '.join(expected) or '(none)'}.{more}"
+            )
+    missing = [n for n in expected if n not in input_feed]
+    if missing:
+        raise InvalidInputError(f"{label}: missing inputs: {', '.join(missing)}")
+    return {name: _check_feed(name, input_feed[name], value) for name, value in expected.items()}
+
+
+def warn_on_shape_mismatch(
+    outputs: Sequence[ir.Value], names: Sequence[str], arrays: Sequence[np.ndarray]
+) -> None:
+    """As ORT does: an output whose computed shape differs from the declared one is returned
+    as computed, with a warning."""
+    declared = {name_of(v): v.shape for v in outputs}
+    for name, array in zip(names, arrays):
+        shape = declared.get(name)
+        if shape is None:
+            continue
+        dims = list(shape)
+        if len(dims) != array.ndim or any(
+            isinstance(d, int) and d != got for d, got in zip(dims, array.shape)
+        ):
+            shown = [d if isinstance(d, int) else str(d) for d in dims]
+            warnings.warn(
+                f"output {name!r} has shape {list(array.shape)}; the model declares {shown}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """' Did you mean 'x'?' for the closest known name (case-insensitive), or ''."""
+    lowered = {k.lower(): k for k in known}
+    hint = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" Did you mean {lowered[hint[0]]!r}?" if hint else ""
+
+
+def _check_feed(name: str, data: Any, value: ir.Value) -> np.ndarray:
+    array = data if isinstance(data, np.ndarray) else np.asarray(data)
+    want = value.dtype.numpy() if value.dtype is not None else None
+    if want is not None and np.dtype(want) == np.dtype(object) and array.dtype.kind in "USO":
+        array = array.astype(object)  # string tensors: numpy str arrays are fine, as in ORT
+    if want is not None and array.dtype != want:
+        raise InvalidInputError(
+            f"input {name!r}: expected dtype {type_string(value.type)} ({np.dtype(want).name}), "
+            f"got {array.dtype.name}"
+        )
+    if value.shape is not None:
+        dims = list(value.shape)
+        if array.ndim != len(dims):
+            raise InvalidInputError(
+                f"input {name!r}: expected rank {len(dims)} (shape {_show(dims)}), "
+                f"got rank {array.ndim} (shape {list(array.shape)})"
+            )
+        for axis, (want_dim, got_dim) in enumerate(zip(dims, array.shape)):
+            if isinstance(want_dim, int) and want_dim != got_dim:
+                raise InvalidInputError(
+                    f"input {name!r}: dimension {axis} must be {want_dim} (shape "
+                    f"{_show(dims)}), got {got_dim} (shape {list(array.shape)})"
+                )
+    return array
+
+
+def _show(dims: Sequence[Any]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else repr(str(d)) for d in dims) + "]"
