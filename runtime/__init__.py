@@ -23,11 +23,41 @@ from .errors import (
     UnsupportedError,
     XinrtError,
 )
-from .options import GraphOptimizationLevel, SessionOptions
+from .options import ExecutionMode, GraphOptimizationLevel, SessionOptions
+from .ort_api import (
+    IOBinding,
+    OrtValue,
+    RunOptions,
+    get_all_providers,
+    get_available_providers,
+    get_build_info,
+    get_device,
+    get_version_string,
+    set_default_logger_severity,
+    set_default_logger_verbosity,
+)
 from .placement import PlacementReport
 from .session import InferenceSession, ModelMetadata, NodeArg, available_backends
 
 __version__ = "0.1.0"
+
+# ONNX Runtime's exception names, so `except ort.Fail` works with `import xinrt as ort`
+from .capi.onnxruntime_pybind11_state import (  # noqa: E402
+    EPFail,
+    Fail,
+    InvalidArgument,
+    InvalidGraph,
+    InvalidProtobuf,
+    NoSuchFile,
+    RuntimeException,
+)
+
+
+def install_as_onnxruntime() -> None:
+    """Make `import onnxruntime` in this process resolve to xinrt (e.g. in a notebook)."""
+    from .drop_in import install
+
+    install()
 
 
 def backend_info() -> dict[str, dict[str, Any]]:
@@ -54,6 +84,25 @@ def backend_info() -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
+    "EPFail",
+    "ExecutionMode",
+    "Fail",
+    "IOBinding",
+    "InvalidArgument",
+    "InvalidGraph",
+    "InvalidProtobuf",
+    "NoSuchFile",
+    "OrtValue",
+    "RunOptions",
+    "RuntimeException",
+    "get_all_providers",
+    "get_available_providers",
+    "get_build_info",
+    "get_device",
+    "get_version_string",
+    "install_as_onnxruntime",
+    "set_default_logger_severity",
+    "set_default_logger_verbosity",
     "Backend",
     "BackendNotFoundError",
     "BackendUnavailableError",

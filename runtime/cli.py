@@ -160,6 +160,13 @@ def cmd_placement(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exec(args: argparse.Namespace) -> int:
+    from .drop_in import exec_command
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return exec_command(command, args.backends, args.strict, args.report)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -194,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     placement.add_argument("--backends")
     placement.add_argument("--json", action="store_true")
     placement.set_defaults(func=cmd_placement)
+
+    run_exec = sub.add_parser(
+        "exec", help="run a program written for onnxruntime on xinrt: xinrt exec -- python app.py"
+    )
+    run_exec.add_argument("--backends", help="backends for every session the program creates")
+    run_exec.add_argument("--strict", action="store_true", help="no fallback in any session")
+    run_exec.add_argument("--report", action="store_true", help="placement summary at exit")
+    run_exec.add_argument("command", nargs=argparse.REMAINDER)
+    run_exec.set_defaults(func=cmd_exec)
 
     demo = sub.add_parser("demo", help="the light ResNet-50 through every available backend")
     demo.add_argument("--threads", type=int, default=0)

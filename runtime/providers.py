@@ -74,7 +74,7 @@ def backends_from_providers(
                 f"provider {name!r} is not available here (xinrt backend {backend!r}); "
                 "falling back to the remaining providers",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             continue
         backends.append(backend)

@@ -100,18 +100,20 @@ def _node_arg(value: ir.Value) -> NodeArg:
 class InferenceSession(OrtSessionMethods):
     """A compiled model over one or more backends, placed node by node.
 
-    `backends` lists xinrt backend names in priority order (default: cpu, ort, reference, those
-    usable here). ORT code may pass `providers` instead; they map to `ort:<ep>` backends.
+    The model (path, bytes or onnx.ModelProto) comes first, as in ORT (`path_or_bytes`), or
+    as `model=`. `backends` lists xinrt backend names in priority order (default: cpu, ort,
+    reference, those usable here). ORT code may pass `providers`; they map to `ort:<ep>`.
     """
 
     def __init__(
         self,
-        model: ModelSource,
+        path_or_bytes: ModelSource | None = None,
         sess_options: SessionOptions | None = None,
         providers: Sequence[ProviderSpec] | None = None,
         provider_options: Sequence[dict[str, Any]] | None = None,
         *,
         backends: Sequence[str] | None = None,
+        model: ModelSource | None = None,
     ) -> None:
         options = sess_options if sess_options is not None else SessionOptions()
         if not isinstance(options, SessionOptions):
@@ -124,7 +126,9 @@ class InferenceSession(OrtSessionMethods):
         self._backend_names, self._backend_options = self._resolve_backends(
             *_from_environment(backends, providers), provider_options
         )
-        loaded = load_model(model)
+        if (path_or_bytes is None) == (model is None):
+            raise InvalidArgumentError("give the model once: a path, bytes or onnx.ModelProto")
+        loaded = load_model(path_or_bytes if path_or_bytes is not None else model)  # type: ignore[arg-type]
         self._model_label = loaded.label
         self._proto = loaded.proto
         graph = loaded.ir_model.graph
