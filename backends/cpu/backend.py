@@ -22,7 +22,7 @@ except ImportError as exc:  # a source checkout without a build
 
 def _attribute_value(attr: ir.Attr) -> Any:
     if attr.type == ir.AttributeType.TENSOR:
-        return np.ascontiguousarray(attr.value.numpy())
+        return np.asarray(attr.value.numpy(), order="C")  # keeps 0-d tensors 0-d
     if attr.type in (ir.AttributeType.INTS, ir.AttributeType.FLOATS, ir.AttributeType.STRINGS):
         return list(attr.value)
     return attr.value
@@ -103,7 +103,7 @@ class CpuBackend(Backend):
 
         input_slots = [slot(v) for v in partition.inputs]
         constants = {
-            slot(v): np.ascontiguousarray(v.const_value.numpy())
+            slot(v): np.asarray(v.const_value.numpy(), order="C")
             for v in partition.initializers
             if v.const_value is not None
         }

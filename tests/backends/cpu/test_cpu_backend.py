@@ -54,3 +54,15 @@ def test_whole_mlp_compiles_to_one_plan_and_matches_onnxruntime(mlp_model):
 def test_device_lists_the_simd_paths():
     (device,) = get_backend("cpu").devices()
     assert device.kind == "cpu" and "baseline" in device.detail
+
+
+def test_scalars_stay_scalars():
+    """0-d inputs and 0-d constants keep shape () through the native plan."""
+    from onnx import numpy_helper
+
+    two = numpy_helper.from_array(np.array(2.0, np.float32), "two")
+    nodes = [helper.make_node("Relu", ["s"], ["r"]), helper.make_node("Mul", ["r", "two"], ["y"])]
+    model = make_model(nodes, [tensor("s", [])], [tensor("y", [])], [two])
+    session = InferenceSession(model, backends=["cpu"])
+    (y,) = session.run(None, {"s": np.float32(1.25)})
+    assert y.shape == () and float(y) == 2.5
