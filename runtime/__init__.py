@@ -32,9 +32,12 @@ from .ort_api import (
     get_available_providers,
     get_build_info,
     get_device,
+    get_ep_devices,
     get_version_string,
+    preload_dlls,
     set_default_logger_severity,
     set_default_logger_verbosity,
+    set_seed,
 )
 from .placement import PlacementReport
 from .session import InferenceSession, ModelMetadata, NodeArg, available_backends
@@ -99,6 +102,9 @@ __all__ = [
     "get_available_providers",
     "get_build_info",
     "get_device",
+    "get_ep_devices",
+    "preload_dlls",
+    "set_seed",
     "get_version_string",
     "install_as_onnxruntime",
     "set_default_logger_severity",

@@ -103,6 +103,15 @@ class OrtValue:
     def has_value(self) -> bool:
         return True
 
+    def is_tensor_sequence(self) -> bool:
+        return False
+
+    def is_sparse_tensor(self) -> bool:
+        return False
+
+    def tensor_size_in_bytes(self) -> int:
+        return int(self._array.nbytes)
+
     def update_inplace(self, array: np.ndarray) -> None:
         np.copyto(self._array, array)
 
@@ -280,3 +289,27 @@ def get_build_info() -> str:
     from . import __version__
 
     return f"xinrt {__version__} (onnxruntime API {ORT_API_VERSION})"
+
+
+def set_seed(seed: int) -> None:
+    """Seed numpy's global generator, which the reference backend's random ops draw from."""
+    np.random.seed(int(seed))
+
+
+def get_ep_devices() -> list[Any]:
+    """ORT's EP devices when onnxruntime is installed (the ort backend's), else none."""
+    from .backends.ort.backend import _ort
+
+    return list(_ort.get_ep_devices()) if _ort is not None else []
+
+
+def preload_dlls(*args: Any, **kwargs: Any) -> None:
+    """Accepted for compatibility: xinrt loads its libraries when a backend is first used."""
+
+
+def disable_telemetry_events() -> None:
+    """Accepted for compatibility: xinrt sends no telemetry."""
+
+
+def enable_telemetry_events() -> None:
+    """Accepted for compatibility: xinrt sends no telemetry."""

@@ -27,6 +27,10 @@ NotImplemented = UnsupportedError  # noqa: A001 - ORT's own name
 RuntimeException = ExecutionError
 EngineError = ExecutionError
 EPFail = BackendUnavailableError
+NotFound = InvalidArgumentError
+ModelRequiresCompilation = UnsupportedError
+ModelLoadCanceled = ExecutionError
+DeviceReset = ExecutionError
 
 __all__ = [
     "EPFail",
