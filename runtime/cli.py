@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--threads", type=int, default=0)
     demo.add_argument("--runs", type=int, default=5)
     demo.set_defaults(func=cmd_demo)
+    from .bench.cli import register as register_bench
+
+    register_bench(sub)
     return parser
 
 

@@ -128,7 +128,9 @@ class InferenceSession(OrtSessionMethods):
         )
         if (path_or_bytes is None) == (model is None):
             raise InvalidArgumentError("give the model once: a path, bytes or onnx.ModelProto")
+        started = time.perf_counter()
         loaded = load_model(path_or_bytes if path_or_bytes is not None else model)  # type: ignore[arg-type]
+        self.timings: dict[str, float] = {"load_s": time.perf_counter() - started}
         self._model_label = loaded.label
         self._proto = loaded.proto
         graph = loaded.ir_model.graph
@@ -144,6 +146,7 @@ class InferenceSession(OrtSessionMethods):
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
         self._placement, self._executor = self._place_and_compile(graph)
+        self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
             ir.save(self._ir, options.optimized_model_filepath)
 
@@ -189,7 +192,10 @@ class InferenceSession(OrtSessionMethods):
             require_available(get_backend(backend))
         involved = list(dict.fromkeys([*self._backend_names, *opts.placement_overrides.values()]))
         instances = {name: get_backend(name) for name in involved}
+        started = time.perf_counter()
         capabilities = {name: dict(_capability(b, graph)) for name, b in instances.items()}
+        self.timings["capability_s"] = time.perf_counter() - started
+        self.timings["compile_s"] = 0.0
         for _ in range(_MAX_COMPILE_ROUNDS):
             assignment, declined, pinned = assign_nodes(
                 graph,
@@ -201,16 +207,19 @@ class InferenceSession(OrtSessionMethods):
             partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
             if len(partitions) == 1:
                 partitions[0].whole_model = self._proto
+            started = time.perf_counter()
             try:
                 steps = [
                     (p, _compile(instances[p.backend], p, self._compile_options(p.backend)))
                     for p in partitions
                 ]
             except _CompileDeclined as declined_at_compile:
+                self.timings["compile_s"] += time.perf_counter() - started
                 answers = capabilities[declined_at_compile.backend]
                 for node, reason in declined_at_compile.node_reasons.items():
                     answers[node] = _unsupported(f"declined at compile: {reason}")
                 continue
+            self.timings["compile_s"] += time.perf_counter() - started
             break
         else:
             raise PlacementError(
@@ -268,6 +277,9 @@ class InferenceSession(OrtSessionMethods):
     def placement(self) -> PlacementReport:
         """What runs where, and why (str() for a table, .to_dict() for JSON)."""
         return self._placement
+
+    # `timings` (seconds): load_s (read + check + shape inference), capability_s, compile_s
+    # (every backend's compile calls, retries included) and session_s (the whole constructor).
 
     @property
     def backends(self) -> list[str]:
