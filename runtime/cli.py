@@ -1,4 +1,4 @@
-"""The `xinrt` command: run, info, backends, placement, demo."""
+"""The `xinrt` command: run, info, backends, placement, exec, demo, bench, conformance, compare."""
 
 from __future__ import annotations
 
@@ -216,8 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--runs", type=int, default=5)
     demo.set_defaults(func=cmd_demo)
     from .bench.cli import register as register_bench
+    from .conformance.cli import register as register_conformance
+    from .conformance.compare import register as register_compare
 
     register_bench(sub)
+    register_conformance(sub)
+    register_compare(sub)
     return parser
 
 

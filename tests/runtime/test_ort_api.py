@@ -1,4 +1,4 @@
-"""ONNX Runtime's Python API on xinrt, behaviour by behaviour, as ORT's documentation describes it."""
+"""ONNX Runtime's Python API on xinrt, behaviour by behaviour, as ORT's docs describe it."""
 
 from __future__ import annotations
 
