@@ -102,6 +102,7 @@ class Backend:
         raise NotImplementedError
 
 
+@functools.lru_cache(maxsize=1)
 def _entry_points() -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 

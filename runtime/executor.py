@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -74,12 +76,19 @@ class Executor:
                 outputs.append(_owned(values[name]))
             else:  # a graph input or a constant passed straight through: never hand out ours
                 source = values[name] if name in values else self.constants[name]
-                outputs.append(np.array(source, copy=True, order="C"))
+                outputs.append(
+                    copy.deepcopy(source)
+                    if isinstance(source, list) or source is None
+                    else np.array(source, copy=True, order="C")
+                )
         return outputs
 
 
-def _owned(array: np.ndarray) -> np.ndarray:
-    """Outputs are C-contiguous, writable arrays; backends return fresh ones, copy others."""
+def _owned(array: Any) -> Any:
+    """Outputs are C-contiguous, writable arrays; backends return fresh ones, copy others.
+    Sequences (lists) and absent optionals (None) pass through as they are."""
+    if array is None or isinstance(array, list):
+        return array
     array = np.asarray(array)
     if array.flags.c_contiguous and array.flags.writeable:
         return array

@@ -35,7 +35,7 @@ def validate_feeds(
     inputs: Sequence[ir.Value],
     input_feed: Mapping[str, Any],
     overridable: Sequence[str] = (),
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Every input present, nothing unknown, each of the declared dtype, rank and static dims."""
     if not isinstance(input_feed, Mapping):
         raise InvalidInputError(
@@ -67,7 +67,7 @@ def warn_on_shape_mismatch(
     declared = {name_of(v): v.shape for v in outputs}
     for name, array in zip(names, arrays):
         shape = declared.get(name)
-        if shape is None:
+        if shape is None or not isinstance(array, np.ndarray):
             continue
         dims = list(shape)
         if len(dims) != array.ndim or any(
@@ -88,7 +88,19 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     return f" Did you mean {lowered[hint[0]]!r}?" if hint else ""
 
 
-def _check_feed(name: str, data: Any, value: ir.Value) -> np.ndarray:
+def _check_feed(name: str, data: Any, value: ir.Value) -> Any:
+    if isinstance(value.type, ir.OptionalType):
+        if data is None:
+            return None
+        inner = ir.Value(name=name, type=value.type.elem_type, shape=value.shape)
+        return _check_feed(name, data, inner)
+    if isinstance(value.type, ir.SequenceType):
+        if not isinstance(data, (list, tuple)):
+            raise InvalidInputError(
+                f"input {name!r}: expected a list of arrays ({type_string(value.type)}), "
+                f"got {type(data).__name__}"
+            )
+        return [np.asarray(item) for item in data]
     array = data if isinstance(data, np.ndarray) else np.asarray(data)
     want = value.dtype.numpy() if value.dtype is not None else None
     if want is not None and np.dtype(want) == np.dtype(object) and array.dtype.kind in "USO":

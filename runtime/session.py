@@ -89,6 +89,12 @@ def _fix_free_dimensions(graph: ir.Graph, overrides: Mapping[str, int]) -> None:
         value.shape = ir.Shape(dims)
 
 
+def _reads_every_input(partition: Partition, graph: ir.Graph) -> bool:
+    """A lone partition may hand over the original model only if its inputs are exactly the
+    graph's (a graph input that no node reads is never fed to the partition)."""
+    return {name_of(v) for v in partition.inputs} == {name_of(v) for v in graph.inputs}
+
+
 def _node_arg(value: ir.Value) -> NodeArg:
     dims: list[int | str | None] = []
     if value.shape is not None:
@@ -205,7 +211,7 @@ class InferenceSession(OrtSessionMethods):
                 strict=opts.strict,
             )
             partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
-            if len(partitions) == 1:
+            if len(partitions) == 1 and _reads_every_input(partitions[0], graph):
                 partitions[0].whole_model = self._proto
             started = time.perf_counter()
             try:

@@ -82,6 +82,13 @@ class CpuBackend(Backend):
     def _check(self, node: ir.Node, graph: ir.Graph) -> Support:
         if any(True for _ in subgraphs(node)):
             return unsupported(f"{node.op_type} with subgraphs is not supported natively")
+        for value in [*node.inputs, *node.outputs]:
+            if (
+                value is not None
+                and value.type is not None
+                and not isinstance(value.type, ir.TensorType)
+            ):
+                return unsupported(f"{node.op_type} on {value.type}: only tensors run natively")
         reason = _native.check_node(
             node.op_type,
             _domain(node),

@@ -15,6 +15,7 @@ from xinrt.partition import Partition
 from xinrt.providers import EP_PACKAGES, EP_TARGETS
 
 from .probe import probe_key, probe_model, short_reason
+from .rules import known_deviation
 
 try:
     import onnxruntime as _ort
@@ -144,6 +145,9 @@ class OrtBackend(Backend):
         return answers
 
     def _probe(self, node: ir.Node, graph: ir.Graph, ir_version: int) -> Support:
+        deviation = known_deviation(node)
+        if deviation:
+            return unsupported(deviation)
         model = probe_model(node, graph, ir_version)
         if isinstance(model, str):
             return unsupported(model)

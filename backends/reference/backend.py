@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
+from typing import Any
 
 import numpy as np
 import onnx
 import onnx_ir as ir
 from onnx.reference import ReferenceEvaluator
-from onnx.reference.ops import load_op
 
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
 from xinrt.errors import BackendNotFoundError
@@ -17,24 +18,39 @@ from xinrt.partition import Partition
 
 from .fixes import SPEC_FIXES
 
+_LOADERS = {
+    "": "onnx.reference.ops",
+    "ai.onnx.ml": "onnx.reference.ops.aionnxml",
+    "ai.onnx.preview": "onnx.reference.ops.aionnx_preview",
+    "ai.onnx.preview.training": "onnx.reference.ops.aionnx_preview_training",
+}
+
 
 def _implemented(domain: str, op_type: str, opset: int) -> str:
-    """ "" when onnx.reference has an implementation of the op at this opset, else the reason."""
-    if domain in ("", "ai.onnx"):
-        try:
-            load_op("", op_type, opset)
-        except (NotImplementedError, ValueError, RuntimeError) as exc:
-            return f"onnx.reference has no {op_type} for opset {opset}: {str(exc)[:80]}"
-        return ""
-    if domain == "ai.onnx.ml":
-        from onnx.reference.ops.aionnxml import load_op as load_ml_op
+    """ "" when onnx.reference can run the op at this opset, else the reason.
 
-        try:
-            load_ml_op(domain, op_type, opset)
-        except (NotImplementedError, ValueError, RuntimeError) as exc:
-            return f"onnx.reference has no ai.onnx.ml {op_type}: {str(exc)[:80]}"
-        return ""
-    return f"onnx.reference implements no ops of domain {domain!r}"
+    Ops that onnx defines as functions (HardSwish, Mish ...) have no kernel of their own: the
+    evaluator expands their function body, so they count as implemented."""
+    domain = "" if domain == "ai.onnx" else domain
+    if domain not in _LOADERS:
+        return f"onnx.reference implements no ops of domain {domain!r}"
+    try:
+        importlib.import_module(_LOADERS[domain]).load_op(domain, op_type, opset)
+    except Exception as exc:  # each loader fails its own way; none may escape capability()
+        if _has_function_body(domain, op_type, opset):
+            return ""
+        return f"onnx.reference has no {op_type} for opset {opset}: {str(exc)[:80]}"
+    return ""
+
+
+def _has_function_body(domain: str, op_type: str, opset: int) -> bool:
+    try:
+        schema = onnx.defs.get_schema(op_type, opset, domain)
+    except Exception:
+        return False
+    return bool(getattr(schema, "has_function", False)) or bool(
+        getattr(schema, "has_context_dependent_function", False)
+    )
 
 
 def _unfixed_deviation(node: ir.Node, opset: int) -> str:
@@ -60,6 +76,13 @@ def _check_node(node: ir.Node, graph: ir.Graph) -> Support:
     return SUPPORTED
 
 
+def _as_value(result: object) -> object:
+    """Tensors as numpy arrays; sequences stay lists and absent optionals stay None."""
+    if result is None or isinstance(result, list):
+        return result
+    return np.asarray(result)
+
+
 class ReferenceExecutable:
     """A ReferenceEvaluator behind a lock: the evaluator keeps per-run state on its objects."""
 
@@ -68,10 +91,10 @@ class ReferenceExecutable:
         self._outputs = output_names
         self._lock = threading.Lock()
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, Any]:
         with self._lock:
             results = self._evaluator.run(None, feeds)
-        return {name: np.asarray(r) for name, r in zip(self._outputs, results)}
+        return {name: _as_value(r) for name, r in zip(self._outputs, results)}
 
 
 class ReferenceBackend(Backend):
