@@ -72,10 +72,15 @@ class CompileOptions:
     inter_op_num_threads: int = 0
     parallel_execution: bool = False  # ORT's ExecutionMode.ORT_PARALLEL
     session_config: dict[str, str] = field(default_factory=dict)  # ORT session config entries
+    precision: str = ""  # "fp32" | "fp16" | "int8"; "" = the backend's default
+    calibration_data: list[dict[str, Any]] | None = None  # feed dicts for int8 calibration
 
 
 class Executable(Protocol):
-    """A compiled partition; run() must be safe to call from several threads at once."""
+    """A compiled partition; run() must be safe to call from several threads at once.
+
+    An executable may also carry `report: dict` (e.g. the device it runs on, its precision and
+    its verified error against the reference); the placement report shows it per partition."""
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InvalidArgumentError
 
@@ -40,6 +41,11 @@ class SessionOptions:
     strict: bool = False
     placement_overrides: dict[str, str] = field(default_factory=dict)
     min_coverage: dict[str, float] = field(default_factory=dict)
+    # Reduced precision for backends that compile for it ("fp32", "fp16", "int8"): one value
+    # for every backend, or {backend: precision}; "" = each backend's default. int8 backends
+    # calibrate on `calibration_data` (a list of feed dicts), else on seeded random inputs.
+    precision: str | dict[str, str] = ""
+    calibration_data: list[dict[str, Any]] | None = None
 
     # ONNX Runtime fields. Those with an effect in xinrt: inter_op_num_threads and
     # execution_mode go to the ort backend, enable_profiling records per-partition times
@@ -59,6 +65,12 @@ class SessionOptions:
     use_deterministic_compute: bool = False
     session_config: dict[str, str] = field(default_factory=dict)
     free_dimension_overrides: dict[str, int] = field(default_factory=dict)
+
+    def precision_for(self, backend: str) -> str:
+        """The precision asked of one backend ("" = its default)."""
+        if isinstance(self.precision, dict):
+            return self.precision.get(backend, "")
+        return self.precision
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         """ORT's free-form config entries; kept, readable, passed to the ort backend."""
@@ -119,6 +131,14 @@ class SessionOptions:
                 "execution_mode must be ORT_SEQUENTIAL or ORT_PARALLEL, "
                 f"got {self.execution_mode!r}"
             ) from None
+        precisions = (
+            self.precision.values() if isinstance(self.precision, dict) else [self.precision]
+        )
+        for precision in precisions:
+            if precision not in ("", "fp32", "fp16", "int8"):
+                raise InvalidArgumentError(
+                    f"precision must be fp32, fp16 or int8 (or a dict of them), got {precision!r}"
+                )
         for backend, share in self.min_coverage.items():
             if not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
                 raise InvalidArgumentError(

@@ -38,6 +38,7 @@ class PartitionSummary:
     flop_share: float
     inputs: list[str]
     outputs: list[str]
+    details: dict[str, Any] = field(default_factory=dict)  # the executable's own report
 
 
 @dataclass
@@ -77,7 +78,10 @@ class PlacementReport:
             lines.append(f"  {backend:<16} {count:>6} {share:>10.1%}  {devices}")
         lines.append(f"  {'partition':<10} {'backend':<16} {'nodes':>6} {'FLOP share':>11}")
         for p in self.partitions:
-            lines.append(f"  {p.index:<10} {p.backend:<16} {p.nodes:>6} {p.flop_share:>10.1%}")
+            extra = "  " + ", ".join(f"{k}={v}" for k, v in p.details.items()) if p.details else ""
+            lines.append(
+                f"  {p.index:<10} {p.backend:<16} {p.nodes:>6} {p.flop_share:>10.1%}{extra}"
+            )
         grouped: dict[tuple[str, str], list[str]] = {}
         for n in self.nodes:
             for backend, reason in n.declined.items():
@@ -171,6 +175,7 @@ def build_report(
     declined: Mapping[str, dict[str, str]],
     pinned: set[str],
     devices: Mapping[str, list[str]],
+    details: Mapping[int, dict[str, Any]] | None = None,
 ) -> PlacementReport:
     """Summarise a placement for users (str) and tools (to_dict)."""
     flops = {name_of(n): node_flops(n) for n in graph}
@@ -190,6 +195,7 @@ def build_report(
                 flop_share=part_flops / total,
                 inputs=[name_of(v) for v in p.inputs],
                 outputs=[name_of(v) for v in p.outputs],
+                details=dict((details or {}).get(p.index, {})),
             )
         )
         crossing.update(name_of(v) for v in p.inputs if name_of(v) in produced_inside)

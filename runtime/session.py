@@ -233,8 +233,16 @@ class InferenceSession(OrtSessionMethods):
                 f"gave up after {_MAX_COMPILE_ROUNDS} placements"
             )
         devices = {n: [d.name for d in b.devices()] for n, b in instances.items()}
+        details = {p.index: dict(getattr(exe, "report", {}) or {}) for p, exe in steps}
         report = build_report(
-            self._model_label, graph, self._backend_names, partitions, declined, pinned, devices
+            self._model_label,
+            graph,
+            self._backend_names,
+            partitions,
+            declined,
+            pinned,
+            devices,
+            details,
         )
         self._check_coverage(report)
         constants = {
@@ -254,6 +262,8 @@ class InferenceSession(OrtSessionMethods):
             inter_op_num_threads=opts.inter_op_num_threads,
             parallel_execution=int(opts.execution_mode) == 1,
             session_config=dict(opts.session_config),
+            precision=opts.precision_for(backend),
+            calibration_data=opts.calibration_data,
         )
 
     def set_providers(

@@ -22,38 +22,62 @@ Number = TypeVar("Number", int, float)
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `bench` subcommand to an argparse subparsers object; returns its parser."""
     bench = subparsers.add_parser(
-        "bench", help="benchmark backend lists on a model, interleaved with ONNX Runtime",
+        "bench",
+        help="benchmark backend lists on a model, interleaved with ONNX Runtime",
         description=__doc__.split("\n\n")[0],
     )
     bench.add_argument("model", help="ONNX model file")
-    bench.add_argument("--backends", action="append", default=[], metavar="LIST",
-                       help="comma-separated backends in priority order (one session); repeat "
-                            "to benchmark several lists. Default: the default chain")
-    bench.add_argument("--compare", metavar="ort",
-                       help="also run raw onnxruntime (CPU EP), interleaved, and report "
-                            "per-pair ratios xinrt/ort")
+    bench.add_argument(
+        "--backends",
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="comma-separated backends in priority order (one session); repeat "
+        "to benchmark several lists. Default: the default chain",
+    )
+    bench.add_argument(
+        "--compare",
+        metavar="ort",
+        help="also run raw onnxruntime (CPU EP), interleaved, and report per-pair ratios xinrt/ort",
+    )
     bench.add_argument("--scenario", default="single-stream", help=" | ".join(SCENARIOS))
     bench.add_argument("--threads", default="0", help="intra-op threads (0: backend default)")
     bench.add_argument("--batch", help="samples per query (multi-stream/offline: default 8)")
     bench.add_argument("--duration", metavar="S", help="seconds of measured rounds (default 10)")
     bench.add_argument("--iterations", metavar="N", help="measured rounds per target")
     bench.add_argument("--warmup", default="2", metavar="N", help="unmeasured rounds (default 2)")
-    bench.add_argument("--concurrency", default="2", metavar="N",
-                       help="threads calling run on one session (offline, server; default 2)")
+    bench.add_argument(
+        "--concurrency",
+        default="2",
+        metavar="N",
+        help="threads calling run on one session (offline, server; default 2)",
+    )
     bench.add_argument("--qps", help="server: Poisson arrival rate, queries per second")
-    bench.add_argument("--target-latency-ms", default="100",
-                       help="server: the p99 latency to stay under (default 100)")
-    bench.add_argument("--accuracy", action="store_true",
-                       help="check outputs against the reference backend")
+    bench.add_argument(
+        "--target-latency-ms",
+        default="100",
+        help="server: the p99 latency to stay under (default 100)",
+    )
+    bench.add_argument(
+        "--accuracy", action="store_true", help="check outputs against the reference backend"
+    )
     bench.add_argument("--rtol", default="1e-3", help="accuracy: relative tolerance")
     bench.add_argument("--atol", default="1e-4", help="accuracy: absolute tolerance")
     bench.add_argument("--seed", default="0", help="seed of the random inputs")
-    bench.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE",
-                       help="value of a symbolic input dimension other than the batch")
+    bench.add_argument(
+        "--dim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="value of a symbolic input dimension other than the batch",
+    )
     bench.add_argument("--json", metavar="FILE", help="write the result document (see xinrt.bench)")
     bench.add_argument("--plot", metavar="FILE.png", help="latency distribution chart (matplotlib)")
-    bench.add_argument("--no-progress", action="store_true",
-                       help="no progress bar (shown only when stderr is a terminal)")
+    bench.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (shown only when stderr is a terminal)",
+    )
     bench.set_defaults(func=cmd_bench)
     return bench
 

@@ -37,8 +37,9 @@ class _Builder:
 
     def linear(self, x: str, prefix: str, n_in: int, n_out: int) -> str:
         """x @ W + b, as PyTorch exports nn.Linear on a 3-D input (MatMul then Add)."""
-        product = self.node("MatMul", [x, self.weight(f"{prefix}.weight", (n_in, n_out))],
-                            f"{prefix}/MatMul")
+        product = self.node(
+            "MatMul", [x, self.weight(f"{prefix}.weight", (n_in, n_out))], f"{prefix}/MatMul"
+        )
         bias = self.weight(f"{prefix}.bias", (n_out,))
         return self.node("Add", [product, bias], f"{prefix}/Add")
 
@@ -46,14 +47,20 @@ class _Builder:
         gamma = self.constant(f"{prefix}.weight", np.ones(hidden, np.float32))
         beta = self.constant(f"{prefix}.bias", np.zeros(hidden, np.float32))
         if fused:
-            return self.node("LayerNormalization", [x, gamma, beta], f"{prefix}/LayerNorm",
-                             axis=-1, epsilon=1e-12)
+            return self.node(
+                "LayerNormalization",
+                [x, gamma, beta],
+                f"{prefix}/LayerNorm",
+                axis=-1,
+                epsilon=1e-12,
+            )
         mean = self.node("ReduceMean", [x], f"{prefix}/ReduceMean", axes=[-1], keepdims=1)
         centred = self.node("Sub", [x, mean], f"{prefix}/Sub")
         two = self.constant(f"{prefix}/two", np.array(2.0, np.float32))
         square = self.node("Pow", [centred, two], f"{prefix}/Pow")
-        variance = self.node("ReduceMean", [square], f"{prefix}/ReduceMean_1", axes=[-1],
-                             keepdims=1)
+        variance = self.node(
+            "ReduceMean", [square], f"{prefix}/ReduceMean_1", axes=[-1], keepdims=1
+        )
         eps = self.constant(f"{prefix}/eps", np.array(1e-12, np.float32))
         shifted = self.node("Add", [variance, eps], f"{prefix}/Add")
         std = self.node("Sqrt", [shifted], f"{prefix}/Sqrt")
@@ -73,9 +80,15 @@ class _Builder:
         return self.node("Mul", [product, half], f"{prefix}/Mul_1")
 
 
-def transformer_encoder(layers: int = 4, hidden: int = 256, heads: int = 4,
-                        sequence: int = 128, batch: int = 1, fused_layer_norm: bool = True,
-                        seed: int = 0) -> onnx.ModelProto:
+def transformer_encoder(
+    layers: int = 4,
+    hidden: int = 256,
+    heads: int = 4,
+    sequence: int = 128,
+    batch: int = 1,
+    fused_layer_norm: bool = True,
+    seed: int = 0,
+) -> onnx.ModelProto:
     """A BERT-style encoder: input `hidden_states` [batch, sequence, hidden] -> same shape.
 
     Each layer: self-attention (Q/K/V projections, heads split by Reshape/Transpose,
@@ -86,8 +99,7 @@ def transformer_encoder(layers: int = 4, hidden: int = 256, heads: int = 4,
         raise ValueError(f"hidden {hidden} must be a multiple of heads {heads}")
     head_dim = hidden // heads
     b = _Builder(seed)
-    split = b.constant("shape/split_heads",
-                       np.array([batch, sequence, heads, head_dim], np.int64))
+    split = b.constant("shape/split_heads", np.array([batch, sequence, heads, head_dim], np.int64))
     merge = b.constant("shape/merge_heads", np.array([batch, sequence, hidden], np.int64))
     scale = b.constant("attention/sqrt_head_dim", np.array(math.sqrt(head_dim), np.float32))
     x = "hidden_states"
@@ -96,36 +108,58 @@ def transformer_encoder(layers: int = 4, hidden: int = 256, heads: int = 4,
         q = b.linear(x, f"{p}.attention.self.query", hidden, hidden)
         k = b.linear(x, f"{p}.attention.self.key", hidden, hidden)
         v = b.linear(x, f"{p}.attention.self.value", hidden, hidden)
-        q = b.node("Transpose", [b.node("Reshape", [q, split], f"{p}/q/Reshape")],
-                   f"{p}/q/Transpose", perm=[0, 2, 1, 3])
-        k = b.node("Transpose", [b.node("Reshape", [k, split], f"{p}/k/Reshape")],
-                   f"{p}/k/Transpose", perm=[0, 2, 3, 1])
-        v = b.node("Transpose", [b.node("Reshape", [v, split], f"{p}/v/Reshape")],
-                   f"{p}/v/Transpose", perm=[0, 2, 1, 3])
-        scores = b.node("Div", [b.node("MatMul", [q, k], f"{p}/scores/MatMul"), scale],
-                        f"{p}/scores/Div")
+        q = b.node(
+            "Transpose",
+            [b.node("Reshape", [q, split], f"{p}/q/Reshape")],
+            f"{p}/q/Transpose",
+            perm=[0, 2, 1, 3],
+        )
+        k = b.node(
+            "Transpose",
+            [b.node("Reshape", [k, split], f"{p}/k/Reshape")],
+            f"{p}/k/Transpose",
+            perm=[0, 2, 3, 1],
+        )
+        v = b.node(
+            "Transpose",
+            [b.node("Reshape", [v, split], f"{p}/v/Reshape")],
+            f"{p}/v/Transpose",
+            perm=[0, 2, 1, 3],
+        )
+        scores = b.node(
+            "Div", [b.node("MatMul", [q, k], f"{p}/scores/MatMul"), scale], f"{p}/scores/Div"
+        )
         probs = b.node("Softmax", [scores], f"{p}/Softmax", axis=-1)
         context = b.node("MatMul", [probs, v], f"{p}/context/MatMul")
         context = b.node("Transpose", [context], f"{p}/context/Transpose", perm=[0, 2, 1, 3])
         context = b.node("Reshape", [context, merge], f"{p}/context/Reshape")
         attention = b.linear(context, f"{p}.attention.output.dense", hidden, hidden)
-        x = b.layer_norm(b.node("Add", [attention, x], f"{p}/attention/residual"),
-                         f"{p}.attention.output.LayerNorm", hidden, fused_layer_norm)
-        inner = b.gelu(b.linear(x, f"{p}.intermediate.dense", hidden, 4 * hidden),
-                       f"{p}/gelu")
+        x = b.layer_norm(
+            b.node("Add", [attention, x], f"{p}/attention/residual"),
+            f"{p}.attention.output.LayerNorm",
+            hidden,
+            fused_layer_norm,
+        )
+        inner = b.gelu(b.linear(x, f"{p}.intermediate.dense", hidden, 4 * hidden), f"{p}/gelu")
         out = b.linear(inner, f"{p}.output.dense", 4 * hidden, hidden)
-        x = b.layer_norm(b.node("Add", [out, x], f"{p}/output/residual"),
-                         f"{p}.output.LayerNorm", hidden, fused_layer_norm)
+        x = b.layer_norm(
+            b.node("Add", [out, x], f"{p}/output/residual"),
+            f"{p}.output.LayerNorm",
+            hidden,
+            fused_layer_norm,
+        )
     b.nodes[-1].output[0] = "last_hidden_state"
     shape = [batch, sequence, hidden]
     graph = helper.make_graph(
-        b.nodes, f"bert_encoder_{layers}x{hidden}",
+        b.nodes,
+        f"bert_encoder_{layers}x{hidden}",
         [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, shape)],
         [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, shape)],
         initializer=b.initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="xinrt.bench")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="xinrt.bench"
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
@@ -135,12 +169,16 @@ def one_node_model(width: int = 16) -> onnx.ModelProto:
     """Add of two [1, width] inputs: measures per-run overhead, not compute."""
     shape = [1, width]
     graph = helper.make_graph(
-        [helper.make_node("Add", ["a", "b"], ["sum"], name="add")], "one_node_add",
-        [helper.make_tensor_value_info("a", TensorProto.FLOAT, shape),
-         helper.make_tensor_value_info("b", TensorProto.FLOAT, shape)],
+        [helper.make_node("Add", ["a", "b"], ["sum"], name="add")],
+        "one_node_add",
+        [
+            helper.make_tensor_value_info("a", TensorProto.FLOAT, shape),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, shape),
+        ],
         [helper.make_tensor_value_info("sum", TensorProto.FLOAT, shape)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="xinrt.bench")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="xinrt.bench"
+    )
     model.ir_version = 8
     return model

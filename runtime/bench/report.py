@@ -60,8 +60,10 @@ def format_table(document: dict[str, Any]) -> str:
             p = r["placement"]
             parts = ", ".join(f"{b} x{n}" for b, n in p["partitions"].items())
             cover = ", ".join(f"{b} {share:.1%}" for b, share in p["coverage"].items())
-            lines.append(f"  {r['name']:<22} partitions {parts}; FLOP coverage {cover}; "
-                         f"{p['boundary_tensors']} boundary tensors")
+            lines.append(
+                f"  {r['name']:<22} partitions {parts}; FLOP coverage {cover}; "
+                f"{p['boundary_tensors']} boundary tensors"
+            )
     failed = [r for r in document["results"] if r["status"] != "ok"]
     if failed:
         lines.append("cannot run:")
@@ -142,8 +144,10 @@ def plot_latencies(document: dict[str, Any], path: str | Path) -> None:
         ax.scatter(values, jitter, s=4, alpha=0.35)
     ax.set_yticks(range(1, len(ran) + 1), [r["name"] for r in ran])
     ax.set_xlabel("latency per query (ms); box: p25-p75, whiskers: p1-p99")
-    ax.set_title(f"{Path(str(document['model'])).name}: {document['scenario']}, "
-                 f"threads {document['config']['threads'] or 'default'}")
+    ax.set_title(
+        f"{Path(str(document['model'])).name}: {document['scenario']}, "
+        f"threads {document['config']['threads'] or 'default'}"
+    )
     low = min(min(v) for v in data)
     if low > 0 and max(max(v) for v in data) / low > 20:
         ax.set_xscale("log")

@@ -66,8 +66,13 @@ def single_stream_round(feeds: Feeds, repeats: int = 1) -> RoundFn:
     return one_round
 
 
-def offline_round(feeds: Feeds, pool: ThreadPoolExecutor, concurrency: int,
-                  queries_per_worker: int, repeats: int = 1) -> RoundFn:
+def offline_round(
+    feeds: Feeds,
+    pool: ThreadPoolExecutor,
+    concurrency: int,
+    queries_per_worker: int,
+    repeats: int = 1,
+) -> RoundFn:
     """`concurrency` threads each run `queries_per_worker` queries on the same session; the
     compared cost is wall time per sample (the inverse of throughput)."""
 
@@ -91,8 +96,9 @@ def offline_round(feeds: Feeds, pool: ThreadPoolExecutor, concurrency: int,
     return one_round
 
 
-def server_round(feeds: Feeds, pool: ThreadPoolExecutor, qps: float, queries: int,
-                 seed: int) -> RoundFn:
+def server_round(
+    feeds: Feeds, pool: ThreadPoolExecutor, qps: float, queries: int, seed: int
+) -> RoundFn:
     """`queries` arrivals with exponential gaps at rate `qps`, served by the pool's workers.
 
     Latency runs from the scheduled arrival to completion, so it includes queueing when the
@@ -116,8 +122,7 @@ def server_round(feeds: Feeds, pool: ThreadPoolExecutor, qps: float, queries: in
         wait(futures)
         latencies = [f.result() for f in futures]
         elapsed = time.perf_counter() - start
-        return Round(latencies, elapsed, _batch_of(feeds) * queries,
-                     float(np.mean(latencies)))
+        return Round(latencies, elapsed, _batch_of(feeds) * queries, float(np.mean(latencies)))
 
     return one_round
 
@@ -127,10 +132,18 @@ def _batch_of(feeds: Feeds) -> int:
     return int(first.shape[0]) if first is not None and first.ndim > 0 else 1
 
 
-def interleave(targets: Sequence[Target], one_round: RoundFn, *, warmup: int,
-               iterations: int | None, duration_s: float | None, min_rounds: int = 1,
-               max_rounds: int | None = None, progress: bool = False,
-               label: str = "") -> dict[str, list[Round]]:
+def interleave(
+    targets: Sequence[Target],
+    one_round: RoundFn,
+    *,
+    warmup: int,
+    iterations: int | None,
+    duration_s: float | None,
+    min_rounds: int = 1,
+    max_rounds: int | None = None,
+    progress: bool = False,
+    label: str = "",
+) -> dict[str, list[Round]]:
     """Run `warmup` unrecorded rounds, then recorded rounds, targets taking turns (A B A B).
 
     Stops after `iterations` recorded rounds per target, or once `duration_s` has passed and
@@ -151,8 +164,11 @@ def interleave(targets: Sequence[Target], one_round: RoundFn, *, warmup: int,
             break
         if max_rounds is not None and index >= max_rounds:
             break
-        if (duration_s is not None and index >= min_rounds
-                and time.perf_counter() - start >= duration_s):
+        if (
+            duration_s is not None
+            and index >= min_rounds
+            and time.perf_counter() - start >= duration_s
+        ):
             break
         for target in targets:
             rounds[target.name].append(one_round(target, index))
@@ -177,8 +193,9 @@ class Progress:
             from tqdm import tqdm
         except ImportError:
             return
-        self._bar = tqdm(total=total, desc=label or "bench", unit="round", leave=False,
-                         file=sys.stderr)
+        self._bar = tqdm(
+            total=total, desc=label or "bench", unit="round", leave=False, file=sys.stderr
+        )
 
     def update(self, done: int, elapsed_s: float) -> None:
         """Record that `done` rounds are finished after `elapsed_s` seconds."""
@@ -192,8 +209,12 @@ class Progress:
             return
         self._last = now
         of = f"/{self._total}" if self._total else ""
-        print(f"\r  {self._label} round {done}{of} ({elapsed_s:.1f} s)", end="",
-              file=sys.stderr, flush=True)
+        print(
+            f"\r  {self._label} round {done}{of} ({elapsed_s:.1f} s)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self) -> None:
         """Remove the bar or end the counter line."""
