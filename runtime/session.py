@@ -26,7 +26,7 @@ from .model import ModelSource, load_model
 from .options import SessionOptions
 from .ort_session import OrtSessionMethods
 from .partition import Partition, partition_graph
-from .passes import prepare_for_placement
+from .passes import optimize, prepare_for_placement
 from .placement import PlacementReport, assign_nodes, build_report
 from .providers import ProviderSpec, backends_from_providers
 from .types import type_string
@@ -143,7 +143,9 @@ class InferenceSession(OrtSessionMethods):
         overridable = [v for v in graph.inputs if name_of(v) in graph.initializers]
         self._overridable = [name_of(v) for v in overridable]
         self._overridable_args = [_node_arg(v) for v in overridable]
-        self._ir = prepare_for_placement(loaded.ir_model)
+        self._ir = optimize(
+            prepare_for_placement(loaded.ir_model), int(options.graph_optimization_level)
+        )
         graph = self._ir.graph
         _fix_free_dimensions(graph, options.free_dimension_overrides)
         self._inputs = list(graph.inputs)
