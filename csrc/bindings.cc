@@ -12,6 +12,8 @@
 namespace py = pybind11;
 using namespace xinrt;
 
+const char* xinrt_build_id();  // build_id.cc, generated on every build (csrc/build_id.cmake)
+
 #ifndef XINRT_VERSION
 #define XINRT_VERSION "0.0.0"
 #endif
@@ -30,8 +32,9 @@ Tensor view_of(const py::array& a) {
   return t;
 }
 
+// np.asarray(order="C"), not np.ascontiguousarray: the latter turns 0-d scalars into shape [1].
 py::array contiguous(py::handle obj) {
-  return py::module_::import("numpy").attr("ascontiguousarray")(obj).cast<py::array>();
+  return py::module_::import("numpy").attr("asarray")(obj, py::arg("order") = "C").cast<py::array>();
 }
 
 Tensor copy_of(py::handle obj) { return view_of(contiguous(obj)).clone(); }
@@ -197,7 +200,7 @@ PYBIND11_MODULE(_native, m) {
   m.def("build_info", [] {
     py::dict d;
     d["version"] = XINRT_VERSION;
-    d["build_id"] = std::string(__DATE__) + " " + __TIME__;
+    d["build_id"] = xinrt_build_id();
     d["compiler"] = std::string("gcc-compatible ") + __VERSION__;
     d["simd"] = simd_paths();
     d["simd_selected"] = simd_name(simd_level());
@@ -228,5 +231,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("output_slots"), py::arg("constants"), py::arg("num_threads") = 0,
            py::arg("input_dtypes") = py::none())
       .def("run", &run_plan, py::arg("inputs"), "Runs the plan on numpy inputs (input_slots order).")
-      .def_property_readonly("num_threads", &Plan::num_threads);
+      .def_property_readonly("num_threads", &Plan::num_threads)
+      .def_property_readonly("steps", &Plan::step_names,
+                             "Kernels run() executes after constant folding and fusion, as 'name (op_type)'.");
 }

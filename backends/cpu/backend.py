@@ -129,7 +129,15 @@ class CpuBackend(Backend):
         output_slots = [slot(v) for v in partition.outputs]
         threads = options.intra_op_num_threads or (os.cpu_count() or 1)
         try:
-            plan = _native.Plan(nodes, len(slots), input_slots, output_slots, constants, threads)
+            plan = _native.Plan(
+                nodes,
+                len(slots),
+                input_slots,
+                output_slots,
+                constants,
+                threads,
+                input_dtypes=[numpy_dtype_name(v) for v in partition.inputs],
+            )
         except ValueError as exc:
             raise UnsupportedError(f"cpu: {exc}") from exc
         return CpuExecutable(

@@ -1,16 +1,13 @@
 #include "core/plan.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <sstream>
 
 #include "core/cpu_features.h"
 
 namespace xinrt {
-static int64_t ctx_group(const NodeInfo& n) { return n.attr_int("group", 1); }
 
 std::string Plan::node_label(const NodeInfo& info) const {
   return "node '" + info.name + "' (" + info.op_type + ")";
@@ -23,8 +20,8 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       input_slots_(std::move(input_slots)),
       output_slots_(std::move(output_slots)),
       input_dtypes_(std::move(input_dtypes)),
-      constants_(num_slots),
-      pool_(new ThreadPool(num_threads)),
+      constants_(),
+      pool_(shared_thread_pool(num_threads)),
       simd_(simd_level()) {
   auto check_slot = [&](int s, const std::string& what) {
     if (s < 0 || s >= num_slots_)
@@ -34,6 +31,9 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   if (!input_dtypes_.empty() && input_dtypes_.size() != input_slots_.size())
     throw PlanError("input_dtypes has " + std::to_string(input_dtypes_.size()) + " entries, expected " +
                     std::to_string(input_slots_.size()));
+  // Fusion adds constant slots; reserving keeps NodeInfo::input_constants pointers valid.
+  constants_.reserve(static_cast<size_t>(num_slots_) + 2 * nodes.size());
+  constants_.resize(num_slots_);
   std::vector<DType> slot_dtype(num_slots_, DType::unknown);
   std::vector<bool> defined(num_slots_, false);
   for (auto& kv : constants) {
@@ -108,14 +108,17 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       }
       continue;
     }
-    if (step.kernel->prepare) {
-      try {
-        step.state = step.kernel->prepare(info, simd_);
-      } catch (const KernelError& e) {
-        throw PlanError(node_label(info) + ": " + e.what());
-      }
-    }
     steps_.push_back(std::move(step));
+  }
+
+  fuse_steps();
+  for (Step& step : steps_) {
+    if (!step.kernel->prepare) continue;
+    try {
+      step.state = step.kernel->prepare(step.info, simd_);
+    } catch (const KernelError& e) {
+      throw PlanError(node_label(step.info) + ": " + e.what());
+    }
   }
 
   // Free each intermediate after its last reader (outputs and constants are never freed here).
@@ -130,6 +133,137 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   for (int s = 0; s < num_slots_; ++s)
     if (last_use[s] >= 0 && !keep.count(s) && constants_[s].dtype == DType::none)
       steps_[last_use[s]].release.push_back(s);
+}
+
+int Plan::add_constant(Tensor t) {
+  t.readonly = true;
+  constants_.push_back(std::move(t));
+  return num_slots_++;
+}
+
+void Plan::set_input(Step& step, size_t i, int slot) {
+  step.inputs[i] = slot;
+  const Tensor& c = constants_[slot];
+  step.info.input_dtypes[i] = c.dtype;
+  step.info.input_shapes[i] = c.shape;
+  step.info.input_constants[i] = &c;
+}
+
+// Folds an inference BatchNormalization into the Conv before it (constant weights and
+// statistics) and a Relu after a Conv into its epilogue, as ONNX Runtime's optimizer does.
+// Only single-reader intermediates that are not plan outputs are fused away.
+void Plan::fuse_steps() {
+  std::vector<int> readers(num_slots_, 0);
+  for (const Step& st : steps_)
+    for (int s : st.inputs)
+      if (s >= 0) ++readers[s];
+  for (int s : output_slots_) readers[s] += 2;
+  std::vector<bool> removed(steps_.size(), false);
+  // The step that alone reads step i's only output (as its first input), or null.
+  auto sole_reader = [&](size_t i, const char* op) -> Step* {
+    const Step& st = steps_[i];
+    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return nullptr;
+    for (size_t j = i + 1; j < steps_.size(); ++j) {
+      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
+                            steps_[j].inputs.end())
+        continue;
+      bool match = steps_[j].info.op_type == op && steps_[j].info.domain.empty() &&
+                   steps_[j].inputs[0] == st.outputs[0];
+      return match ? &steps_[j] : nullptr;
+    }
+    return nullptr;
+  };
+  // The index of the Add/Sum that alone reads step i's only output, taking one other input.
+  auto residual_reader = [&](size_t i) -> int64_t {
+    const Step& st = steps_[i];
+    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
+    for (size_t j = i + 1; j < steps_.size(); ++j) {
+      const Step& r = steps_[j];
+      if (removed[j] || std::find(r.inputs.begin(), r.inputs.end(), st.outputs[0]) == r.inputs.end()) continue;
+      bool ok = (r.info.op_type == "Add" || r.info.op_type == "Sum") && r.info.domain.empty() &&
+                r.inputs.size() == 2 && r.inputs[0] >= 0 && r.inputs[1] >= 0 && r.inputs[0] != r.inputs[1] &&
+                r.outputs.size() == 1;
+      return ok ? static_cast<int64_t>(j) : -1;
+    }
+    return -1;
+  };
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& conv = steps_[i];
+    if (removed[i] || conv.info.op_type != "Conv" || !conv.info.domain.empty()) continue;
+    bool has_residual = conv.inputs.size() > 3;
+    const Tensor* W = conv.info.input_constants[1];
+    const Tensor* B = conv.info.has_input(2) ? conv.info.input_constants[2] : nullptr;
+    Step* bn = has_residual ? nullptr : sole_reader(i, "BatchNormalization");
+    bool foldable = bn && W && W->dtype == DType::f32 && W->rank() >= 3 && (!conv.info.has_input(2) || B);
+    for (size_t k = 1; foldable && k < 5; ++k) {
+      const Tensor* c = bn->info.input_constants[k];
+      foldable = c && c->dtype == DType::f32 && c->numel() == W->dim(0);
+    }
+    if (foldable) {
+      const std::vector<const Tensor*>& p = bn->info.input_constants;
+      int64_t M = W->dim(0), per = W->numel() / std::max<int64_t>(M, 1);
+      float eps = bn->info.attr_float("epsilon", 1e-5f);
+      Tensor w2 = Tensor::empty(DType::f32, W->shape), b2 = Tensor::empty(DType::f32, {M});
+      for (int64_t m = 0; m < M; ++m) {
+        float scale = p[1]->ptr<float>()[m] / std::sqrt(p[4]->ptr<float>()[m] + eps);
+        for (int64_t k = 0; k < per; ++k) w2.ptr<float>()[m * per + k] = W->ptr<float>()[m * per + k] * scale;
+        b2.ptr<float>()[m] = ((B ? B->ptr<float>()[m] : 0.0f) - p[3]->ptr<float>()[m]) * scale + p[2]->ptr<float>()[m];
+      }
+      int w_slot = add_constant(std::move(w2)), b_slot = add_constant(std::move(b2));
+      readers.resize(num_slots_, 1);
+      if (conv.inputs.size() < 3) {
+        conv.inputs.resize(3, -1);
+        conv.info.input_dtypes.resize(3, DType::none);
+        conv.info.input_shapes.resize(3);
+        conv.info.input_constants.resize(3, nullptr);
+      }
+      set_input(conv, 1, w_slot);
+      set_input(conv, 2, b_slot);
+      conv.outputs = bn->outputs;
+      conv.info.name += "+" + bn->info.name;
+      removed[bn - steps_.data()] = true;
+    }
+    if (Step* relu = sole_reader(i, "Relu")) {
+      Attribute a;
+      a.kind = Attribute::kString;
+      a.s = "Relu";
+      conv.info.attrs[kFusedActivationAttr] = a;
+      conv.outputs = relu->outputs;
+      conv.info.name += "+" + relu->info.name;
+      removed[relu - steps_.data()] = true;
+      continue;
+    }
+    // Conv -> Add(other) [-> Relu]: the Conv starts its GEMM from `other` and takes the Add's
+    // place in the sequence (where `other` is ready); the loop then meets it again for a Relu.
+    int64_t j = has_residual ? -1 : residual_reader(i);
+    if (j >= 0 && conv.info.input_dtypes.size() <= 3) {
+      Step& add = steps_[j];
+      int other = add.inputs[0] == conv.outputs[0] ? add.inputs[1] : add.inputs[0];
+      Step fused = std::move(conv);
+      fused.inputs.resize(3, -1);
+      fused.info.input_dtypes.resize(3, DType::none);
+      fused.info.input_shapes.resize(3);
+      fused.info.input_constants.resize(3, nullptr);
+      fused.inputs.push_back(other);
+      fused.info.input_dtypes.push_back(add.info.input_dtypes[add.inputs[0] == other ? 0 : 1]);
+      fused.info.input_shapes.emplace_back(std::nullopt);
+      fused.info.input_constants.push_back(constants_[other].dtype == DType::none ? nullptr : &constants_[other]);
+      fused.outputs = add.outputs;
+      fused.info.name += "+" + add.info.name;
+      removed[i] = true;
+      add = std::move(fused);
+    }
+  }
+  std::vector<Step> kept;
+  for (size_t i = 0; i < steps_.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(steps_[i]));
+  steps_ = std::move(kept);
+}
+
+std::vector<std::string> Plan::step_names() const {
+  std::vector<std::string> names;
+  for (const Step& s : steps_) names.push_back(s.info.name + " (" + s.info.op_type + ")");
+  return names;
 }
 
 std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
@@ -156,6 +290,8 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
         continue;
       }
       const Tensor& t = values[s];
+      if (t.dtype == DType::none)
+        throw RunError(node_label(step.info) + ": input slot " + std::to_string(s) + " was never produced");
       if (step.kernel->typed_input == static_cast<int>(j) && step.info.input_dtypes[j] == DType::unknown) {
         bool ok = false;
         for (DType d : step.kernel->dtypes) ok = ok || d == t.dtype;
@@ -166,10 +302,6 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
       in.push_back(&t);
     }
     out.assign(step.outputs.size(), Tensor());
-    static bool prof = std::getenv("XINRT_PROFILE_TMP") != nullptr;
-    auto t0 = std::chrono::steady_clock::now();
-    struct P { ~P() { if (prof) for (auto& kv : m) std::fprintf(stderr, "%-20s %8.2f ms\n", kv.first.c_str(), kv.second); } std::map<std::string,double> m; };
-    static P profile;
     try {
       step.kernel->compute(KernelContext{step.info, step.state.get(), *pool_, simd_}, in, out);
     } catch (const KernelError& e) {
@@ -177,7 +309,6 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
     } catch (const std::bad_alloc&) {
       throw RunError(node_label(step.info) + ": out of memory");
     }
-    if (prof) { std::string key = step.info.op_type; if (key == "Conv") { const Tensor* w = in[1]; key += w->dim(2) == 1 ? "1x1" : "kxk"; if (w->dim(1) == 1) key += "dw"; else if (ctx_group(step.info) > 1) key += "grp"; } profile.m[key] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); }
     for (size_t j = 0; j < step.outputs.size(); ++j)
       if (step.outputs[j] >= 0) values[step.outputs[j]] = std::move(out[j]);
     for (int s : step.release) values[s] = Tensor();

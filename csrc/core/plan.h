@@ -43,6 +43,9 @@ class Plan {
   // Inputs are read-only views in input_slots order. Thread-safe: all run state is per call.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
   int num_threads() const { return pool_->num_threads(); }
+  // "name (op_type)" of each kernel run() executes, after constant folding and fusion
+  // (a fused step's name joins its nodes' names with '+').
+  std::vector<std::string> step_names() const;
 
  private:
   struct Step {
@@ -53,13 +56,16 @@ class Plan {
     std::shared_ptr<void> state;
   };
   std::string node_label(const NodeInfo& info) const;
+  int add_constant(Tensor t);  // a new constant slot
+  void set_input(Step& step, size_t i, int constant_slot);
+  void fuse_steps();
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;
   std::vector<DType> input_dtypes_;
   std::vector<Tensor> constants_;  // indexed by slot; empty dtype none where not constant
   std::vector<Step> steps_;
-  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<ThreadPool> pool_;
   int simd_;
 };
 

@@ -45,6 +45,9 @@ struct NodeInfo {
   int64_t input_rank(size_t i) const;
 };
 
+// Attribute the Plan sets on a Conv whose following Relu it fused (value "Relu").
+constexpr const char* kFusedActivationAttr = "__xinrt_fused_activation";
+
 struct KernelContext {
   const NodeInfo& node;
   const void* state;  // what the kernel's prepare() returned (pre-packed weights ...), or null

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 namespace xinrt {
@@ -68,9 +70,62 @@ bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
   return true;
 }
 
+namespace {
+
+// Recently freed large blocks, reused by exact size: repeated runs of a plan then stop paying
+// for fresh pages (mmap + page faults) on every intermediate. Never destroyed, so blocks that
+// numpy frees at interpreter exit still have somewhere to go.
+class BlockCache {
+ public:
+  static BlockCache& get() {
+    static BlockCache* cache = new BlockCache();
+    return *cache;
+  }
+  void* take(size_t n) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = blocks_.find(n);
+      if (it != blocks_.end()) {
+        void* p = it->second;
+        blocks_.erase(it);
+        bytes_ -= n;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, n);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  void give(void* p, size_t n) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (bytes_ + n <= kMaxBytes) {
+        blocks_.emplace(n, p);
+        bytes_ += n;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  static constexpr size_t kMaxBytes = size_t(256) << 20;
+  std::mutex mutex_;
+  std::multimap<size_t, void*> blocks_;
+  size_t bytes_ = 0;
+};
+
+constexpr size_t kCachedBlockMin = 64 * 1024;
+
+}  // namespace
+
 static std::shared_ptr<void> alloc_bytes(size_t nbytes) {
   size_t rounded = ((nbytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
+  if (rounded >= kCachedBlockMin) {
+    void* p = BlockCache::get().take(rounded);
+    return std::shared_ptr<void>(p, [rounded](void* q) { BlockCache::get().give(q, rounded); });
+  }
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw std::bad_alloc();
   return std::shared_ptr<void>(p, std::free);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,13 +22,22 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // Calls fn(begin, end) over disjoint chunks covering [0, n), each at least `grain` long.
-  // Safe to call from several threads at once: a caller that finds the pool busy runs its
-  // loop inline, so concurrent plans never deadlock or wait on each other.
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+  // The caller never waits for a worker that has not claimed a chunk, so a descheduled worker
+  // costs nothing. Safe to call from several threads at once: a caller that finds the pool
+  // busy runs its loop inline.
+  // At most max_chunks chunks (default 4 per thread); tasks of uneven cost want more.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn,
+                    int64_t max_chunks = 0);
 
  private:
+  struct Job {
+    const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    int64_t n = 0, chunk = 1, chunks = 0;
+    std::atomic<int64_t> next{0};  // next chunk index to claim
+    std::atomic<int64_t> done{0};  // chunks finished
+  };
   void worker_loop();
-  void run_chunks();
+  void run_chunks(Job& job);
 
   int num_threads_;
   std::vector<std::thread> workers_;
@@ -35,15 +45,16 @@ class ThreadPool {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
+  std::condition_variable finished_;
+  std::shared_ptr<Job> job_;  // the current job; workers keep their own reference
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> published_{0};  // generation_, readable without the mutex (spinning)
+  static constexpr int kSpinMicros = 500;
   bool stop_ = false;
-  int active_ = 0;
-  int joined_ = 0;
-
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, chunk_ = 1;
-  std::atomic<int64_t> next_{0};
 };
+
+// One pool per thread count, shared by every Plan that asks for that count (so idle plans'
+// spinning workers never compete with a running one); freed with the last Plan using it.
+std::shared_ptr<ThreadPool> shared_thread_pool(int num_threads);
 
 }  // namespace xinrt

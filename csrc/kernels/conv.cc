@@ -5,9 +5,13 @@
 
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
+#include "kernels/elementwise.h"
 #include "kernels/sgemm.h"
 
 namespace xinrt {
+
+void axpy_f32_avx2(float* y, const float* x, float a, int64_t n);  // kernels/x86/axpy_avx2.cc
+
 namespace {
 
 struct ConvWeights {  // weights pre-packed per group at plan time
@@ -20,6 +24,7 @@ std::string check_conv(const NodeInfo& n) {
     if (!r.empty()) return r;
   }
   if (!n.has_input(1)) return "Conv: weight input missing";
+  if (n.input_dtypes.size() > 3) return "Conv: more than 3 inputs";
   int64_t rank = n.input_rank(0) >= 0 ? n.input_rank(0) : n.input_rank(1);
   if (rank >= 0 && rank != 3 && rank != 4) return "Conv: only 1-D and 2-D convolutions (rank 3 or 4 inputs)";
   std::string ap = n.attr_string("auto_pad", "NOTSET");
@@ -29,7 +34,7 @@ std::string check_conv(const NodeInfo& n) {
   return "";
 }
 
-std::shared_ptr<void> prepare_conv(const NodeInfo& n) {
+std::shared_ptr<void> prepare_conv(const NodeInfo& n, int simd) {
   const Tensor* W = n.input_constants.size() > 1 ? n.input_constants[1] : nullptr;
   int64_t group = n.attr_int("group", 1);
   if (!W || W->dtype != DType::f32 || W->rank() < 3 || W->dim(0) % group != 0) return nullptr;
@@ -37,77 +42,116 @@ std::shared_ptr<void> prepare_conv(const NodeInfo& n) {
   if (W->dim(1) == 1 && group > 1) return nullptr;  // depthwise: direct kernel, nothing to pack
   auto state = std::make_shared<ConvWeights>();
   for (int64_t g = 0; g < group; ++g)
-    state->packed.push_back(pack_a_new(W->ptr<float>() + g * Mg * Kg, Kg, false, Mg, Kg, 1.0f));
+    state->packed.push_back(pack_a_new(W->ptr<float>() + g * Mg * Kg, Kg, false, Mg, Kg, 1.0f, simd));
   return state;
 }
 
 // Rows (c, kh, kw) x columns (oh, ow) of one image's group of channels.
 void im2col(const float* x, int64_t channels, const WindowGeometry& g, float* col, ThreadPool& pool) {
-  int64_t rows = channels * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+  const int64_t rows = channels * g.k_h * g.k_w, cols = g.out_h * g.out_w;
   pool.parallel_for(rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t c = r / (g.k_h * g.k_w), ki = (r / g.k_w) % g.k_h, kj = r % g.k_w;
       const float* xc = x + c * g.in_h * g.in_w;
-      float* dst = col + r * cols;
-      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      float* d = col + r * cols;
+      for (int64_t oh = 0; oh < g.out_h; ++oh, d += g.out_w) {
         int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
-        float* d = dst + oh * g.out_w;
         if (ih < 0 || ih >= g.in_h) {
-          std::memset(d, 0, sizeof(float) * g.out_w);
+          std::fill(d, d + g.out_w, 0.0f);
           continue;
         }
         const float* src = xc + ih * g.in_w;
-        int64_t iw0 = -g.pad_left + kj * g.d_w;
-        if (g.s_w == 1) {
-          // Valid ow range: 0 <= iw0 + ow < in_w.
-          int64_t lo = std::min(g.out_w, std::max<int64_t>(0, -iw0));
-          int64_t hi = std::max(lo, std::min(g.out_w, g.in_w - iw0));
-          std::fill(d, d + lo, 0.0f);
-          std::memcpy(d + lo, src + iw0 + lo, sizeof(float) * (hi - lo));
-          std::fill(d + hi, d + g.out_w, 0.0f);
-        } else {
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            int64_t iw = iw0 + ow * g.s_w;
-            d[ow] = (iw >= 0 && iw < g.in_w) ? src[iw] : 0.0f;
-          }
-        }
+        int64_t iw0 = kj * g.d_w - g.pad_left;  // valid ow: 0 <= iw0 + ow * s_w < in_w
+        int64_t lo = iw0 >= 0 ? 0 : (-iw0 + g.s_w - 1) / g.s_w;
+        int64_t hi = g.in_w - iw0 <= 0 ? 0 : (g.in_w - iw0 + g.s_w - 1) / g.s_w;
+        lo = std::min(lo, g.out_w);
+        hi = std::max(lo, std::min(hi, g.out_w));
+        std::fill(d, d + lo, 0.0f);
+        if (g.s_w == 1) std::memcpy(d + lo, src + iw0 + lo, sizeof(float) * (hi - lo));
+        else for (int64_t ow = lo; ow < hi; ++ow) d[ow] = src[iw0 + ow * g.s_w];
+        std::fill(d + hi, d + g.out_w, 0.0f);
       }
     }
   });
 }
 
+// y += a * x, on the plan's SIMD level.
+inline void axpy_f32(float* y, const float* x, float a, int64_t n, int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= 1) return axpy_f32_avx2(y, x, a, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i] * a;
+}
+
+// One output plane per task. The input plane is copied once into a zero-padded scratch plane,
+// so no tap needs a bounds check; at stride 1 each tap is then one long multiply-add over the
+// output computed at the padded width (extra columns dropped when copying out).
 void depthwise(const float* x, const float* w, const float* bias, float* y, int64_t batch, int64_t channels,
-               int64_t multiplier, const WindowGeometry& g, ThreadPool& pool) {
-  int64_t M = channels * multiplier;
+               int64_t multiplier, const WindowGeometry& g, ThreadPool& pool, int simd) {
+  auto axpy = [simd](float* y, const float* x, float a, int64_t n) { axpy_f32(y, x, a, n, simd); };
+  const int64_t M = channels * multiplier;
+  const int64_t hp = std::max(g.in_h + g.pad_top + g.pad_bottom, (g.out_h - 1) * g.s_h + (g.k_h - 1) * g.d_h + 1);
+  const int64_t wp = std::max(g.in_w + g.pad_left + g.pad_right, (g.out_w - 1) * g.s_w + (g.k_w - 1) * g.d_w + 1);
   pool.parallel_for(batch * M, 1, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> padded, acc;
+    padded.assign(static_cast<size_t>(hp * wp), 0.0f);
+    acc.resize(static_cast<size_t>(g.out_h * wp));
+    int64_t last_plane = -1;
     for (int64_t p = p0; p < p1; ++p) {
-      int64_t n = p / M, m = p % M, c = m / multiplier;
-      const float* xc = x + (n * channels + c) * g.in_h * g.in_w;
+      int64_t n = p / M, m = p % M, c = m / multiplier, plane = n * channels + c;
+      if (plane != last_plane) {  // multiplier > 1: consecutive outputs share an input plane
+        const float* xc = x + plane * g.in_h * g.in_w;
+        for (int64_t ih = 0; ih < g.in_h; ++ih)
+          std::memcpy(&padded[(ih + g.pad_top) * wp + g.pad_left], xc + ih * g.in_w, sizeof(float) * g.in_w);
+        last_plane = plane;
+      }
       const float* wm = w + m * g.k_h * g.k_w;
       float* ym = y + p * g.out_h * g.out_w;
       float b = bias ? bias[m] : 0.0f;
-      for (int64_t oh = 0; oh < g.out_h; ++oh) {
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          float acc = 0.0f;
-          for (int64_t ki = 0; ki < g.k_h; ++ki) {
-            int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
-            if (ih < 0 || ih >= g.in_h) continue;
-            for (int64_t kj = 0; kj < g.k_w; ++kj) {
-              int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
-              if (iw >= 0 && iw < g.in_w) acc += xc[ih * g.in_w + iw] * wm[ki * g.k_w + kj];
-            }
+      if (g.s_h == 1 && g.s_w == 1) {
+        int64_t len = (g.out_h - 1) * wp + g.out_w;
+        float* a = acc.data();
+        std::fill(a, a + len, 0.0f);
+        for (int64_t ki = 0; ki < g.k_h; ++ki)
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            float wv = wm[ki * g.k_w + kj];
+            const float* src = padded.data() + ki * g.d_h * wp + kj * g.d_w;
+            axpy(a, src, wv, len);
           }
-          ym[oh * g.out_w + ow] = acc + b;
-        }
+        for (int64_t oh = 0; oh < g.out_h; ++oh)
+          for (int64_t ow = 0; ow < g.out_w; ++ow) ym[oh * g.out_w + ow] = a[oh * wp + ow] + b;
+        continue;
+      }
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        float* yr = ym + oh * g.out_w;
+        std::fill(yr, yr + g.out_w, 0.0f);
+        for (int64_t ki = 0; ki < g.k_h; ++ki)
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            float wv = wm[ki * g.k_w + kj];
+            const float* src = padded.data() + (oh * g.s_h + ki * g.d_h) * wp + kj * g.d_w;
+            for (int64_t ow = 0; ow < g.out_w; ++ow) yr[ow] += src[ow * g.s_w] * wv;
+          }
+        for (int64_t ow = 0; ow < g.out_w; ++ow) yr[ow] += b;
       }
     }
   });
 }
+
+void relu_inplace(float* y, int64_t n, ThreadPool& pool) {
+  pool.parallel_for(n, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = y[i] < 0.0f ? 0.0f : y[i];
+  });
+}
+
+void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const float* bias,
+               const float* residual, const WindowGeometry& g, int64_t group, bool relu, float* y);
 
 void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& X = *in[0];
   const Tensor& W = *in[1];
   const Tensor* B = in.size() > 2 ? in[2] : nullptr;
+  // A 4th input is the other operand of an Add the plan fused into this Conv.
+  const Tensor* R = in.size() > 3 ? in[3] : nullptr;
   if (X.dtype != DType::f32 || W.dtype != DType::f32 || (B && B->dtype != DType::f32))
     throw KernelError("Conv: float32 only");
   if (X.rank() != W.rank() || (X.rank() != 3 && X.rank() != 4))
@@ -132,16 +176,88 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
   if (out[0].numel() == 0) return;
   const float* x = X.ptr<float>();
   const float* bias = B ? B->ptr<float>() : nullptr;
-  int64_t Mg = M / group, Kg = Cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
-  if (Cg == 1 && group > 1) {
-    depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, ctx.pool);
+  int64_t Mg = M / group;
+  bool relu = ctx.node.has_attr(kFusedActivationAttr);  // a Relu the plan fused into this Conv
+  bool residual_in_gemm = R && R->dtype == DType::f32 && R->shape == out_shape && !(Cg == 1 && group > 1);
+  if (R && !residual_in_gemm) {  // broadcasting residual or depthwise: plain Conv, then Add
+    if (Cg == 1 && group > 1) depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, ctx.pool, ctx.simd);
+    else conv_gemm(ctx, X, W, bias, nullptr, g, group, false, y);
+    Tensor sum;
+    binary_op("Add", out[0], *R, sum, ctx.pool);
+    out[0] = std::move(sum);
+    if (relu) relu_inplace(out[0].ptr<float>(), out[0].numel(), ctx.pool);
     return;
   }
+  if (Cg == 1 && group > 1) {
+    depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, ctx.pool, ctx.simd);
+    if (relu) relu_inplace(y, out[0].numel(), ctx.pool);
+    return;
+  }
+  conv_gemm(ctx, X, W, bias, R ? R->ptr<float>() : nullptr, g, group, relu, y);
+}
+
+// A stride-1 convolution as one GEMM over a zero-padded copy of the input: output (oh, ow) is
+// computed at column oh * wp + ow of a padded-width result, so tap (c, ki, kj) is the contiguous
+// run starting at c * hp * wp + ki * d_h * wp + kj * d_w. The wp - out_w extra columns per row
+// are dropped while bias, residual and Relu are applied on the way out.
+void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channels, const WindowGeometry& g,
+                       const float* packed_w, int64_t M, const GemmEpilogue& ep, float* y) {
+  const int64_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
+  const int64_t plane = hp * wp, n_wide = g.out_h * wp, K = channels * g.k_h * g.k_w;
+  // The last tap of the last channel reads up to wp - out_w - 1 floats past the planes.
+  std::shared_ptr<float> padded = alloc_floats(static_cast<size_t>(channels * plane + wp));
+  float* xp = padded.get();
+  ctx.pool.parallel_for(channels, 4, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* dst = xp + c * plane;
+      std::fill(dst, dst + g.pad_top * wp, 0.0f);
+      for (int64_t ih = 0; ih < g.in_h; ++ih) {
+        float* row = dst + (ih + g.pad_top) * wp;
+        std::fill(row, row + g.pad_left, 0.0f);
+        std::memcpy(row + g.pad_left, x + (c * g.in_h + ih) * g.in_w, sizeof(float) * g.in_w);
+        std::fill(row + g.pad_left + g.in_w, row + wp, 0.0f);
+      }
+      std::fill(dst + (g.pad_top + g.in_h) * wp, dst + plane, 0.0f);
+    }
+  });
+  std::fill(xp + channels * plane, xp + channels * plane + wp, 0.0f);
+  std::vector<int64_t> offsets(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) {
+    int64_t c = k / (g.k_h * g.k_w), ki = (k / g.k_w) % g.k_h, kj = k % g.k_w;
+    offsets[k] = c * plane + ki * g.d_h * wp + kj * g.d_w;
+  }
+  std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
+  sgemm_packed_rows(M, n_wide, K, packed_w, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
+  const int64_t cols = g.out_h * g.out_w;
+  ctx.pool.parallel_for(M, 1, [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      float b = ep.bias ? ep.bias[m] : 0.0f;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        const float* src = wide.get() + m * n_wide + oh * wp;
+        float* dst = y + m * cols + oh * g.out_w;
+        const float* res = ep.residual ? ep.residual + m * cols + oh * g.out_w : nullptr;
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          float v = res ? (res[ow] + b) + src[ow] : b + src[ow];
+          dst[ow] = ep.relu && v < 0.0f ? 0.0f : v;
+        }
+      }
+    }
+  });
+}
+
+// GEMM convolution of every image and group; C starts from bias (+ residual) when given.
+void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const float* bias,
+               const float* residual, const WindowGeometry& g, int64_t group, bool relu, float* y) {
+  const float* x = X.ptr<float>();
+  int64_t N = X.dim(0), C = X.dim(1), M = W.dim(0), Cg = W.dim(1);
+  int64_t Mg = M / group, Kg = Cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
   const ConvWeights* packed = static_cast<const ConvWeights*>(ctx.state);
   std::shared_ptr<float> own_packed;
   bool direct = g.k_h == 1 && g.k_w == 1 && g.s_h == 1 && g.s_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
                 g.pad_bottom == 0 && g.pad_right == 0;
-  std::shared_ptr<float> col = direct ? nullptr : alloc_floats(static_cast<size_t>(Kg * cols));
+  // Stride-1 convolutions read their taps as shifted rows of a padded copy (no im2col matrix).
+  bool shifted = !direct && g.s_h == 1 && g.s_w == 1;
+  std::shared_ptr<float> col = direct || shifted ? nullptr : alloc_floats(static_cast<size_t>(Kg * cols));
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t gi = 0; gi < group; ++gi) {
       const float* xg = x + (n * C + gi * Cg) * g.in_h * g.in_w;
@@ -150,17 +266,23 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
       if (packed) {
         a = packed->packed[gi].get();
       } else {
-        own_packed = pack_a_new(W.ptr<float>() + gi * Mg * Kg, Kg, false, Mg, Kg, 1.0f);
+        own_packed = pack_a_new(W.ptr<float>() + gi * Mg * Kg, Kg, false, Mg, Kg, 1.0f, ctx.simd);
         a = own_packed.get();
+      }
+      GemmEpilogue ep;
+      ep.bias = bias ? bias + gi * Mg : nullptr;
+      ep.residual = residual ? residual + (n * M + gi * Mg) * cols : nullptr;
+      ep.relu = relu;
+      if (shifted) {
+        conv_shifted_rows(ctx, xg, Cg, g, a, Mg, ep, yg);
+        continue;
       }
       const float* b = xg;
       if (!direct) {
         im2col(xg, Cg, g, col.get(), ctx.pool);
         b = col.get();
       }
-      if (bias)
-        for (int64_t m = 0; m < Mg; ++m) std::fill(yg + m * cols, yg + (m + 1) * cols, bias[gi * Mg + m]);
-      sgemm_packed(Mg, cols, Kg, a, b, cols, false, yg, cols, bias != nullptr, &ctx.pool, ctx.simd);
+      sgemm_packed(Mg, cols, Kg, a, b, cols, false, yg, cols, false, &ctx.pool, ctx.simd, &ep);
     }
   }
 }

@@ -26,7 +26,7 @@ std::string check_gemm(const NodeInfo& n) {
   return "";
 }
 
-std::shared_ptr<void> prepare_gemm(const NodeInfo& n) {
+std::shared_ptr<void> prepare_gemm(const NodeInfo& n, int) {
   const Tensor* B = n.input_constants.size() > 1 ? n.input_constants[1] : nullptr;
   if (!B || B->dtype != DType::f32 || B->rank() != 2) return nullptr;
   bool trans_b = n.attr_int("transB", 0) != 0;
@@ -90,10 +90,10 @@ void compute_gemm(const KernelContext& ctx, const std::vector<const Tensor*>& in
   }
   if (K == 0) return;
   if (w) {
-    auto packed = pack_a_new(a, lda, ta, M, K, 1.0f);
+    auto packed = pack_a_new(a, lda, ta, M, K, 1.0f, ctx.simd);
     sgemm_packed(M, N, K, packed.get(), w->nk.get(), K, true, y, N, true, &ctx.pool, ctx.simd);
   } else {
-    auto packed = pack_a_new(a, lda, ta, M, K, alpha);
+    auto packed = pack_a_new(a, lda, ta, M, K, alpha, ctx.simd);
     sgemm_packed(M, N, K, packed.get(), B.ptr<float>(), B.dim(1), tb, y, N, true, &ctx.pool, ctx.simd);
   }
 }

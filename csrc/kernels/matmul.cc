@@ -44,7 +44,7 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
   if (batch_b.empty() || shape_numel(batch_b) == 1) {
     // One GEMM: A's batch rows stack into M.
     int64_t rows = shape_numel(batch) * M;  // B's batch dims are all 1, so batch == A's batch
-    auto packed = pack_a_new(pa, K, false, rows, K, 1.0f);
+    auto packed = pack_a_new(pa, K, false, rows, K, 1.0f, ctx.simd);
     sgemm_packed(rows, N, K, packed.get(), pb, N, false, py, N, false, &ctx.pool, ctx.simd);
     return;
   }
@@ -61,7 +61,7 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
     acc_a *= da;
     acc_b *= db;
   }
-  auto packed = alloc_floats(packed_a_size(M, K));
+  auto packed = alloc_floats(packed_a_size(M, K, ctx.simd));
   int64_t nb = shape_numel(batch);
   int64_t last_a = -1;
   for (int64_t t = 0; t < nb; ++t) {
@@ -72,7 +72,7 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
       oa += idx * sa[d];
       ob += idx * sb[d];
     }
-    if (oa != last_a) pack_a(pa + oa, K, false, M, K, 1.0f, packed.get());
+    if (oa != last_a) pack_a(pa + oa, K, false, M, K, 1.0f, packed.get(), ctx.simd);
     last_a = oa;
     sgemm_packed(M, N, K, packed.get(), pb + ob, N, false, py + t * M * N, N, false, &ctx.pool, ctx.simd);
   }

@@ -48,42 +48,76 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   const float* x = X.ptr<float>();
   float* y = out[0].ptr<float>();
   int64_t planes = X.dim(0) * X.dim(1);
+  // Valid kernel taps per output row / column, computed once: the loops below never bounds-check.
+  auto taps = [](int64_t out, int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad, std::vector<int64_t>& lo,
+                 std::vector<int64_t>& hi) {
+    lo.resize(out);
+    hi.resize(out);
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t start = o * s - pad, a = 0, b = k;
+      while (a < k && start + a * d < 0) ++a;
+      while (b > a && start + (b - 1) * d >= in) --b;
+      lo[o] = a;
+      hi[o] = b;
+    }
+  };
+  std::vector<int64_t> kh_lo, kh_hi, kw_lo, kw_hi;
+  taps(g.out_h, g.in_h, g.k_h, g.s_h, is_max ? g.d_h : 1, g.pad_top, kh_lo, kh_hi);
+  taps(g.out_w, g.in_w, g.k_w, g.s_w, is_max ? g.d_w : 1, g.pad_left, kw_lo, kw_hi);
+  std::vector<int64_t> col_count(g.out_w);  // AveragePool's window columns per output column
+  for (int64_t ow = 0; ow < g.out_w; ++ow) {
+    int64_t w0 = ow * g.s_w - g.pad_left;
+    col_count[ow] = include_pad ? std::min(w0 + g.k_w, g.in_w + g.pad_right) - w0 : kw_hi[ow] - kw_lo[ow];
+  }
+  // Output columns [col_lo[kj], col_hi[kj]) whose tap kj falls inside the input row.
+  std::vector<int64_t> col_lo(g.k_w, g.out_w), col_hi(g.k_w, 0);
+  for (int64_t ow = 0; ow < g.out_w; ++ow)
+    for (int64_t kj = kw_lo[ow]; kj < kw_hi[ow]; ++kj) {
+      col_lo[kj] = std::min(col_lo[kj], ow);
+      col_hi[kj] = std::max(col_hi[kj], ow + 1);
+    }
+  // Per output row: reduce the window's input rows into one row first (contiguous, so it
+  // vectorises), then reduce each output column's taps along that row.
   ctx.pool.parallel_for(planes, 1, [&](int64_t p0, int64_t p1) {
+    std::vector<float> line(static_cast<size_t>(g.in_w));
+    float* v = line.data();
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * g.in_h * g.in_w;
       float* yp = y + p * g.out_h * g.out_w;
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
         int64_t h0 = oh * g.s_h - g.pad_top;
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          int64_t w0 = ow * g.s_w - g.pad_left;
-          if (is_max) {
-            float m = -std::numeric_limits<float>::infinity();
-            for (int64_t ki = 0; ki < g.k_h; ++ki) {
-              int64_t ih = h0 + ki * g.d_h;
-              if (ih < 0 || ih >= g.in_h) continue;
-              for (int64_t kj = 0; kj < g.k_w; ++kj) {
-                int64_t iw = w0 + kj * g.d_w;
-                if (iw >= 0 && iw < g.in_w) {
-                  float v = xp[ih * g.in_w + iw];
-                  m = (v > m || std::isnan(v)) ? v : m;
-                }
-              }
+        float* yr = yp + oh * g.out_w;
+        if (is_max) {
+          // NaN never wins a comparison, so NaNs are skipped, as onnx.reference's pooling does.
+          std::fill(line.begin(), line.end(), -std::numeric_limits<float>::infinity());
+          for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
+            const float* row = xp + (h0 + ki * g.d_h) * g.in_w;
+            for (int64_t i = 0; i < g.in_w; ++i) v[i] = row[i] > v[i] ? row[i] : v[i];
+          }
+          std::fill(yr, yr + g.out_w, -std::numeric_limits<float>::infinity());
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {  // tap-major: branch-free and vectorisable
+            const float* t = v + kj * g.d_w - g.pad_left;
+            for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) {
+              float e = t[ow * g.s_w];
+              yr[ow] = e > yr[ow] ? e : yr[ow];
             }
-            yp[oh * g.out_w + ow] = m;
-          } else {
-            int64_t hs = std::max<int64_t>(h0, 0), he = std::min(h0 + g.k_h, g.in_h);
-            int64_t ws = std::max<int64_t>(w0, 0), we = std::min(w0 + g.k_w, g.in_w);
-            float sum = 0.0f;
-            for (int64_t ih = hs; ih < he; ++ih)
-              for (int64_t iw = ws; iw < we; ++iw) sum += xp[ih * g.in_w + iw];
-            int64_t count;
-            if (include_pad) {  // the window clipped to the padded input
-              int64_t hpe = std::min(h0 + g.k_h, g.in_h + g.pad_bottom), wpe = std::min(w0 + g.k_w, g.in_w + g.pad_right);
-              count = (hpe - h0) * (wpe - w0);
-            } else {
-              count = (he - hs) * (we - ws);
-            }
-            yp[oh * g.out_w + ow] = count > 0 ? sum / static_cast<float>(count) : 0.0f;
+          }
+        } else {
+          std::fill(line.begin(), line.end(), 0.0f);
+          for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
+            const float* row = xp + (h0 + ki) * g.in_w;
+            for (int64_t i = 0; i < g.in_w; ++i) v[i] += row[i];
+          }
+          std::fill(yr, yr + g.out_w, 0.0f);
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            const float* t = v + kj - g.pad_left;
+            for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) yr[ow] += t[ow * g.s_w];
+          }
+          // The divisor is (window rows) x (window columns), counted with or without padding.
+          int64_t rows = include_pad ? std::min(h0 + g.k_h, g.in_h + g.pad_bottom) - h0 : kh_hi[oh] - kh_lo[oh];
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            int64_t count = rows * col_count[ow];
+            yr[ow] = count > 0 ? yr[ow] / static_cast<float>(count) : 0.0f;
           }
         }
       }

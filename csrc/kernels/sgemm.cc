@@ -9,71 +9,100 @@
 namespace xinrt {
 
 namespace {
-constexpr int64_t kMC = 96;   // rows of A per task (16 panels of MR)
-constexpr int64_t kNC = 256;  // columns of B per task (16 panels of NR)
+constexpr int64_t kMC = 288;  // most rows of A per task (a multiple of every MR; <= 288 KB of packed A)
+constexpr int64_t kNC = 256;  // columns of B per task (a multiple of every NR)
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-void pack_b(const float* b, int64_t ldb, bool trans, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
+struct GemmShape {
+  int mr, nr;
+  MicroKernel kernel;
+};
+
+GemmShape gemm_shape(int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
+  if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
+#endif
+  return {6, 16, sgemm_kernel_6x16_baseline};
+}
+
+// Copies one panel row: full panels with a constant size, so the copy is inlined.
+inline void copy_panel_row(float* d, const float* src, int64_t w, int nr) {
+  if (w == 32 && nr == 32) {
+    std::memcpy(d, src, sizeof(float) * 32);
+  } else if (w == 16 && nr == 16) {
+    std::memcpy(d, src, sizeof(float) * 16);
+  } else {
+    std::memcpy(d, src, sizeof(float) * w);
+    for (int64_t j = w; j < nr; ++j) d[j] = 0.0f;
+  }
+}
+
+void pack_b_rows(const float* b, const int64_t* row_offsets, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                 int nr, float* out) {
+  for (int64_t p = 0; p < nc; p += nr) {
+    int64_t w = std::min<int64_t>(nr, nc - p);
+    float* dst = out + (p / nr) * kc * nr;
+    for (int64_t k = 0; k < kc; ++k) copy_panel_row(dst + k * nr, b + row_offsets[k0 + k] + n0 + p, w, nr);
+  }
+}
+
+void pack_b(const float* b, int64_t ldb, bool trans, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr,
             float* out) {
-  for (int64_t p = 0; p < nc; p += kGemmNR) {
-    int64_t w = std::min<int64_t>(kGemmNR, nc - p);
-    float* dst = out + (p / kGemmNR) * kc * kGemmNR;
+  for (int64_t p = 0; p < nc; p += nr) {
+    int64_t w = std::min<int64_t>(nr, nc - p);
+    float* dst = out + (p / nr) * kc * nr;
     if (!trans) {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = b + (k0 + k) * ldb + n0 + p;
-        float* d = dst + k * kGemmNR;
-        if (w == kGemmNR) {
-          std::memcpy(d, src, sizeof(float) * kGemmNR);
-        } else {
-          for (int64_t j = 0; j < w; ++j) d[j] = src[j];
-          for (int64_t j = w; j < kGemmNR; ++j) d[j] = 0.0f;
-        }
-      }
+      for (int64_t k = 0; k < kc; ++k) copy_panel_row(dst + k * nr, b + (k0 + k) * ldb + n0 + p, w, nr);
     } else {
-      for (int64_t j = 0; j < kGemmNR; ++j) {
+      for (int64_t j = 0; j < nr; ++j) {
         if (j >= w) {
-          for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = 0.0f;
+          for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = 0.0f;
           continue;
         }
         const float* src = b + (n0 + p + j) * ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) dst[k * kGemmNR + j] = src[k];
+        for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
       }
     }
   }
 }
 }  // namespace
 
-size_t packed_a_size(int64_t M, int64_t K) {
-  return static_cast<size_t>(round_up(std::max<int64_t>(M, 1), kGemmMR) * std::max<int64_t>(K, 1));
+size_t packed_a_size(int64_t M, int64_t K, int simd) {
+  return static_cast<size_t>(round_up(std::max<int64_t>(M, 1), gemm_shape(simd).mr) * std::max<int64_t>(K, 1));
 }
 
-void pack_a(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha, float* packed) {
-  int64_t Mpad = round_up(M, kGemmMR);
+void pack_a(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha, float* packed, int simd) {
+  const int mr = gemm_shape(simd).mr;
+  int64_t Mpad = round_up(M, mr);
   for (int64_t pc = 0; pc < K; pc += kGemmKC) {
     int64_t kc = std::min<int64_t>(kGemmKC, K - pc);
-    for (int64_t i = 0; i < Mpad; i += kGemmMR) {
+    for (int64_t i = 0; i < Mpad; i += mr) {
       float* dst = packed + pc * Mpad + i * kc;
-      for (int64_t r = 0; r < kGemmMR; ++r) {
+      for (int64_t r = 0; r < mr; ++r) {
         int64_t m = i + r;
         for (int64_t k = 0; k < kc; ++k) {
           float v = 0.0f;
           if (m < M) v = alpha * (trans ? a[(pc + k) * lda + m] : a[m * lda + pc + k]);
-          dst[k * kGemmMR + r] = v;
+          dst[k * mr + r] = v;
         }
       }
     }
   }
 }
 
-std::shared_ptr<float> pack_a_new(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha) {
-  std::shared_ptr<float> p = alloc_floats(packed_a_size(M, K));
-  pack_a(a, lda, trans, M, K, alpha, p.get());
+std::shared_ptr<float> pack_a_new(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha,
+                                  int simd) {
+  std::shared_ptr<float> p = alloc_floats(packed_a_size(M, K, simd));
+  pack_a(a, lda, trans, M, K, alpha, p.get(), simd);
   return p;
 }
 
 void sgemm_kernel_6x16_baseline(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                 int mr, int nr, bool accumulate) {
+  constexpr int kGemmMR = 6, kGemmNR = 16;
   float acc[kGemmMR][kGemmNR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     const float* bk = b + k * kGemmNR;
@@ -87,58 +116,113 @@ void sgemm_kernel_6x16_baseline(int64_t kc, const float* a, const float* b, floa
   }
 }
 
-void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,
-                  bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, bool simd) {
+namespace {
+
+// The blocked, threaded GEMM loop; get_b(k0, kc, n0, nc, nr, scratch) returns a KC x NC block
+// of B in NR-column panels (packed into scratch, or found already packed).
+void tile_prologue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
+  for (int64_t m = m0; m < m0 + mc; ++m) {
+    float* row = c + m * ldc + n0;
+    float b = ep.bias ? ep.bias[m] : 0.0f;
+    if (ep.residual) {
+      const float* r = ep.residual + m * ldc + n0;
+      for (int64_t j = 0; j < nc; ++j) row[j] = r[j] + b;
+    } else {
+      for (int64_t j = 0; j < nc; ++j) row[j] = b;
+    }
+  }
+}
+
+void tile_relu(float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
+  for (int64_t m = m0; m < m0 + mc; ++m) {
+    float* row = c + m * ldc + n0;
+    for (int64_t j = 0; j < nc; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+  }
+}
+
+template <class GetB>
+void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float* packed_a, GetB get_b,
+                  float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd, const GemmEpilogue* ep) {
   if (M <= 0 || N <= 0) return;
+  const bool init = ep && (ep->bias || ep->residual);
+  if (init) accumulate = true;
   if (K <= 0) {
-    if (!accumulate)
-      for (int64_t m = 0; m < M; ++m) std::memset(c + m * ldc, 0, sizeof(float) * N);
+    for (int64_t m0 = 0; m0 < M; m0 += kMC) {
+      int64_t mc = std::min(kMC, M - m0);
+      if (init) tile_prologue(*ep, c, ldc, m0, mc, 0, N);
+      else if (!accumulate)
+        for (int64_t m = m0; m < m0 + mc; ++m) std::memset(c + m * ldc, 0, sizeof(float) * N);
+      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, 0, N);
+    }
     return;
   }
-  auto kernel = sgemm_kernel_6x16_baseline;
-#if XINRT_HAVE_X86
-  if (simd) kernel = sgemm_kernel_6x16_avx2;
-#endif
-  const int64_t Mpad = round_up(M, kGemmMR);
-  const int64_t mblocks = (M + kMC - 1) / kMC;
-  int64_t nc_size = kNC;
-  int threads = pool ? pool->num_threads() : 1;
-  // Enough tasks to keep every thread busy.
-  if (mblocks * ((N + nc_size - 1) / nc_size) < 2 * threads) {
-    int64_t want_nb = (2 * threads + mblocks - 1) / mblocks;
-    nc_size = std::max<int64_t>(kGemmNR, round_up((N + want_nb - 1) / want_nb, kGemmNR));
+  const GemmShape gs = gemm_shape(simd);
+  const int64_t MR = gs.mr, NR = gs.nr;
+  const int64_t Mpad = round_up(M, MR);
+  const int threads = pool ? pool->num_threads() : 1;
+  // At least 4 tasks per thread where the shape allows, so uneven tiles even out: split
+  // columns first (down to one NR panel), then rows.
+  const int64_t target = 4 * static_cast<int64_t>(threads);
+  int64_t mblocks = (M + mc_size - 1) / mc_size;
+  int64_t nblocks = (N + kNC - 1) / kNC;
+  if (threads > 1 && mblocks * nblocks < target)
+    nblocks = std::min((N + NR - 1) / NR, (target + mblocks - 1) / mblocks);
+  if (threads > 1 && mblocks * nblocks < target && mc_size > MR) {
+    int64_t want_m = (target + nblocks - 1) / nblocks;
+    mc_size = std::max<int64_t>(MR, round_up((M + want_m - 1) / want_m, MR));
+    mblocks = (M + mc_size - 1) / mc_size;
   }
-  const int64_t nblocks = (N + nc_size - 1) / nc_size;
+  const int64_t nc_size = std::max<int64_t>(NR, round_up((N + nblocks - 1) / nblocks, NR));
+  nblocks = (N + nc_size - 1) / nc_size;
   auto task = [&](int64_t t0, int64_t t1) {
     thread_local std::vector<float> bbuf;
-    size_t need = static_cast<size_t>(kGemmKC * round_up(nc_size, kGemmNR));
+    size_t need = static_cast<size_t>(kGemmKC * nc_size);
     if (bbuf.size() < need) bbuf.resize(need);
     for (int64_t t = t0; t < t1; ++t) {
-      int64_t m0 = (t / nblocks) * kMC, n0 = (t % nblocks) * nc_size;
-      int64_t mc = std::min(kMC, M - m0), nc = std::min(nc_size, N - n0);
+      int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
+      int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
+      if (init) tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
       for (int64_t pc = 0; pc < K; pc += kGemmKC) {
         int64_t kc = std::min<int64_t>(kGemmKC, K - pc);
-        pack_b(b, ldb, trans_b, pc, kc, n0, nc, bbuf.data());
+        const float* b_block = get_b(pc, kc, n0, nc, static_cast<int>(NR), bbuf.data());
         const float* a_block = packed_a + pc * Mpad;
         bool acc = accumulate || pc > 0;
-        for (int64_t jr = 0; jr < nc; jr += kGemmNR) {
-          const float* bp = bbuf.data() + (jr / kGemmNR) * kc * kGemmNR;
-          int nr = static_cast<int>(std::min<int64_t>(kGemmNR, nc - jr));
-          for (int64_t ir = m0; ir < m0 + mc; ir += kGemmMR) {
-            int mr = static_cast<int>(std::min<int64_t>(kGemmMR, M - ir));
-            kernel(kc, a_block + ir * kc, bp, c + ir * ldc + n0 + jr, ldc, mr, nr, acc);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const float* bp = b_block + (jr / NR) * kc * NR;
+          int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
+            int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
+            gs.kernel(kc, a_block + ir * kc, bp, c + ir * ldc + n0 + jr, ldc, mr, nr, acc);
           }
         }
       }
+      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, n0, nc);
     }
   };
-  if (pool) pool->parallel_for(mblocks * nblocks, 1, task);
+  if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);
   else task(0, mblocks * nblocks);
 }
 
-}  // namespace xinrt
+}  // namespace
 
-namespace xinrt {
+void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,
+                  bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd,
+                  const GemmEpilogue* epilogue) {
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> const float* {
+    pack_b(b, ldb, trans_b, k0, kc, n0, nc, nr, scratch);
+    return scratch;
+  };
+  sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, accumulate, pool, simd, epilogue);
+}
+
+void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b,
+                       const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd) {
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> const float* {
+    pack_b_rows(b, row_offsets, k0, kc, n0, nc, nr, scratch);
+    return scratch;
+  };
+  sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, false, pool, simd, nullptr);
+}
 
 float dot_f32_baseline(const float* a, const float* b, int64_t n) {
   float acc[8] = {};

@@ -2,7 +2,8 @@
 //
 // C[M, N] (+)= packedA[M, K] * B[K, N]. A is packed once (weights at plan time) into MR-row
 // panels per KC block; B is packed per task into NR-column panels. Tasks are MC x NC output
-// tiles spread over the thread pool.
+// tiles spread over the thread pool. MR/NR depend on the SimdLevel's micro-kernel, so A must
+// be packed for the same level that runs the GEMM.
 #pragma once
 
 #include <cstdint>
@@ -12,36 +13,47 @@
 
 namespace xinrt {
 
-constexpr int kGemmMR = 6;
-constexpr int kGemmNR = 16;
 constexpr int kGemmKC = 256;
 
-// Floats needed for a packed M x K matrix.
-size_t packed_a_size(int64_t M, int64_t K);
+// Floats needed for a packed M x K matrix at this SimdLevel.
+size_t packed_a_size(int64_t M, int64_t K, int simd);
 // Packs alpha * A where A(m, k) = trans ? a[k * lda + m] : a[m * lda + k].
-void pack_a(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha, float* packed);
-std::shared_ptr<float> pack_a_new(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha);
+void pack_a(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha, float* packed, int simd);
+std::shared_ptr<float> pack_a_new(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha,
+                                  int simd);
+
+// Work folded into each output tile while it is in cache (instead of extra passes over C):
+// C starts as residual + bias[row] (either optional) and gets max(C, 0) at the end if relu.
+struct GemmEpilogue {
+  const float* bias = nullptr;      // one value per row of C
+  const float* residual = nullptr;  // same layout as C, leading dimension ldc
+  bool relu = false;
+};
 
 // C = packedA * B (+ C if accumulate), with B(k, n) = trans_b ? b[n * ldb + k] : b[k * ldb + n].
 void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,
-                  bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, bool simd);
+                  bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd,
+                  const GemmEpilogue* epilogue = nullptr);
+
+// Like sgemm_packed with B(k, n) = b[row_offsets[k] + n]: every row of B is a contiguous run
+// somewhere in b (a stride-1 convolution reads its taps this way from a padded input).
+void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b,
+                       const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd);
 
 // Micro-kernels: c[r * ldc + j] (+)= sum_k a[k * MR + r] * b[k * NR + j] for r < mr, j < nr.
 void sgemm_kernel_6x16_baseline(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                 int mr, int nr, bool accumulate);
 void sgemm_kernel_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                             int nr, bool accumulate);
-
-}  // namespace xinrt
-
-namespace xinrt {
+void sgemm_kernel_12x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                               int nr, bool accumulate);
 
 // Dot products for GEMV-shaped work (one activation row against weight rows).
 float dot_f32_baseline(const float* a, const float* b, int64_t n);
 float dot_f32_avx2(const float* a, const float* b, int64_t n);
-inline float dot_f32(const float* a, const float* b, int64_t n, bool simd) {
+inline float dot_f32(const float* a, const float* b, int64_t n, int simd) {
 #if XINRT_HAVE_X86
-  if (simd) return dot_f32_avx2(a, b, n);
+  if (simd >= 1) return dot_f32_avx2(a, b, n);
 #endif
   return dot_f32_baseline(a, b, n);
 }

@@ -1,4 +1,4 @@
-"""Native CNN kernels (Conv, Gemm, pools, norms, shape ops) match onnx.reference on both SIMD paths."""
+"""Native CNN kernels (Conv, Gemm, pools, norms, shape ops) match onnx.reference on every path."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ CONV_CASES = [
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv_matches_reference(cpu_path, case, bias):
+@pytest.mark.usefixtures("cpu_path")
+def test_conv_matches_reference(case, bias):
     x_shape, w_shape, attrs = case
     inputs = conv_inputs(np.random.default_rng(10), x_shape, w_shape, bias)
     assert_matches_reference("Conv", inputs, attrs, opset=11, tol=GEMM_TOL)
@@ -66,7 +67,9 @@ def test_conv_rejects_channel_mismatch_naming_node():
 
 
 def test_conv_declines_3d_and_int_inputs():
-    assert "rank" in _native.check_node("Conv", "", 11, ["float32"] * 2, [[1, 1, 4, 4, 4], None], {}, 1)
+    assert "rank" in _native.check_node(
+        "Conv", "", 11, ["float32"] * 2, [[1, 1, 4, 4, 4], None], {}, 1
+    )
     assert "int64" in _native.check_node("Conv", "", 11, ["int64"] * 2, [None, None], {}, 1)
 
 
@@ -83,15 +86,17 @@ GEMM_CASES = [
 
 @pytest.mark.parametrize("case", GEMM_CASES, ids=str)
 @pytest.mark.parametrize("constant_b", [False, True])
-def test_gemm_matches_reference(cpu_path, case, constant_b):
+@pytest.mark.usefixtures("cpu_path")
+def test_gemm_matches_reference(case, constant_b):
     a_shape, b_shape, c_shape, attrs = case
     rng = np.random.default_rng(11)
     k = a_shape[0] if attrs.get("transA") else a_shape[1]
     a = rand(rng, a_shape, low=-1, high=1)
     b = rand(rng, b_shape, low=-1, high=1) / np.float32(np.sqrt(k))
     inputs = [a, b] + ([rand(rng, c_shape)] if c_shape is not None else [])
-    assert_matches_reference("Gemm", inputs, attrs, opset=13, tol=GEMM_TOL,
-                             constant_inputs=(1,) if constant_b else ())
+    assert_matches_reference(
+        "Gemm", inputs, attrs, opset=13, tol=GEMM_TOL, constant_inputs=(1,) if constant_b else ()
+    )
 
 
 def test_gemm_declines_legacy_opset():
@@ -101,8 +106,13 @@ def test_gemm_declines_legacy_opset():
 def batchnorm_inputs(shape):
     rng = np.random.default_rng(12)
     c = shape[1]
-    return [rand(rng, shape), rand(rng, (c,)), rand(rng, (c,)), rand(rng, (c,)),
-            rand(rng, (c,), low=0.1, high=2.0)]
+    return [
+        rand(rng, shape),
+        rand(rng, (c,)),
+        rand(rng, (c,)),
+        rand(rng, (c,)),
+        rand(rng, (c,), low=0.1, high=2.0),
+    ]
 
 
 BN_SHAPES = [(2, 3, 5, 7), (1, 33), (3, 4, 9)]
@@ -110,31 +120,47 @@ BN_SHAPES = [(2, 3, 5, 7), (1, 33), (3, 4, 9)]
 
 @pytest.mark.parametrize("opset", [15])
 @pytest.mark.parametrize("shape", BN_SHAPES, ids=str)
-def test_batch_normalization_matches_reference(cpu_path, opset, shape):
-    assert_matches_reference("BatchNormalization", batchnorm_inputs(shape), {"epsilon": 1e-3},
-                             opset=opset, tol=GEMM_TOL, constant_inputs=(1, 2, 3, 4))
-    assert_matches_reference("BatchNormalization", batchnorm_inputs(shape), {}, opset=opset, tol=GEMM_TOL)
+@pytest.mark.usefixtures("cpu_path")
+def test_batch_normalization_matches_reference(opset, shape):
+    assert_matches_reference(
+        "BatchNormalization",
+        batchnorm_inputs(shape),
+        {"epsilon": 1e-3},
+        opset=opset,
+        tol=GEMM_TOL,
+        constant_inputs=(1, 2, 3, 4),
+    )
+    assert_matches_reference(
+        "BatchNormalization", batchnorm_inputs(shape), {}, opset=opset, tol=GEMM_TOL
+    )
 
 
-@pytest.mark.parametrize("opset,attrs", [(6, {"is_test": 1}), (7, {}), (9, {}), (9, {"momentum": 0.5})])
+@pytest.mark.parametrize(
+    "opset,attrs", [(6, {"is_test": 1}), (7, {}), (9, {}), (9, {"momentum": 0.5})]
+)
 @pytest.mark.parametrize("shape", BN_SHAPES, ids=str)
 def test_batch_normalization_inference_where_reference_uses_batch_stats(opset, attrs, shape):
     # onnx.reference runs opsets 7-13 in training mode (batch statistics); the spec's
     # single-output form is inference, as ONNX Runtime computes it.
     if opset == 6:
-        assert_matches_reference("BatchNormalization", batchnorm_inputs(shape), attrs, opset=opset,
-                                 tol=GEMM_TOL)
+        assert_matches_reference(
+            "BatchNormalization", batchnorm_inputs(shape), attrs, opset=opset, tol=GEMM_TOL
+        )
     else:
-        assert_matches_onnxruntime("BatchNormalization", batchnorm_inputs(shape), attrs, opset=opset,
-                                   tol=GEMM_TOL)
+        assert_matches_onnxruntime(
+            "BatchNormalization", batchnorm_inputs(shape), attrs, opset=opset, tol=GEMM_TOL
+        )
 
 
 def test_batch_normalization_declines_training():
     inputs = ["float32"] * 5
-    assert "training_mode" in _native.check_node("BatchNormalization", "", 15, inputs, [None] * 5,
-                                                 {"training_mode": 1}, 1)
+    assert "training_mode" in _native.check_node(
+        "BatchNormalization", "", 15, inputs, [None] * 5, {"training_mode": 1}, 1
+    )
     assert "training" in _native.check_node("BatchNormalization", "", 9, inputs, [None] * 5, {}, 5)
-    assert "spatial" in _native.check_node("BatchNormalization", "", 7, inputs, [None] * 5, {"spatial": 0}, 1)
+    assert "spatial" in _native.check_node(
+        "BatchNormalization", "", 7, inputs, [None] * 5, {"spatial": 0}, 1
+    )
 
 
 POOL_CASES = [
@@ -162,15 +188,18 @@ def test_max_pool_matches_reference(case, opset):
 def test_average_pool_matches_reference(case, include_pad):
     shape, attrs = case
     x = rand(np.random.default_rng(14), shape)
-    assert_matches_reference("AveragePool", [x], {**attrs, "count_include_pad": include_pad}, opset=11)
+    assert_matches_reference(
+        "AveragePool", [x], {**attrs, "count_include_pad": include_pad}, opset=11
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 3, 7, 7), (2, 5, 12, 9), (1, 4, 3, 9, 11)], ids=str)
 @pytest.mark.parametrize("ceil_mode", [0, 1])
 def test_max_pool_ceil_mode_and_dilations_match_reference(shape, ceil_mode):
     if len(shape) == 5:
-        assert "rank" in _native.check_node("MaxPool", "", 12, ["float32"], [list(shape)],
-                                            {"kernel_shape": [2, 2, 2]}, 1)
+        assert "rank" in _native.check_node(
+            "MaxPool", "", 12, ["float32"], [list(shape)], {"kernel_shape": [2, 2, 2]}, 1
+        )
         return
     x = rand(np.random.default_rng(15), shape)
     attrs = {"kernel_shape": [3, 2], "strides": [2, 2], "dilations": [1, 2], "ceil_mode": ceil_mode}
@@ -187,13 +216,16 @@ def test_average_pool_ceil_mode_matches_reference(shape):
 def test_pools_decline_what_they_do_not_compute():
     reason = _native.check_node("MaxPool", "", 12, ["float32"], [None], {"kernel_shape": [2, 2]}, 2)
     assert "Indices" in reason
-    reason = _native.check_node("AveragePool", "", 19, ["float32"], [None],
-                                {"kernel_shape": [2, 2], "dilations": [2, 2]}, 1)
+    reason = _native.check_node(
+        "AveragePool", "", 19, ["float32"], [None], {"kernel_shape": [2, 2], "dilations": [2, 2]}, 1
+    )
     assert "dilations" in reason
 
 
 @pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
-@pytest.mark.parametrize("shape", [(1, 3, 7, 7), (2, 33, 1, 1), (2, 3, 5), (1, 2, 3, 4, 5)], ids=str)
+@pytest.mark.parametrize(
+    "shape", [(1, 3, 7, 7), (2, 33, 1, 1), (2, 3, 5), (1, 2, 3, 4, 5)], ids=str
+)
 def test_global_pools_match_reference(op, shape):
     x = rand(np.random.default_rng(17), shape)
     if op == "GlobalMaxPool" and len(shape) != 4:
@@ -224,20 +256,31 @@ def test_lrn_matches_the_spec_and_onnxruntime(size):
     np.testing.assert_allclose(y, lrn_spec(x, **attrs), **ELEMENTWISE_TOL)
     if size % 2 == 0:
         return  # ONNX Runtime accepts odd sizes only
-    sess = ort.InferenceSession(one_node_model("LRN", [x], attrs, 13, output_dtype=x.dtype).SerializeToString(),
-                                providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        one_node_model("LRN", [x], attrs, 13, output_dtype=x.dtype).SerializeToString(),
+        providers=["CPUExecutionProvider"],
+    )
     np.testing.assert_allclose(y, sess.run(None, {"x0": x})[0], **ELEMENTWISE_TOL)
 
 
-@pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((3, 1), (1, 4), (4,)), ((7,),)], ids=str)
+@pytest.mark.parametrize(
+    "shapes", [((2, 3), (2, 3), (2, 3)), ((3, 1), (1, 4), (4,)), ((7,),)], ids=str
+)
 def test_sum_variadic_broadcasting_matches_reference(shapes):
     rng = np.random.default_rng(19)
     assert_matches_reference("Sum", [rand(rng, s) for s in shapes], opset=13)
 
 
-@pytest.mark.parametrize("op,attrs", [("LeakyRelu", {}), ("LeakyRelu", {"alpha": 0.3}),
-                                       ("Clip", {"min": -0.5}), ("Clip", {"min": -0.5, "max": 0.7}),
-                                       ("Clip", {})])
+@pytest.mark.parametrize(
+    "op,attrs",
+    [
+        ("LeakyRelu", {}),
+        ("LeakyRelu", {"alpha": 0.3}),
+        ("Clip", {"min": -0.5}),
+        ("Clip", {"min": -0.5, "max": 0.7}),
+        ("Clip", {}),
+    ],
+)
 def test_leaky_relu_and_clip_attribute_forms_match_reference(op, attrs):
     x = rand(np.random.default_rng(20), (3, 33))
     x[0, :3] = [np.inf, -np.inf, 0.0]
@@ -269,14 +312,18 @@ def test_shape_ops_move_every_dtype_like_reference(dtype):
     exact = {"rtol": 0, "atol": 0}
     assert_matches_reference("Identity", [x], opset=13, tol=exact)
     assert_matches_reference("Reshape", [x, i64([0, -1, 5])], opset=13, tol=exact)
-    assert_matches_reference("Reshape", [x, i64([6, 20])], opset=14, tol=exact, constant_inputs=(1,))
+    assert_matches_reference(
+        "Reshape", [x, i64([6, 20])], opset=14, tol=exact, constant_inputs=(1,)
+    )
     assert_matches_reference("Flatten", [x], {"axis": 2}, opset=13, tol=exact)
     assert_matches_reference("Flatten", [x], {"axis": -1}, opset=13, tol=exact)
     assert_matches_reference("Flatten", [x], {"axis": 0}, opset=13, tol=exact)
     assert_matches_reference("Transpose", [x], {"perm": [0, 2, 1, 3]}, opset=13, tol=exact)
     assert_matches_reference("Transpose", [x], {"perm": [3, 1, 0, 2]}, opset=13, tol=exact)
     assert_matches_reference("Transpose", [x], opset=13, tol=exact)
-    assert_matches_reference("Concat", [x, typed(rng, (2, 1, 4, 5), dtype), x], {"axis": 1}, opset=13, tol=exact)
+    assert_matches_reference(
+        "Concat", [x, typed(rng, (2, 1, 4, 5), dtype), x], {"axis": 1}, opset=13, tol=exact
+    )
     assert_matches_reference("Concat", [x, x], {"axis": -1}, opset=13, tol=exact)
     y = typed(rng, (2, 1, 4, 1), dtype)
     assert_matches_reference("Squeeze", [y], {"axes": [1, -1]}, opset=11, tol=exact)
@@ -284,7 +331,9 @@ def test_shape_ops_move_every_dtype_like_reference(dtype):
     assert_matches_reference("Squeeze", [y, i64([3])], opset=13, tol=exact)
     assert_matches_reference("Squeeze", [y], opset=13, tol=exact)
     assert_matches_reference("Unsqueeze", [x], {"axes": [0, 5]}, opset=11, tol=exact)
-    assert_matches_reference("Unsqueeze", [x, i64([-1, 1])], opset=13, tol=exact, constant_inputs=(1,))
+    assert_matches_reference(
+        "Unsqueeze", [x, i64([-1, 1])], opset=13, tol=exact, constant_inputs=(1,)
+    )
 
 
 def test_reshape_allowzero_and_errors():
@@ -311,15 +360,19 @@ def test_dropout_declines_training_mode():
     reason = _native.check_node("Dropout", "", 13, ["float32", "float32", "bool"], shapes, {}, 1)
     assert "training_mode" in reason
     x = rand(np.random.default_rng(25), (3, 7))
-    assert_matches_reference("Dropout", [x, np.array(0.5, np.float32), np.array(False)], opset=13,
-                             constant_inputs=(1, 2))
+    assert_matches_reference(
+        "Dropout", [x, np.array(0.5, np.float32), np.array(False)], opset=13, constant_inputs=(1, 2)
+    )
 
 
-@pytest.mark.parametrize("value", [None, np.array([1.5], np.float32), np.array([7], np.int64),
-                                   np.array([True])], ids=str)
+@pytest.mark.parametrize(
+    "value", [None, np.array([1.5], np.float32), np.array([7], np.int64), np.array([True])], ids=str
+)
 def test_constant_of_shape_matches_reference(value):
     attrs = {} if value is None else {"value": value}
     shape = np.array([2, 3, 1], np.int64)
     exact = {"rtol": 0, "atol": 0}
     assert_matches_reference("ConstantOfShape", [shape], attrs, opset=9, tol=exact)
-    assert_matches_reference("ConstantOfShape", [shape], attrs, opset=9, tol=exact, constant_inputs=(0,))
+    assert_matches_reference(
+        "ConstantOfShape", [shape], attrs, opset=9, tol=exact, constant_inputs=(0,)
+    )

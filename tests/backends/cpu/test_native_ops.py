@@ -33,14 +33,20 @@ def one_node_model(op_type, inputs, attrs, opset, num_outputs=1, output_dtype=No
     """A one-node ONNX model; `inputs` may hold None for an absent optional input."""
     names = [f"x{i}" if a is not None else "" for i, a in enumerate(inputs)]
     outs = [f"y{i}" for i in range(num_outputs)]
-    attrs = {k: numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v for k, v in attrs.items()}
+    attrs = {
+        k: numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v for k, v in attrs.items()
+    }
     node = helper.make_node(op_type, names, outs, **attrs)
     graph_inputs = [
         helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
         for n, a in zip(names, inputs)
         if a is not None
     ]
-    elem = onnx.TensorProto.UNDEFINED if output_dtype is None else helper.np_dtype_to_tensor_dtype(output_dtype)
+    elem = (
+        onnx.TensorProto.UNDEFINED
+        if output_dtype is None
+        else helper.np_dtype_to_tensor_dtype(output_dtype)
+    )
     graph_outputs = [helper.make_tensor_value_info(o, elem, None) for o in outs]
     graph = helper.make_graph([node], "one_node", graph_inputs, graph_outputs)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
@@ -54,7 +60,7 @@ def run_reference(op_type, inputs, attrs=None, opset=17, num_outputs=1):
 
 
 def run_native(op_type, inputs, attrs=None, opset=17, num_outputs=1, constant_inputs=(), threads=2):
-    """Builds a one-node Plan directly (inputs in `constant_inputs` become plan constants) and runs it."""
+    """Runs a one-node Plan built directly; inputs in `constant_inputs` become plan constants."""
     n_in = len(inputs)
     slots = [i if a is not None else -1 for i, a in enumerate(inputs)]
     outputs = list(range(n_in, n_in + num_outputs))
@@ -75,10 +81,16 @@ def assert_matches_reference(op_type, inputs, attrs=None, opset=17, tol=None, **
 
 
 def assert_matches_onnxruntime(op_type, inputs, attrs=None, opset=17, tol=None, **kwargs):
-    """For the few nodes where onnx.reference departs from the ONNX spec, ONNX Runtime is the oracle."""
+    """Where onnx.reference departs from the ONNX spec, ONNX Runtime is the oracle."""
     ort = pytest.importorskip("onnxruntime")
-    model = one_node_model(op_type, inputs, attrs or {}, opset, kwargs.get("num_outputs", 1),
-                           output_dtype=inputs[0].dtype)
+    model = one_node_model(
+        op_type,
+        inputs,
+        attrs or {},
+        opset,
+        kwargs.get("num_outputs", 1),
+        output_dtype=inputs[0].dtype,
+    )
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     expected = sess.run(None, {f"x{i}": a for i, a in enumerate(inputs) if a is not None})
     actual = run_native(op_type, inputs, attrs, opset, **kwargs)

@@ -1,4 +1,4 @@
-"""The xinrt._native API: build info, capability answers, Plan errors, threading, memory hand-off."""
+"""The xinrt._native API: build info, capability answers, Plan errors, threads, memory."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ _native = pytest.importorskip("xinrt._native")
 
 
 def test_build_info_reports_version_build_id_and_simd_paths(monkeypatch):
+    monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
+    monkeypatch.delenv("XINRT_CPU_SIMD", raising=False)
     info = _native.build_info()
     assert info["version"] and info["build_id"] and info["compiler"]
     assert info["simd"][0] == "baseline"
     assert set(info["simd"]) <= {"baseline", "avx2_fma", "avx512"}
-    assert info["simd_selected"] == info["simd"][-1] or os.environ.get("XINRT_CPU_SIMD")
+    assert info["simd_selected"] == info["simd"][-1] and info["baseline_forced"] is False
     monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
     assert _native.build_info()["baseline_forced"] is True
     assert _native.build_info()["simd_selected"] == "baseline"
@@ -45,7 +47,9 @@ def test_check_node_accepts_supported_and_declines_dtype_with_reason():
 
 def test_check_node_declines_unknown_op_domain_and_opset():
     assert "no native kernel for NoSuchOp" in _native.check_node("NoSuchOp", "", 13, [], [], {}, 1)
-    assert "com.example" in _native.check_node("Add", "com.example", 1, ["float32"] * 2, [None] * 2, {}, 1)
+    assert "com.example" in _native.check_node(
+        "Add", "com.example", 1, ["float32"] * 2, [None] * 2, {}, 1
+    )
     reason = _native.check_node("Add", "", 6, ["float32"] * 2, [None] * 2, {}, 1)
     assert "opset 6" in reason
 
@@ -124,6 +128,13 @@ def test_non_contiguous_inputs_are_accepted():
     assert m.shape == (6, 3)
 
 
+def test_scalar_inputs_and_constants_keep_their_rank():
+    node = ("Add", "", 13, [0, 1], [2], {}, "add")
+    plan = _native.Plan([node], 3, [0], [2], {1: np.array(2.0, np.float32)}, 1)
+    (y,) = plan.run([np.array(3.0, np.float32)])
+    assert y.shape == () and y == 5.0
+
+
 def test_outputs_are_fresh_writable_and_own_their_memory():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     node = ("Identity", "", 13, [0], [1], {}, "id")
@@ -151,8 +162,12 @@ def test_num_threads_property_and_default():
 
 def test_chain_frees_intermediates_and_gives_reference_result():
     x = np.linspace(-3, 3, 35, dtype=np.float32).reshape(5, 7)
-    nodes = [("Neg", "", 13, [0], [1], {}, "n"), ("Relu", "", 13, [1], [2], {}, "r"),
-             ("Exp", "", 13, [2], [3], {}, "e"), ("Add", "", 13, [3, 2], [4], {}, "a")]
+    nodes = [
+        ("Neg", "", 13, [0], [1], {}, "n"),
+        ("Relu", "", 13, [1], [2], {}, "r"),
+        ("Exp", "", 13, [2], [3], {}, "e"),
+        ("Add", "", 13, [3, 2], [4], {}, "a"),
+    ]
     (y,) = _native.Plan(nodes, 5, [0], [4], {}, 2).run([x])
     r = np.maximum(-x, 0)
     np.testing.assert_allclose(y, np.exp(r) + r, rtol=1e-5, atol=1e-6)

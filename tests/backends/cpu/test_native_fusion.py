@@ -1,0 +1,242 @@
+"""Plan-level fusions (Conv + BatchNormalization, + Add residual, + Relu) keep the results."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_native_ops import GEMM_TOL, cpu_path, rand  # noqa: E402, F401
+
+_native = pytest.importorskip("xinrt._native")
+
+
+def plan_for(model: onnx.ModelProto, threads: int = 2):
+    """A Plan for a whole graph: initializers become constants, graph inputs feed slots in order."""
+    slots: dict[str, int] = {}
+
+    def slot(name: str) -> int:
+        return slots.setdefault(name, len(slots)) if name else -1
+
+    consts = {slot(i.name): numpy_helper.to_array(i) for i in model.graph.initializer}
+    inputs = [slot(i.name) for i in model.graph.input]
+    opset = model.opset_import[0].version
+    nodes = []
+    for n in model.graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        attrs = {
+            k: numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else v
+            for k, v in attrs.items()
+        }
+        nodes.append(
+            (
+                n.op_type,
+                n.domain,
+                opset,
+                [slot(i) for i in n.input],
+                [slot(o) for o in n.output],
+                attrs,
+                n.name,
+            )
+        )
+    outputs = [slot(o.name) for o in model.graph.output]
+    return _native.Plan(nodes, len(slots), inputs, outputs, consts, threads)
+
+
+def make_model(nodes, inputs, outputs, initializers, opset=11):
+    graph = helper.make_graph(
+        nodes,
+        "fusion",
+        [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in outputs],
+        [numpy_helper.from_array(v, k) for k, v in initializers.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
+def assert_plan_matches_reference(model, feeds):
+    expected = ReferenceEvaluator(model).run(None, feeds)
+    actual = plan_for(model).run([feeds[i.name] for i in model.graph.input])
+    for a, e in zip(actual, expected):
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a, e, **GEMM_TOL)
+
+
+def conv_bn_params(rng, c_in, c_out, k=3):
+    return {
+        "w": rand(rng, (c_out, c_in, k, k), low=-1, high=1) / np.float32(np.sqrt(c_in * k * k)),
+        "b": rand(rng, (c_out,)),
+        "scale": rand(rng, (c_out,), low=0.5, high=1.5),
+        "beta": rand(rng, (c_out,)),
+        "mean": rand(rng, (c_out,), low=-0.5, high=0.5),
+        "var": rand(rng, (c_out,), low=0.5, high=2.0),
+    }
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("with_relu", [True, False])
+@pytest.mark.usefixtures("cpu_path")
+def test_conv_batchnorm_relu_chain(with_bias, with_relu):
+    rng = np.random.default_rng(30)
+    p = conv_bn_params(rng, 5, 7)
+    if not with_bias:
+        del p["b"]
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "w"] + (["b"] if with_bias else []), ["c"], name="conv", pads=[1, 1, 1, 1]
+        ),
+        helper.make_node(
+            "BatchNormalization",
+            ["c", "scale", "beta", "mean", "var"],
+            ["n"],
+            name="bn",
+            epsilon=1e-3,
+        ),
+    ]
+    if with_relu:
+        nodes.append(helper.make_node("Relu", ["n"], ["y"], name="relu"))
+    model = make_model(
+        nodes, [("x", [2, 5, 9, 9])], ["y" if with_relu else "n"], p, opset=15
+    )  # BN-15: onnx.reference uses running stats
+    assert_plan_matches_reference(model, {"x": rand(rng, (2, 5, 9, 9))})
+
+
+def test_fusion_keeps_intermediates_that_are_outputs():
+    rng = np.random.default_rng(31)
+    p = conv_bn_params(rng, 3, 4)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+        helper.make_node(
+            "BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"], name="bn"
+        ),
+        helper.make_node("Relu", ["n"], ["y"], name="relu"),
+    ]
+    model = make_model(
+        nodes, [("x", [1, 3, 6, 6])], ["y", "c", "n"], p, opset=15
+    )  # BN-15: onnx.reference uses running stats
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 3, 6, 6))})
+
+
+def test_fusion_skips_an_intermediate_with_two_readers():
+    rng = np.random.default_rng(32)
+    p = conv_bn_params(rng, 3, 4)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Sigmoid", ["c"], ["s"], name="sig"),
+        helper.make_node("Add", ["r", "s"], ["y"], name="add"),
+    ]
+    model = make_model(nodes, [("x", [1, 3, 6, 6])], ["y"], p, opset=13)
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 3, 6, 6))})
+
+
+@pytest.mark.parametrize("op", ["Add", "Sum"])
+@pytest.mark.parametrize("conv_first", [True, False])
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.usefixtures("cpu_path")
+def test_residual_block_conv_bn_add_relu(op, conv_first, relu):
+    # ResNet's block end: conv -> bn -> Sum(., shortcut) -> relu, where the shortcut conv is
+    # computed after the main branch in node order.
+    rng = np.random.default_rng(33)
+    main = conv_bn_params(rng, 4, 6, k=3)
+    short = {f"s_{k}": v for k, v in conv_bn_params(rng, 4, 6, k=1).items()}
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"], name="bn"
+        ),
+        helper.make_node("Conv", ["x", "s_w", "s_b"], ["sc"], name="short_conv"),
+        helper.make_node(op, ["n", "sc"] if conv_first else ["sc", "n"], ["sum"], name="add"),
+    ]
+    if relu:
+        nodes.append(helper.make_node("Relu", ["sum"], ["y"], name="relu"))
+    model = make_model(
+        nodes, [("x", [1, 4, 8, 8])], ["y" if relu else "sum"], {**main, **short}, opset=15
+    )  # BN-15: onnx.reference uses running stats
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 4, 8, 8))})
+
+
+def test_resnet_block_runs_as_two_fused_kernels():
+    rng = np.random.default_rng(36)
+    main = conv_bn_params(rng, 4, 4, k=3)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"], name="bn"
+        ),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node("Conv", ["r", "w", "b"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("Sum", ["c2", "x"], ["s"], name="sum"),
+        helper.make_node("Relu", ["s"], ["y"], name="relu2"),
+    ]
+    model = make_model(nodes, [("x", [1, 4, 6, 6])], ["y"], main, opset=15)
+    assert plan_for(model).steps == ["conv+bn+relu (Conv)", "conv2+sum+relu2 (Conv)"]
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 4, 6, 6))})
+
+
+def test_constant_subgraphs_are_folded_at_plan_time():
+    shape = np.array([4, 3, 1, 1], np.int64)
+    nodes = [
+        helper.make_node(
+            "ConstantOfShape",
+            ["shape"],
+            ["w"],
+            name="make_w",
+            value=numpy_helper.from_array(np.array([0.5], np.float32)),
+        ),
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "folded",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 5, 5])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(shape, "shape")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=8)
+    assert plan_for(model).steps == ["conv (Conv)"]
+    assert_plan_matches_reference(model, {"x": rand(np.random.default_rng(37), (1, 3, 5, 5))})
+
+
+def test_residual_that_broadcasts_or_is_depthwise_still_matches():
+    rng = np.random.default_rng(34)
+    w = rand(rng, (4, 1, 3, 3))
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="dw", group=4, pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c", "r"], ["a"], name="add"),
+        helper.make_node("Conv", ["a", "w2"], ["c2"], name="conv2"),
+        helper.make_node("Add", ["c2", "r2"], ["y"], name="add2"),
+        helper.make_node("Relu", ["y"], ["z"], name="relu"),
+    ]
+    w2 = rand(rng, (3, 4, 1, 1))
+    model = make_model(
+        nodes,
+        [("x", [1, 4, 5, 5]), ("r", [1, 4, 5, 5]), ("r2", [3, 1, 1])],
+        ["z"],
+        {"w": w, "w2": w2},
+        opset=13,
+    )
+    feeds = {"x": rand(rng, (1, 4, 5, 5)), "r": rand(rng, (1, 4, 5, 5)), "r2": rand(rng, (3, 1, 1))}
+    assert_plan_matches_reference(model, feeds)
+
+
+def test_conv_with_runtime_weights_is_not_folded():
+    rng = np.random.default_rng(35)
+    p = conv_bn_params(rng, 3, 4)
+    w = p.pop("w")
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+        helper.make_node(
+            "BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["y"], name="bn"
+        ),
+    ]
+    model = make_model(
+        nodes, [("x", [1, 3, 6, 6]), ("w", list(w.shape))], ["y"], p, opset=15
+    )  # BN-15: onnx.reference uses running stats
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 3, 6, 6)), "w": w})
