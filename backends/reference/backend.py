@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import threading
 from typing import Any
 
@@ -53,8 +54,14 @@ def _has_function_body(domain: str, op_type: str, opset: int) -> bool:
     )
 
 
+def _pillow_missing() -> bool:
+    return importlib.util.find_spec("PIL") is None
+
+
 def _unfixed_deviation(node: ir.Node, opset: int) -> str:
     """Cases where neither onnx.reference nor our SPEC_FIXES match the spec: "" if none."""
+    if node.op_type == "ImageDecoder" and _pillow_missing():
+        return "onnx.reference's ImageDecoder needs Pillow: pip install pillow"
     if node.op_type == "BatchNormalization" and node.domain in ("", "ai.onnx") and opset < 14:
         if len([o for o in node.outputs if o.name]) > 1:
             return f"BatchNormalization-{opset} training-mode outputs are not implemented"

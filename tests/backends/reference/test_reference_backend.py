@@ -6,7 +6,7 @@ import numpy as np
 import onnx_ir as ir
 import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from tests.helpers import make_model, tensor
 from xinrt import InferenceSession
@@ -69,3 +69,18 @@ def test_declines_ops_of_unknown_domains_and_training_batchnorm():
     answers = get_backend("reference").capability(ir.from_proto(model).graph)
     assert "com.example" in answers["frob"].reason
     assert "training" in answers["bn_train"].reason
+
+
+def test_image_decoder_is_declined_without_pillow(monkeypatch):
+    from xinrt.backends.reference import backend as reference_backend
+
+    monkeypatch.setattr(reference_backend, "_pillow_missing", lambda: True)
+    node = helper.make_node("ImageDecoder", ["data"], ["image"], name="decode")
+    model = make_model(
+        [node],
+        [tensor("data", [10], TensorProto.UINT8)],
+        [tensor("image", None, TensorProto.UINT8)],
+        opset=20,
+    )
+    answer = get_backend("reference").capability(ir.from_proto(model).graph)["decode"]
+    assert not answer.claimed and "pip install pillow" in answer.reason
