@@ -216,12 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--runs", type=int, default=5)
     demo.set_defaults(func=cmd_demo)
     from .bench.cli import register as register_bench
+    from .compile_cache import register as register_cache
     from .conformance.cli import register as register_conformance
     from .conformance.compare import register as register_compare
+    from .worker.cli import register as register_backend_envs
 
     register_bench(sub)
     register_conformance(sub)
     register_compare(sub)
+    register_backend_envs(sub)
+    register_cache(sub)
     return parser
 
 

@@ -30,7 +30,7 @@ def _dtype_name(value: ir.Value | None) -> str:
 
 
 def known_deviation(node: ir.Node) -> str:
-    """ "" when ORT may run the node, else the one-line reason it must not."""
+    """The reason ORT must not run the node, or "" when it may."""
     for value in [*node.inputs, *node.outputs]:
         if _dtype_name(value) in _UNEXCHANGEABLE:
             return (

@@ -112,6 +112,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   }
 
   fuse_steps();
+  fuse_transformer_steps();
   for (Step& step : steps_) {
     if (!step.kernel->prepare) continue;
     try {

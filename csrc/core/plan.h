@@ -59,6 +59,7 @@ class Plan {
   int add_constant(Tensor t);  // a new constant slot
   void set_input(Step& step, size_t i, int constant_slot);
   void fuse_steps();
+  void fuse_transformer_steps();  // plan_fusion.cc
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;

@@ -50,6 +50,12 @@ const std::vector<Kernel>& all_kernels() {
     register_pool(k);
     register_norm(k);
     register_shape_ops(k);
+    register_compare(k);
+    register_cast(k);
+    register_reduce(k);
+    register_indexing(k);
+    register_pad_resize(k);
+    register_conv_transpose(k);
     return k;
   }();
   return kernels;

@@ -47,6 +47,8 @@ struct NodeInfo {
 
 // Attribute the Plan sets on a Conv whose following Relu it fused (value "Relu").
 constexpr const char* kFusedActivationAttr = "__xinrt_fused_activation";
+// Attribute the Plan sets on a MatMul whose bias Add it fused (the bias is then input 2).
+constexpr const char* kFusedBiasAttr = "__xinrt_fused_bias";
 
 struct KernelContext {
   const NodeInfo& node;
@@ -98,5 +100,11 @@ void register_conv(std::vector<Kernel>& out);
 void register_pool(std::vector<Kernel>& out);
 void register_norm(std::vector<Kernel>& out);
 void register_shape_ops(std::vector<Kernel>& out);
+void register_compare(std::vector<Kernel>& out);
+void register_cast(std::vector<Kernel>& out);
+void register_reduce(std::vector<Kernel>& out);
+void register_indexing(std::vector<Kernel>& out);
+void register_pad_resize(std::vector<Kernel>& out);
+void register_conv_transpose(std::vector<Kernel>& out);
 
 }  // namespace xinrt

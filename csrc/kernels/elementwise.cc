@@ -1,10 +1,12 @@
-// Elementwise ops: numpy-broadcasting binary arithmetic, Sum, and unary float32 activations.
+// Elementwise ops: numpy-broadcasting binary arithmetic (Add/Sub/Mul/Div/Pow/PRelu), Sum, and
+// unary float32 activations (Erf through vmath.h's SIMD paths).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/registry.h"
 #include "kernels/elementwise.h"
+#include "kernels/vmath.h"
 
 namespace xinrt {
 namespace {
@@ -130,6 +132,31 @@ void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& 
   }
 }
 
+Broadcast broadcast_many(const std::vector<Shape>& shapes, const std::string& op) {
+  Broadcast b;
+  for (const Shape& s : shapes) {
+    Shape next;
+    if (!broadcast_shapes(b.out, s, &next)) {
+      std::string all;
+      for (const Shape& t : shapes) all += (all.empty() ? "" : ", ") + shape_str(t);
+      throw KernelError(op + ": shapes " + all + " cannot broadcast");
+    }
+    b.out = next;
+  }
+  size_t r = b.out.size();
+  for (const Shape& s : shapes) {
+    std::vector<int64_t> st(r, 0);
+    int64_t acc = 1;
+    for (size_t k = 0; k < s.size(); ++k) {
+      size_t i = s.size() - 1 - k;
+      st[r - 1 - k] = s[i] == 1 ? 0 : acc;
+      acc *= s[i];
+    }
+    b.strides.push_back(std::move(st));
+  }
+  return b;
+}
+
 namespace {
 
 std::string check_binary(const NodeInfo& n) {
@@ -142,6 +169,49 @@ std::string check_binary(const NodeInfo& n) {
 
 void compute_binary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   binary_op(ctx.node.op_type, *in[0], *in[1], out[0], ctx.pool);
+}
+
+// Pow: float32 bases. A float32 exponent uses powf (numpy's float32 power); an integer
+// exponent is promoted to double with the base, as numpy promotes float32 ** int64.
+std::string check_pow(const NodeInfo& n) {
+  if (n.input_dtypes.size() != 2) return "Pow: expects 2 inputs";
+  if (n.opset < 12 && n.input_dtypes[1] != DType::unknown && n.input_dtypes[1] != n.input_dtypes[0])
+    return "Pow: input dtypes differ";
+  return require_dtype(n, 1, {DType::f32, DType::i64, DType::i32});
+}
+
+void compute_pow(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  const Tensor& E = *in[1];
+  if (X.dtype != DType::f32) throw KernelError("Pow: float32 base only");
+  if (E.dtype == DType::f32) {
+    if (E.numel() == 1 && *E.ptr<float>() == 2.0f) {  // powf(x, 2) is exactly x * x
+      broadcast_binary<float>(X, E, out[0], "Pow", ctx.pool, [](float x, float) { return x * x; });
+      return;
+    }
+    broadcast_binary<float>(X, E, out[0], "Pow", ctx.pool, [](float x, float y) { return std::pow(x, y); });
+    return;
+  }
+  Tensor Ef = Tensor::empty(DType::f32, E.shape);  // integers up to 2^24 convert exactly
+  for (int64_t i = 0; i < E.numel(); ++i) {
+    int64_t v = E.dtype == DType::i64 ? E.ptr<int64_t>()[i] : E.ptr<int32_t>()[i];
+    if (v > (1 << 24) || v < -(1 << 24)) throw KernelError("Pow: integer exponent beyond +-2^24");
+    Ef.ptr<float>()[i] = static_cast<float>(v);
+  }
+  broadcast_binary<float>(X, Ef, out[0], "Pow", ctx.pool, [](float x, float y) {
+    return static_cast<float>(std::pow(static_cast<double>(x), static_cast<double>(y)));
+  });
+}
+
+std::string check_prelu(const NodeInfo& n) {
+  if (n.input_dtypes.size() != 2) return "PRelu: expects 2 inputs";
+  return require_dtype(n, 1, {DType::f32});
+}
+
+void compute_prelu(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  if (in[0]->dtype != DType::f32 || in[1]->dtype != DType::f32) throw KernelError("PRelu: float32 only");
+  broadcast_binary<float>(*in[0], *in[1], out[0], "PRelu", ctx.pool,
+                          [](float x, float s) { return x < 0.0f ? x * s : x; });
 }
 
 std::string check_sum(const NodeInfo& n) {
@@ -199,6 +269,26 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
   else if (op == "Sqrt") unary_f32(X, Y, p, [](float v) { return std::sqrt(v); });
   else if (op == "Reciprocal") unary_f32(X, Y, p, [](float v) { return 1.0f / v; });
   else if (op == "Abs") unary_f32(X, Y, p, [](float v) { return std::fabs(v); });
+  else if (op == "Erf") {
+    Y = Tensor::empty(DType::f32, X.shape);
+    const float* x = X.ptr<float>();
+    float* y = Y.ptr<float>();
+    int simd = ctx.simd;
+    p.parallel_for(X.numel(), 16384, [&](int64_t b, int64_t e) { erf_f32(x + b, y + b, e - b, simd); });
+  } else if (op == "HardSigmoid") {
+    float alpha = ctx.node.attr_float("alpha", 0.2f), beta = ctx.node.attr_float("beta", 0.5f);
+    unary_f32(X, Y, p, [alpha, beta](float v) {
+      float t = v * alpha;
+      t = t + beta;
+      return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);  // NaN passes, as in np.clip
+    });
+  } else if (op == "HardSwish") {
+    unary_f32(X, Y, p, [](float v) {
+      float t = v * (1.0f / 6.0f);
+      t = t + 0.5f;
+      return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
+    });
+  }
   else if (op == "LeakyRelu") {
     float alpha = ctx.node.attr_float("alpha", 0.01f);
     unary_f32(X, Y, p, [alpha](float v) { return v < 0.0f ? v * alpha : v; });
@@ -225,6 +315,21 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
   }
 }
 
+// The fused Erf GELU (plan_fusion.cc): ((erf(x / div) + add) * x) * mul.
+void compute_gelu_erf(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  if (X.dtype != DType::f32) throw KernelError("GeluErf: float32 only");
+  float div = ctx.node.attr_float("div", 1.0f), add = ctx.node.attr_float("add", 1.0f),
+        mul = ctx.node.attr_float("mul", 0.5f);
+  out[0] = Tensor::empty(DType::f32, X.shape);
+  const float* x = X.ptr<float>();
+  float* y = out[0].ptr<float>();
+  int simd = ctx.simd;
+  ctx.pool.parallel_for(X.numel(), 8192, [&](int64_t b, int64_t e) {
+    gelu_erf_f32(x + b, y + b, e - b, div, add, mul, simd);
+  });
+}
+
 std::string check_clip(const NodeInfo& n) {
   for (size_t i = 1; i < n.input_dtypes.size(); ++i) {
     std::string r = require_dtype(n, i, {DType::f32});
@@ -245,6 +350,12 @@ void register_elementwise(std::vector<Kernel>& k) {
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Sqrt", "Reciprocal", "Abs", "LeakyRelu"})
     k.push_back({op, "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
   k.push_back({"Clip", "", 6, kMaxOpset, {DType::f32}, 0, check_clip, nullptr, compute_unary, nullptr});
+  k.push_back({"GeluErf", "xinrt", 1, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_gelu_erf, nullptr});
+  k.push_back({"Erf", "", 9, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
+  k.push_back({"HardSigmoid", "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
+  k.push_back({"HardSwish", "", 14, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
+  k.push_back({"Pow", "", 7, kMaxOpset, {DType::f32}, 0, check_pow, nullptr, compute_pow, nullptr});
+  k.push_back({"PRelu", "", 7, kMaxOpset, {DType::f32}, 0, check_prelu, nullptr, compute_prelu, nullptr});
 }
 
 }  // namespace xinrt

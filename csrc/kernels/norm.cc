@@ -1,9 +1,11 @@
-// BatchNormalization (inference) and LRN (across channels, as the spec defines it).
+// BatchNormalization (inference), LayerNormalization and LRN (across channels, as the spec
+// defines it).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/registry.h"
+#include "kernels/elementwise.h"
 
 namespace xinrt {
 namespace {
@@ -89,11 +91,78 @@ void compute_lrn(const KernelContext& ctx, const std::vector<const Tensor*>& in,
   });
 }
 
+// LayerNormalization (opset 17): Y = (X - mean) / sqrt(var + epsilon) * Scale + B over the
+// axes [axis, rank); Scale and B broadcast to those axes. Mean/InvStdDev outputs are declined.
+std::string check_layer_norm(const NodeInfo& n) {
+  if (n.input_dtypes.size() < 2 || !n.has_input(1)) return "LayerNormalization: Scale input missing";
+  for (size_t i = 1; i < n.input_dtypes.size(); ++i) {
+    std::string r = require_dtype(n, i, {DType::f32});
+    if (!r.empty()) return r;
+  }
+  if (n.num_outputs > 1) return "LayerNormalization: Mean/InvStdDev outputs are not supported";
+  if (n.attr_int("stash_type", 1) != 1) return "LayerNormalization: stash_type other than float32 not supported";
+  return "";
+}
+
+// A per-normalized-element copy of Scale or B (broadcast to the normalized shape).
+std::vector<float> expand_to(const Tensor& t, const Shape& norm_shape) {
+  Broadcast b = broadcast_many({t.shape, norm_shape}, "LayerNormalization");
+  if (b.out != norm_shape)
+    throw KernelError("LayerNormalization: Scale/B shape " + shape_str(t.shape) + " does not broadcast to " +
+                      shape_str(norm_shape));
+  std::vector<float> v(shape_numel(norm_shape));
+  std::vector<int64_t> idx(norm_shape.size(), 0);
+  for (size_t k = 0; k < v.size(); ++k) {
+    int64_t off = 0, rem = static_cast<int64_t>(k);
+    for (size_t d = norm_shape.size(); d-- > 0;) {
+      off += (rem % norm_shape[d]) * b.strides[0][d];
+      rem /= norm_shape[d];
+    }
+    v[k] = t.ptr<float>()[off];
+  }
+  return v;
+}
+
+void compute_layer_norm(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i] && in[i]->dtype != DType::f32) throw KernelError("LayerNormalization: float32 only");
+  int64_t r = X.rank(), axis = ctx.node.attr_int("axis", -1);
+  if (axis < -r || axis >= r) throw KernelError("LayerNormalization: axis out of range for " + shape_str(X.shape));
+  if (axis < 0) axis += r;
+  Shape norm_shape(X.shape.begin() + axis, X.shape.end());
+  int64_t n = shape_numel(norm_shape), rows = n ? X.numel() / n : 0;
+  std::vector<float> scale = expand_to(*in[1], norm_shape);
+  std::vector<float> bias = in.size() > 2 && in[2] ? expand_to(*in[2], norm_shape) : std::vector<float>(n, 0.0f);
+  float eps = ctx.node.attr_float("epsilon", 1e-5f);
+  out[0] = Tensor::empty(DType::f32, X.shape);
+  const float* x = X.ptr<float>();
+  float* y = out[0].ptr<float>();
+  ctx.pool.parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const float* xr = x + row * n;
+      float* yr = y + row * n;
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) sum += xr[i];
+      float mean = static_cast<float>(sum / n);
+      double sq = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        float d = xr[i] - mean;
+        sq += static_cast<double>(d) * d;
+      }
+      float inv = 1.0f / std::sqrt(static_cast<float>(sq / n) + eps);
+      for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - mean) * inv * scale[i] + bias[i];
+    }
+  });
+}
+
 }  // namespace
 
 void register_norm(std::vector<Kernel>& k) {
   k.push_back({"BatchNormalization", "", 6, kMaxOpset, {DType::f32}, 0, check_batchnorm, nullptr,
                compute_batchnorm, nullptr});
+  k.push_back({"LayerNormalization", "", 17, kMaxOpset, {DType::f32}, 0, check_layer_norm, nullptr,
+               compute_layer_norm, nullptr});
   k.push_back({"LRN", "", 1, kMaxOpset, {DType::f32}, 0, check_lrn, nullptr, compute_lrn, nullptr});
 }
 

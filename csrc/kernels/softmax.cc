@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/registry.h"
+#include "kernels/vmath.h"
 
 namespace xinrt {
 namespace {
@@ -34,6 +35,20 @@ void compute_softmax(const KernelContext& ctx, const std::vector<const Tensor*>&
   const float* x = X.ptr<float>();
   float* y = out[0].ptr<float>();
   if (X.numel() == 0) return;
+  if (inner == 1) {  // contiguous rows: vector exp and sum
+    int simd = ctx.simd;
+    ctx.pool.parallel_for(outer, std::max<int64_t>(1, 4096 / n), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        const float* xs = x + o * n;
+        float* ys = y + o * n;
+        float mx = xs[0];
+        for (int64_t j = 1; j < n; ++j) mx = std::max(mx, xs[j]);
+        float s = exp_shift_sum_f32(xs, ys, n, mx, simd);
+        for (int64_t j = 0; j < n; ++j) ys[j] /= s;
+      }
+    });
+    return;
+  }
   ctx.pool.parallel_for(outer * inner, std::max<int64_t>(1, 4096 / n), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       int64_t o = t / inner, i = t % inner;

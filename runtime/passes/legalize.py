@@ -55,11 +55,11 @@ def raise_opset(model: onnx.ModelProto, minimum: int = 13) -> onnx.ModelProto:
     return converted
 
 
-def _is_noop(node: onnx.NodeProto, constants: Mapping[str, np.ndarray]) -> bool:
+def _is_noop(node: onnx.NodeProto, constants: Mapping[str, np.ndarray], needed: set[str]) -> bool:
     if node.op_type not in _NOOPS or node.domain not in ("", "ai.onnx"):
         return False
     if node.op_type == "Dropout":
-        if len(node.output) > 1 and node.output[1]:
+        if len(node.output) > 1 and node.output[1] in needed:
             return False  # the mask is read: keep the node
         if len(node.input) > 2 and node.input[2]:
             training = constants.get(node.input[2])
@@ -78,10 +78,11 @@ def remove_inference_noops(model: onnx.ModelProto) -> onnx.ModelProto:
     graph_outputs = {v.name for v in graph.output}
     graph_inputs = {v.name for v in graph.input} | set(constants)
     producers = {out: node for node in graph.node for out in node.output}
+    needed = {name for node in graph.node for name in node.input} | graph_outputs
     rename: dict[str, str] = {}
     kept: list[onnx.NodeProto] = []
     for node in graph.node:
-        if not _is_noop(node, constants):
+        if not _is_noop(node, constants, needed):
             kept.append(node)
             continue
         source, result = node.input[0], node.output[0]
@@ -104,6 +105,10 @@ def remove_inference_noops(model: onnx.ModelProto) -> onnx.ModelProto:
             node.input[i] = rename.get(name, name)
     del graph.node[:]
     graph.node.extend(kept)
+    produced = {name for node in kept for name in node.output}
+    infos = [v for v in graph.value_info if v.name in produced]
+    del graph.value_info[:]
+    graph.value_info.extend(infos)
     return model
 
 

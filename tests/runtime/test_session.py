@@ -107,7 +107,7 @@ def test_session_stays_usable_after_a_bad_run(mlp_model):
 
 
 def test_unknown_backend_lists_the_installed_ones(mlp_model):
-    with pytest.raises(BackendNotFoundError, match="installed backends: cpu, ort, reference"):
+    with pytest.raises(BackendNotFoundError, match="installed backends: cpu, .*ort, reference"):
         InferenceSession(mlp_model, backends=["npu9000"])
 
 

@@ -1,0 +1,181 @@
+"""One on-disk cache of compiled partitions for every backend (`xinrt cache ls|clear`).
+
+An entry is keyed by the partition's model bytes, its input shapes, the SDK version, the target
+and the precision: a change in any of them is a miss. Each entry is two files under
+`cache_dir()/compiled/<backend>/`: `<key>.bin` (the artifact, e.g. a kmodel; may be empty when
+the SDK cannot reload one) and `<key>.json` (what was built, how long it took, its verified
+error). Writes are atomic; a read-only cache folder only means nothing is cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from .cache import cache_dir
+
+
+def compiled_root() -> Path:
+    return cache_dir() / "compiled"
+
+
+def compile_key(
+    model: onnx.ModelProto,
+    shapes: Mapping[str, Sequence[int]],
+    sdk_version: str,
+    target: str,
+    precision: str,
+    extra: str = "",
+) -> str:
+    """The cache key of one compile: partition hash, shapes, SDK version, target, precision."""
+    digest = hashlib.sha256(model.SerializeToString(deterministic=True))
+    described = json.dumps(
+        [sorted((k, list(v)) for k, v in shapes.items()), sdk_version, target, precision, extra]
+    )
+    digest.update(described.encode())
+    return digest.hexdigest()[:40]
+
+
+@dataclass
+class CacheEntry:
+    """One compiled artifact on disk and what was recorded about it."""
+
+    backend: str
+    key: str
+    size_bytes: int
+    meta: dict[str, Any]
+
+
+def _safe(backend: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in backend)
+
+
+class CompileCache:
+    """The compile cache of one backend (e.g. `rknn:rk3588`)."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.folder = compiled_root() / _safe(backend)
+
+    def get(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
+        """(artifact bytes, metadata) for a key, or None on a miss."""
+        try:
+            meta = json.loads((self.folder / f"{key}.json").read_text())
+            data = (self.folder / f"{key}.bin").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if len(data) != meta.get("size_bytes", len(data)):
+            return None  # a torn write: treat as a miss
+        return data, meta
+
+    def put(self, key: str, artifact: bytes, meta: Mapping[str, Any]) -> None:
+        """Store an artifact and its metadata atomically (silently skipped if unwritable)."""
+        record = {
+            **meta,
+            "backend": self.backend,
+            "size_bytes": len(artifact),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.folder / f"{key}.bin", artifact)
+            _atomic_write(self.folder / f"{key}.json", json.dumps(record, indent=2).encode())
+        except OSError:
+            pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def entries(backend: str | None = None) -> list[CacheEntry]:
+    """Every cached compile (of one backend, or all), oldest first."""
+    root = compiled_root()
+    found = []
+    for meta_path in sorted(root.glob("*/*.json")):
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            continue
+        name = str(meta.get("backend", meta_path.parent.name))
+        if backend is not None and name != backend and meta_path.parent.name != _safe(backend):
+            continue
+        found.append(CacheEntry(name, meta_path.stem, int(meta.get("size_bytes", 0)), meta))
+    return sorted(found, key=lambda e: str(e.meta.get("created", "")))
+
+
+def clear(backend: str | None = None, capabilities: bool = True) -> int:
+    """Delete cached compiles (one backend's or all) and, by default, the capability caches.
+
+    Worker venvs (`envs/`) are never touched. Returns how many files were removed."""
+    removed = 0
+    root = compiled_root()
+    folders = [root / _safe(backend)] if backend else [p for p in root.glob("*") if p.is_dir()]
+    for folder in folders:
+        if folder.is_dir():
+            removed += sum(1 for p in folder.iterdir() if p.is_file())
+            shutil.rmtree(folder, ignore_errors=True)
+    if capabilities:
+        pattern = f"*{_safe(backend.split(':')[0])}*.json" if backend else "*.json"
+        for path in cache_dir().glob(pattern):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    found = entries(args.backend)
+    if args.json:
+        print(json.dumps([e.__dict__ for e in found], indent=2))
+        return 0
+    print(f"compile cache: {compiled_root()}")
+    if not found:
+        print("  (empty)")
+    for entry in found:
+        meta = entry.meta
+        print(
+            f"  {entry.backend:<16} {entry.key[:12]}  {entry.size_bytes / 1e6:8.2f} MB  "
+            f"{meta.get('precision', '?'):<5} sdk {meta.get('sdk_version', '?'):<10} "
+            f"compile {float(meta.get('compile_s', 0.0)):7.2f} s  {meta.get('created', '')}  "
+            f"{meta.get('model', '')}"
+        )
+    capability = sorted(cache_dir().glob("*.json"))
+    if capability:
+        print(f"capability caches: {', '.join(p.name for p in capability)}")
+    return 0
+
+
+def _cmd_clear(args: argparse.Namespace) -> int:
+    removed = clear(args.backend, capabilities=not args.compiled_only)
+    print(f"removed {removed} cached files from {cache_dir()} (worker venvs kept)")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `xinrt cache ls|clear` to the xinrt command line."""
+    cache = subparsers.add_parser("cache", help="list or clear compiled partitions and probes")
+    sub = cache.add_subparsers(dest="cache_command", required=True)
+    ls = sub.add_parser("ls", help="list cached compiles")
+    ls.add_argument("--backend", help="only this backend, e.g. rknn:rk3588")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_cmd_ls)
+    clear_parser = sub.add_parser("clear", help="delete cached compiles and capability probes")
+    clear_parser.add_argument("--backend", help="only this backend, e.g. nncase:k230")
+    clear_parser.add_argument(
+        "--compiled-only", action="store_true", help="keep the capability probe caches"
+    )
+    clear_parser.set_defaults(func=_cmd_clear)

@@ -1,0 +1,80 @@
+"""`xinrt backend install NAME` and `xinrt backend doctor NAME`: the SDK worker venvs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+from . import envs
+
+
+def env_spec_for(name: str) -> envs.EnvSpec:
+    """The venv spec of a backend (entry point `name`, or the built-in xinrt.backends.<name>)."""
+    from xinrt.backend import _entry_points
+    from xinrt.errors import BackendNotFoundError
+
+    base = name.partition(":")[0]
+    spec = None
+    entry = _entry_points().get(base)
+    if entry is not None:
+        spec = getattr(entry.load(), "worker_env", None)
+    if spec is None:
+        try:
+            module = importlib.import_module(f"xinrt.backends.{base}.env")
+            spec = getattr(module, "ENV", None)
+        except ImportError:
+            spec = None
+    if not isinstance(spec, envs.EnvSpec):
+        raise BackendNotFoundError(
+            f"backend {base!r} has no worker venv to install (it runs in xinrt's own process, "
+            "or is not installed)"
+        )
+    return spec
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    from xinrt.errors import XinrtError
+
+    spec = env_spec_for(args.name)
+    try:
+        envs.install(spec, force=args.force, quiet=args.quiet)
+    except RuntimeError as exc:
+        raise XinrtError(str(exc)) from exc
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    spec = env_spec_for(args.name)
+    problems = envs.doctor(spec)
+    print(f"{spec.name}: {spec.sdk}, venv {envs.env_dir(spec.name)}")
+    marker = envs.read_marker(spec.name)
+    if marker:
+        print(
+            f"  installed {marker.get('installed_at', '?')} in {marker.get('install_s', '?')} s, "
+            f"{int(marker.get('size_bytes', 0)) / 1e6:.0f} MB"
+        )
+    if spec.notes:
+        print(f"  note: {spec.notes}")
+    if not problems:
+        print("  ok: the SDK imports in its worker venv")
+        return 0
+    for problem, fix in problems:
+        print(f"  missing: {problem}\n    fix: {fix}")
+    sys.stdout.flush()
+    return 1
+
+
+def register(subparsers: Any) -> None:
+    """Add `xinrt backend install|doctor NAME` to the xinrt command line."""
+    backend = subparsers.add_parser("backend", help="install or check an SDK's worker venv")
+    sub = backend.add_subparsers(dest="backend_command", required=True)
+    install = sub.add_parser("install", help="create the SDK's venv with pinned versions")
+    install.add_argument("name", help="rknn, nncase, or a plugin backend with a worker")
+    install.add_argument("--force", action="store_true", help="delete and rebuild the venv")
+    install.add_argument("--quiet", action="store_true", help="hide pip's own output")
+    install.set_defaults(func=_cmd_install)
+    doctor = sub.add_parser("doctor", help="say what the SDK's worker is missing, and the fix")
+    doctor.add_argument("name")
+    doctor.set_defaults(func=_cmd_doctor)
