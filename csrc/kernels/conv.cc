@@ -290,6 +290,22 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
                 g.pad_bottom == 0 && g.pad_right == 0;
   // Stride-1 convolutions read their taps as shifted rows of a padded copy (no im2col matrix).
   bool shifted = !direct && g.s_h == 1 && g.s_w == 1;
+  if (direct && packed && group >= ctx.pool.num_threads() && group > 1) {
+    // Grouped 1x1 (ShuffleNet): each group's GEMM is small, so whole groups go to threads
+    // instead of splitting every small GEMM over all threads one group after another.
+    ctx.pool.parallel_for(N * group, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        int64_t n = t / group, gi = t % group;
+        GemmEpilogue ep;
+        ep.bias = bias ? bias + gi * Mg : nullptr;
+        ep.residual = residual ? residual + (n * M + gi * Mg) * cols : nullptr;
+        ep.relu = relu;
+        sgemm_packed(Mg, cols, Kg, packed->packed[gi].get(), x + (n * C + gi * Cg) * cols, cols, false,
+                     y + (n * M + gi * Mg) * cols, cols, false, nullptr, ctx.simd, &ep);
+      }
+    });
+    return;
+  }
   std::shared_ptr<float> col = direct || shifted ? nullptr : alloc_floats(static_cast<size_t>(Kg * cols));
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t gi = 0; gi < group; ++gi) {
