@@ -27,7 +27,9 @@ def measure(name: str, threads: int, runs: int, warmup: int) -> tuple[float, flo
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     o = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    x = xinrt.InferenceSession(model, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"])
+    x = xinrt.InferenceSession(
+        model, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
+    )
     ro = o.run(None, feeds)
     rx = x.run(None, feeds)
     for a, b in zip(ro, rx):
@@ -61,9 +63,15 @@ def main() -> None:
         for m in a.models.split(","):
             r, tx, to = measure(m, n, a.runs, a.warmup)
             ratios.append(r)
-            print(f"threads={n} {m:14s} ratio {r:5.2f}  xinrt {tx:7.2f} ms  ort {to:7.2f} ms", flush=True)
+            print(
+                f"threads={n} {m:14s} ratio {r:5.2f}  xinrt {tx:7.2f} ms  ort {to:7.2f} ms",
+                flush=True,
+            )
         if len(ratios) > 1:
-            print(f"threads={n} geomean ratio {float(np.exp(np.mean(np.log(ratios)))):.2f}", flush=True)
+            print(
+                f"threads={n} geomean ratio {float(np.exp(np.mean(np.log(ratios)))):.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -249,8 +249,9 @@ def test_depthwise_conv_relu_fuses_and_matches(strides):
     w = rand(rng, (34, 1, 3, 3), low=-1, high=1)
     b = rand(rng, (34,), low=-1, high=1)
     nodes = [
-        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="dw", group=17, strides=strides,
-                         pads=[1, 0, 1, 2]),
+        helper.make_node(
+            "Conv", ["x", "w", "b"], ["c"], name="dw", group=17, strides=strides, pads=[1, 0, 1, 2]
+        ),
         helper.make_node("Relu", ["c"], ["y"], name="relu"),
     ]
     model = make_model(nodes, [("x", [1, 17, 13, 19])], ["y"], {"w": w, "b": b})
