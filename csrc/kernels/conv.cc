@@ -11,6 +11,9 @@
 namespace xinrt {
 
 void axpy_f32_avx2(float* y, const float* x, float a, int64_t n);  // kernels/x86/axpy_avx2.cc
+void depthwise_row_avx512(const float* x, int64_t wp, const float* w, int64_t k_h, int64_t k_w, int64_t s_w,
+                          int64_t d_h, int64_t d_w, float bias, bool relu, float* y,
+                          int64_t out_w);  // kernels/x86/depthwise_avx512.cc
 
 namespace {
 
@@ -46,29 +49,47 @@ std::shared_ptr<void> prepare_conv(const NodeInfo& n, int simd) {
   return state;
 }
 
-// Rows (c, kh, kw) x columns (oh, ow) of one image's group of channels.
+// Rows (c, kh, kw) x columns (oh, ow) of one image's group of channels. With a column stride
+// s_w > 1 each input row is first split into its s_w column phases (x[.., ph::s_w]), so every
+// tap is a contiguous run of one phase row and copies with memcpy instead of a strided gather.
 void im2col(const float* x, int64_t channels, const WindowGeometry& g, float* col, ThreadPool& pool) {
   const int64_t rows = channels * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+  const int64_t s_w = g.s_w, wq = (g.in_w + s_w - 1) / s_w;  // phase row length
+  std::shared_ptr<float> phases;
+  const float* src_rows = x;  // row ih of channel c, phase ph starts at ((c * in_h + ih) * s_w + ph) * wq
+  if (s_w > 1) {
+    phases = alloc_floats(static_cast<size_t>(channels * g.in_h * s_w * wq));
+    float* ph_out = phases.get();
+    pool.parallel_for(channels * g.in_h, 16, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* src = x + r * g.in_w;
+        float* dst = ph_out + r * s_w * wq;
+        for (int64_t ph = 0; ph < s_w; ++ph)
+          for (int64_t j = 0; ph + j * s_w < g.in_w; ++j) dst[ph * wq + j] = src[ph + j * s_w];
+      }
+    });
+    src_rows = ph_out;
+  }
   pool.parallel_for(rows, 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t c = r / (g.k_h * g.k_w), ki = (r / g.k_w) % g.k_h, kj = r % g.k_w;
-      const float* xc = x + c * g.in_h * g.in_w;
       float* d = col + r * cols;
+      int64_t iw0 = kj * g.d_w - g.pad_left;  // valid ow: 0 <= iw0 + ow * s_w < in_w
+      int64_t lo = iw0 >= 0 ? 0 : (-iw0 + s_w - 1) / s_w;
+      int64_t hi = g.in_w - iw0 <= 0 ? 0 : (g.in_w - iw0 + s_w - 1) / s_w;
+      lo = std::min(lo, g.out_w);
+      hi = std::max(lo, std::min(hi, g.out_w));
+      // iw = (ow + j0) * s_w + ph: output column ow reads element ow + j0 of phase row ph.
+      int64_t ph = ((iw0 % s_w) + s_w) % s_w, j0 = (iw0 - ph) / s_w;
       for (int64_t oh = 0; oh < g.out_h; ++oh, d += g.out_w) {
         int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
         if (ih < 0 || ih >= g.in_h) {
           std::fill(d, d + g.out_w, 0.0f);
           continue;
         }
-        const float* src = xc + ih * g.in_w;
-        int64_t iw0 = kj * g.d_w - g.pad_left;  // valid ow: 0 <= iw0 + ow * s_w < in_w
-        int64_t lo = iw0 >= 0 ? 0 : (-iw0 + g.s_w - 1) / g.s_w;
-        int64_t hi = g.in_w - iw0 <= 0 ? 0 : (g.in_w - iw0 + g.s_w - 1) / g.s_w;
-        lo = std::min(lo, g.out_w);
-        hi = std::max(lo, std::min(hi, g.out_w));
+        const float* src = src_rows + ((c * g.in_h + ih) * s_w + ph) * wq + j0;
         std::fill(d, d + lo, 0.0f);
-        if (g.s_w == 1) std::memcpy(d + lo, src + iw0 + lo, sizeof(float) * (hi - lo));
-        else for (int64_t ow = lo; ow < hi; ++ow) d[ow] = src[iw0 + ow * g.s_w];
+        std::memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
         std::fill(d + hi, d + g.out_w, 0.0f);
       }
     }
@@ -84,10 +105,11 @@ inline void axpy_f32(float* y, const float* x, float a, int64_t n, int simd) {
 }
 
 // One output plane per task. The input plane is copied once into a zero-padded scratch plane,
-// so no tap needs a bounds check; at stride 1 each tap is then one long multiply-add over the
-// output computed at the padded width (extra columns dropped when copying out).
+// so no tap needs a bounds check. AVX-512 computes each output row directly (all taps of 16
+// outputs in one register, any stride); otherwise at stride 1 each tap is one long multiply-add
+// over the output computed at the padded width (extra columns dropped when copying out).
 void depthwise(const float* x, const float* w, const float* bias, float* y, int64_t batch, int64_t channels,
-               int64_t multiplier, const WindowGeometry& g, ThreadPool& pool, int simd) {
+               int64_t multiplier, const WindowGeometry& g, bool relu, ThreadPool& pool, int simd) {
   auto axpy = [simd](float* y, const float* x, float a, int64_t n) { axpy_f32(y, x, a, n, simd); };
   const int64_t M = channels * multiplier;
   const int64_t hp = std::max(g.in_h + g.pad_top + g.pad_bottom, (g.out_h - 1) * g.s_h + (g.k_h - 1) * g.d_h + 1);
@@ -108,6 +130,14 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
       const float* wm = w + m * g.k_h * g.k_w;
       float* ym = y + p * g.out_h * g.out_w;
       float b = bias ? bias[m] : 0.0f;
+#if XINRT_HAVE_X86
+      if (simd >= 2) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh)
+          depthwise_row_avx512(padded.data() + oh * g.s_h * wp, wp, wm, g.k_h, g.k_w, g.s_w, g.d_h, g.d_w, b, relu,
+                               ym + oh * g.out_w, g.out_w);
+        continue;
+      }
+#endif
       if (g.s_h == 1 && g.s_w == 1) {
         int64_t len = (g.out_h - 1) * wp + g.out_w;
         float* a = acc.data();
@@ -120,6 +150,8 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
           }
         for (int64_t oh = 0; oh < g.out_h; ++oh)
           for (int64_t ow = 0; ow < g.out_w; ++ow) ym[oh * g.out_w + ow] = a[oh * wp + ow] + b;
+        if (relu)
+          for (int64_t i = 0; i < g.out_h * g.out_w; ++i) ym[i] = ym[i] < 0.0f ? 0.0f : ym[i];
         continue;
       }
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
@@ -132,6 +164,8 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
             for (int64_t ow = 0; ow < g.out_w; ++ow) yr[ow] += src[ow * g.s_w] * wv;
           }
         for (int64_t ow = 0; ow < g.out_w; ++ow) yr[ow] += b;
+        if (relu)
+          for (int64_t ow = 0; ow < g.out_w; ++ow) yr[ow] = yr[ow] < 0.0f ? 0.0f : yr[ow];
       }
     }
   });
@@ -180,7 +214,7 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
   bool relu = ctx.node.has_attr(kFusedActivationAttr);  // a Relu the plan fused into this Conv
   bool residual_in_gemm = R && R->dtype == DType::f32 && R->shape == out_shape && !(Cg == 1 && group > 1);
   if (R && !residual_in_gemm) {  // broadcasting residual or depthwise: plain Conv, then Add
-    if (Cg == 1 && group > 1) depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, ctx.pool, ctx.simd);
+    if (Cg == 1 && group > 1) depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, false, ctx.pool, ctx.simd);
     else conv_gemm(ctx, X, W, bias, nullptr, g, group, false, y);
     Tensor sum;
     binary_op("Add", out[0], *R, sum, ctx.pool);
@@ -189,8 +223,7 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
     return;
   }
   if (Cg == 1 && group > 1) {
-    depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, ctx.pool, ctx.simd);
-    if (relu) relu_inplace(y, out[0].numel(), ctx.pool);
+    depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, relu, ctx.pool, ctx.simd);
     return;
   }
   conv_gemm(ctx, X, W, bias, R ? R->ptr<float>() : nullptr, g, group, relu, y);
@@ -257,6 +290,22 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
                 g.pad_bottom == 0 && g.pad_right == 0;
   // Stride-1 convolutions read their taps as shifted rows of a padded copy (no im2col matrix).
   bool shifted = !direct && g.s_h == 1 && g.s_w == 1;
+  if (direct && packed && group >= ctx.pool.num_threads() && group > 1) {
+    // Grouped 1x1 (ShuffleNet): each group's GEMM is small, so whole groups go to threads
+    // instead of splitting every small GEMM over all threads one group after another.
+    ctx.pool.parallel_for(N * group, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        int64_t n = t / group, gi = t % group;
+        GemmEpilogue ep;
+        ep.bias = bias ? bias + gi * Mg : nullptr;
+        ep.residual = residual ? residual + (n * M + gi * Mg) * cols : nullptr;
+        ep.relu = relu;
+        sgemm_packed(Mg, cols, Kg, packed->packed[gi].get(), x + (n * C + gi * Cg) * cols, cols, false,
+                     y + (n * M + gi * Mg) * cols, cols, false, nullptr, ctx.simd, &ep);
+      }
+    });
+    return;
+  }
   std::shared_ptr<float> col = direct || shifted ? nullptr : alloc_floats(static_cast<size_t>(Kg * cols));
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t gi = 0; gi < group; ++gi) {

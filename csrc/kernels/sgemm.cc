@@ -164,6 +164,8 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
   // columns first (down to one NR panel), then rows.
   const int64_t target = 4 * static_cast<int64_t>(threads);
   int64_t mblocks = (M + mc_size - 1) / mc_size;
+  // Equal row blocks (2048 rows are 8 x 256, not 7 x 288 + 32).
+  mc_size = std::min(mc_size, round_up((M + mblocks - 1) / mblocks, MR));
   int64_t nblocks = (N + kNC - 1) / kNC;
   if (threads > 1 && mblocks * nblocks < target)
     nblocks = std::min((N + NR - 1) / NR, (target + mblocks - 1) / mblocks);
@@ -172,7 +174,20 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
     mc_size = std::max<int64_t>(MR, round_up((M + want_m - 1) / want_m, MR));
     mblocks = (M + mc_size - 1) / mc_size;
   }
-  const int64_t nc_size = std::max<int64_t>(NR, round_up((N + nblocks - 1) / nblocks, NR));
+  // Column blocks of whole panels; with several threads, a block count that makes the task count
+  // a multiple of the thread count where a few more blocks allow it, so no thread idles at the end.
+  const int64_t panels = (N + NR - 1) / NR;
+  int64_t panels_per_block = (panels + nblocks - 1) / nblocks;
+  if (threads > 1 && (mblocks * ((panels + panels_per_block - 1) / panels_per_block)) % threads != 0) {
+    for (int64_t nb = nblocks + 1; nb <= std::min(panels, 2 * nblocks + threads); ++nb) {
+      int64_t per = (panels + nb - 1) / nb;
+      if ((mblocks * ((panels + per - 1) / per)) % threads == 0) {
+        panels_per_block = per;
+        break;
+      }
+    }
+  }
+  const int64_t nc_size = panels_per_block * NR;
   nblocks = (N + nc_size - 1) / nc_size;
   auto task = [&](int64_t t0, int64_t t1) {
     thread_local std::vector<float> bbuf;

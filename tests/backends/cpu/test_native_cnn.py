@@ -46,6 +46,20 @@ CONV_CASES = [
     ((2, 3, 33), (5, 3, 3), {"pads": [1, 1], "strides": [2]}),
     ((1, 64, 14, 14), (257, 64, 3, 3), {"pads": [1, 1, 1, 1]}),
     ((1, 300, 7, 7), (33, 300, 1, 1), {}),
+    # Odd sizes on every path: strided im2col by column phases (strides 2 and 3, dilation,
+    # asymmetric pads), depthwise rows at strides 1/2/3 with dilation and multipliers, 1x1 inputs.
+    ((1, 7, 13, 13), (17, 7, 3, 3), {"strides": [3, 3], "pads": [1, 2, 0, 1]}),
+    ((1, 1, 13, 5), (3, 1, 5, 3), {"strides": [2, 3], "dilations": [1, 2], "pads": [2, 1, 2, 1]}),
+    ((2, 17, 5, 13), (33, 17, 1, 1), {"strides": [2, 2]}),
+    ((1, 33, 1, 1), (7, 33, 1, 1), {}),
+    ((1, 3, 1, 1), (5, 3, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 17, 13, 13), (17, 1, 3, 3), {"group": 17, "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((2, 7, 13, 5), (7, 1, 3, 3), {"group": 7, "strides": [3, 3], "pads": [1, 0, 1, 2]}),
+    ((1, 33, 13, 13), (33, 1, 5, 5), {"group": 33, "dilations": [2, 2], "pads": [4, 4, 4, 4]}),
+    ((1, 17, 37, 40), (34, 1, 3, 3), {"group": 17, "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 7, 1, 5), (7, 1, 3, 3), {"group": 7, "pads": [1, 1, 1, 1]}),
+    ((1, 33, 13, 13), (33, 11, 3, 3), {"group": 3, "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((2, 12, 5, 13), (20, 3, 1, 1), {"group": 4}),  # grouped 1x1: whole groups per thread
 ]
 
 

@@ -240,3 +240,20 @@ def test_conv_with_runtime_weights_is_not_folded():
         nodes, [("x", [1, 3, 6, 6]), ("w", list(w.shape))], ["y"], p, opset=15
     )  # BN-15: onnx.reference uses running stats
     assert_plan_matches_reference(model, {"x": rand(rng, (1, 3, 6, 6)), "w": w})
+
+
+@pytest.mark.parametrize("strides", [[1, 1], [2, 2], [3, 2]])
+@pytest.mark.usefixtures("cpu_path")
+def test_depthwise_conv_relu_fuses_and_matches(strides):
+    rng = np.random.default_rng(31)
+    w = rand(rng, (34, 1, 3, 3), low=-1, high=1)
+    b = rand(rng, (34,), low=-1, high=1)
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "w", "b"], ["c"], name="dw", group=17, strides=strides, pads=[1, 0, 1, 2]
+        ),
+        helper.make_node("Relu", ["c"], ["y"], name="relu"),
+    ]
+    model = make_model(nodes, [("x", [1, 17, 13, 19])], ["y"], {"w": w, "b": b})
+    assert plan_for(model).steps == ["dw+relu (Conv)"]
+    assert_plan_matches_reference(model, {"x": rand(rng, (1, 17, 13, 19), low=-1, high=1)})
