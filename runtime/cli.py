@@ -170,7 +170,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(threads=args.threads, runs=args.runs)
+    return run_demo(threads=args.threads, runs=args.runs, simulators=args.simulators)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the light ResNet-50 through every available backend")
     demo.add_argument("--threads", type=int, default=0)
     demo.add_argument("--runs", type=int, default=5)
+    demo.add_argument("--simulators", action="store_true", help="also run NPU simulators (slow)")
     demo.set_defaults(func=cmd_demo)
     from .bench.cli import register as register_bench
     from .compile_cache import register as register_cache

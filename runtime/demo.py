@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import get_backend
 from .errors import PlacementError
 from .options import SessionOptions
 from .session import DEFAULT_BACKENDS, InferenceSession, available_backends
@@ -25,8 +26,15 @@ def _median_ms(session: Any, feeds: dict[str, np.ndarray], runs: int) -> tuple[f
     return statistics.median(times), outputs
 
 
-def run_demo(threads: int = 0, runs: int = 5) -> int:
-    """Print placement and latency per backend, and each backend's distance from ONNX Runtime."""
+def _simulated(name: str) -> bool:
+    devices = get_backend(name).devices()
+    return bool(devices) and all(d.kind == "simulator" for d in devices)
+
+
+def run_demo(threads: int = 0, runs: int = 5, simulators: bool = False) -> int:
+    """Print placement and latency per backend, and each backend's distance from ONNX Runtime.
+
+    NPU simulators take seconds to minutes per compile and inference: only with `simulators`."""
     model = randomized_light_model("resnet50", seed=0)
     feeds = model_input_feeds(model, seed=1)
     data = model.SerializeToString()
@@ -47,6 +55,10 @@ def run_demo(threads: int = 0, runs: int = 5) -> int:
         print("onnxruntime is not installed: no raw ORT baseline\n")
 
     usable = available_backends()
+    skipped = [b for b in usable if not simulators and _simulated(b)]
+    usable = [b for b in usable if b not in skipped]
+    if skipped:
+        print(f"skipped NPU simulators {', '.join(skipped)} (slow): add --simulators\n")
     chains = [[b] for b in usable] + [[b for b in DEFAULT_BACKENDS if b in usable]]
     for chain in chains:
         label = ",".join(chain)
@@ -61,7 +73,7 @@ def run_demo(threads: int = 0, runs: int = 5) -> int:
                 + "\n"
             )
             continue
-        n = runs if chain != ["reference"] else 1
+        n = runs if chain != ["reference"] and not _simulated(chain[0]) else 1
         ms, outputs = _median_ms(session, feeds, n)
         diff = (
             f", max |diff| vs ORT {float(np.max(np.abs(outputs[0] - expected))):.2e}"
