@@ -118,7 +118,9 @@ def write_markdown(documents: list[dict[str, Any]], models: list[str], threads: 
         "",
         "Each cell: the median of per-pair ratios, [min-max] over the pairs. A pair is one "
         "xinrt run and one raw `onnxruntime.InferenceSession` run (CPU EP, same intra-op "
-        "threads, inter-op 1) back to back, single-stream, batch 1; >1 means xinrt is slower. "
+        "threads, inter-op 1), each after 50 ms idle (ORT's threads spin for tens of ms after a "
+        "run and would otherwise slow whatever runs next), single-stream, batch 1; >1 means "
+        "xinrt is slower. "
         f"{meta['settings']['duration_s']:g} s of pairs per cell (at least "
         f"{meta['settings']['min_rounds']}, at most {meta['settings']['max_rounds']}) after 2 "
         "warm-up pairs. Backend lists: `cpu` (native kernels alone), `ort` (xinrt's ORT backend "

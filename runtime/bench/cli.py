@@ -61,6 +61,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument(
         "--accuracy", action="store_true", help="check outputs against the reference backend"
     )
+    bench.add_argument(
+        "--settle-ms",
+        default="50",
+        help="idle ms before each round when targets take turns, so one runtime's spinning "
+        "threads do not slow the next (default 50)",
+    )
     bench.add_argument("--rtol", default="1e-3", help="accuracy: relative tolerance")
     bench.add_argument("--atol", default="1e-4", help="accuracy: absolute tolerance")
     bench.add_argument("--seed", default="0", help="seed of the random inputs")
@@ -123,6 +129,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         seed=_number("--seed", args.seed, int) or 0,
         dims=_dims_arg(args.dim),
         progress=not args.no_progress and sys.stderr.isatty(),
+        settle_ms=_number("--settle-ms", args.settle_ms, float) or 0.0,
     )
     config.validate()
     if args.plot and not str(args.plot).lower().endswith(".png"):

@@ -59,6 +59,10 @@ class BenchConfig:
     seed: int = 0
     dims: dict[str, int] = field(default_factory=dict)
     progress: bool = False
+    # Idle time before each target's round when several take turns: ONNX Runtime's intra-op
+    # threads keep spinning for tens of ms after a run and would steal the cores of whatever
+    # runs next (measured: xinrt's 2-thread ResNet-50 29 ms alone, 49 ms right after ORT).
+    settle_ms: float = 50.0
 
     def validate(self) -> None:
         """Raise InvalidArgumentError naming the first bad option and what it should be."""
@@ -73,6 +77,8 @@ class BenchConfig:
         _at_least("--threads", self.threads, 0)
         _at_least("--batch", self.batch, 1)
         _at_least("--concurrency", self.concurrency, 1)
+        if self.settle_ms < 0:
+            raise InvalidArgumentError(f"--settle-ms must be >= 0, got {self.settle_ms!r}")
         _at_least("--min-rounds", self.min_rounds, 1)
         _at_least("max_rounds", self.max_rounds, self.min_rounds)
         for name, value in (
@@ -337,6 +343,7 @@ def measure_targets(
             max_rounds=config.max_rounds,
             progress=config.progress,
             label=config.model_label,
+            settle_s=config.settle_ms / 1e3 if len(targets) > 1 else 0.0,
         )
     for entry, target in zip(entries, targets):
         entry.update(_round_stats(rounds[target.name], config, repeats))

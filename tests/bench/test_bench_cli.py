@@ -66,16 +66,42 @@ def test_bad_arguments_are_caught_before_the_model_is_opened():
 
 
 def test_repeated_backends_make_one_list_each(model_path):
-    config = config_from_args(parse([model_path, "--backends", "cpu", "--backends",
-                                     "cpu, ort,reference", "--compare", "ort"]))
+    config = config_from_args(
+        parse(
+            [
+                model_path,
+                "--backends",
+                "cpu",
+                "--backends",
+                "cpu, ort,reference",
+                "--compare",
+                "ort",
+            ]
+        )
+    )
     assert config.backend_lists == [["cpu"], ["cpu", "ort", "reference"]]
     assert config.compare_ort and config.scenario == "single-stream"
 
 
 def test_short_run_prints_a_table_and_writes_the_json(model_path, tmp_path, capsys):
     out = tmp_path / "result.json"
-    args = parse([model_path, "--backends", "reference", "--compare", "ort", "--iterations", "4",
-                  "--warmup", "1", "--accuracy", "--json", str(out), "--no-progress"])
+    args = parse(
+        [
+            model_path,
+            "--backends",
+            "reference",
+            "--compare",
+            "ort",
+            "--iterations",
+            "4",
+            "--warmup",
+            "1",
+            "--accuracy",
+            "--json",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert args.func(args) == 0
     text = capsys.readouterr().out
     assert "p99" in text and "ratio reference / onnxruntime" in text
@@ -88,8 +114,18 @@ def test_short_run_prints_a_table_and_writes_the_json(model_path, tmp_path, caps
 def test_plot_writes_a_png(model_path, tmp_path):
     pytest.importorskip("matplotlib")
     chart = tmp_path / "latency.png"
-    args = parse([model_path, "--backends", "reference", "--iterations", "3", "--plot",
-                  str(chart), "--no-progress"])
+    args = parse(
+        [
+            model_path,
+            "--backends",
+            "reference",
+            "--iterations",
+            "3",
+            "--plot",
+            str(chart),
+            "--no-progress",
+        ]
+    )
     assert args.func(args) == 0
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -24,6 +24,7 @@ def recording_targets(calls: list[str], names: tuple[str, ...] = ("A", "B")) -> 
         def run(feeds):
             calls.append(name)
             return [feeds["x"]]
+
         return run
 
     return [Target(name=n, kind="fake", run=runner(n)) for n in names]
@@ -31,31 +32,52 @@ def recording_targets(calls: list[str], names: tuple[str, ...] = ("A", "B")) -> 
 
 def test_interleave_alternates_targets_in_warmup_and_measured_rounds():
     calls: list[str] = []
-    rounds = interleave(recording_targets(calls), single_stream_round(FEEDS), warmup=2,
-                        iterations=5, duration_s=None)
+    rounds = interleave(
+        recording_targets(calls),
+        single_stream_round(FEEDS),
+        warmup=2,
+        iterations=5,
+        duration_s=None,
+    )
     assert calls == ["A", "B"] * 7
     assert [len(r) for r in rounds.values()] == [5, 5]
 
 
 def test_interleave_alternates_three_targets_in_order():
     calls: list[str] = []
-    interleave(recording_targets(calls, ("A", "B", "C")), single_stream_round(FEEDS), warmup=0,
-               iterations=2, duration_s=None)
+    interleave(
+        recording_targets(calls, ("A", "B", "C")),
+        single_stream_round(FEEDS),
+        warmup=0,
+        iterations=2,
+        duration_s=None,
+    )
     assert calls == ["A", "B", "C", "A", "B", "C"]
 
 
 def test_interleave_by_duration_still_runs_min_rounds():
     calls: list[str] = []
-    rounds = interleave(recording_targets(calls), single_stream_round(FEEDS), warmup=0,
-                        iterations=None, duration_s=1e-9, min_rounds=3)
+    rounds = interleave(
+        recording_targets(calls),
+        single_stream_round(FEEDS),
+        warmup=0,
+        iterations=None,
+        duration_s=1e-9,
+        min_rounds=3,
+    )
     assert calls == ["A", "B"] * 3
     assert len(rounds["A"]) == 3
 
 
 def test_interleave_wants_exactly_one_stopping_rule():
     with pytest.raises(InvalidArgumentError):
-        interleave(recording_targets([]), single_stream_round(FEEDS), warmup=0, iterations=3,
-                   duration_s=1.0)
+        interleave(
+            recording_targets([]),
+            single_stream_round(FEEDS),
+            warmup=0,
+            iterations=3,
+            duration_s=1.0,
+        )
 
 
 def test_multi_stream_query_of_a_static_batch_concatenates_runs():
@@ -88,7 +110,36 @@ def test_server_round_issues_the_requested_arrivals():
 
 def test_interleave_by_duration_stops_at_max_rounds():
     calls: list[str] = []
-    rounds = interleave(recording_targets(calls), single_stream_round(FEEDS), warmup=1,
-                        iterations=None, duration_s=3600.0, min_rounds=2, max_rounds=4)
+    rounds = interleave(
+        recording_targets(calls),
+        single_stream_round(FEEDS),
+        warmup=1,
+        iterations=None,
+        duration_s=3600.0,
+        min_rounds=2,
+        max_rounds=4,
+    )
     assert calls == ["A", "B"] * 5
     assert len(rounds["B"]) == 4
+
+
+def test_settle_time_sleeps_before_each_round_and_is_not_budgeted(monkeypatch):
+    from xinrt.bench import scenarios
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(scenarios.time, "sleep", sleeps.append)
+    calls: list[str] = []
+
+    def one_round(target, index):
+        calls.append(target.name)
+        return scenarios.Round(latencies_s=[0.001], elapsed_s=0.001, samples=1, cost_s=0.001)
+
+    class _T:
+        def __init__(self, name):
+            self.name = name
+
+    rounds = scenarios.interleave(
+        [_T("a"), _T("b")], one_round, warmup=0, iterations=3, duration_s=None, settle_s=0.05
+    )
+    assert calls == ["a", "b"] * 3 and sleeps == [0.05] * 6
+    assert [len(r) for r in rounds.values()] == [3, 3]

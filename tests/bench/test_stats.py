@@ -41,8 +41,13 @@ def test_pair_ratios_divide_pair_by_pair_and_summary_takes_their_median():
     ratios = pair_ratios([2.0, 3.0, 8.0], [1.0, 2.0, 2.0])
     assert ratios == [2.0, 1.5, 4.0]
     summary = ratio_summary(ratios)
-    assert summary == {"pairs": 3, "median": 2.0, "min": 1.5, "max": 4.0,
-                       "geomean": pytest.approx(12 ** (1 / 3))}
+    assert summary == {
+        "pairs": 3,
+        "median": 2.0,
+        "min": 1.5,
+        "max": 4.0,
+        "geomean": pytest.approx(12 ** (1 / 3)),
+    }
 
 
 def test_pair_ratios_refuse_unequal_lengths():
