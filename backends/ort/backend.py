@@ -145,7 +145,7 @@ class OrtBackend(Backend):
         return answers
 
     def _probe(self, node: ir.Node, graph: ir.Graph, ir_version: int) -> Support:
-        deviation = known_deviation(node)
+        deviation = known_deviation(node, self.provider)
         if deviation:
             return unsupported(deviation)
         model = probe_model(node, graph, ir_version)
