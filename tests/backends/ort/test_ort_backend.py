@@ -93,3 +93,24 @@ def test_plugin_library_that_is_not_a_library(tmp_path):
     bogus.write_bytes(b"not an ELF file")
     with pytest.raises(BackendUnavailableError, match="plugin EP library 'bogus'"):
         register_ep_library("bogus", bogus)
+
+
+def _node(op, dtype=TensorProto.FLOAT, **attrs):
+    import onnx_ir as ir
+
+    model = make_model(
+        [helper.make_node(op, ["x", "y"], ["z"], name="n", **attrs)],
+        [tensor("x", [2, 2], dtype), tensor("y", [2, 2], dtype)],
+        [tensor("z", [2, 2], dtype)],
+    )
+    return next(iter(ir.from_proto(model).graph))
+
+
+def test_rules_decline_what_ort_computes_differently_from_the_spec():
+    from xinrt.backends.ort.rules import known_deviation
+
+    assert "bfloat16" in known_deviation(_node("Add", TensorProto.BFLOAT16))
+    assert "float16" in known_deviation(_node("MatMul", TensorProto.FLOAT16))
+    assert known_deviation(_node("MatMul", TensorProto.FLOAT16), "CUDAExecutionProvider") == ""
+    assert known_deviation(_node("MatMul")) == ""
+    assert "DFT" in known_deviation(_node("DFT"))
