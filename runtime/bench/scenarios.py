@@ -146,7 +146,7 @@ def interleave(
     settle_s: float = 0.0,
 ) -> dict[str, list[Round]]:
     """Run `warmup` unrecorded rounds, then recorded rounds, targets taking turns (A B A B),
-    each round after `settle_s` of idle time (not counted in the duration budget).
+    each round after `settle_s` of idle time (counted in the duration budget: wall time).
 
     Stops after `iterations` recorded rounds per target, or once `duration_s` has passed and
     each target has at least `min_rounds` (and at most `max_rounds`). Returns each target's
@@ -160,7 +160,6 @@ def interleave(
     rounds: dict[str, list[Round]] = {t.name: [] for t in targets}
     meter = Progress(iterations, label, enabled=progress)
     start = time.perf_counter()
-    slept = 0.0
     index = 0
     while True:
         if iterations is not None and index >= iterations:
@@ -170,13 +169,12 @@ def interleave(
         if (
             duration_s is not None
             and index >= min_rounds
-            and time.perf_counter() - start - slept >= duration_s
+            and time.perf_counter() - start >= duration_s
         ):
             break
         for target in targets:
             if settle_s:
                 time.sleep(settle_s)
-                slept += settle_s
             rounds[target.name].append(one_round(target, index))
         index += 1
         meter.update(index, time.perf_counter() - start)

@@ -123,7 +123,7 @@ def test_interleave_by_duration_stops_at_max_rounds():
     assert len(rounds["B"]) == 4
 
 
-def test_settle_time_sleeps_before_each_round_and_is_not_budgeted(monkeypatch):
+def test_settle_time_sleeps_before_each_round(monkeypatch):
     from xinrt.bench import scenarios
 
     sleeps: list[float] = []
