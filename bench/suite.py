@@ -43,8 +43,15 @@ def build_model(name: str) -> onnx.ModelProto:
     return randomized_light_model(name, seed=0)
 
 
-def run_suite(models: list[str], threads: list[int], lists: list[str], duration_s: float,
-              min_rounds: int, max_rounds: int, workdir: Path) -> list[dict[str, Any]]:
+def run_suite(
+    models: list[str],
+    threads: list[int],
+    lists: list[str],
+    duration_s: float,
+    min_rounds: int,
+    max_rounds: int,
+    workdir: Path,
+) -> list[dict[str, Any]]:
     """One result document per (model, backend list, threads), models built once each."""
     documents = []
     for model_name in models:
@@ -54,20 +61,32 @@ def run_suite(models: list[str], threads: list[int], lists: list[str], duration_
         for count in threads:
             for list_name in lists:
                 config = BenchConfig(
-                    model=str(path), model_label=model_name,
-                    backend_lists=[BACKEND_LISTS[list_name]], compare_ort=True,
-                    threads=count, duration_s=duration_s, min_rounds=min_rounds,
-                    max_rounds=max_rounds, warmup=2, accuracy=True,
+                    model=str(path),
+                    model_label=model_name,
+                    backend_lists=[BACKEND_LISTS[list_name]],
+                    compare_ort=True,
+                    threads=count,
+                    duration_s=duration_s,
+                    min_rounds=min_rounds,
+                    max_rounds=max_rounds,
+                    warmup=2,
+                    accuracy=True,
                 )
                 start = time.perf_counter()
                 document = run_benchmark(config, reference_cache=reference_cache)
                 for result in document["results"]:
                     result["latencies_ms"] = []  # keeps results.json small; stats stay
-                document["suite"] = {"model": model_name, "backend_list": list_name,
-                                     "threads": count}
+                document["suite"] = {
+                    "model": model_name,
+                    "backend_list": list_name,
+                    "threads": count,
+                }
                 documents.append(document)
-                print(f"{model_name:<14} {list_name:<8} threads {count}: "
-                      f"{_cell(document)}  ({time.perf_counter() - start:.1f} s)", flush=True)
+                print(
+                    f"{model_name:<14} {list_name:<8} threads {count}: "
+                    f"{_cell(document)}  ({time.perf_counter() - start:.1f} s)",
+                    flush=True,
+                )
         path.unlink()
     return documents
 
@@ -94,11 +113,20 @@ def _lscpu() -> str:
         return ""
 
 
-def write_markdown(documents: list[dict[str, Any]], models: list[str], threads: list[int],
-                   lists: list[str], meta: dict[str, Any], path: Path, chart: str) -> None:
+def write_markdown(
+    documents: list[dict[str, Any]],
+    models: list[str],
+    threads: list[int],
+    lists: list[str],
+    meta: dict[str, Any],
+    path: Path,
+    chart: str,
+) -> None:
     """RESULTS.md: ratio tables, geometric means, absolute latencies, machine and command."""
-    by_key = {(d["suite"]["model"], d["suite"]["backend_list"], d["suite"]["threads"]): d
-              for d in documents}
+    by_key = {
+        (d["suite"]["model"], d["suite"]["backend_list"], d["suite"]["threads"]): d
+        for d in documents
+    }
     columns = [(name, count) for count in threads for name in lists]
     machine = meta["machine"]
     lines = [
@@ -110,16 +138,20 @@ def write_markdown(documents: list[dict[str, Any]], models: list[str], threads: 
         "",
         f"Machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs, SIMD "
         f"{', '.join(machine['simd_flags'])}; {machine['platform']}; shared and noisy, hence "
-        "interleaved runs. Versions: " + ", ".join(
+        "interleaved runs. Versions: "
+        + ", ".join(
             f"{k} {v if not isinstance(v, dict) else v.get('build_id')}"
-            for k, v in machine["versions"].items()) + ".",
+            for k, v in machine["versions"].items()
+        )
+        + ".",
         "",
         "## xinrt time / ONNX Runtime time",
         "",
         "Each cell: the median of per-pair ratios, [min-max] over the pairs. A pair is one "
         "xinrt run and one raw `onnxruntime.InferenceSession` run (CPU EP, same intra-op "
-        "threads, inter-op 1), each after 50 ms idle (ORT's threads spin for tens of ms after a "
-        "run and would otherwise slow whatever runs next), single-stream, batch 1; >1 means "
+        "threads, inter-op 1), each after 50 ms idle and one unrecorded run of the same runtime "
+        "(ORT's threads spin for tens of ms after a run and would otherwise slow whatever runs "
+        "next; sleeping workers wake slowly), single-stream, batch 1; >1 means "
         "xinrt is slower. "
         f"{meta['settings']['duration_s']:g} s of pairs per cell (at least "
         f"{meta['settings']['min_rounds']}, at most {meta['settings']['max_rounds']}) after 2 "
@@ -143,40 +175,69 @@ def write_markdown(documents: list[dict[str, Any]], models: list[str], threads: 
             if _xinrt_result(document)["status"] == "ok":
                 medians[(name, count)].append(document["comparisons"][0]["ratio"]["median"])
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    lines.append("| **geometric mean** | " + " | ".join(
-        f"**{g:.2f}** (n={len(medians[c])})" if (g := geometric_mean(medians[c])) else "-"
-        for c in columns) + " |")
-    lines += ["", "Geometric means are over the models a backend list could run (n).", "",
-              "## Absolute latency (ms, p50 per query) and session creation (s)", "",
-              "From the same runs; absolute numbers move with the machine's load, the ratios "
-              "above much less", "",
-              "| model | threads | ORT p50 | " + " | ".join(f"{n} p50" for n in lists)
-              + " | " + " | ".join(f"{n} create" for n in lists) + " |",
-              "|---|---|---|" + "---|" * (2 * len(lists))]
+    lines.append(
+        "| **geometric mean** | "
+        + " | ".join(
+            f"**{g:.2f}** (n={len(medians[c])})" if (g := geometric_mean(medians[c])) else "-"
+            for c in columns
+        )
+        + " |"
+    )
+    lines += [
+        "",
+        "Geometric means are over the models a backend list could run (n).",
+        "",
+        "## Absolute latency (ms, p50 per query) and session creation (s)",
+        "",
+        "From the same runs; absolute numbers move with the machine's load, the ratios "
+        "above much less",
+        "",
+        "| model | threads | ORT p50 | "
+        + " | ".join(f"{n} p50" for n in lists)
+        + " | "
+        + " | ".join(f"{n} create" for n in lists)
+        + " |",
+        "|---|---|---|" + "---|" * (2 * len(lists)),
+    ]
     for model in models:
         for count in threads:
             docs = [by_key.get((model, name, count)) for name in lists]
-            ort = next((r for d in docs if d for r in d["results"] if r["kind"] == "onnxruntime"),
-                       None)
+            ort = next(
+                (r for d in docs if d for r in d["results"] if r["kind"] == "onnxruntime"), None
+            )
             p50 = [_fmt(_xinrt_result(d)["latency_ms"]["p50"]) if d else "-" for d in docs]
             create = [_fmt(_xinrt_result(d)["session_create_s"]) if d else "-" for d in docs]
-            lines.append(f"| {model} | {count} | {_fmt(ort['latency_ms']['p50'] if ort else None)}"
-                         f" | " + " | ".join(p50 + create) + " |")
-    reasons = sorted({(d["suite"]["backend_list"], d["suite"]["model"], r["reason"])
-                      for d in documents for r in d["results"] if r["status"] != "ok"})
+            lines.append(
+                f"| {model} | {count} | {_fmt(ort['latency_ms']['p50'] if ort else None)}"
+                f" | " + " | ".join(p50 + create) + " |"
+            )
+    reasons = sorted(
+        {
+            (d["suite"]["backend_list"], d["suite"]["model"], r["reason"])
+            for d in documents
+            for r in d["results"]
+            if r["status"] != "ok"
+        }
+    )
     if reasons:
         lines += ["", "## Cannot run", ""]
         lines += [f"- `{name}` on {model}: {reason}" for name, model, reason in reasons]
-    lines += ["", "## Files", "",
-              "- `bench/results.json`: `{schema, date, command, suite_seconds, settings, "
-              "machine, lscpu, runs}`; each of `runs` is one `xinrt bench` result document "
-              "(schema `xinrt.bench/1`, documented in `runtime/bench/__init__.py`) plus "
-              "`suite: {model, backend_list, threads}`. `latencies_ms` is emptied to keep the "
-              "file small; the percentiles stay. `peak_rss_mib` is the whole suite process's "
-              "peak so far.",
-              f"- `bench/{chart}`: median ratio per model, backend list and threads (dots), "
-              "min-max (lines, clipped).",
-              "", f"![ratios]({chart})", ""]
+    lines += [
+        "",
+        "## Files",
+        "",
+        "- `bench/results.json`: `{schema, date, command, suite_seconds, settings, "
+        "machine, lscpu, runs}`; each of `runs` is one `xinrt bench` result document "
+        "(schema `xinrt.bench/1`, documented in `runtime/bench/__init__.py`) plus "
+        "`suite: {model, backend_list, threads}`. `latencies_ms` is emptied to keep the "
+        "file small; the percentiles stay. `peak_rss_mib` is the whole suite process's "
+        "peak so far.",
+        f"- `bench/{chart}`: median ratio per model, backend list and threads (dots), "
+        "min-max (lines, clipped).",
+        "",
+        f"![ratios]({chart})",
+        "",
+    ]
     path.write_text("\n".join(lines))
 
 
@@ -204,10 +265,13 @@ def plot_ratios(documents: list[dict[str, Any]], path: Path) -> None:
         rows = [m for m in models if m in values]
         ys = [models.index(m) + (i - (len(series) - 1) / 2) * step for m in rows]
         med = [values[m][0] for m in rows]
-        err = [[values[m][0] - values[m][1] for m in rows],
-               [values[m][2] - values[m][0] for m in rows]]
-        ax.errorbar(med, ys, xerr=err, fmt="o", markersize=4, label=label, capsize=1.5,
-                    elinewidth=0.6)
+        err = [
+            [values[m][0] - values[m][1] for m in rows],
+            [values[m][2] - values[m][0] for m in rows],
+        ]
+        ax.errorbar(
+            med, ys, xerr=err, fmt="o", markersize=4, label=label, capsize=1.5, elinewidth=0.6
+        )
     medians = [v[0] for values in series.values() for v in values.values()] or [1.0]
     ax.set_xlim(min(0.5, min(medians) / 2), max(2.0, max(medians) * 2))  # clip noisy extremes
     ax.axvline(1.0, color="black", linewidth=0.8)
@@ -219,8 +283,9 @@ def plot_ratios(documents: list[dict[str, Any]], path: Path) -> None:
     ax.xaxis.set_minor_formatter(FormatStrFormatter(""))
     ax.set_yticks(range(len(models)), models)
     ax.invert_yaxis()
-    ax.set_xlabel("xinrt time / ONNX Runtime time, per interleaved pair "
-                  "(dot: median; line: min-max, clipped)")
+    ax.set_xlabel(
+        "xinrt time / ONNX Runtime time, per interleaved pair (dot: median; line: min-max, clipped)"
+    )
     ax.set_title("xinrt vs ONNX Runtime, single-stream batch 1 (<1: xinrt faster)")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(axis="x", alpha=0.3, which="both")
@@ -251,24 +316,33 @@ def main(argv: list[str] | None = None) -> int:
     pyplot()  # fail now, not after the suite, when matplotlib is missing
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="xinrt-bench-") as workdir:
-        documents = run_suite(models, threads, lists, args.duration, args.min_rounds,
-                              args.max_rounds, Path(workdir))
+        documents = run_suite(
+            models, threads, lists, args.duration, args.min_rounds, args.max_rounds, Path(workdir)
+        )
     meta = {
         "schema": "xinrt.bench.suite/1",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python", "bench/suite.py", *(argv or sys.argv[1:])]),
         "suite_seconds": time.perf_counter() - start,
-        "settings": {"models": models, "threads": threads, "lists": lists,
-                     "duration_s": args.duration, "min_rounds": args.min_rounds,
-                     "max_rounds": args.max_rounds},
-        "machine": machine_info(), "lscpu": _lscpu(),
+        "settings": {
+            "models": models,
+            "threads": threads,
+            "lists": lists,
+            "duration_s": args.duration,
+            "min_rounds": args.min_rounds,
+            "max_rounds": args.max_rounds,
+        },
+        "machine": machine_info(),
+        "lscpu": _lscpu(),
     }
     write_json({**meta, "runs": documents}, out / "results.json")
     chart = "ratios.png"
     plot_ratios(documents, out / chart)
     write_markdown(documents, models, threads, lists, meta, out / "RESULTS.md", chart)
-    print(f"wrote {out / 'results.json'}, {out / 'RESULTS.md'}, {out / chart} "
-          f"in {meta['suite_seconds'] / 60:.1f} min")
+    print(
+        f"wrote {out / 'results.json'}, {out / 'RESULTS.md'}, {out / chart} "
+        f"in {meta['suite_seconds'] / 60:.1f} min"
+    )
     return 0
 
 

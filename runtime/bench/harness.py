@@ -59,9 +59,11 @@ class BenchConfig:
     seed: int = 0
     dims: dict[str, int] = field(default_factory=dict)
     progress: bool = False
-    # Idle time before each target's round when several take turns: ONNX Runtime's intra-op
-    # threads keep spinning for tens of ms after a run and would steal the cores of whatever
-    # runs next (measured: xinrt's 2-thread ResNet-50 29 ms alone, 49 ms right after ORT).
+    # Idle time, then one unrecorded run, before each target's round when several take turns:
+    # ORT's intra-op threads keep spinning for tens of ms after a run and would steal the cores
+    # of whatever runs next (xinrt's 2-thread ResNet-50: 29 ms alone, 49 ms right after ORT),
+    # and after idling, a runtime's own sleeping workers wake slowly on a VM (xinrt's 2-thread
+    # encoder: 3 ms back to back, 9 ms after 50 ms idle). Both would measure the other thing.
     settle_ms: float = 50.0
 
     def validate(self) -> None:

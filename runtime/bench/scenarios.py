@@ -145,8 +145,11 @@ def interleave(
     label: str = "",
     settle_s: float = 0.0,
 ) -> dict[str, list[Round]]:
-    """Run `warmup` unrecorded rounds, then recorded rounds, targets taking turns (A B A B),
-    each round after `settle_s` of idle time (counted in the duration budget: wall time).
+    """Run `warmup` unrecorded rounds, then recorded rounds, targets taking turns (A B A B).
+
+    With `settle_s`, each recorded round comes after that much idle time and one unrecorded
+    round of the same target: the other runtime's spinning threads have stopped, and this
+    target's own threads are awake, as in back-to-back use. Wall time counts in `duration_s`.
 
     Stops after `iterations` recorded rounds per target, or once `duration_s` has passed and
     each target has at least `min_rounds` (and at most `max_rounds`). Returns each target's
@@ -175,6 +178,7 @@ def interleave(
         for target in targets:
             if settle_s:
                 time.sleep(settle_s)
+                one_round(target, -1)
             rounds[target.name].append(one_round(target, index))
         index += 1
         meter.update(index, time.perf_counter() - start)

@@ -141,5 +141,5 @@ def test_settle_time_sleeps_before_each_round(monkeypatch):
     rounds = scenarios.interleave(
         [_T("a"), _T("b")], one_round, warmup=0, iterations=3, duration_s=None, settle_s=0.05
     )
-    assert calls == ["a", "b"] * 3 and sleeps == [0.05] * 6
+    assert calls == ["a", "a", "b", "b"] * 3 and sleeps == [0.05] * 6
     assert [len(r) for r in rounds.values()] == [3, 3]
