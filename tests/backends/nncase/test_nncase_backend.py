@@ -7,51 +7,26 @@ Skipped with the reason when the venv is missing; XINRT_INSTALL_NPU_ENVS=1 insta
 
 from __future__ import annotations
 
-import os
-from importlib import metadata
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
 import xinrt
-from xinrt import backend as backend_module
-from xinrt.backends.nncase.backend import NncaseBackend
+from tests.backends.npu_env import ensure_installed, skip_unless_installed, worker_backends
 from xinrt.backends.nncase.env import ENV
-from xinrt.worker import envs
 
-ENTRY = metadata.EntryPoint("nncase", "xinrt.backends.nncase.backend:NncaseBackend", "x")
-OPT_IN = os.environ.get("XINRT_INSTALL_NPU_ENVS") == "1"
-ENVS_ROOT = envs.envs_root()  # read before any fixture points the cache elsewhere
-
-pytestmark = pytest.mark.skipif(
-    not (ENVS_ROOT / "nncase" / envs.MARKER).exists() and not OPT_IN,
-    reason="nncase's worker venv is not installed: run `xinrt backend install nncase` "
-    "or set XINRT_INSTALL_NPU_ENVS=1",
-)
+pytestmark = skip_unless_installed("nncase")
 
 
 @pytest.fixture(scope="session")
 def nncase_env():
-    os.environ["XINRT_ENVS_DIR"] = str(ENVS_ROOT)
-    if not envs.env_installed("nncase"):
-        envs.install(ENV, quiet=True)
-    return ENVS_ROOT
+    return ensure_installed("nncase", ENV)
 
 
 @pytest.fixture(autouse=True)
 def nncase_backend(nncase_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("XINRT_ENVS_DIR", str(nncase_env))
-    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
-    real = backend_module._entry_points()
-    monkeypatch.setattr(backend_module, "_entry_points", lambda: {**real, "nncase": ENTRY})
-    backend_module.get_backend.cache_clear()
-    yield
-    backend = backend_module.get_backend("nncase:k230")
-    if isinstance(backend, NncaseBackend) and backend._worker is not None:
-        backend._worker.close()
-    backend_module.get_backend.cache_clear()
+    yield from worker_backends(nncase_env, tmp_path, monkeypatch, ["nncase:k230"])
 
 
 def _tiny(det=False):

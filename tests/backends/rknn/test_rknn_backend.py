@@ -7,53 +7,28 @@ docs/backends/rknn.md). These tests take about 30 s once the venv exists.
 
 from __future__ import annotations
 
-import os
-from importlib import metadata
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
 import xinrt
+from tests.backends.npu_env import ensure_installed, skip_unless_installed, worker_backends
 from xinrt import backend as backend_module
-from xinrt.backends.rknn.backend import RknnBackend
 from xinrt.backends.rknn.env import ENV
 from xinrt.testing import light_model_path
-from xinrt.worker import envs
 
-ENTRY = metadata.EntryPoint("rknn", "xinrt.backends.rknn.backend:RknnBackend", "x")
-OPT_IN = os.environ.get("XINRT_INSTALL_NPU_ENVS") == "1"
-ENVS_ROOT = envs.envs_root()  # read before any fixture points the cache elsewhere
-
-pytestmark = pytest.mark.skipif(
-    not (ENVS_ROOT / "rknn" / envs.MARKER).exists() and not OPT_IN,
-    reason="rknn-toolkit2's worker venv is not installed: run `xinrt backend install rknn` "
-    "or set XINRT_INSTALL_NPU_ENVS=1",
-)
+pytestmark = skip_unless_installed("rknn")
 
 
 @pytest.fixture(scope="session")
 def rknn_env():
-    os.environ["XINRT_ENVS_DIR"] = str(ENVS_ROOT)
-    if not envs.env_installed("rknn"):
-        envs.install(ENV, quiet=True)
-    return ENVS_ROOT
+    return ensure_installed("rknn", ENV)
 
 
 @pytest.fixture(autouse=True)
 def rknn_backend(rknn_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("XINRT_ENVS_DIR", str(rknn_env))
-    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
-    real = backend_module._entry_points()
-    monkeypatch.setattr(backend_module, "_entry_points", lambda: {**real, "rknn": ENTRY})
-    backend_module.get_backend.cache_clear()
-    yield
-    for name in ("rknn:rk3588", "rknn:rv1106"):
-        backend = backend_module.get_backend(name)
-        if isinstance(backend, RknnBackend) and backend._worker is not None:
-            backend._worker.close()
-    backend_module.get_backend.cache_clear()
+    yield from worker_backends(rknn_env, tmp_path, monkeypatch, ["rknn:rk3588", "rknn:rv1106"])
 
 
 def _tiny(opset=13, dropout=False, det=False):
