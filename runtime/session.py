@@ -188,11 +188,12 @@ class InferenceSession(OrtSessionMethods):
                 (p if isinstance(p, str) else p[0], {**({} if isinstance(p, str) else p[1]), **o})
                 for p, o in zip(providers, provider_options)
             ]
+        usable = available_backends()  # loads every backend and asks for its devices: once
         if providers:
-            names, per_backend = backends_from_providers(providers, available_backends())
+            names, per_backend = backends_from_providers(providers, usable)
             if names:
                 return names, per_backend
-        return [b for b in DEFAULT_BACKENDS if b in available_backends()], {}
+        return [b for b in DEFAULT_BACKENDS if b in usable], {}
 
     def _place_and_compile(self, graph: ir.Graph) -> tuple[PlacementReport, Executor]:
         opts = self._options
