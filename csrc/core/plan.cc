@@ -150,15 +150,21 @@ void Plan::set_input(Step& step, size_t i, int slot) {
   step.info.input_constants[i] = &c;
 }
 
-// Folds an inference BatchNormalization into the Conv before it (constant weights and
-// statistics) and a Relu after a Conv into its epilogue, as ONNX Runtime's optimizer does.
-// Only single-reader intermediates that are not plan outputs are fused away.
-void Plan::fuse_steps() {
+// How many steps read each slot; a plan output counts twice more, so it is never fused away.
+std::vector<int> Plan::count_readers() const {
   std::vector<int> readers(num_slots_, 0);
   for (const Step& st : steps_)
     for (int s : st.inputs)
       if (s >= 0) ++readers[s];
   for (int s : output_slots_) readers[s] += 2;
+  return readers;
+}
+
+// Folds an inference BatchNormalization into the Conv before it (constant weights and
+// statistics) and a Relu after a Conv into its epilogue, as ONNX Runtime's optimizer does.
+// Only single-reader intermediates that are not plan outputs are fused away.
+void Plan::fuse_steps() {
+  std::vector<int> readers = count_readers();
   std::vector<bool> removed(steps_.size(), false);
   // The step that alone reads step i's only output (as its first input), or null.
   auto sole_reader = [&](size_t i, const char* op) -> Step* {

@@ -58,6 +58,7 @@ class Plan {
   std::string node_label(const NodeInfo& info) const;
   int add_constant(Tensor t);  // a new constant slot
   void set_input(Step& step, size_t i, int constant_slot);
+  std::vector<int> count_readers() const;  // per slot; plan outputs count as extra readers
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
 

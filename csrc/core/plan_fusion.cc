@@ -29,11 +29,7 @@ Attribute float_attr(float v) {
 }  // namespace
 
 void Plan::fuse_transformer_steps() {
-  std::vector<int> readers(num_slots_, 0);
-  for (const Step& st : steps_)
-    for (int s : st.inputs)
-      if (s >= 0) ++readers[s];
-  for (int s : output_slots_) readers[s] += 2;
+  std::vector<int> readers = count_readers();
   std::vector<bool> removed(steps_.size(), false);
   // The index of the only step reading step i's single output, if that step is `op`.
   auto sole_reader = [&](size_t i, const char* op) -> int64_t {
