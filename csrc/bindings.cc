@@ -204,6 +204,7 @@ PYBIND11_MODULE(_native, m) {
     d["compiler"] = std::string("gcc-compatible ") + __VERSION__;
     d["simd"] = simd_paths();
     d["simd_selected"] = simd_name(simd_level());
+    d["cpu_features"] = cpu_feature_names();
     d["baseline_forced"] = baseline_forced();
     return d;
   }, "Version, build id, compiler and the SIMD paths usable on this CPU.");
