@@ -39,6 +39,19 @@ py::array contiguous(py::handle obj) {
 
 Tensor copy_of(py::handle obj) { return view_of(contiguous(obj)).clone(); }
 
+// A read-only view that keeps the array alive itself: plan constants (model weights) are not
+// copied, so a session holds its weights once beside the kernels' packed forms.
+Tensor borrow(py::handle obj) {
+  py::array array = contiguous(obj);
+  Tensor t = view_of(array);
+  auto* owner = new py::object(std::move(array));
+  t.storage = std::shared_ptr<void>(owner, [](void* p) {
+    py::gil_scoped_acquire gil;  // the last owner may be a thread that released the GIL
+    delete static_cast<py::object*>(p);
+  });
+  return t;
+}
+
 // Hands the tensor's storage to numpy without copying.
 py::array to_numpy(const Tensor& t) {
   auto* owner = new std::shared_ptr<void>(t.storage);
@@ -158,7 +171,7 @@ std::unique_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vecto
     specs.push_back(std::move(s));
   }
   std::map<int, Tensor> consts;
-  for (auto kv : constants) consts[kv.first.cast<int>()] = copy_of(kv.second);
+  for (auto kv : constants) consts[kv.first.cast<int>()] = borrow(kv.second);
   std::vector<DType> dtypes;
   if (!input_dtypes.is_none())
     for (py::handle d : input_dtypes) dtypes.push_back(dtype_from_name(py::str(d).cast<std::string>()));

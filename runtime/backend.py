@@ -89,6 +89,10 @@ class Backend:
     """Base class of every backend. Subclasses set `name` and implement the three questions."""
 
     name: str = ""
+    # True for a backend that compiles the model as given when one partition holds all of it
+    # (Partition.whole_model; ORT, whose own optimizer then sees the original graph). The session
+    # keeps the parsed model only for such backends: it would otherwise hold the weights twice.
+    prefers_original_model: bool = False
 
     def devices(self) -> list[Device]:
         """The hardware this backend sees now; empty means unusable (see unavailable_reason)."""

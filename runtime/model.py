@@ -11,6 +11,7 @@ import onnx
 import onnx_ir as ir
 from google.protobuf.message import DecodeError
 from onnx import external_data_helper
+from typing_extensions import TypeIs
 
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
 
@@ -46,9 +47,13 @@ def load_model(
             f"model must be a path, bytes or onnx.ModelProto, got {type(source).__name__}"
         )
     _load_external_data(proto, label, base_dir)
-    _check(proto, label)
+    _check_initializer_sizes(proto, label)
+    weightless = _without_large_initializers(proto)
+    _check(weightless, label)
     name_unnamed_nodes(proto.graph)
-    return LoadedModel(proto=proto, ir_model=ir.from_proto(_infer_shapes(proto)), label=label)
+    name_unnamed_nodes(weightless.graph)
+    _take_inferred_types(proto, _infer_shapes(weightless))
+    return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
 
 
 def _copy(proto: onnx.ModelProto) -> onnx.ModelProto:
@@ -143,9 +148,147 @@ def name_unnamed_nodes(graph: onnx.GraphProto) -> None:
         seen.add(name)
 
 
+# Initializers above this size reach the checker and shape inference as typed graph inputs:
+# both serialize the whole model (twice for inference), which for a 100 MB model costs more
+# time and peak memory than everything else a session does. Smaller ones (shape constants that
+# data propagation reads) stay.
+_LARGE_INITIALIZER_BYTES = 4096
+
+
+def _is_large(tensor: onnx.TensorProto) -> bool:
+    # From the dims, not ByteSize(), which walks the data (tens of ms on a big model).
+    count = 1
+    for dim in tensor.dims:
+        count *= dim
+    return count * _ITEMSIZE.get(tensor.data_type, 1) > _LARGE_INITIALIZER_BYTES
+
+
+def _without_large_initializers(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with its large initializers replaced by graph inputs of the same type."""
+    graph = proto.graph
+    if not any(_is_large(t) for t in graph.initializer):
+        return proto
+    light = onnx.ModelProto()
+    for field, value in proto.ListFields():
+        if field.name != "graph":
+            light.MergeFrom(onnx.ModelProto(**{field.name: value}))
+    lgraph = light.graph
+    for field, value in graph.ListFields():
+        if field.name != "initializer":
+            lgraph.MergeFrom(onnx.GraphProto(**{field.name: value}))
+    inputs = {i.name for i in graph.input}
+    for tensor in graph.initializer:
+        if not _is_large(tensor):
+            lgraph.initializer.append(tensor)
+        elif tensor.name not in inputs:
+            lgraph.input.append(
+                onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
+            )
+    return light
+
+
+def _check_initializer_sizes(proto: onnx.ModelProto, label: str) -> None:
+    """What the checker checks of the tensors it no longer sees: data matching the dims."""
+    for tensor in proto.graph.initializer:
+        if not _is_large(tensor):
+            continue
+        count = 1
+        for dim in tensor.dims:
+            count *= dim
+        itemsize = _ITEMSIZE.get(tensor.data_type)
+        found: int | None
+        if tensor.HasField("raw_data") and itemsize is not None:
+            found, want = len(tensor.raw_data), count * itemsize
+        else:
+            found, want = _typed_length(tensor), count
+        if found is not None and found != want:
+            raise InvalidModelError(
+                f"{label}: initializer {tensor.name!r} of shape {list(tensor.dims)} holds "
+                f"{found} {'bytes' if tensor.HasField('raw_data') else 'values'}, expected {want}"
+            )
+
+
+# Bytes per element of the fixed-size types; sub-byte and string tensors are left alone.
+_ITEMSIZE: dict[int, int] = {
+    onnx.TensorProto.FLOAT: 4, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.FLOAT16: 2,
+    onnx.TensorProto.BFLOAT16: 2, onnx.TensorProto.INT8: 1, onnx.TensorProto.UINT8: 1,
+    onnx.TensorProto.INT16: 2, onnx.TensorProto.UINT16: 2, onnx.TensorProto.INT32: 4,
+    onnx.TensorProto.UINT32: 4, onnx.TensorProto.INT64: 8, onnx.TensorProto.UINT64: 8,
+    onnx.TensorProto.BOOL: 1,
+}  # fmt: skip
+
+_TYPED_FIELD: dict[int, str] = {
+    onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.DOUBLE: "double_data",
+    onnx.TensorProto.INT64: "int64_data", onnx.TensorProto.UINT64: "uint64_data",
+    onnx.TensorProto.INT32: "int32_data", onnx.TensorProto.INT8: "int32_data",
+    onnx.TensorProto.UINT8: "int32_data", onnx.TensorProto.INT16: "int32_data",
+    onnx.TensorProto.UINT16: "int32_data", onnx.TensorProto.BOOL: "int32_data",
+    onnx.TensorProto.FLOAT16: "int32_data", onnx.TensorProto.BFLOAT16: "int32_data",
+    onnx.TensorProto.UINT32: "uint64_data",
+}  # fmt: skip
+
+
+def _typed_length(tensor: onnx.TensorProto) -> int | None:
+    field = _TYPED_FIELD.get(tensor.data_type)
+    return len(getattr(tensor, field)) if field else None
+
+
+def _take_inferred_types(proto: onnx.ModelProto, inferred: onnx.ModelProto) -> None:
+    """Copies what shape inference learned (value_info, output and subgraph types) into proto."""
+    if inferred is proto:
+        return
+    graph, igraph = proto.graph, inferred.graph
+    del graph.value_info[:]
+    graph.value_info.extend(igraph.value_info)
+    for output, ioutput in zip(graph.output, igraph.output):
+        output.type.CopyFrom(ioutput.type)
+    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+           for n in graph.node for a in n.attribute):  # fmt: skip
+        del graph.node[:]
+        graph.node.extend(igraph.node)
+
+
 def _infer_shapes(proto: onnx.ModelProto) -> onnx.ModelProto:
     """Types and shapes for every value where onnx can infer them; the model as-is otherwise."""
     try:
         return onnx.shape_inference.infer_shapes(proto, data_prop=True)
     except Exception:  # inference is a best effort; backends see unknown types as such
         return proto
+
+
+def detach_from_proto(model: ir.Model) -> None:
+    """Gives every tensor the IR still reads from the parsed proto its own numpy copy.
+
+    onnx_ir tensors made from a proto keep the whole parsed message alive (one arena), so a
+    session that compiled its weights would otherwise hold them twice over. Copies one tensor at a
+    time; the caller then drops its own references to the proto.
+    """
+    for graph in (model.graph, *model.graph.subgraphs()):
+        for value in graph.initializers.values():
+            tensor = value.const_value
+            if _is_detachable(tensor):
+                value.const_value = _own_copy(tensor)
+        for node in graph:
+            for name, attr in list(node.attributes.items()):
+                if attr.type == ir.AttributeType.TENSOR and _is_detachable(attr.value):
+                    node.attributes[name] = ir.AttrTensor(name, _own_copy(attr.value))
+
+
+def _is_detachable(tensor: object) -> TypeIs[ir.serde.TensorProtoTensor]:
+    # String tensors stay as they are (rare and small; onnx_ir keeps them apart).
+    return isinstance(tensor, ir.serde.TensorProtoTensor) and tensor.dtype != ir.DataType.STRING
+
+
+def _own_copy(tensor: ir.serde.TensorProtoTensor) -> ir.Tensor:
+    return ir.Tensor(tensor.numpy(), dtype=tensor.dtype, shape=tensor.shape, name=tensor.name)
+
+
+def metadata_only(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """The model's metadata (producer, names, doc strings, metadata_props) without its graph."""
+    meta = onnx.ModelProto()
+    for field, value in proto.ListFields():
+        if field.name != "graph":
+            meta.MergeFrom(onnx.ModelProto(**{field.name: value}))
+    meta.graph.name = proto.graph.name
+    meta.graph.doc_string = proto.graph.doc_string
+    return meta

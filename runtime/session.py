@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import onnx
 import onnx_ir as ir
 
 from .backend import Backend, CompileOptions, Executable, Support, get_backend, require_available
@@ -22,7 +23,7 @@ from .errors import (
 from .executor import Executor
 from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
-from .model import ModelSource, load_model
+from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
 from .ort_session import OrtSessionMethods
 from .partition import Partition, partition_graph
@@ -138,14 +139,19 @@ class InferenceSession(OrtSessionMethods):
         loaded = load_model(path_or_bytes if path_or_bytes is not None else model)  # type: ignore[arg-type]
         self.timings: dict[str, float] = {"load_s": time.perf_counter() - started}
         self._model_label = loaded.label
-        self._proto = loaded.proto
+        # The parsed proto, kept only until placement knows whether one backend takes the whole
+        # model as given; then the IR gets its own tensors and the proto goes (_release_proto).
+        self._proto: onnx.ModelProto | None = loaded.proto
+        self._metadata = metadata_only(loaded.proto)
         graph = loaded.ir_model.graph
         overridable = [v for v in graph.inputs if name_of(v) in graph.initializers]
         self._overridable = [name_of(v) for v in overridable]
         self._overridable_args = [_node_arg(v) for v in overridable]
-        self._ir = optimize(
-            prepare_for_placement(loaded.ir_model), int(options.graph_optimization_level)
-        )
+        self._ir = loaded.ir_model
+        del loaded, overridable
+        if not any(get_backend(name).prefers_original_model for name in self._backend_names):
+            self._release_proto()  # before the passes copy weights (BatchNorm folding...)
+        self._ir = optimize(prepare_for_placement(self._ir), int(options.graph_optimization_level))
         graph = self._ir.graph
         _fix_free_dimensions(graph, options.free_dimension_overrides)
         self._inputs = list(graph.inputs)
@@ -154,6 +160,7 @@ class InferenceSession(OrtSessionMethods):
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
         self._placement, self._executor = self._place_and_compile(graph)
+        self._release_proto()
         self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
             ir.save(self._ir, options.optimized_model_filepath)
@@ -214,8 +221,15 @@ class InferenceSession(OrtSessionMethods):
                 strict=opts.strict,
             )
             partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
-            if len(partitions) == 1 and _reads_every_input(partitions[0], graph):
+            if (
+                self._proto is not None
+                and len(partitions) == 1
+                and instances[partitions[0].backend].prefers_original_model
+                and _reads_every_input(partitions[0], graph)
+            ):
                 partitions[0].whole_model = self._proto
+            else:
+                self._release_proto()  # before compiling: weights are never held three times
             started = time.perf_counter()
             try:
                 steps = [
@@ -229,6 +243,8 @@ class InferenceSession(OrtSessionMethods):
                     answers[node] = _unsupported(f"declined at compile: {reason}")
                 continue
             self.timings["compile_s"] += time.perf_counter() - started
+            for partition in partitions:
+                partition.whole_model = None  # compiled: the session need not keep it
             break
         else:
             raise PlacementError(
@@ -254,6 +270,11 @@ class InferenceSession(OrtSessionMethods):
             if v.const_value is not None and name_of(v) in graph.initializers
         }
         return report, Executor(steps, [name_of(v) for v in graph.outputs], constants)
+
+    def _release_proto(self) -> None:
+        if self._proto is not None:
+            detach_from_proto(self._ir)
+            self._proto = None
 
     def _compile_options(self, backend: str) -> CompileOptions:
         opts = self._options
@@ -314,7 +335,7 @@ class InferenceSession(OrtSessionMethods):
         return self._options
 
     def get_modelmeta(self) -> ModelMetadata:
-        proto = self._proto
+        proto = self._metadata
         return ModelMetadata(
             producer_name=proto.producer_name,
             graph_name=proto.graph.name,

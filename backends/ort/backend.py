@@ -97,6 +97,8 @@ class OrtExecutable:
 class OrtBackend(Backend):
     """ONNX Runtime on one execution provider: `ort` (CPU EP) or `ort:<ep>`."""
 
+    prefers_original_model = True
+
     def __init__(self, target: str | None = None) -> None:
         self.target = (target or "").lower()
         if self.target == "cpu":

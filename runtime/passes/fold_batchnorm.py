@@ -58,6 +58,7 @@ def fold_batchnorm_into_conv(model: ir.Model) -> ir.Model:
         old_bias = bias if bias is not None else np.zeros(weight.shape[0], np.float32)
         new_bias = ((old_bias - mean) * factor + shift).astype(np.float32)
         base = conv.name or "conv"
+        replaced = [conv.inputs[1], *(conv.inputs[2:3]), *bn.inputs[1:5]]
         w_value = _register(graph, f"{base}_bn_folded_W", new_weight)
         b_value = _register(graph, f"{base}_bn_folded_B", new_bias)
         if len(conv.inputs) < 3:
@@ -69,7 +70,8 @@ def fold_batchnorm_into_conv(model: ir.Model) -> ir.Model:
         name = bn_out.name
         graph.remove(bn, safe=True)
         conv_out.name = name if conv_out.is_graph_output() else conv_out.name
-    _drop_unused_initializers(graph)
+        # Dropped at once, not after the loop: a model's weights are then never held twice.
+        _drop_unused_initializers(graph, [v for v in replaced if v is not None])
     return model
 
 
@@ -87,7 +89,15 @@ def _register(graph: ir.Graph, name: str, array: np.ndarray) -> ir.Value:
     return value
 
 
-def _drop_unused_initializers(graph: ir.Graph) -> None:
-    for name, value in list(graph.initializers.items()):
-        if not value.uses() and not value.is_graph_output() and not value.is_graph_input():
+def _drop_unused_initializers(graph: ir.Graph, values: list[ir.Value]) -> None:
+    for value in values:
+        name = value.name
+        if (
+            name is not None
+            and name in graph.initializers
+            and graph.initializers[name] is value
+            and not value.uses()
+            and not value.is_graph_output()
+            and not value.is_graph_input()
+        ):
             del graph.initializers[name]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import onnx_ir as ir
-from onnx.reference import ReferenceEvaluator
 
 from ..graph_utils import name_of, opset_of, subgraphs
 
@@ -83,6 +82,8 @@ def _evaluate(node: ir.Node, opset: int) -> list[np.ndarray] | None:
     graph = onnx.helper.make_graph([proto], "fold", [], outputs, initializer=initializers)
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
     try:
+        from onnx.reference import ReferenceEvaluator  # only when there is something to fold
+
         return [np.asarray(r) for r in ReferenceEvaluator(model).run(None, {})]
     except Exception:  # folding is an optimisation: anything odd stays a node
         return None

@@ -50,6 +50,29 @@ def test_model_failing_the_checker_names_the_problem():
         load_model(model)
 
 
+def _model_with_large_weight(weight: onnx.TensorProto) -> onnx.ModelProto:
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    return make_model([node], [tensor("x", [1, 64])], [tensor("y", [1, 64])], initializers=[weight])
+
+
+def test_large_initializers_skip_the_checker_but_not_the_size_check():
+    """Large weights reach the checker and shape inference as typed inputs (no copies), so
+    load_model checks their byte count itself."""
+    w = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+    good = numpy_helper.from_array(w, "w")
+    loaded = load_model(_model_with_large_weight(good))
+    assert np.array_equal(loaded.ir_model.graph.initializers["w"].const_value.numpy(), w)
+    assert [d for d in loaded.ir_model.graph.outputs[0].shape] == [1, 64]
+    short = numpy_helper.from_array(w, "w")
+    short.raw_data = short.raw_data[:-4]
+    with pytest.raises(InvalidModelError, match="'w' of shape \\[64, 64\\] holds 16380 bytes"):
+        load_model(_model_with_large_weight(short))
+    typed = onnx.TensorProto(name="w", data_type=onnx.TensorProto.FLOAT, dims=[64, 64])
+    typed.float_data.extend(w.ravel()[:2000].tolist())  # over 4 KB, so not in the checker's view
+    with pytest.raises(InvalidModelError, match="holds 2000 values, expected 4096"):
+        load_model(_model_with_large_weight(typed))
+
+
 def test_too_new_opset():
     node = helper.make_node("Relu", ["x"], ["y"])
     model = make_model([node], [tensor("x", [2])], [tensor("y", [2])], opset=999)

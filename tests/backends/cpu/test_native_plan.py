@@ -21,7 +21,14 @@ def test_build_info_reports_version_build_id_and_simd_paths(monkeypatch):
     info = _native.build_info()
     assert info["version"] and info["build_id"] and info["compiler"]
     assert info["simd"][0] == "baseline"
-    assert set(info["simd"]) <= {"baseline", "avx2_fma", "avx512", "avx512_vnni", "neon", "neon_dot"}
+    assert set(info["simd"]) <= {
+        "baseline",
+        "avx2_fma",
+        "avx512",
+        "avx512_vnni",
+        "neon",
+        "neon_dot",
+    }
     assert info["simd_selected"] == info["simd"][-1] and info["baseline_forced"] is False
     monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
     assert _native.build_info()["baseline_forced"] is True
