@@ -3,6 +3,7 @@
 // no Python runs inside the loop. The node's inputs are its ONNX inputs followed by the
 // outer-scope values its subgraphs read (kOuterInputsAttr counts them); every subgraph plan
 // takes its formal inputs followed by those same values (constants are baked into the plans).
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -42,7 +43,9 @@ std::string check_graph(const NodeInfo& node, const char* name, size_t formals, 
 std::string check_scalar_input(const NodeInfo& node, size_t i, DType dtype, const char* what) {
   std::string r = require_dtype(node, i, {dtype});
   if (!r.empty()) return r;
-  if (node.input_shapes.size() > i && node.input_shapes[i] && shape_numel(*node.input_shapes[i]) != 1)
+  const std::optional<Shape>& shape = node.input_shapes.size() > i ? node.input_shapes[i] : std::nullopt;
+  bool known = shape && std::all_of(shape->begin(), shape->end(), [](int64_t d) { return d >= 0; });
+  if (known && shape_numel(*shape) != 1)
     return node.op_type + ": " + what + " must hold one element, got shape " + shape_str(*node.input_shapes[i]);
   return "";
 }
