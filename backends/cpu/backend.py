@@ -70,6 +70,27 @@ def _scan_output_shapes(body: ir.Graph, first: int) -> list[int]:
     return flat
 
 
+_NATIVE_DTYPES = ("float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool")
+
+
+def _constant_value(node: ir.Node) -> np.ndarray | None:
+    """The array a Constant node holds (a plan constant), or None where it is not a native one.
+
+    Subgraphs keep their Constant nodes (placement lifts only the main graph's).
+    """
+    if len(node.attributes) != 1:
+        return None
+    ((name, attr),) = node.attributes.items()
+    value: np.ndarray | None = None
+    if name == "value":
+        value = np.asarray(attr.value.numpy(), order="C")
+    elif name in ("value_float", "value_floats"):
+        value = np.asarray(attr.value, np.float32)
+    elif name in ("value_int", "value_ints"):
+        value = np.asarray(attr.value, np.int64)
+    return value if value is not None and value.dtype.name in _NATIVE_DTYPES else None
+
+
 def _non_tensor(values: list[ir.Value | None]) -> ir.Value | None:
     return next(
         (
@@ -129,6 +150,13 @@ class CpuBackend(Backend):
         return {name_of(node): self._check(node, graph.opset_imports) for node in graph}
 
     def _check(self, node: ir.Node, opset_imports: Mapping[str, int]) -> Support:
+        if node.op_type == "Constant" and not _domain(node):
+            if _constant_value(node) is None:
+                return unsupported(
+                    "Constant: only value (of a native dtype), value_float(s) and value_int(s) "
+                    "run natively"
+                )
+            return SUPPORTED
         if any(True for _ in subgraphs(node)):
             reason = self._check_subgraphs(node, opset_imports)
             if reason:
@@ -220,6 +248,12 @@ def _build_plan(
     }
     specs = []
     for n in nodes:
+        if n.op_type == "Constant" and not _domain(n):
+            value = _constant_value(n)
+            if value is None:
+                raise ValueError(f"node '{name_of(n)}' (Constant): not a native constant")
+            constant_arrays[slot(n.outputs[0])] = value
+            continue
         attrs = _attributes(n)
         extra: list[ir.Value] = []
         if any(True for _ in subgraphs(n)):
