@@ -248,6 +248,7 @@ def test_if_nested_in_loop_reads_values_from_both_scopes():
             helper.make_node(
                 "If", ["early"], ["acc_out"], then_branch=then_branch, else_branch=else_branch
             ),
+            helper.make_node("Constant", [], ["decay"], value_float=0.9),  # kept in subgraphs
             helper.make_node("Mul", ["y_in", "decay"], ["y_out"]),
             helper.make_node("Identity", ["cond_in"], ["cond_out"]),
             helper.make_node("Identity", ["acc_out"], ["acc_scan"]),
@@ -260,7 +261,6 @@ def test_if_nested_in_loop_reads_values_from_both_scopes():
         [helper.make_node("Loop", ["M", "", "acc0", "y0"], ["acc", "y", "accs"], body=body)],
         [vi("M", [], I64), vi("k", [], I64), vi("x", [5]), vi("acc0", [5]), vi("y0", [5])],
         [vi("acc", [5]), vi("y", [5]), vi("accs", [None, 5])],
-        [const("decay", np.array(0.9, np.float32))],
     )
     rng = np.random.default_rng(7)
     feeds = [
