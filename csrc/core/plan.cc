@@ -325,13 +325,16 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
     for (int s : step.release) values[s] = Tensor();
   }
   std::vector<Tensor> results;
-  std::set<const void*> handed;
+  results.reserve(output_slots_.size());
+  std::vector<const void*> handed;  // few outputs: a vector beats a set (subgraph plans run per iteration)
   for (int s : output_slots_) {
     const Tensor& t = values[s];
     if (t.dtype == DType::none)
       throw RunError("output slot " + std::to_string(s) + " was never produced");
     // Caller inputs, constants and bytes already handed out must not be shared with numpy.
-    bool fresh = !t.readonly && t.data == t.storage.get() && handed.insert(t.storage.get()).second;
+    bool fresh = !t.readonly && t.data == t.storage.get() &&
+                 std::find(handed.begin(), handed.end(), t.storage.get()) == handed.end();
+    if (fresh) handed.push_back(t.storage.get());
     results.push_back(fresh ? t : t.clone());
   }
   return results;

@@ -60,7 +60,9 @@ bool read_bool(const Tensor* t, const char* what) {
 // Runs subgraph `g` on `formals` followed by the node's outer-scope inputs.
 std::vector<Tensor> run_graph(const NodeInfo& node, const char* name, const Plan& g, std::vector<Tensor> formals,
                               const std::vector<const Tensor*>& in) {
-  for (size_t i = own_inputs(node); i < in.size(); ++i) formals.push_back(*in[i]);
+  size_t own = own_inputs(node);
+  formals.reserve(formals.size() + in.size() - own);
+  for (size_t i = own; i < in.size(); ++i) formals.push_back(*in[i]);
   try {
     return g.run(formals);
   } catch (const std::exception& e) {  // the inner plan names the inner node
@@ -215,9 +217,17 @@ void compute_loop(const KernelContext& ctx, const std::vector<const Tensor*>& in
   std::vector<Tensor> state;
   for (size_t i = 0; i < carried; ++i) state.push_back(*in[2 + i]);
   std::vector<std::vector<Tensor>> per_iteration(scans);
+  // One iteration-number and one cond tensor, rewritten per iteration: the body's plan sees them
+  // read-only and clones any output that aliases them, so no result keeps them.
+  Tensor trip_tensor = scalar_tensor_i64(0), cond_tensor = scalar_tensor_bool(true);
   int64_t trip = 0;
   for (; trip < max_trips && cond; ++trip) {
-    std::vector<Tensor> formals{scalar_tensor_i64(trip), scalar_tensor_bool(cond)};
+    *trip_tensor.ptr<int64_t>() = trip;
+    *cond_tensor.ptr<uint8_t>() = cond ? 1 : 0;
+    std::vector<Tensor> formals;
+    formals.reserve(in.size());
+    formals.push_back(trip_tensor);
+    formals.push_back(cond_tensor);
     formals.insert(formals.end(), state.begin(), state.end());
     std::vector<Tensor> results = run_graph(n, "body", *body, std::move(formals), in);
     cond = read_bool(&results[0], "Loop body cond output");
@@ -328,7 +338,9 @@ void compute_scan(const KernelContext& ctx, const std::vector<const Tensor*>& in
   for (size_t i = 0; i < states; ++i) state.push_back(*in[i]);
   std::vector<std::vector<Tensor>> per_iteration(scans);
   for (int64_t t = 0; t < length; ++t) {
-    std::vector<Tensor> formals(state);
+    std::vector<Tensor> formals;
+    formals.reserve(in.size());
+    formals.insert(formals.end(), state.begin(), state.end());
     for (size_t j = 0; j < m; ++j)
       formals.push_back(slice_along(*in[states + j], axes[j], a.in_dirs[j] ? length - 1 - t : t));
     std::vector<Tensor> results = run_graph(n, "body", *body, std::move(formals), in);
