@@ -12,11 +12,16 @@ time over the repeats, after a warm-up block; ratio = xinrt / ORT (below 1: xinr
 - `loop_overhead`: 1,000 iterations of one Add on [1, 16]: Loop's own per-iteration cost.
 - `if_mlp`: If on sum(x) > 0 choosing one of two 2-layer MLPs on x [8, 256].
 
-Preliminary (2 shared, busy cores; rerun on a quiet machine):
-    decoder_loop  1 thread: xinrt 4.25 ms, ORT 4.56 ms, ratio 0.93
-    decoder_loop  2 threads: xinrt 3.07 ms, ORT 3.23 ms, ratio 0.95
-    if_mlp        1 thread: xinrt 0.183 ms, ORT 0.194 ms, ratio 0.94
-    if_mlp        2 threads: xinrt 0.131 ms, ORT 0.153 ms, ratio 0.86
+Preliminary, on 2 cores shared with other jobs (noisy; rerun on a quiet machine):
+    decoder_loop  1 thread : xinrt 6.59 ms, ORT 2.62 ms, ratio 2.52
+    decoder_loop  2 threads: xinrt 10.5 ms, ORT 4.03 ms, ratio 2.61
+    loop_overhead 1 thread : xinrt 1.05 ms, ORT 1.05 ms, ratio 1.00
+    loop_overhead 2 threads: xinrt 1.44 ms, ORT 1.29 ms, ratio 1.12
+    if_mlp        1 thread : xinrt 0.0286 ms, ORT 0.0169 ms, ratio 1.69
+    if_mlp        2 threads: xinrt 0.0276 ms, ORT 0.0176 ms, ratio 1.57
+Loop's own cost per iteration is at parity (loop_overhead); decoder_loop and if_mlp are about as
+much slower as their bodies run alone, outside control flow: the native MatMul has no GEMV path for
+M = 1 (the decoder's [1, 256] rows) and trails ORT on small [8, 256] products.
 """
 
 from __future__ import annotations

@@ -480,3 +480,33 @@ def test_loop_of_constants_is_not_folded_and_subplans_run_in_cpp():
     plan = _native.Plan([loop], 4, [], [3], constants, 1)
     assert plan.steps == ["loop (Loop)"]
     np.testing.assert_allclose(plan.run([])[0], [4.5, 7.0])
+
+
+def test_if_on_cpu_reads_an_outer_value_made_by_another_backend():
+    """The branch reads `c` (CumSum, on reference): a partition input of the cpu partition."""
+    then_branch = helper.make_graph(
+        [helper.make_node("Mul", ["c", "x"], ["t"])], "then", [], [vi("t", [6])]
+    )
+    else_branch = helper.make_graph(
+        [helper.make_node("Sub", ["x", "c"], ["e"])], "else", [], [vi("e", [6])]
+    )
+    model = model_of(
+        [
+            helper.make_node("CumSum", ["x", "axis"], ["c"], name="cumsum"),
+            helper.make_node(
+                "If", ["flag"], ["y"], name="if", then_branch=then_branch, else_branch=else_branch
+            ),
+        ],
+        [vi("flag", [], BOOL), vi("x", [6])],
+        [vi("y", [6])],
+        [const("axis", np.array(0, np.int64))],
+    )
+    session = InferenceSession(model, backends=["cpu", "reference"])
+    placed = {n.name: n.backend for n in session.placement.nodes}
+    assert placed == {"cumsum": "reference", "if": "cpu"}
+    assert [p.backend for p in session.placement.partitions] == ["reference", "cpu"]
+    assert "c" in session.placement.partitions[1].inputs
+    x = np.random.default_rng(12).standard_normal(6).astype(np.float32)
+    for flag in (True, False):
+        feeds = {"flag": np.array(flag), "x": x}
+        assert_close(session.run(None, feeds), run_onnxruntime(model, feeds), f"flag={flag}")
