@@ -510,3 +510,48 @@ def test_if_on_cpu_reads_an_outer_value_made_by_another_backend():
     for flag in (True, False):
         feeds = {"flag": np.array(flag), "x": x}
         assert_close(session.run(None, feeds), run_onnxruntime(model, feeds), f"flag={flag}")
+
+
+def test_loop_carried_value_may_grow_each_iteration():
+    """A decoder's token buffer: buf = Concat(buf, row * i) changes shape every iteration."""
+    body = helper.make_graph(
+        [
+            helper.make_node("Cast", ["i"], ["fi"], to=F),
+            helper.make_node("Mul", ["row", "fi"], ["scaled"]),
+            helper.make_node("Concat", ["buf_in", "scaled"], ["buf_out"], axis=0),
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        ],
+        "body",
+        [vi("i", [], I64), vi("cond_in", [], BOOL), vi("buf_in", [None, 3])],
+        [vi("cond_out", [], BOOL), vi("buf_out", [None, 3])],
+    )
+    model = model_of(
+        [helper.make_node("Loop", ["M", "", "buf0"], ["buf"], body=body)],
+        [vi("M", [], I64), vi("row", [1, 3]), vi("buf0", [None, 3])],
+        [vi("buf", [None, 3])],
+    )
+    rng = np.random.default_rng(13)
+    feeds = [
+        {
+            "M": np.array(trips, np.int64),
+            "row": rng.standard_normal((1, 3)).astype(np.float32),
+            "buf0": rng.standard_normal((start, 3)).astype(np.float32),
+        }
+        for trips, start in ((4, 1), (0, 2), (3, 0))
+    ]
+    assert_all_on_cpu(model, feeds, reference=False)
+
+
+def test_scan_inputs_of_different_lengths_raise_at_run_time():
+    model = cumsum_scan_model([0, 0], [0, 0], [0, 0], [0, 0], 17)
+    for i in (1, 2):
+        model.graph.input[i].CopyFrom(vi(model.graph.input[i].name, [None, 3]))
+    session = InferenceSession(model, backends=["cpu"])
+    rng = np.random.default_rng(14)
+    feeds = {
+        "s0": rng.standard_normal(3).astype(np.float32),
+        "a": rng.standard_normal((4, 3)).astype(np.float32),
+        "b": rng.standard_normal((5, 3)).astype(np.float32),
+    }
+    with pytest.raises(ExecutionError, match="Scan: scan inputs have different sequence lengths"):
+        session.run(None, feeds)
