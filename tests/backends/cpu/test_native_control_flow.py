@@ -227,7 +227,7 @@ def test_loop_with_zero_trips_gives_empty_scan_outputs_shaped_like_onnxruntime()
     assert hs.shape == (0, 1, 4) and iters.shape == (0,) and hs.dtype == np.float32
 
 
-@pytest.mark.parametrize("opset", [11, 13, 16, 19, 21])
+@pytest.mark.parametrize("opset", [9, 11, 13, 16, 19, 21])
 def test_loop_carried_state_across_opsets(opset):
     rng = np.random.default_rng(opset)
     feeds = [loop_feeds(rng, 100, 6, True), loop_feeds(rng, 3, 6, True)]
