@@ -63,6 +63,11 @@ py::array to_numpy(const Tensor& t) {
 Attribute to_attribute(const std::string& name, py::handle v) {
   py::module_ np = py::module_::import("numpy");
   Attribute a;
+  if (py::isinstance<Plan>(v)) {  // a subgraph the Python side compiled (If/Loop/Scan)
+    a.kind = Attribute::kGraph;
+    a.graph = v.cast<std::shared_ptr<Plan>>();
+    return a;
+  }
   if (py::isinstance(v, np.attr("ndarray"))) {
     a.kind = Attribute::kTensor;
     try {
@@ -148,7 +153,7 @@ std::string py_check_node(const std::string& op_type, const std::string& domain,
   return check_node(info);
 }
 
-std::unique_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vector<int> input_slots,
+std::shared_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vector<int> input_slots,
                                 std::vector<int> output_slots, const py::dict& constants,
                                 int num_threads, const py::object& input_dtypes) {
   std::vector<NodeSpec> specs;
@@ -174,8 +179,11 @@ std::unique_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vecto
   for (auto kv : constants) consts[kv.first.cast<int>()] = borrow(kv.second);
   std::vector<DType> dtypes;
   if (!input_dtypes.is_none())
-    for (py::handle d : input_dtypes) dtypes.push_back(dtype_from_name(py::str(d).cast<std::string>()));
-  return std::make_unique<Plan>(std::move(specs), num_slots, std::move(input_slots),
+    for (py::handle d : input_dtypes) {
+      std::string name = py::str(d).cast<std::string>();  // "": not known before the run
+      dtypes.push_back(name.empty() ? DType::unknown : dtype_from_name(name));
+    }
+  return std::make_shared<Plan>(std::move(specs), num_slots, std::move(input_slots),
                                 std::move(output_slots), std::move(consts), num_threads, std::move(dtypes));
 }
 
@@ -240,12 +248,18 @@ PYBIND11_MODULE(_native, m) {
     return ops;
   }, "Every registered native kernel with its opset range and dtypes.");
 
-  py::class_<Plan>(m, "Plan", "A compiled sequence of native kernels; run() releases the GIL.")
+  // shared_ptr holder: a Plan passed as a node attribute (a subgraph) is shared with C++.
+  py::class_<Plan, std::shared_ptr<Plan>>(m, "Plan", "A compiled sequence of native kernels; run() releases the GIL.")
       .def(py::init(&make_plan), py::arg("nodes"), py::arg("num_slots"), py::arg("input_slots"),
            py::arg("output_slots"), py::arg("constants"), py::arg("num_threads") = 0,
            py::arg("input_dtypes") = py::none())
       .def("run", &run_plan, py::arg("inputs"), "Runs the plan on numpy inputs (input_slots order).")
       .def_property_readonly("num_threads", &Plan::num_threads)
+      .def_property_readonly("output_dtypes", [](const Plan& p) {
+        std::vector<std::string> names;
+        for (DType d : p.output_dtypes()) names.push_back(dtype_name(d));
+        return names;
+      }, "Output dtypes known at plan build ('unknown' where they depend on the inputs).")
       .def_property_readonly("steps", &Plan::step_names,
                              "Kernels run() executes after constant folding and fusion, as 'name (op_type)'.");
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,14 @@ import onnx_ir as ir
 
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
 from xinrt.errors import BackendNotFoundError, UnsupportedError
-from xinrt.graph_utils import name_of, numpy_dtype_name, opset_of, static_shape, subgraphs
+from xinrt.graph_utils import (
+    name_of,
+    numpy_dtype_name,
+    opset_of,
+    outer_references,
+    static_shape,
+    subgraphs,
+)
 from xinrt.partition import Partition
 
 try:
@@ -18,6 +26,11 @@ try:
 except ImportError as exc:  # a source checkout without a build
     _native = None
     _IMPORT_ERROR = str(exc)
+
+
+_CONTROL_FLOW = ("If", "Loop", "Scan")
+_OUTER_INPUTS_ATTR = "__xinrt_outer_inputs"  # registry.h kOuterInputsAttr
+_SCAN_SHAPES_ATTR = "__xinrt_scan_output_shapes"  # control_flow.cc: Loop's empty scan outputs
 
 
 def _attribute_value(attr: ir.Attr) -> Any:
@@ -29,7 +42,64 @@ def _attribute_value(attr: ir.Attr) -> Any:
 
 
 def _attributes(node: ir.Node) -> dict[str, Any]:
-    return {name: _attribute_value(attr) for name, attr in node.attributes.items()}
+    return {
+        name: _attribute_value(attr)
+        for name, attr in node.attributes.items()
+        if attr.type not in (ir.AttributeType.GRAPH, ir.AttributeType.GRAPHS)
+    }
+
+
+def _is_constant(value: ir.Value) -> bool:
+    return value.is_initializer() and value.const_value is not None
+
+
+def _outer_inputs(node: ir.Node) -> list[ir.Value]:
+    """Non-constant outer-scope values a node's subgraphs read (constants go into the plans)."""
+    values: list[ir.Value] = []
+    for graph in subgraphs(node):
+        values.extend(v for v in outer_references(graph) if not _is_constant(v) and v not in values)
+    return values
+
+
+def _scan_output_shapes(body: ir.Graph, first: int) -> list[int]:
+    """Static shapes of body outputs from `first` on, as [rank, dims...] each (-1: unknown)."""
+    flat: list[int] = []
+    for value in list(body.outputs)[first:]:
+        shape = static_shape(value)
+        flat.extend([-1] if shape is None or -1 in shape else [len(shape), *shape])
+    return flat
+
+
+_NATIVE_DTYPES = ("float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool")
+
+
+def _constant_value(node: ir.Node) -> np.ndarray | None:
+    """The array a Constant node holds (a plan constant), or None where it is not a native one.
+
+    Subgraphs keep their Constant nodes (placement lifts only the main graph's).
+    """
+    if len(node.attributes) != 1:
+        return None
+    ((name, attr),) = node.attributes.items()
+    value: np.ndarray | None = None
+    if name == "value":
+        value = np.asarray(attr.value.numpy(), order="C")
+    elif name in ("value_float", "value_floats"):
+        value = np.asarray(attr.value, np.float32)
+    elif name in ("value_int", "value_ints"):
+        value = np.asarray(attr.value, np.int64)
+    return value if value is not None and value.dtype.name in _NATIVE_DTYPES else None
+
+
+def _non_tensor(values: list[ir.Value | None]) -> ir.Value | None:
+    return next(
+        (
+            v
+            for v in values
+            if v is not None and v.type is not None and not isinstance(v.type, ir.TensorType)
+        ),
+        None,
+    )
 
 
 def _domain(node: ir.Node) -> str:
@@ -77,22 +147,27 @@ class CpuBackend(Backend):
         return ""
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
-        return {name_of(node): self._check(node, graph) for node in graph}
+        return {name_of(node): self._check(node, graph.opset_imports) for node in graph}
 
-    def _check(self, node: ir.Node, graph: ir.Graph) -> Support:
+    def _check(self, node: ir.Node, opset_imports: Mapping[str, int]) -> Support:
+        if node.op_type == "Constant" and not _domain(node):
+            if _constant_value(node) is None:
+                return unsupported(
+                    "Constant: only value (of a native dtype), value_float(s) and value_int(s) "
+                    "run natively"
+                )
+            return SUPPORTED
         if any(True for _ in subgraphs(node)):
-            return unsupported(f"{node.op_type} with subgraphs is not supported natively")
-        for value in [*node.inputs, *node.outputs]:
-            if (
-                value is not None
-                and value.type is not None
-                and not isinstance(value.type, ir.TensorType)
-            ):
-                return unsupported(f"{node.op_type} on {value.type}: only tensors run natively")
+            reason = self._check_subgraphs(node, opset_imports)
+            if reason:
+                return unsupported(reason)
+        value = _non_tensor([*node.inputs, *node.outputs])
+        if value is not None:
+            return unsupported(f"{node.op_type} on {value.type}: only tensors run natively")
         reason = _native.check_node(
             node.op_type,
             _domain(node),
-            opset_of(node, graph.opset_imports),
+            opset_of(node, opset_imports),
             [numpy_dtype_name(v) for v in node.inputs],
             [static_shape(v) for v in node.inputs],
             _attributes(node),
@@ -100,46 +175,129 @@ class CpuBackend(Backend):
         )
         return unsupported(reason) if reason else SUPPORTED
 
+    def _check_subgraphs(self, node: ir.Node, opset_imports: Mapping[str, int]) -> str:
+        """'' when every node of every subgraph (recursively) runs natively, else why not."""
+        if node.op_type not in _CONTROL_FLOW or _domain(node):
+            return f"{node.op_type} with subgraphs is not supported natively"
+        for name, attr in node.attributes.items():
+            if attr.type == ir.AttributeType.GRAPHS:
+                return f"{node.op_type}: graph-list attribute {name!r} is not supported natively"
+            if attr.type != ir.AttributeType.GRAPH:
+                continue
+            graph: ir.Graph = attr.value
+            value = _non_tensor([*graph.inputs, *graph.outputs])
+            if value is not None:
+                return (
+                    f"{node.op_type}: {name} value '{name_of(value)}' is {value.type}: "
+                    "only tensors run natively"
+                )
+            for inner in graph:
+                support = self._check(inner, opset_imports)
+                if not support.claimed:
+                    return (
+                        f"{node.op_type}: {name} node '{name_of(inner)}' ({inner.op_type}): "
+                        f"{support.reason}"
+                    )
+        return ""
+
     def compile(self, partition: Partition, options: CompileOptions) -> CpuExecutable:
-        slots: dict[str, int] = {}
-
-        def slot(value: ir.Value | None) -> int:
-            if value is None or not name_of(value):
-                return -1
-            return slots.setdefault(name_of(value), len(slots))
-
-        input_slots = [slot(v) for v in partition.inputs]
-        constants = {
-            slot(v): np.asarray(v.const_value.numpy(), order="C")
-            for v in partition.initializers
-            if v.const_value is not None
-        }
-        nodes = [
-            (
-                n.op_type,
-                _domain(n),
-                opset_of(n, partition.opset_imports),
-                [slot(v) for v in n.inputs],
-                [slot(v) for v in n.outputs],
-                _attributes(n),
-                name_of(n),
-            )
-            for n in partition.nodes
-        ]
-        output_slots = [slot(v) for v in partition.outputs]
         threads = options.intra_op_num_threads or (os.cpu_count() or 1)
         try:
-            plan = _native.Plan(
-                nodes,
-                len(slots),
-                input_slots,
-                output_slots,
-                constants,
+            plan = _build_plan(
+                partition.nodes,
+                partition.inputs,
+                partition.outputs,
+                partition.initializers,
+                partition.opset_imports,
                 threads,
-                input_dtypes=[numpy_dtype_name(v) for v in partition.inputs],
             )
         except ValueError as exc:
             raise UnsupportedError(f"cpu: {exc}") from exc
         return CpuExecutable(
             plan, [name_of(v) for v in partition.inputs], [name_of(v) for v in partition.outputs]
         )
+
+
+def _build_plan(
+    nodes: Sequence[ir.Node],
+    inputs: Sequence[ir.Value],
+    outputs: Sequence[ir.Value],
+    constants: Sequence[ir.Value],
+    opset_imports: Mapping[str, int],
+    threads: int,
+) -> Any:
+    """One C++ plan; each subgraph of a node becomes its own plan, passed as the attribute.
+
+    A subgraph plan takes the subgraph's formal inputs, then the node's outer-scope inputs
+    (`_outer_inputs`, appended to the node's inputs so the parent keeps them alive until the
+    node runs); outer-scope constants become the subgraph plan's own constants.
+    """
+    slots: dict[ir.Value, int] = {}
+
+    def slot(value: ir.Value | None) -> int:
+        if value is None or not name_of(value):
+            return -1
+        return slots.setdefault(value, len(slots))
+
+    input_slots = [slot(v) for v in inputs]
+    read = {v for n in nodes for v in n.inputs} | set(outputs)  # constants only subgraphs read
+    constant_arrays = {  # stay out of this plan: the subgraph plans hold them
+        slot(v): np.asarray(v.const_value.numpy(), order="C")
+        for v in constants
+        if v.const_value is not None and v in read
+    }
+    specs = []
+    for n in nodes:
+        if n.op_type == "Constant" and not _domain(n):
+            value = _constant_value(n)
+            if value is None:
+                raise ValueError(f"node '{name_of(n)}' (Constant): not a native constant")
+            constant_arrays[slot(n.outputs[0])] = value
+            continue
+        attrs = _attributes(n)
+        extra: list[ir.Value] = []
+        if any(True for _ in subgraphs(n)):
+            extra = _outer_inputs(n)
+            attrs[_OUTER_INPUTS_ATTR] = len(extra)
+            for name, attr in n.attributes.items():
+                if attr.type != ir.AttributeType.GRAPH:
+                    continue
+                graph: ir.Graph = attr.value
+                inner_constants = [
+                    *graph.initializers.values(),
+                    *(v for v in outer_references(graph) if _is_constant(v)),
+                ]
+                attrs[name] = _build_plan(
+                    list(graph),
+                    [*graph.inputs, *extra],
+                    list(graph.outputs),
+                    inner_constants,
+                    opset_imports,
+                    threads,
+                )
+            if n.op_type == "Loop" and "body" in n.attributes:
+                carried = len(n.inputs) - 2
+                attrs[_SCAN_SHAPES_ATTR] = _scan_output_shapes(
+                    n.attributes["body"].value, 1 + carried
+                )
+        specs.append(
+            (
+                n.op_type,
+                _domain(n),
+                opset_of(n, opset_imports),
+                [slot(v) for v in [*n.inputs, *extra]],
+                [slot(v) for v in n.outputs],
+                attrs,
+                name_of(n),
+            )
+        )
+    output_slots = [slot(v) for v in outputs]
+    return _native.Plan(
+        specs,
+        len(slots),
+        input_slots,
+        output_slots,
+        constant_arrays,
+        threads,
+        input_dtypes=[numpy_dtype_name(v) for v in inputs],
+    )

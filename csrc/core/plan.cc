@@ -59,7 +59,10 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
     info.opset = spec.opset;
     info.attrs = std::move(spec.attrs);
     info.num_outputs = static_cast<int>(spec.outputs.size());
+    // A node with subgraphs reads outer-scope values and may not terminate (a Loop without trip
+    // count), so it is never folded at plan time.
     bool all_constant = true;
+    for (const auto& kv : info.attrs) all_constant = all_constant && kv.second.kind != Attribute::kGraph;
     for (int s : spec.inputs) {
       if (s < 0) {
         info.input_dtypes.push_back(DType::none);
@@ -111,6 +114,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
     steps_.push_back(std::move(step));
   }
 
+  for (int s : output_slots_) output_dtypes_.push_back(slot_dtype[s]);
   fuse_steps();
   fuse_transformer_steps();
   for (Step& step : steps_) {
@@ -279,7 +283,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
                          std::to_string(inputs.size()));
   std::vector<Tensor> values(constants_);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!input_dtypes_.empty() && inputs[i].dtype != input_dtypes_[i])
+    if (!input_dtypes_.empty() && input_dtypes_[i] != DType::unknown && inputs[i].dtype != input_dtypes_[i])
       throw InputTypeError("input " + std::to_string(i) + " (slot " + std::to_string(input_slots_[i]) +
                            "): expected dtype " + dtype_name(input_dtypes_[i]) + ", got " +
                            dtype_name(inputs[i].dtype));
@@ -321,13 +325,16 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
     for (int s : step.release) values[s] = Tensor();
   }
   std::vector<Tensor> results;
-  std::set<const void*> handed;
+  results.reserve(output_slots_.size());
+  std::vector<const void*> handed;  // few outputs: a vector beats a set (subgraph plans run per iteration)
   for (int s : output_slots_) {
     const Tensor& t = values[s];
     if (t.dtype == DType::none)
       throw RunError("output slot " + std::to_string(s) + " was never produced");
     // Caller inputs, constants and bytes already handed out must not be shared with numpy.
-    bool fresh = !t.readonly && t.data == t.storage.get() && handed.insert(t.storage.get()).second;
+    bool fresh = !t.readonly && t.data == t.storage.get() &&
+                 std::find(handed.begin(), handed.end(), t.storage.get()) == handed.end();
+    if (fresh) handed.push_back(t.storage.get());
     results.push_back(fresh ? t : t.clone());
   }
   return results;

@@ -35,7 +35,8 @@ struct NodeSpec {
 
 class Plan {
  public:
-  // input_dtypes (in input_slots order) may be empty: graph input dtypes are then learned per run.
+  // input_dtypes (in input_slots order) may be empty: graph input dtypes are then learned per run
+  // (as for any entry that is DType::unknown).
   Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_slots,
        std::vector<int> output_slots, std::map<int, Tensor> constants, int num_threads,
        std::vector<DType> input_dtypes);
@@ -43,6 +44,10 @@ class Plan {
   // Inputs are read-only views in input_slots order. Thread-safe: all run state is per call.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
   int num_threads() const { return pool_->num_threads(); }
+  size_t num_inputs() const { return input_slots_.size(); }
+  size_t num_outputs() const { return output_slots_.size(); }
+  // Output dtypes known at plan build (DType::unknown where they depend on run-time inputs).
+  const std::vector<DType>& output_dtypes() const { return output_dtypes_; }
   // "name (op_type)" of each kernel run() executes, after constant folding and fusion
   // (a fused step's name joins its nodes' names with '+').
   std::vector<std::string> step_names() const;
@@ -64,7 +69,7 @@ class Plan {
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;
-  std::vector<DType> input_dtypes_;
+  std::vector<DType> input_dtypes_, output_dtypes_;
   std::vector<Tensor> constants_;  // indexed by slot; empty dtype none where not constant
   std::vector<Step> steps_;
   std::shared_ptr<ThreadPool> pool_;

@@ -12,8 +12,10 @@
 
 namespace xinrt {
 
+class Plan;
+
 struct Attribute {
-  enum Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor } kind = kInt;
+  enum Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph } kind = kInt;
   int64_t i = 0;
   double f = 0.0;
   std::string s;
@@ -21,6 +23,9 @@ struct Attribute {
   std::vector<double> floats;
   std::vector<std::string> strings;
   Tensor t;
+  // kGraph: a subgraph (If branch, Loop/Scan body) compiled into its own Plan, whose inputs are
+  // the subgraph's formal inputs followed by the node's outer-scope inputs (kOuterInputsAttr).
+  std::shared_ptr<const Plan> graph;
 };
 using Attributes = std::map<std::string, Attribute>;
 
@@ -49,6 +54,10 @@ struct NodeInfo {
 constexpr const char* kFusedActivationAttr = "__xinrt_fused_activation";
 // Attribute the Plan sets on a MatMul whose bias Add it fused (the bias is then input 2).
 constexpr const char* kFusedBiasAttr = "__xinrt_fused_bias";
+
+// Int attribute on a node with subgraphs: how many of its inputs (the last ones) are outer-scope
+// values its subgraphs read; every subgraph plan takes them after its formal inputs.
+constexpr const char* kOuterInputsAttr = "__xinrt_outer_inputs";
 
 struct KernelContext {
   const NodeInfo& node;
@@ -106,5 +115,6 @@ void register_reduce(std::vector<Kernel>& out);
 void register_indexing(std::vector<Kernel>& out);
 void register_pad_resize(std::vector<Kernel>& out);
 void register_conv_transpose(std::vector<Kernel>& out);
+void register_control_flow(std::vector<Kernel>& out);
 
 }  // namespace xinrt
