@@ -30,6 +30,8 @@ struct QPackedB {
   int simd = 0;                  // SimdLevel the panels were packed for
   std::shared_ptr<void> panels;  // layout private to qgemm.cc and the micro-kernels
   int64_t panel_bytes = 0;
+  int32_t b_offset = 0;  // packed value = raw value + b_offset (0 or +-128, see qgemm_kernels.h)
+  int64_t k_padded = 0;  // K rounded up to the level's K group
 };
 
 // b(k, n) = trans ? b[n * ldb + k] : b[k * ldb + n]; zero has 1 (per tensor) or N values.
@@ -51,6 +53,13 @@ struct QGemmOutput {
 // A: uint8 when !a_signed else int8. Runs on `pool` (may be null: the calling thread alone).
 void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero, const QPackedB& b,
            const QGemmOutput& out, ThreadPool* pool, int simd);
+
+// DynamicQuantizeLinear's uint8 parameters for x[0:n], with ONNX Runtime's arithmetic:
+// range [min(0, min x), max(0, max x)], scale = range / 255 (1 when the range is empty),
+// zero = round_half_even(clamp(-min / scale, 0, 255)).
+void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool);
+// y = saturate(round_half_even(x / scale) + zero) into uint8, as QuantizeLinear computes it.
+void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y, ThreadPool* pool);
 
 // Rounds half to even and saturates, as QuantizeLinear does.
 inline int32_t round_half_even(float x) { return static_cast<int32_t>(__builtin_nearbyintf(x)); }
