@@ -113,6 +113,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
 
   fuse_steps();
   fuse_transformer_steps();
+  fuse_quant_steps();
   for (Step& step : steps_) {
     if (!step.kernel->prepare) continue;
     try {

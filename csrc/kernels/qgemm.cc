@@ -165,7 +165,7 @@ void requantize_row(const QGemmOutput& out, const int32_t* acc, int64_t m, int64
     // past int32's range never reaches the conversion.
     float x = static_cast<float>(v) * scale;
     x = std::min(static_cast<float>(hi - out.out_zero), std::max(static_cast<float>(lo - out.out_zero), x));
-    c[j] = static_cast<T>(round_half_even(x) + out.out_zero);
+    c[j] = static_cast<T>(round_half_even_small(x) + out.out_zero);
   }
 }
 

@@ -63,5 +63,11 @@ void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* 
 
 // Rounds half to even and saturates, as QuantizeLinear does.
 inline int32_t round_half_even(float x) { return static_cast<int32_t>(__builtin_nearbyintf(x)); }
+// The same for |x| <= 2^22 (a value already clamped to a quantized range) without a libm call,
+// so loops over it vectorize: adding 1.5 * 2^23 leaves a float whose spacing is 1, which the
+// default round-to-nearest-even mode rounds; the subtraction is then exact.
+inline int32_t round_half_even_small(float x) {
+  return static_cast<int32_t>((x + 12582912.0f) - 12582912.0f);
+}
 
 }  // namespace xinrt

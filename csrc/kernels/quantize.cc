@@ -19,18 +19,26 @@ void quantize_span(const float* x, int64_t n, float scale, int32_t zero, T* y) {
   const float qlo = lo - static_cast<float>(zero), qhi = hi - static_cast<float>(zero);
   for (int64_t i = 0; i < n; ++i) {
     float v = std::min(qhi, std::max(qlo, x[i] / scale));
-    y[i] = static_cast<T>(round_half_even(v) + zero);
+    y[i] = static_cast<T>(round_half_even_small(v) + zero);
   }
 }
 
 }  // namespace
 
 void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool) {
-  float lo = 0.0f, hi = 0.0f;  // the range always holds 0
-  for (int64_t i = 0; i < n; ++i) {
-    lo = std::min(lo, x[i]);
-    hi = std::max(hi, x[i]);
+  // 16 independent lanes so the compiler vectorizes the scan; the range always holds 0.
+  float los[16] = {0}, his[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) {
+      los[j] = x[i + j] < los[j] ? x[i + j] : los[j];
+      his[j] = x[i + j] > his[j] ? x[i + j] : his[j];
+    }
+  for (; i < n; ++i) {
+    los[0] = std::min(los[0], x[i]);
+    his[0] = std::max(his[0], x[i]);
   }
+  float lo = *std::min_element(los, los + 16), hi = *std::max_element(his, his + 16);
   float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
   float z = std::min(255.0f, std::max(0.0f, 0.0f - lo / s));
   *scale = s;
