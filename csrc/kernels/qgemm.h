@@ -57,9 +57,9 @@ void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero,
 // DynamicQuantizeLinear's uint8 parameters for x[0:n], with ONNX Runtime's arithmetic:
 // range [min(0, min x), max(0, max x)], scale = range / 255 (1 when the range is empty),
 // zero = round_half_even(clamp(-min / scale, 0, 255)).
-void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool);
+void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool, int simd);
 // y = saturate(round_half_even(x / scale) + zero) into uint8, as QuantizeLinear computes it.
-void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y, ThreadPool* pool);
+void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y, ThreadPool* pool, int simd);
 
 // Rounds half to even and saturates, as QuantizeLinear does.
 inline int32_t round_half_even(float x) { return static_cast<int32_t>(__builtin_nearbyintf(x)); }

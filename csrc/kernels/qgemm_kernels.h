@@ -37,6 +37,10 @@ void qgemm_kernel_6x16_avx2(int64_t kgroups, const void* a, int64_t lda_bytes, i
                             int32_t* tile);
 void output_stage_avx2(const QGemmOutput& out, const int32_t* tile, int64_t tile_ld, const int32_t* rowsum,
                        const int32_t* zb, const int32_t* colterm, int64_t m0, int mr, int64_t n0, int nc);
+// DynamicQuantizeLinear's pieces: the running min/max of x (folded into *lo, *hi) and
+// y = saturate(round_half_even(x / scale) + zero), the same IEEE division as the portable code.
+void min_max_avx2(const float* x, int64_t n, float* lo, float* hi);
+void quantize_u8_avx2(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y);
 // AVX-512 VNNI: A u8, B s8, KG = 4 (vpdpbusd), NR = 32, MR <= 8.
 void qgemm_kernel_8x32_vnni(int64_t kgroups, const void* a, int64_t lda_bytes, int mr, const void* b_panel,
                             int32_t* tile);

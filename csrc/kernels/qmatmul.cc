@@ -156,10 +156,10 @@ void compute_qmatmul(const KernelContext& ctx, const std::vector<const Tensor*>&
   int32_t a_zero = 0;
   if (dynamic) {
     uint8_t z;
-    dynamic_quantize_params(A0.ptr<float>(), A0.numel(), &a_scale, &z, &ctx.pool);
+    dynamic_quantize_params(A0.ptr<float>(), A0.numel(), &a_scale, &z, &ctx.pool, ctx.simd);
     a_zero = z;
     Aq = Tensor::empty(DType::u8, A0.shape);
-    quantize_u8(A0.ptr<float>(), A0.numel(), a_scale, a_zero, Aq.ptr<uint8_t>(), &ctx.pool);
+    quantize_u8(A0.ptr<float>(), A0.numel(), a_scale, a_zero, Aq.ptr<uint8_t>(), &ctx.pool, ctx.simd);
   } else {
     a_zero = scalar_zero(input(in, l.a_zero), A0.dtype, op, "a_zero_point");
     if (l.a_scale >= 0) a_scale = scalar_float(input(in, l.a_scale), op, "a_scale");

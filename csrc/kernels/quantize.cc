@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "core/registry.h"
+#include "core/cpu_features.h"
 #include "kernels/qgemm.h"
+#include "kernels/qgemm_kernels.h"
 
 namespace xinrt {
 
@@ -25,31 +27,46 @@ void quantize_span(const float* x, int64_t n, float scale, int32_t zero, T* y) {
 
 }  // namespace
 
-void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool) {
-  // 16 independent lanes so the compiler vectorizes the scan; the range always holds 0.
-  float los[16] = {0}, his[16] = {0};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) {
-      los[j] = x[i + j] < los[j] ? x[i + j] : los[j];
-      his[j] = x[i + j] > his[j] ? x[i + j] : his[j];
+void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool, int simd) {
+  float lo = 0.0f, hi = 0.0f;  // the range always holds 0
+#if XINRT_HAVE_X86
+  if (simd >= kSimdAvx2Fma) {
+    qgemm_detail::min_max_avx2(x, n, &lo, &hi);
+  } else
+#endif
+  {
+    // 16 independent lanes so the compiler vectorizes the scan.
+    float los[16] = {0}, his[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int j = 0; j < 16; ++j) {
+        los[j] = x[i + j] < los[j] ? x[i + j] : los[j];
+        his[j] = x[i + j] > his[j] ? x[i + j] : his[j];
+      }
+    for (; i < n; ++i) {
+      los[0] = std::min(los[0], x[i]);
+      his[0] = std::max(his[0], x[i]);
     }
-  for (; i < n; ++i) {
-    los[0] = std::min(los[0], x[i]);
-    his[0] = std::max(his[0], x[i]);
+    lo = *std::min_element(los, los + 16);
+    hi = *std::max_element(his, his + 16);
   }
-  float lo = *std::min_element(los, los + 16), hi = *std::max_element(his, his + 16);
   float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
   float z = std::min(255.0f, std::max(0.0f, 0.0f - lo / s));
   *scale = s;
   *zero = static_cast<uint8_t>(round_half_even(z));
 }
 
-void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y, ThreadPool* pool) {
+void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y, ThreadPool* pool, int simd) {
+  auto span = [&](int64_t i0, int64_t i1) {
+#if XINRT_HAVE_X86
+    if (simd >= kSimdAvx2Fma) return qgemm_detail::quantize_u8_avx2(x + i0, i1 - i0, scale, zero, y + i0);
+#endif
+    quantize_span(x + i0, i1 - i0, scale, zero, y + i0);
+  };
   if (pool && n > 2 * kGrain)
-    pool->parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) { quantize_span(x + i0, i1 - i0, scale, zero, y + i0); });
+    pool->parallel_for(n, kGrain, span);
   else
-    quantize_span(x, n, scale, zero, y);
+    span(0, n);
 }
 
 namespace {
@@ -155,7 +172,7 @@ void compute_quantize(const KernelContext& ctx, const std::vector<const Tensor*>
       float s = S.ptr<float>()[l.per_axis ? c : 0];
       int32_t z = zero_at(Z, l.per_axis ? c : 0);
       if (dt == DType::u8)
-        quantize_u8(x + off, l.inner, s, z, out[0].ptr<uint8_t>() + off, &ctx.pool);
+        quantize_u8(x + off, l.inner, s, z, out[0].ptr<uint8_t>() + off, &ctx.pool, ctx.simd);
       else
         quantize_span(x + off, l.inner, s, z, out[0].ptr<int8_t>() + off);
     }
@@ -204,10 +221,10 @@ void compute_dynamic_quantize(const KernelContext& ctx, const std::vector<const 
   out[2] = Tensor::empty(DType::u8, {});
   float scale;
   uint8_t zero;
-  dynamic_quantize_params(X.ptr<float>(), X.numel(), &scale, &zero, &ctx.pool);
+  dynamic_quantize_params(X.ptr<float>(), X.numel(), &scale, &zero, &ctx.pool, ctx.simd);
   *out[1].ptr<float>() = scale;
   *out[2].ptr<uint8_t>() = zero;
-  quantize_u8(X.ptr<float>(), X.numel(), scale, zero, out[0].ptr<uint8_t>(), &ctx.pool);
+  quantize_u8(X.ptr<float>(), X.numel(), scale, zero, out[0].ptr<uint8_t>(), &ctx.pool, ctx.simd);
 }
 
 std::vector<DType> dynamic_quantize_dtypes(const NodeInfo&) { return {DType::u8, DType::f32, DType::u8}; }

@@ -96,5 +96,50 @@ void output_stage_avx2(const QGemmOutput& out, const int32_t* tile, int64_t tile
   }
 }
 
+void min_max_avx2(const float* x, int64_t n, float* lo, float* hi) {
+  __m256 l0 = _mm256_set1_ps(*lo), l1 = l0, h0 = _mm256_set1_ps(*hi), h1 = h0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+    l0 = _mm256_min_ps(v0, l0);
+    l1 = _mm256_min_ps(v1, l1);
+    h0 = _mm256_max_ps(v0, h0);
+    h1 = _mm256_max_ps(v1, h1);
+  }
+  alignas(32) float ls[8], hs[8];
+  _mm256_store_ps(ls, _mm256_min_ps(l0, l1));
+  _mm256_store_ps(hs, _mm256_max_ps(h0, h1));
+  for (int j = 0; j < 8; ++j) {
+    *lo = std::min(*lo, ls[j]);
+    *hi = std::max(*hi, hs[j]);
+  }
+  for (; i < n; ++i) {
+    *lo = std::min(*lo, x[i]);
+    *hi = std::max(*hi, x[i]);
+  }
+}
+
+void quantize_u8_avx2(const float* x, int64_t n, float scale, int32_t zero, uint8_t* y) {
+  const float qlo = 0.0f - static_cast<float>(zero), qhi = 255.0f - static_cast<float>(zero);
+  const __m256 s = _mm256_set1_ps(scale), lo = _mm256_set1_ps(qlo), hi = _mm256_set1_ps(qhi);
+  const __m256i z = _mm256_set1_epi32(zero), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  // Clamp in float, then cvtps2dq rounds half to even (the default MXCSR mode).
+  auto q = [&](const float* p) {
+    __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_div_ps(_mm256_loadu_ps(p), s)));
+    return _mm256_add_epi32(_mm256_cvtps_epi32(v), z);
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i ab = _mm256_packs_epi32(q(x + i), q(x + i + 8));
+    __m256i cd = _mm256_packs_epi32(q(x + i + 16), q(x + i + 24));
+    __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), bytes);
+  }
+  for (; i < n; ++i) {
+    float v = std::min(qhi, std::max(qlo, x[i] / scale));
+    y[i] = static_cast<uint8_t>(round_half_even_small(v) + zero);
+  }
+}
+
 }  // namespace qgemm_detail
 }  // namespace xinrt

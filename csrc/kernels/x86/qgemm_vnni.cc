@@ -11,28 +11,49 @@ namespace xinrt {
 namespace qgemm_detail {
 
 // tile[i][0:32] = sum_g A(i, 4g..4g+3) . B(4g..4g+3, 0:32); a B group is 32 columns x 4 bytes.
+// Sixteen named accumulators (not an array) so the compiler keeps them all in registers.
 void qgemm_kernel_8x32_vnni(int64_t kgroups, const void* a, int64_t lda_bytes, int mr, const void* b_panel,
                             int32_t* tile) {
   const char* ap = static_cast<const char*>(a);
   const __m512i* b = static_cast<const __m512i*>(b_panel);
-  __m512i c[8][2];
-  for (int i = 0; i < 8; ++i) c[i][0] = c[i][1] = _mm512_setzero_si512();
   // Rows past mr read row 0 again (valid memory) and are never stored.
-  int64_t off[8];
-  for (int i = 0; i < 8; ++i) off[i] = (i < mr ? i : 0) * lda_bytes;
+  const char* a0 = ap;
+  const char* a1 = ap + (mr > 1 ? 1 : 0) * lda_bytes;
+  const char* a2 = ap + (mr > 2 ? 2 : 0) * lda_bytes;
+  const char* a3 = ap + (mr > 3 ? 3 : 0) * lda_bytes;
+  const char* a4 = ap + (mr > 4 ? 4 : 0) * lda_bytes;
+  const char* a5 = ap + (mr > 5 ? 5 : 0) * lda_bytes;
+  const char* a6 = ap + (mr > 6 ? 6 : 0) * lda_bytes;
+  const char* a7 = ap + (mr > 7 ? 7 : 0) * lda_bytes;
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  auto bcast = [](const char* row, int64_t g) {
+    int32_t v;
+    std::memcpy(&v, row + g * 4, 4);
+    return _mm512_set1_epi32(v);
+  };
+#define XINRT_VNNI_ROW(r)                        \
+  {                                              \
+    __m512i av = bcast(a##r, g);                 \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, av, b0); \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, av, b1); \
+  }
   for (int64_t g = 0; g < kgroups; ++g) {
     __m512i b0 = _mm512_load_si512(b + 2 * g), b1 = _mm512_load_si512(b + 2 * g + 1);
-    for (int i = 0; i < 8; ++i) {  // unrolled by the compiler; c stays in registers
-      int32_t v;
-      std::memcpy(&v, ap + off[i] + g * 4, 4);
-      __m512i av = _mm512_set1_epi32(v);
-      c[i][0] = _mm512_dpbusd_epi32(c[i][0], av, b0);
-      c[i][1] = _mm512_dpbusd_epi32(c[i][1], av, b1);
-    }
+    XINRT_VNNI_ROW(0)
+    XINRT_VNNI_ROW(1)
+    XINRT_VNNI_ROW(2)
+    XINRT_VNNI_ROW(3)
+    XINRT_VNNI_ROW(4)
+    XINRT_VNNI_ROW(5)
+    XINRT_VNNI_ROW(6)
+    XINRT_VNNI_ROW(7)
   }
+#undef XINRT_VNNI_ROW
+  const __m512i rows[16] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71};
   for (int i = 0; i < mr; ++i) {
-    _mm512_storeu_si512(tile + i * 32, c[i][0]);
-    _mm512_storeu_si512(tile + i * 32 + 16, c[i][1]);
+    _mm512_storeu_si512(tile + i * 32, rows[2 * i]);
+    _mm512_storeu_si512(tile + i * 32 + 16, rows[2 * i + 1]);
   }
 }
 
