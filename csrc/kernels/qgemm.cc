@@ -226,8 +226,13 @@ void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero,
                                       static_cast<uint32_t>(za) * cs);
   }
 
-  std::shared_ptr<void> packed_a = alloc_bytes(static_cast<size_t>(M * Kpad * elem));
-  std::vector<int32_t> rowsum(M + lv.mr);
+  // 8-bit levels read A in place when it is already in the storage format (no offset, rows of
+  // exactly Kpad) and no column has a zero point, so its row sums are never needed: the common
+  // case of quantize_dynamic's uint8 activations with symmetric int8 weights on VNNI.
+  bool in_place = !lv.int16 && a_offset == 0 && lda == Kpad;
+  for (int64_t n = 0; n < N && in_place; ++n) in_place = zb[n] == 0;
+  std::shared_ptr<void> packed_a = in_place ? nullptr : alloc_bytes(static_cast<size_t>(M * Kpad * elem));
+  std::vector<int32_t> rowsum(M + lv.mr, 0);
   auto pack = [&](int64_t m0, int64_t m1) {
     if (lv.int16)
       pack_a_range<int16_t>(a, a_signed, lda, m0, m1, K, Kpad, a_offset, packed_a.get(), rowsum.data());
@@ -240,7 +245,7 @@ void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero,
   const int64_t mb = round_up(std::min<int64_t>(M, 48), lv.mr);
   const int64_t nb = round_up(std::min<int64_t>(N, 128), lv.nr);
   const int64_t mt = (M + mb - 1) / mb, nt = (N + nb - 1) / nb;
-  const char* pa = static_cast<const char*>(packed_a.get());
+  const char* pa = static_cast<const char*>(in_place ? a : packed_a.get());
   const char* pb = static_cast<const char*>(b.panels.get());
   auto tiles = [&](int64_t t0, int64_t t1) {
     alignas(64) int32_t tile[8 * 32];
@@ -259,10 +264,10 @@ void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero,
     }
   };
   if (pool && pool->num_threads() > 1 && M * N * K > (1 << 16)) {
-    pool->parallel_for(M, lv.mr, pack);
+    if (!in_place) pool->parallel_for(M, lv.mr, pack);
     pool->parallel_for(mt * nt, 1, tiles, mt * nt);
   } else {
-    pack(0, M);
+    if (!in_place) pack(0, M);
     tiles(0, mt * nt);
   }
 }
