@@ -66,12 +66,17 @@ inline __m256i correct(const int32_t* tile, const int32_t* zb, const int32_t* co
 
 void output_stage_avx2(const QGemmOutput& out, const int32_t* tile, int64_t tile_ld, const int32_t* rowsum,
                        const int32_t* zb, const int32_t* colterm, int64_t m0, int mr, int64_t n0, int nc) {
-  // Tails and the requantizing stages run the portable stage (scalar but exact).
-  if (nc % 8 != 0 || out.kind == QGemmOutput::kUint8 || out.kind == QGemmOutput::kInt8) {
+  // Column tails run the portable stage (scalar but the same arithmetic).
+  if (nc % 8 != 0) {
     output_stage_baseline(out, tile, tile_ld, rowsum, zb, colterm, m0, mr, n0, nc);
     return;
   }
   const bool per_col = out.scale_count != 1;
+  const bool quant = out.kind == QGemmOutput::kUint8 || out.kind == QGemmOutput::kInt8;
+  const int32_t lo = out.kind == QGemmOutput::kInt8 ? -128 : 0, hi = out.kind == QGemmOutput::kInt8 ? 127 : 255;
+  const __m256 qlo = _mm256_set1_ps(static_cast<float>(lo - out.out_zero));
+  const __m256 qhi = _mm256_set1_ps(static_cast<float>(hi - out.out_zero));
+  const __m256i qzero = _mm256_set1_epi32(out.out_zero);
   for (int i = 0; i < mr; ++i) {
     __m256i rs = _mm256_set1_epi32(rowsum[i]);
     int64_t m = m0 + i;
@@ -86,8 +91,18 @@ void output_stage_avx2(const QGemmOutput& out, const int32_t* tile, int64_t tile
       }
       if (out.bias) acc = _mm256_add_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out.bias + n)));
       __m256 scale = !out.scale ? _mm256_set1_ps(1.0f) : per_col ? _mm256_loadu_ps(out.scale + n) : _mm256_set1_ps(out.scale[0]);
-      // Scale then bias: Cast -> Mul -> Add up to float rounding (the compiler may fuse an FMA).
       __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+      if (quant) {
+        // Clamp in float, then cvtps2dq rounds half to even (the default MXCSR mode); the
+        // values are in range, so the saturating packs below change nothing.
+        v = _mm256_min_ps(qhi, _mm256_max_ps(qlo, v));
+        __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), qzero);
+        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        __m128i bytes = out.kind == QGemmOutput::kUint8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<char*>(out.c) + m * out.ldc + n), bytes);
+        continue;
+      }
+      // Scale then bias: Cast -> Mul -> Add up to float rounding (the compiler may fuse an FMA).
       if (out.float_bias) v = _mm256_add_ps(v, _mm256_loadu_ps(out.float_bias + n));
       float* c = static_cast<float*>(out.c) + m * out.ldc + n;
       if (out.accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(c));
