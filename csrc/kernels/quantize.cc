@@ -3,6 +3,7 @@
 // clamped in float before rounding; dequantize = float(x - zero) * scale.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "core/registry.h"
 #include "core/cpu_features.h"
@@ -27,28 +28,46 @@ void quantize_span(const float* x, int64_t n, float scale, int32_t zero, T* y) {
 
 }  // namespace
 
+namespace {
+
+// Folds min/max of x[0:n] into *lo, *hi (NaN values are skipped, as minps/maxps do).
+void min_max(const float* x, int64_t n, float* lo, float* hi, int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= kSimdAvx2Fma) return qgemm_detail::min_max_avx2(x, n, lo, hi);
+#endif
+  // 16 independent lanes so the compiler vectorizes the scan.
+  float los[16], his[16];
+  std::fill(los, los + 16, *lo);
+  std::fill(his, his + 16, *hi);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) {
+      los[j] = x[i + j] < los[j] ? x[i + j] : los[j];
+      his[j] = x[i + j] > his[j] ? x[i + j] : his[j];
+    }
+  for (; i < n; ++i) {
+    los[0] = x[i] < los[0] ? x[i] : los[0];
+    his[0] = x[i] > his[0] ? x[i] : his[0];
+  }
+  *lo = *std::min_element(los, los + 16);
+  *hi = *std::max_element(his, his + 16);
+}
+
+}  // namespace
+
 void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool, int simd) {
   float lo = 0.0f, hi = 0.0f;  // the range always holds 0
-#if XINRT_HAVE_X86
-  if (simd >= kSimdAvx2Fma) {
-    qgemm_detail::min_max_avx2(x, n, &lo, &hi);
-  } else
-#endif
-  {
-    // 16 independent lanes so the compiler vectorizes the scan.
-    float los[16] = {0}, his[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-      for (int j = 0; j < 16; ++j) {
-        los[j] = x[i + j] < los[j] ? x[i + j] : los[j];
-        his[j] = x[i + j] > his[j] ? x[i + j] : his[j];
-      }
-    for (; i < n; ++i) {
-      los[0] = std::min(los[0], x[i]);
-      his[0] = std::max(his[0], x[i]);
-    }
-    lo = *std::min_element(los, los + 16);
-    hi = *std::max_element(his, his + 16);
+  if (pool && pool->num_threads() > 1 && n > 4 * kGrain) {
+    std::mutex merge;
+    pool->parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
+      float l = 0.0f, h = 0.0f;
+      min_max(x + i0, i1 - i0, &l, &h, simd);
+      std::lock_guard<std::mutex> lock(merge);
+      lo = std::min(lo, l);
+      hi = std::max(hi, h);
+    });
+  } else {
+    min_max(x, n, &lo, &hi, simd);
   }
   float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
   float z = std::min(255.0f, std::max(0.0f, 0.0f - lo / s));
@@ -232,8 +251,8 @@ std::vector<DType> dynamic_quantize_dtypes(const NodeInfo&) { return {DType::u8,
 }  // namespace
 
 void register_quantize(std::vector<Kernel>& k) {
-  k.push_back({"QuantizeLinear", "", 10, 25, {DType::f32}, 0, check_quantize, quantize_dtypes, compute_quantize, nullptr});
-  k.push_back({"DequantizeLinear", "", 10, 25, {DType::u8, DType::i8}, 0, check_dequantize, dequantize_dtypes,
+  k.push_back({"QuantizeLinear", "", 10, kMaxOpset, {DType::f32}, 0, check_quantize, quantize_dtypes, compute_quantize, nullptr});
+  k.push_back({"DequantizeLinear", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_dequantize, dequantize_dtypes,
                compute_dequantize, nullptr});
   k.push_back({"DynamicQuantizeLinear", "", 11, kMaxOpset, {DType::f32}, 0, nullptr, dynamic_quantize_dtypes,
                compute_dynamic_quantize, nullptr});

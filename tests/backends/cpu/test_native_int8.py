@@ -172,6 +172,21 @@ def test_quantize_linear_per_tensor_rounds_ties_to_even_and_saturates(
     assert got[0].min() == np.iinfo(dtype).min and got[0].max() == np.iinfo(dtype).max
 
 
+@pytest.mark.parametrize("op_type", ["QuantizeLinear", "DequantizeLinear"])
+def test_opset_28_keeps_the_uint8_int8_semantics(cpu_path: str, op_type: str) -> None:
+    """Opset 28 only adds float6 types; onnx.reference (version 25 code) is the authority."""
+    rng = np.random.default_rng(11)
+    x = (
+        ties_and_saturation(rng, (4, 9))
+        if op_type == "QuantizeLinear"
+        else random_q8(rng, np.int8, (4, 9))
+    )
+    inputs = [x, np.array(0.5, np.float32), np.array(-3, np.int8)]
+    model = one_node_model(op_type, inputs, opset=28)
+    want = list(ReferenceEvaluator(model).run(None, feeds_of(inputs)))
+    np.testing.assert_array_equal(run_native(op_type, inputs, opset=28)[0], want[0])
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_quantize_linear_per_axis(cpu_path: str, dtype: type, axis: int) -> None:
@@ -207,7 +222,9 @@ def test_dequantize_linear(cpu_path: str, dtype: type, per_axis: bool) -> None:
     np.testing.assert_array_equal(got[0], want[0])
 
 
-@pytest.mark.parametrize("kind", ["normal", "positive", "negative", "zeros", "ties", "large"])
+@pytest.mark.parametrize(
+    "kind", ["normal", "positive", "negative", "zeros", "ties", "large", "big"]
+)
 def test_dynamic_quantize_linear(cpu_path: str, kind: str) -> None:
     rng = np.random.default_rng(5)
     x: np.ndarray = rng.standard_normal((5, 67)).astype(np.float32)
@@ -220,6 +237,9 @@ def test_dynamic_quantize_linear(cpu_path: str, kind: str) -> None:
     elif kind == "ties":  # range [-127.5, 127.5] -> scale 1, zero point 127.5 -> 128 (even)
         x = rng.integers(-255, 256, size=x.shape).astype(np.float32) / 2
         x.flat[:2] = [-127.5, 127.5]
+    elif kind == "big":  # enough values to scan and quantize in parallel chunks
+        x = rng.standard_normal((300, 301)).astype(np.float32)
+        x.flat[-1] = -7.5  # the minimum sits in the last chunk
     elif kind == "large":
         x *= 1e4
     got = assert_same_as_ort("DynamicQuantizeLinear", [x], opset=11, num_outputs=3)
