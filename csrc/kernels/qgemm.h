@@ -11,7 +11,13 @@
 //
 // The output stage runs on each tile while it is in cache: int32 as is, int32 to float
 // (y = acc * scale[n]), or requantization to uint8/int8 (y = saturate(round_half_even(
-// (acc + bias[n]) * scale[n]) + out_zero)), the arithmetic ORT's QLinearConv/QLinearMatMul use.
+// (acc + bias[n]) * scale[n]) + out_zero)), the arithmetic ORT's QLinearConv/QLinearMatMul use
+// (the product is clamped in float before rounding, so out-of-range values saturate).
+//
+// Kernels per SIMD level (layouts in qgemm_kernels.h): portable int16, AVX2 int16 pairs with
+// vpmaddwd, AVX-512 VNNI vpdpbusd (u8 x s8; other signedness offset by 128 exactly), NEON int16
+// smlal, NEON dot sdot (s8 x s8). Every level gives the same int32 results; float outputs agree
+// up to float rounding (a SIMD level may fuse the bias add into an FMA).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +57,7 @@ struct QGemmOutput {
 };
 
 // A: uint8 when !a_signed else int8. Runs on `pool` (may be null: the calling thread alone).
+// The kernels are those of the level `b` was packed for (b.simd); pack with the plan's level.
 void qgemm(int64_t M, const void* a, bool a_signed, int64_t lda, int32_t a_zero, const QPackedB& b,
            const QGemmOutput& out, ThreadPool* pool, int simd);
 
