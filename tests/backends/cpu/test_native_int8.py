@@ -477,18 +477,25 @@ def plan_of(model: onnx.ModelProto, threads: int = 2) -> Any:
     return _native.Plan(nodes, len(slots), inputs, outputs, constants, threads), len(inputs)
 
 
-def quantize_dynamic_model(model: onnx.ModelProto, weight_type: str) -> onnx.ModelProto:
+def quantize_dynamic_model(
+    model: onnx.ModelProto, weight_type: str, per_channel: bool = False
+) -> onnx.ModelProto:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         onnx.save(model, str(src))
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType[weight_type])
+        quantize_dynamic(
+            str(src), str(dst), weight_type=QuantType[weight_type], per_channel=per_channel
+        )
         return onnx.load(str(dst))
 
 
 @pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
-def test_quantize_dynamic_matmul_fuses_into_one_step(cpu_path: str, weight_type: str) -> None:
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_quantize_dynamic_matmul_fuses_into_one_step(
+    cpu_path: str, weight_type: str, per_channel: bool
+) -> None:
     rng = np.random.default_rng(9)
     w = numpy_helper.from_array(rng.standard_normal((48, 20)).astype(np.float32), "w")
     bias = numpy_helper.from_array(rng.standard_normal(20).astype(np.float32), "bias")
@@ -503,7 +510,7 @@ def test_quantize_dynamic_matmul_fuses_into_one_step(cpu_path: str, weight_type:
         [w, bias],
     )
     fp32 = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    model = quantize_dynamic_model(fp32, weight_type)
+    model = quantize_dynamic_model(fp32, weight_type, per_channel)
     assert {n.op_type for n in model.graph.node} >= {"DynamicQuantizeLinear", "MatMulInteger"}
     plan, _ = plan_of(model)
     assert [s.split(" (")[1] for s in plan.steps] == ["DynamicQuantizeMatMul)"]
