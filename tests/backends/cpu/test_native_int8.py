@@ -521,7 +521,9 @@ def test_quantize_dynamic_matmul_fuses_into_one_step(
 
 
 @pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
-def test_quantize_dynamic_encoder_runs_wholly_on_cpu_close_to_ort(weight_type: str) -> None:
+def test_quantize_dynamic_encoder_runs_wholly_on_cpu_close_to_ort(
+    cpu_path: str, weight_type: str
+) -> None:
     from xinrt import InferenceSession, SessionOptions
     from xinrt.bench.models import transformer_encoder
 
