@@ -7,7 +7,9 @@
 //
 // which becomes one com.microsoft DynamicQuantizeMatMul step (X, Wq, w_scale, w_zero, bias): it
 // quantizes X with the same arithmetic, runs qgemm on the weight packed at plan time and applies
-// acc * (xs * w_scale) [+ bias] in the GEMM's output stage. The integer part is identical; the
+// acc * (xs * w_scale) [+ bias] in the GEMM's output stage. Where several MatMulIntegers read one
+// DynamicQuantizeLinear (Q, K, V), it stays and each becomes a MatMulIntegerToFloat step
+// (xq, Wq, xs, w_scale, xz, w_zero, bias), so X is quantized once. The integer part is identical; the
 // float part equals Cast -> Mul -> Add up to float rounding (the output stage may use an FMA).
 // DynamicQuantizeLinear and the scale Mul go away when no other step reads them.
 #include <algorithm>
@@ -29,8 +31,9 @@ bool q8(const Tensor* t) { return t && (t->dtype == DType::u8 || t->dtype == DTy
 }  // namespace
 
 void Plan::fuse_quant_steps() {
-  const Kernel* fused_kernel = find_kernel("DynamicQuantizeMatMul", "com.microsoft");
-  if (!fused_kernel) return;
+  const Kernel* dynamic_kernel = find_kernel("DynamicQuantizeMatMul", "com.microsoft");
+  const Kernel* to_float_kernel = find_kernel("MatMulIntegerToFloat", "com.microsoft");
+  if (!dynamic_kernel || !to_float_kernel) return;
   std::vector<int> readers = count_readers();
   std::vector<bool> removed(steps_.size(), false);
   std::vector<int64_t> producer(num_slots_, -1);
@@ -85,10 +88,14 @@ void Plan::fuse_quant_steps() {
     const Tensor* bias = ob >= 0 ? steps_[add].info.input_constants[ob] : nullptr;
     if (!bias || bias->dtype != DType::f32 || bias->rank() != 1 || bias->numel() != N) add = -1;
 
+    // One reader of the quantized X: quantize inside the GEMM step. Several (Q, K and V read
+    // one hidden state): keep DynamicQuantizeLinear and let each GEMM read its outputs.
+    const Step& dq = steps_[d];
+    const bool shared = readers[dq.outputs[0]] > 1;
     Step fused;
-    fused.kernel = fused_kernel;
+    fused.kernel = shared ? to_float_kernel : dynamic_kernel;
     NodeInfo& info = fused.info;
-    info.op_type = "DynamicQuantizeMatMul";
+    info.op_type = shared ? "MatMulIntegerToFloat" : "DynamicQuantizeMatMul";
     info.domain = "com.microsoft";
     info.opset = 1;
     info.name = mm.info.name + "+" + steps_[c].info.name + "+" + steps_[mu].info.name;
@@ -98,11 +105,23 @@ void Plan::fuse_quant_steps() {
       info.input_shapes.push_back(slot < 0 ? std::nullopt : shape);
       info.input_constants.push_back(slot < 0 ? nullptr : constant);
     };
-    const Step& dq = steps_[d];
-    push(dq.inputs[0], dq.info.input_dtypes[0], dq.info.input_shapes[0], dq.info.input_constants[0]);
-    push(mm.inputs[1], W->dtype, W->shape, W);
-    push(steps_[sm].inputs[os], DType::f32, WS->shape, WS);
-    push(WZ ? mm.inputs[3] : -1, WZ ? WZ->dtype : DType::none, WZ ? std::optional<Shape>(WZ->shape) : std::nullopt, WZ);
+    auto push_w_zero = [&] {
+      push(WZ ? mm.inputs[3] : -1, WZ ? WZ->dtype : DType::none, WZ ? std::optional<Shape>(WZ->shape) : std::nullopt,
+           WZ);
+    };
+    if (shared) {  // MatMulIntegerToFloat(xq, W, xs, w_scale, xz, w_zero, bias)
+      push(dq.outputs[0], DType::u8, std::nullopt, nullptr);
+      push(mm.inputs[1], W->dtype, W->shape, W);
+      push(dq.outputs[1], DType::f32, std::nullopt, nullptr);
+      push(steps_[sm].inputs[os], DType::f32, WS->shape, WS);
+      push(dq.outputs[2], DType::u8, std::nullopt, nullptr);
+      push_w_zero();
+    } else {  // DynamicQuantizeMatMul(X, W, w_scale, w_zero, bias)
+      push(dq.inputs[0], dq.info.input_dtypes[0], dq.info.input_shapes[0], dq.info.input_constants[0]);
+      push(mm.inputs[1], W->dtype, W->shape, W);
+      push(steps_[sm].inputs[os], DType::f32, WS->shape, WS);
+      push_w_zero();
+    }
     push(add >= 0 ? steps_[add].inputs[ob] : -1, DType::f32, bias ? std::optional<Shape>(bias->shape) : std::nullopt,
          add >= 0 ? bias : nullptr);
     if (!check_node(info).empty()) continue;
