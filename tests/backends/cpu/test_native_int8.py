@@ -378,17 +378,18 @@ def test_matmul_integer_to_float(
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("b_type", [np.uint8, np.int8])
-@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize(("with_bias", "per_column"), [(False, False), (True, False), (True, True)])
 def test_dynamic_quantize_matmul(
-    cpu_path: str, shape: tuple[int, int, int], b_type: type, with_bias: bool
+    cpu_path: str, shape: tuple[int, int, int], b_type: type, with_bias: bool, per_column: bool
 ) -> None:
     m, k, n = shape
     rng = np.random.default_rng(m + k + n)
+    col = (n,) if per_column else ()
     inputs = [
         rng.standard_normal((3, m, k)).astype(np.float32),
         random_q8(rng, b_type, (k, n)),
-        np.array(0.004, np.float32),
-        random_q8(rng, b_type, ()),
+        np.asarray(rng.uniform(0.002, 0.006, col), dtype=np.float32),
+        random_q8(rng, b_type, col),
         rng.standard_normal(n).astype(np.float32) if with_bias else None,
     ]
     for constants in [(), (1, 2, 3, 4)]:
