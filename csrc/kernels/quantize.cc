@@ -14,7 +14,8 @@ namespace xinrt {
 
 namespace {
 
-constexpr int64_t kGrain = 16384;
+// Values per task: a 128 x 256 activation (one encoder GEMM input) already splits in four.
+constexpr int64_t kGrain = 8192;
 
 template <class T>
 void quantize_span(const float* x, int64_t n, float scale, int32_t zero, T* y) {
@@ -57,7 +58,7 @@ void min_max(const float* x, int64_t n, float* lo, float* hi, int simd) {
 
 void dynamic_quantize_params(const float* x, int64_t n, float* scale, uint8_t* zero, ThreadPool* pool, int simd) {
   float lo = 0.0f, hi = 0.0f;  // the range always holds 0
-  if (pool && pool->num_threads() > 1 && n > 4 * kGrain) {
+  if (pool && pool->num_threads() > 1 && n >= 2 * kGrain) {
     std::mutex merge;
     pool->parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
       float l = 0.0f, h = 0.0f;
@@ -82,7 +83,7 @@ void quantize_u8(const float* x, int64_t n, float scale, int32_t zero, uint8_t* 
 #endif
     quantize_span(x + i0, i1 - i0, scale, zero, y + i0);
   };
-  if (pool && n > 2 * kGrain)
+  if (pool && pool->num_threads() > 1 && n >= 2 * kGrain)
     pool->parallel_for(n, kGrain, span);
   else
     span(0, n);
