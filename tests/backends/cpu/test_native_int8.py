@@ -275,6 +275,10 @@ def test_matmul_integer_is_exact(
         np.testing.assert_array_equal(got, want)
     if a_type == np.uint8:  # ORT's CPU MatMulInteger takes uint8 A only
         assert_same_as_ort("MatMulInteger", [a, b, a_zero, b_zero], opset=10)
+    inputs = [a, b, a_zero, b_zero]
+    model = one_node_model("MatMulInteger", inputs, opset=10)
+    reference = list(ReferenceEvaluator(model).run(None, feeds_of(inputs)))
+    np.testing.assert_array_equal(reference[0], want)
 
 
 def test_matmul_integer_batched_a_and_b(cpu_path: str) -> None:
