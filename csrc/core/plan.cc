@@ -117,6 +117,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   for (int s : output_slots_) output_dtypes_.push_back(slot_dtype[s]);
   fuse_steps();
   fuse_transformer_steps();
+  fuse_quant_steps();
   for (Step& step : steps_) {
     if (!step.kernel->prepare) continue;
     try {

@@ -66,6 +66,7 @@ class Plan {
   std::vector<int> count_readers() const;  // per slot; plan outputs count as extra readers
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
+  void fuse_quant_steps();  // plan_quant_fusion.cc
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;

@@ -57,6 +57,8 @@ const std::vector<Kernel>& all_kernels() {
     register_pad_resize(k);
     register_conv_transpose(k);
     register_control_flow(k);
+    register_quantize(k);
+    register_qmatmul(k);
     return k;
   }();
   return kernels;

@@ -116,5 +116,7 @@ void register_indexing(std::vector<Kernel>& out);
 void register_pad_resize(std::vector<Kernel>& out);
 void register_conv_transpose(std::vector<Kernel>& out);
 void register_control_flow(std::vector<Kernel>& out);
+void register_quantize(std::vector<Kernel>& out);
+void register_qmatmul(std::vector<Kernel>& out);
 
 }  // namespace xinrt
