@@ -70,9 +70,9 @@ void check_micro_kernel(Report& r, int level, const std::string& lv) {
         double worst = 0.0;
         for (int i = 0; i < mk.mr && ok; ++i)
           for (int j = 0; j < ldc; ++j) {
-            double s = 0.0;
-            for (int64_t k = 0; k < kc; ++k) s += static_cast<double>(a[k * mk.mr + i]) * b[k * mk.nr + j];
             bool inside = i < mr && j < nr;
+            double s = 0.0;
+            for (int64_t k = 0; inside && k < kc; ++k) s += static_cast<double>(a[k * mk.mr + i]) * b[k * mk.nr + j];
             double w = inside ? (acc ? c0[i * ldc + j] + s : s) : c0[i * ldc + j];  // outside: untouched
             double e = std::fabs(c[i * ldc + j] - w);
             worst = std::max(worst, e);

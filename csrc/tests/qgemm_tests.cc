@@ -89,9 +89,10 @@ void check_case(Report& r, int level, const std::string& lv, const QCase& q, QGe
         int64_t want = pad ? 7 : acc[m * N + n] + (accumulate ? 7 : 0);
         err = std::fabs(static_cast<double>(ci[i] - want));
       } else if (kind == QGemmOutput::kFloat) {
-        float s = scale[q.per_column ? n : 0];
-        double want = pad ? 0.25 : static_cast<double>(static_cast<float>(acc[m * N + n] + bias[n]) * s) + fbias[n] +
-                                   (accumulate ? 0.25 : 0.0);
+        double want = 0.25;
+        if (!pad)
+          want = static_cast<double>(static_cast<float>(acc[m * N + n] + bias[n]) * scale[q.per_column ? n : 0]) +
+                 fbias[n] + (accumulate ? 0.25 : 0.0);
         err = std::fabs(cf[i] - want);
         if (!pad) err = std::max(0.0, err - 1e-5 * std::fabs(want));  // tolerance: 1e-5 relative
       } else {

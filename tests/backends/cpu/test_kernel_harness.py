@@ -3,7 +3,8 @@
 tools/arm-kernel-tests.sh builds the harness (cmake, -DXINRT_BUILD_TESTS=ON) and runs every kernel
 family at every SIMD level the CPU offers against the portable baseline; for aarch64 it cross-builds
 with g++-aarch64-linux-gnu and runs under qemu-aarch64 on CPU models with and without the dot
-product, so the NEON kernels and the HWCAP detection are checked without an ARM board. Without the
+product, and once more with AddressSanitizer/UBSan, so the NEON kernels, their memory accesses and
+the HWCAP detection are checked without an ARM board. Build trees are reused between runs. Without the
 cross tools the ARM test skips, unless XINRT_REQUIRE_ARM_TESTS=1 (CI) makes that a failure.
 """
 
@@ -80,3 +81,14 @@ def test_kernel_harness_passes_on_aarch64_under_qemu_with_and_without_dotprod() 
     assert [levels for _, _, levels in runs] == [
         "baseline,neon,neon_dot", "baseline,neon,neon_dot", "baseline,neon"], runs
     assert all(failed == 0 and passed > 100 for passed, failed, _ in runs), runs
+
+
+def test_kernel_harness_is_clean_under_address_and_ub_sanitizers_on_aarch64() -> None:
+    _require(["cmake", "aarch64-linux-gnu-g++", "qemu-aarch64"],
+             "ARM kernel tests need the aarch64 cross compiler and qemu-user "
+             "(apt-get install g++-aarch64-linux-gnu qemu-user)")
+    output = _run_harness("aarch64-asan")
+    for marker in ("ERROR: AddressSanitizer", "runtime error:"):
+        assert marker not in output, output[-4000:]
+    runs = _summaries(output)
+    assert len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == "baseline,neon,neon_dot", runs
