@@ -4,8 +4,9 @@ tools/arm-kernel-tests.sh builds the harness (cmake, -DXINRT_BUILD_TESTS=ON) and
 family at every SIMD level the CPU offers against the portable baseline; for aarch64 it cross-builds
 with g++-aarch64-linux-gnu and runs under qemu-aarch64 on CPU models with and without the dot
 product, and once more with AddressSanitizer/UBSan, so the NEON kernels, their memory accesses and
-the HWCAP detection are checked without an ARM board. Build trees are reused between runs. Without the
-cross tools the ARM test skips, unless XINRT_REQUIRE_ARM_TESTS=1 (CI) makes that a failure.
+the HWCAP detection are checked without an ARM board. Build trees are reused between runs.
+Without the cross tools the ARM tests skip, unless XINRT_REQUIRE_ARM_TESTS=1 (CI) makes that a
+failure.
 """
 
 from __future__ import annotations
