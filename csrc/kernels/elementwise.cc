@@ -1,5 +1,6 @@
 // Elementwise ops: numpy-broadcasting binary arithmetic (Add/Sub/Mul/Div/Pow/PRelu), Sum, and
-// unary float32 activations (Erf through vmath.h's SIMD paths).
+// unary float32 activations (Erf, and on NEON Sigmoid/Tanh/Exp, through vmath.h's SIMD paths;
+// float Add/Sub/Mul/Div and Relu/LeakyRelu through kernels/arm/elementwise_neon.cc).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -125,6 +126,7 @@ void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tenso
       int code = op == "Add" ? 0 : op == "Sub" ? 1 : op == "Mul" ? 2 : 3;
       broadcast_binary_rows<float>(A, B, Y, op, pool, [code](const float* a, int64_t sa, const float* b, int64_t sb,
                                                              float* y, int64_t n) {
+        // The NEON loop takes contiguous runs and scalar-against-run; other strides stay scalar.
         if ((sa | sb) <= 1 && (sa | sb) != 0) binary_f32_neon(code, a, sa, b, sb, y, n);
         else if (code == 0) inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u + v; });
         else if (code == 1) inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u - v; });
