@@ -10,10 +10,12 @@
 
 namespace xinrt {
 
-void axpy_f32_avx2(float* y, const float* x, float a, int64_t n);  // kernels/x86/axpy_avx2.cc
 void depthwise_row_avx512(const float* x, int64_t wp, const float* w, int64_t k_h, int64_t k_w, int64_t s_w,
                           int64_t d_h, int64_t d_w, float bias, bool relu, float* y,
                           int64_t out_w);  // kernels/x86/depthwise_avx512.cc
+void depthwise_row_neon(const float* x, int64_t wp, const float* w, int64_t k_h, int64_t k_w, int64_t s_w,
+                        int64_t d_h, int64_t d_w, float bias, bool relu, float* y,
+                        int64_t out_w);  // kernels/arm/depthwise_neon.cc
 
 namespace {
 
@@ -96,17 +98,9 @@ void im2col(const float* x, int64_t channels, const WindowGeometry& g, float* co
   });
 }
 
-// y += a * x, on the plan's SIMD level.
-inline void axpy_f32(float* y, const float* x, float a, int64_t n, int simd) {
-#if XINRT_HAVE_X86
-  if (simd >= 1) return axpy_f32_avx2(y, x, a, n);
-#endif
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i] * a;
-}
-
 // One output plane per task. The input plane is copied once into a zero-padded scratch plane,
-// so no tap needs a bounds check. AVX-512 computes each output row directly (all taps of 16
-// outputs in one register, any stride); otherwise at stride 1 each tap is one long multiply-add
+// so no tap needs a bounds check. AVX-512 and NEON compute each output row directly (all taps
+// of 16 / 8 outputs in registers, any stride); otherwise at stride 1 each tap is one long multiply-add
 // over the output computed at the padded width (extra columns dropped when copying out).
 void depthwise(const float* x, const float* w, const float* bias, float* y, int64_t batch, int64_t channels,
                int64_t multiplier, const WindowGeometry& g, bool relu, ThreadPool& pool, int simd) {
@@ -135,6 +129,14 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
         for (int64_t oh = 0; oh < g.out_h; ++oh)
           depthwise_row_avx512(padded.data() + oh * g.s_h * wp, wp, wm, g.k_h, g.k_w, g.s_w, g.d_h, g.d_w, b, relu,
                                ym + oh * g.out_w, g.out_w);
+        continue;
+      }
+#endif
+#if XINRT_HAVE_NEON
+      if (simd >= 1) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh)
+          depthwise_row_neon(padded.data() + oh * g.s_h * wp, wp, wm, g.k_h, g.k_w, g.s_w, g.d_h, g.d_w, b, relu,
+                             ym + oh * g.out_w, g.out_w);
         continue;
       }
 #endif
@@ -217,7 +219,7 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
     if (Cg == 1 && group > 1) depthwise(x, W.ptr<float>(), bias, y, N, C, Mg, g, false, ctx.pool, ctx.simd);
     else conv_gemm(ctx, X, W, bias, nullptr, g, group, false, y);
     Tensor sum;
-    binary_op("Add", out[0], *R, sum, ctx.pool);
+    binary_op("Add", out[0], *R, sum, ctx.pool, ctx.simd);
     out[0] = std::move(sum);
     if (relu) relu_inplace(out[0].ptr<float>(), out[0].numel(), ctx.pool);
     return;

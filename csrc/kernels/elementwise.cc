@@ -1,5 +1,6 @@
 // Elementwise ops: numpy-broadcasting binary arithmetic (Add/Sub/Mul/Div/Pow/PRelu), Sum, and
-// unary float32 activations (Erf through vmath.h's SIMD paths).
+// unary float32 activations (Erf, and on NEON Sigmoid/Tanh/Exp, through vmath.h's SIMD paths;
+// float Add/Sub/Mul/Div and Relu/LeakyRelu through kernels/arm/elementwise_neon.cc).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -68,9 +69,10 @@ void inner_loop(const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t 
   }
 }
 
-template <class T, class Op>
-void broadcast_binary(const Tensor& A, const Tensor& B, Tensor& Y, const std::string& name,
-                      ThreadPool& pool, Op op) {
+// row(a, sa, b, sb, y, n) computes one run of the innermost (coalesced) dim.
+template <class T, class Row>
+void broadcast_binary_rows(const Tensor& A, const Tensor& B, Tensor& Y, const std::string& name,
+                           ThreadPool& pool, Row row_fn) {
   BroadcastLayout L = broadcast_layout(A.shape, B.shape, name);
   Y = Tensor::empty(A.dtype, L.out);
   const T* a = A.ptr<T>();
@@ -82,7 +84,7 @@ void broadcast_binary(const Tensor& A, const Tensor& B, Tensor& Y, const std::st
   if (rows == 1) {
     int64_t sa = L.stride_a[r - 1], sb = L.stride_b[r - 1];
     pool.parallel_for(n, 32768, [&](int64_t begin, int64_t end) {
-      inner_loop(a + begin * sa, sa, b + begin * sb, sb, y + begin, end - begin, op);
+      row_fn(a + begin * sa, sa, b + begin * sb, sb, y + begin, end - begin);
     });
     return;
   }
@@ -95,9 +97,16 @@ void broadcast_binary(const Tensor& A, const Tensor& B, Tensor& Y, const std::st
         oa += idx * L.stride_a[d];
         ob += idx * L.stride_b[d];
       }
-      inner_loop(a + oa, L.stride_a[r - 1], b + ob, L.stride_b[r - 1], y + row * n, n, op);
+      row_fn(a + oa, L.stride_a[r - 1], b + ob, L.stride_b[r - 1], y + row * n, n);
     }
   });
+}
+
+template <class T, class Op>
+void broadcast_binary(const Tensor& A, const Tensor& B, Tensor& Y, const std::string& name,
+                      ThreadPool& pool, Op op) {
+  broadcast_binary_rows<T>(A, B, Y, name, pool, [op](const T* a, int64_t sa, const T* b, int64_t sb, T* y,
+                                                     int64_t n) { inner_loop(a, sa, b, sb, y, n, op); });
 }
 
 // onnx.reference's integer Div: truncates toward zero; x / 0 gives 0 (numpy's floor_divide).
@@ -109,7 +118,25 @@ T int_div(T x, T y) {
 }
 
 template <class T>
-void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool) {
+void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool,
+                  int simd) {
+#if XINRT_HAVE_NEON
+  if constexpr (std::is_same<T, float>::value) {
+    if (simd >= 1) {
+      int code = op == "Add" ? 0 : op == "Sub" ? 1 : op == "Mul" ? 2 : 3;
+      broadcast_binary_rows<float>(A, B, Y, op, pool, [code](const float* a, int64_t sa, const float* b, int64_t sb,
+                                                             float* y, int64_t n) {
+        // The NEON loop takes contiguous runs and scalar-against-run; other strides stay scalar.
+        if ((sa | sb) <= 1 && (sa | sb) != 0) binary_f32_neon(code, a, sa, b, sb, y, n);
+        else if (code == 0) inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u + v; });
+        else if (code == 1) inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u - v; });
+        else if (code == 2) inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u * v; });
+        else inner_loop(a, sa, b, sb, y, n, [](float u, float v) { return u / v; });
+      });
+      return;
+    }
+  }
+#endif
   if (op == "Add") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x + y; });
   else if (op == "Sub") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x - y; });
   else if (op == "Mul") broadcast_binary<T>(A, B, Y, op, pool, [](T x, T y) { return x * y; });
@@ -121,13 +148,13 @@ void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tenso
 
 }  // namespace
 
-void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool) {
+void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool, int simd) {
   if (A.dtype != B.dtype)
     throw KernelError(op + ": input dtypes differ (" + dtype_name(A.dtype) + " vs " + dtype_name(B.dtype) + ")");
   switch (A.dtype) {
-    case DType::f32: binary_typed<float>(op, A, B, Y, pool); break;
-    case DType::i64: binary_typed<int64_t>(op, A, B, Y, pool); break;
-    case DType::i32: binary_typed<int32_t>(op, A, B, Y, pool); break;
+    case DType::f32: binary_typed<float>(op, A, B, Y, pool, simd); break;
+    case DType::i64: binary_typed<int64_t>(op, A, B, Y, pool, simd); break;
+    case DType::i32: binary_typed<int32_t>(op, A, B, Y, pool, simd); break;
     default: throw KernelError(op + ": dtype " + dtype_name(A.dtype) + " not supported");
   }
 }
@@ -168,7 +195,7 @@ std::string check_binary(const NodeInfo& n) {
 }
 
 void compute_binary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  binary_op(ctx.node.op_type, *in[0], *in[1], out[0], ctx.pool);
+  binary_op(ctx.node.op_type, *in[0], *in[1], out[0], ctx.pool, ctx.simd);
 }
 
 // Pow: float32 bases. A float32 exponent uses powf (numpy's float32 power); an integer
@@ -230,10 +257,10 @@ void compute_sum(const KernelContext& ctx, const std::vector<const Tensor*>& in,
     return;
   }
   // Left to right, as onnx.reference adds them.
-  binary_op("Add", *in[0], *in[1], out[0], ctx.pool);
+  binary_op("Add", *in[0], *in[1], out[0], ctx.pool, ctx.simd);
   for (size_t i = 2; i < in.size(); ++i) {
     Tensor next;
-    binary_op("Add", out[0], *in[i], next, ctx.pool);
+    binary_op("Add", out[0], *in[i], next, ctx.pool, ctx.simd);
     out[0] = std::move(next);
   }
 }
@@ -249,33 +276,43 @@ void unary_f32(const Tensor& X, Tensor& Y, ThreadPool& pool, Op op) {
   });
 }
 
+// Unary ops with vector paths in vmath.h: fn(x, y, n, simd).
+void unary_vmath(const Tensor& X, Tensor& Y, ThreadPool& pool, int simd,
+                 void (*fn)(const float*, float*, int64_t, int)) {
+  Y = Tensor::empty(DType::f32, X.shape);
+  const float* x = X.ptr<float>();
+  float* y = Y.ptr<float>();
+  pool.parallel_for(X.numel(), 16384, [&](int64_t b, int64_t e) { fn(x + b, y + b, e - b, simd); });
+}
+
 void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const std::string& op = ctx.node.op_type;
   const Tensor& X = *in[0];
   Tensor& Y = out[0];
   ThreadPool& p = ctx.pool;
   if (X.dtype != DType::f32) throw KernelError(op + ": float32 only");
-  if (op == "Relu") {
-    unary_f32(X, Y, p, [](float v) { return v < 0.0f ? 0.0f : v; });
+  if (op == "Relu" || op == "LeakyRelu") {
+    float alpha = op == "Relu" ? 0.0f : ctx.node.attr_float("alpha", 0.01f);
+#if XINRT_HAVE_NEON
+    if (ctx.simd >= 1) {
+      Y = Tensor::empty(DType::f32, X.shape);
+      const float* x = X.ptr<float>();
+      float* y = Y.ptr<float>();
+      p.parallel_for(X.numel(), 16384, [&](int64_t b, int64_t e) { leaky_relu_f32_neon(x + b, y + b, e - b, alpha); });
+      return;
+    }
+#endif
+    if (op == "Relu") unary_f32(X, Y, p, [](float v) { return v < 0.0f ? 0.0f : v; });
+    else unary_f32(X, Y, p, [alpha](float v) { return v < 0.0f ? v * alpha : v; });
   } else if (op == "Sigmoid") {
-    unary_f32(X, Y, p, [](float v) {
-      if (v > 0.0f) return 1.0f / (1.0f + std::exp(-v));
-      float e = std::exp(v);
-      return e / (1.0f + e);
-    });
-  } else if (op == "Tanh") unary_f32(X, Y, p, [](float v) { return std::tanh(v); });
-  else if (op == "Exp") unary_f32(X, Y, p, [](float v) { return std::exp(v); });
+    unary_vmath(X, Y, p, ctx.simd, sigmoid_f32);
+  } else if (op == "Tanh") unary_vmath(X, Y, p, ctx.simd, tanh_f32);
+  else if (op == "Exp") unary_vmath(X, Y, p, ctx.simd, exp_f32);
   else if (op == "Neg") unary_f32(X, Y, p, [](float v) { return -v; });
   else if (op == "Sqrt") unary_f32(X, Y, p, [](float v) { return std::sqrt(v); });
   else if (op == "Reciprocal") unary_f32(X, Y, p, [](float v) { return 1.0f / v; });
   else if (op == "Abs") unary_f32(X, Y, p, [](float v) { return std::fabs(v); });
-  else if (op == "Erf") {
-    Y = Tensor::empty(DType::f32, X.shape);
-    const float* x = X.ptr<float>();
-    float* y = Y.ptr<float>();
-    int simd = ctx.simd;
-    p.parallel_for(X.numel(), 16384, [&](int64_t b, int64_t e) { erf_f32(x + b, y + b, e - b, simd); });
-  } else if (op == "HardSigmoid") {
+  else if (op == "Erf") unary_vmath(X, Y, p, ctx.simd, erf_f32); else if (op == "HardSigmoid") {
     float alpha = ctx.node.attr_float("alpha", 0.2f), beta = ctx.node.attr_float("beta", 0.5f);
     unary_f32(X, Y, p, [alpha, beta](float v) {
       float t = v * alpha;
@@ -289,10 +326,7 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
       return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
     });
   }
-  else if (op == "LeakyRelu") {
-    float alpha = ctx.node.attr_float("alpha", 0.01f);
-    unary_f32(X, Y, p, [alpha](float v) { return v < 0.0f ? v * alpha : v; });
-  } else if (op == "Clip") {
+  else if (op == "Clip") {
     float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
     if (ctx.node.opset < 11) {  // the schema's defaults are the float32 limits, not infinities
       lo = ctx.node.attr_float("min", std::numeric_limits<float>::lowest());

@@ -11,7 +11,15 @@
 namespace xinrt {
 
 // Y = A (op) B with numpy broadcasting; op is "Add", "Sub", "Mul" or "Div" (float32/int64/int32).
-void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool);
+// simd: the SimdLevel of the float32 inner loops (cpu_features.h).
+void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool,
+               int simd = 0);
+
+// NEON inner loops (kernels/arm/elementwise_neon.cc). binary: op 0 Add, 1 Sub, 2 Mul, 3 Div over
+// y[i] = a[i * sa] (op) b[i * sb] with sa, sb in {0, 1}, not both 0.
+void binary_f32_neon(int op, const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n);
+// y = x < 0 ? x * alpha : x; alpha == 0 is Relu (which gives 0.0f, never -0.0f).
+void leaky_relu_f32_neon(const float* x, float* y, int64_t n, float alpha);
 
 // A numpy broadcast of several shapes: the output shape and, per input, element strides over
 // the output's dims (0 where the input is broadcast). Throws KernelError naming `op`.

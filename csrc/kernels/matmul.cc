@@ -26,6 +26,9 @@ Micro micro_for(int simd) {
   if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
   if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
 #endif
+#if XINRT_HAVE_NEON
+  if (simd >= 1) return {8, 12, sgemm_kernel_8x12_neon};
+#endif
   return {6, 16, sgemm_kernel_6x16_baseline};
 }
 

@@ -8,6 +8,11 @@
 #include "kernels/elementwise.h"
 
 namespace xinrt {
+
+// NEON inner loops (kernels/arm/norm_neon.cc).
+void scale_shift_f32_neon(const float* x, float* y, int64_t n, float a, float b);
+void layer_norm_row_neon(const float* x, const float* scale, const float* bias, float* y, int64_t n, float eps);
+
 namespace {
 
 std::string check_batchnorm(const NodeInfo& n) {
@@ -53,6 +58,12 @@ void compute_batchnorm(const KernelContext& ctx, const std::vector<const Tensor*
       float a = scale[p % C], sh = shift[p % C];
       const float* xp = x + p * size;
       float* yp = y + p * size;
+#if XINRT_HAVE_NEON
+      if (ctx.simd >= 1) {
+        scale_shift_f32_neon(xp, yp, size, a, sh);
+        continue;
+      }
+#endif
       for (int64_t i = 0; i < size; ++i) yp[i] = xp[i] * a + sh;
     }
   });
@@ -142,6 +153,12 @@ void compute_layer_norm(const KernelContext& ctx, const std::vector<const Tensor
     for (int64_t row = b; row < e; ++row) {
       const float* xr = x + row * n;
       float* yr = y + row * n;
+#if XINRT_HAVE_NEON
+      if (ctx.simd >= 1) {
+        layer_norm_row_neon(xr, scale.data(), bias.data(), yr, n, eps);
+        continue;
+      }
+#endif
       double sum = 0.0;
       for (int64_t i = 0; i < n; ++i) sum += xr[i];
       float mean = static_cast<float>(sum / n);

@@ -7,6 +7,15 @@
 #include "kernels/conv_geometry.h"
 
 namespace xinrt {
+
+// NEON inner loops (kernels/arm/pool_neon.cc).
+void pool_rows_max_neon(float* v, const float* row, int64_t n);
+void pool_rows_add_neon(float* v, const float* row, int64_t n);
+void pool_taps_max_neon(float* y, const float* t, int64_t s, int64_t n);
+void pool_taps_add_neon(float* y, const float* t, int64_t s, int64_t n);
+float global_max_neon(const float* x, int64_t n);
+double global_sum_neon(const float* x, int64_t n);
+
 namespace {
 
 std::string check_pool(const NodeInfo& n) {
@@ -71,6 +80,7 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   }
   // Output columns [col_lo[kj], col_hi[kj]) whose tap kj falls inside the input row.
   std::vector<int64_t> col_lo(g.k_w, g.out_w), col_hi(g.k_w, 0);
+  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= 1;
   for (int64_t ow = 0; ow < g.out_w; ++ow)
     for (int64_t kj = kw_lo[ow]; kj < kw_hi[ow]; ++kj) {
       col_lo[kj] = std::min(col_lo[kj], ow);
@@ -92,11 +102,24 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(line.begin(), line.end(), -std::numeric_limits<float>::infinity());
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki * g.d_h) * g.in_w;
+#if XINRT_HAVE_NEON
+            if (neon) {
+              pool_rows_max_neon(v, row, g.in_w);
+              continue;
+            }
+#endif
             for (int64_t i = 0; i < g.in_w; ++i) v[i] = row[i] > v[i] ? row[i] : v[i];
           }
           std::fill(yr, yr + g.out_w, -std::numeric_limits<float>::infinity());
           for (int64_t kj = 0; kj < g.k_w; ++kj) {  // tap-major: branch-free and vectorisable
             const float* t = v + kj * g.d_w - g.pad_left;
+#if XINRT_HAVE_NEON
+            if (neon) {
+              if (col_hi[kj] > col_lo[kj])
+                pool_taps_max_neon(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+              continue;
+            }
+#endif
             for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) {
               float e = t[ow * g.s_w];
               yr[ow] = e > yr[ow] ? e : yr[ow];
@@ -106,11 +129,24 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(line.begin(), line.end(), 0.0f);
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki) * g.in_w;
+#if XINRT_HAVE_NEON
+            if (neon) {
+              pool_rows_add_neon(v, row, g.in_w);
+              continue;
+            }
+#endif
             for (int64_t i = 0; i < g.in_w; ++i) v[i] += row[i];
           }
           std::fill(yr, yr + g.out_w, 0.0f);
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const float* t = v + kj - g.pad_left;
+#if XINRT_HAVE_NEON
+            if (neon) {
+              if (col_hi[kj] > col_lo[kj])
+                pool_taps_add_neon(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+              continue;
+            }
+#endif
             for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) yr[ow] += t[ow * g.s_w];
           }
           // The divisor is (window rows) x (window columns), counted with or without padding.
@@ -138,9 +174,17 @@ void compute_global_pool(const KernelContext& ctx, const std::vector<const Tenso
   const float* x = X.ptr<float>();
   float* y = out[0].ptr<float>();
   bool is_max = op == "GlobalMaxPool";
+  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= 1;
   ctx.pool.parallel_for(planes, std::max<int64_t>(1, 4096 / std::max<int64_t>(size, 1)), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * size;
+#if XINRT_HAVE_NEON
+      if (neon) {
+        y[p] = is_max ? global_max_neon(xp, size)
+                      : static_cast<float>(global_sum_neon(xp, size) / static_cast<double>(size));
+        continue;
+      }
+#endif
       if (is_max) {
         float m = -std::numeric_limits<float>::infinity();
         for (int64_t i = 0; i < size; ++i) m = (xp[i] > m || std::isnan(xp[i])) ? xp[i] : m;

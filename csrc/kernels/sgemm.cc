@@ -10,7 +10,7 @@ namespace xinrt {
 
 namespace {
 constexpr int64_t kMC = 288;  // most rows of A per task (a multiple of every MR; <= 288 KB of packed A)
-constexpr int64_t kNC = 256;  // columns of B per task (a multiple of every NR)
+constexpr int64_t kNC = 256;  // columns of B per task (blocks are then cut into whole NR panels)
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -25,6 +25,9 @@ GemmShape gemm_shape(int simd) {
   if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
   if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
 #endif
+#if XINRT_HAVE_NEON
+  if (simd >= 1) return {8, 12, sgemm_kernel_8x12_neon};
+#endif
   return {6, 16, sgemm_kernel_6x16_baseline};
 }
 
@@ -34,6 +37,8 @@ inline void copy_panel_row(float* d, const float* src, int64_t w, int nr) {
     std::memcpy(d, src, sizeof(float) * 32);
   } else if (w == 16 && nr == 16) {
     std::memcpy(d, src, sizeof(float) * 16);
+  } else if (w == 12 && nr == 12) {
+    std::memcpy(d, src, sizeof(float) * 12);
   } else {
     std::memcpy(d, src, sizeof(float) * w);
     for (int64_t j = w; j < nr; ++j) d[j] = 0.0f;

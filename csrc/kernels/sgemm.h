@@ -47,15 +47,34 @@ void sgemm_kernel_6x16_avx2(int64_t kc, const float* a, const float* b, float* c
                             int nr, bool accumulate);
 void sgemm_kernel_12x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                                int nr, bool accumulate);
+void sgemm_kernel_8x12_neon(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                            int nr, bool accumulate);  // kernels/arm/sgemm_neon.cc
 
 // Dot products for GEMV-shaped work (one activation row against weight rows).
 float dot_f32_baseline(const float* a, const float* b, int64_t n);
 float dot_f32_avx2(const float* a, const float* b, int64_t n);
+float dot_f32_neon(const float* a, const float* b, int64_t n);
 inline float dot_f32(const float* a, const float* b, int64_t n, int simd) {
 #if XINRT_HAVE_X86
   if (simd >= 1) return dot_f32_avx2(a, b, n);
 #endif
+#if XINRT_HAVE_NEON
+  if (simd >= 1) return dot_f32_neon(a, b, n);
+#endif
   return dot_f32_baseline(a, b, n);
+}
+
+// y[i] += a * x[i] (depthwise convolution taps).
+void axpy_f32_avx2(float* y, const float* x, float a, int64_t n);  // kernels/x86/axpy_avx2.cc
+void axpy_f32_neon(float* y, const float* x, float a, int64_t n);  // kernels/arm/sgemm_neon.cc
+inline void axpy_f32(float* y, const float* x, float a, int64_t n, int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= 1) return axpy_f32_avx2(y, x, a, n);
+#endif
+#if XINRT_HAVE_NEON
+  if (simd >= 1) return axpy_f32_neon(y, x, a, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i] * a;
 }
 
 }  // namespace xinrt

@@ -22,4 +22,24 @@ float exp_shift_sum_f32_baseline(const float* x, float* y, int64_t n, float shif
   return sum;
 }
 
+void exp_f32_baseline(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
+void sigmoid_f32_baseline(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i];
+    if (v > 0.0f) {
+      y[i] = 1.0f / (1.0f + std::exp(-v));
+    } else {
+      float e = std::exp(v);
+      y[i] = e / (1.0f + e);
+    }
+  }
+}
+
+void tanh_f32_baseline(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
 }  // namespace xinrt
