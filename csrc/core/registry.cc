@@ -56,6 +56,7 @@ const std::vector<Kernel>& all_kernels() {
     register_indexing(k);
     register_pad_resize(k);
     register_conv_transpose(k);
+    register_recurrent(k);
     return k;
   }();
   return kernels;

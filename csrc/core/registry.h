@@ -106,5 +106,6 @@ void register_reduce(std::vector<Kernel>& out);
 void register_indexing(std::vector<Kernel>& out);
 void register_pad_resize(std::vector<Kernel>& out);
 void register_conv_transpose(std::vector<Kernel>& out);
+void register_recurrent(std::vector<Kernel>& out);
 
 }  // namespace xinrt

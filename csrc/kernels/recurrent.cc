@@ -1,0 +1,421 @@
+// The recurrent driver shared by LSTM, GRU and RNN (recurrent.h), the RNN cell and the
+// registrations. Semantics where the spec is silent follow ONNX Runtime: per-batch sequence
+// lengths run the reverse direction over each sequence's own valid steps, Y is zero past a
+// sequence's length, Y_h / Y_c are zero for a length-0 sequence, and `clip` clamps the input
+// of every gate activation (not the LSTM's C before h()).
+#include "kernels/recurrent.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/sgemm.h"
+
+namespace xinrt {
+namespace {
+
+struct ActivationSpec {
+  const char* name;
+  RecurrentActivation::Kind kind;
+  int params;  // 0: none, 1: alpha, 2: alpha and beta
+  float alpha, beta;
+  bool has_default;  // defaults of the ONNX op of the same name; Affine/ScaledTanh have none
+};
+
+constexpr ActivationSpec kActivations[] = {
+    {"Sigmoid", RecurrentActivation::kSigmoid, 0, 0, 0, true},
+    {"Tanh", RecurrentActivation::kTanh, 0, 0, 0, true},
+    {"Relu", RecurrentActivation::kRelu, 0, 0, 0, true},
+    {"HardSigmoid", RecurrentActivation::kHardSigmoid, 2, 0.2f, 0.5f, true},
+    {"LeakyRelu", RecurrentActivation::kLeakyRelu, 1, 0.01f, 0, true},
+    {"ThresholdedRelu", RecurrentActivation::kThresholdedRelu, 1, 1.0f, 0, true},
+    {"Elu", RecurrentActivation::kElu, 1, 1.0f, 0, true},
+    {"Softsign", RecurrentActivation::kSoftsign, 0, 0, 0, true},
+    {"Softplus", RecurrentActivation::kSoftplus, 0, 0, 0, true},
+    {"ScaledTanh", RecurrentActivation::kScaledTanh, 2, 0, 0, false},
+    {"Affine", RecurrentActivation::kAffine, 2, 0, 0, false},
+};
+
+const char* op_name(CellKind cell) {
+  return cell == CellKind::kLstm ? "LSTM" : (cell == CellKind::kGru ? "GRU" : "RNN");
+}
+
+std::vector<float> float_list(const NodeInfo& n, const std::string& name) {
+  auto it = n.attrs.find(name);
+  if (it == n.attrs.end()) return {};
+  if (it->second.kind != Attribute::kFloats && it->second.kind != Attribute::kFloat)
+    throw KernelError("attribute '" + name + "' must be a list of floats");
+  if (it->second.kind == Attribute::kFloat) return {static_cast<float>(it->second.f)};
+  return std::vector<float>(it->second.floats.begin(), it->second.floats.end());
+}
+
+}  // namespace
+
+std::string parse_recurrent_attrs(const NodeInfo& n, CellKind cell, RecurrentAttrs* a) {
+  const std::string op = op_name(cell);
+  a->cell = cell;
+  a->gates = cell == CellKind::kLstm ? 4 : (cell == CellKind::kGru ? 3 : 1);
+  a->acts_per_direction = cell == CellKind::kLstm ? 3 : (cell == CellKind::kGru ? 2 : 1);
+  std::string dir = n.attr_string("direction", "forward");
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+    return op + ": direction '" + dir + "' is not forward, reverse or bidirectional";
+  a->num_directions = dir == "bidirectional" ? 2 : 1;
+  a->reverse = dir == "reverse";
+  a->hidden = n.attr_int("hidden_size", -1);
+  a->layout = static_cast<int>(n.attr_int("layout", 0));
+  if (a->layout != 0 && a->layout != 1) return op + ": layout must be 0 or 1";
+  if (a->layout != 0 && n.opset < 14) return op + ": layout is an opset 14+ attribute";
+  a->has_clip = n.has_attr("clip");
+  a->clip = n.attr_float("clip", 0.0f);
+  if (a->has_clip && !(a->clip > 0.0f)) return op + ": clip must be positive";
+  a->input_forget = n.attr_int("input_forget", 0) != 0;
+  a->linear_before_reset = n.attr_int("linear_before_reset", 0) != 0;
+  if (cell == CellKind::kLstm && n.opset < 7) return op + ": opset < 7 not supported";
+
+  std::vector<std::string> names;
+  auto it = n.attrs.find("activations");
+  if (it != n.attrs.end()) {
+    if (it->second.kind != Attribute::kStrings) return op + ": activations must be a list of strings";
+    names = it->second.strings;
+    if (names.size() != static_cast<size_t>(a->acts_per_direction * a->num_directions))
+      return op + ": expects " + std::to_string(a->acts_per_direction * a->num_directions) +
+             " activations, found " + std::to_string(names.size());
+  } else {
+    std::vector<std::string> def = cell == CellKind::kLstm   ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                   : cell == CellKind::kGru ? std::vector<std::string>{"Sigmoid", "Tanh"}
+                                                            : std::vector<std::string>{"Tanh"};
+    for (int d = 0; d < a->num_directions; ++d) names.insert(names.end(), def.begin(), def.end());
+  }
+  // Like ONNX Runtime: each activation that takes alpha (beta) consumes the next value of
+  // activation_alpha (activation_beta) in order, or its default when the list has run out.
+  std::vector<float> alphas = float_list(n, "activation_alpha"), betas = float_list(n, "activation_beta");
+  size_t ai = 0, bi = 0;
+  a->activations.clear();
+  for (const std::string& name : names) {
+    const ActivationSpec* spec = nullptr;
+    for (const ActivationSpec& s : kActivations)
+      if (name == s.name) spec = &s;
+    if (!spec) return op + ": activation '" + name + "' not supported";
+    RecurrentActivation act;
+    act.kind = spec->kind;
+    act.alpha = spec->alpha;
+    act.beta = spec->beta;
+    bool given_alpha = false, given_beta = false;
+    if (spec->params >= 1 && ai < alphas.size()) act.alpha = alphas[ai++], given_alpha = true;
+    if (spec->params >= 2 && bi < betas.size()) act.beta = betas[bi++], given_beta = true;
+    if (!spec->has_default && (!given_alpha || !given_beta))
+      return op + ": activation " + name + " needs activation_alpha and activation_beta (it has no ONNX default)";
+    a->activations.push_back(act);
+  }
+  return "";
+}
+
+std::string check_recurrent(const NodeInfo& n, CellKind cell) {
+  const std::string op = op_name(cell);
+  RecurrentAttrs a;
+  std::string r = parse_recurrent_attrs(n, cell, &a);
+  if (!r.empty()) return r;
+  if (cell != CellKind::kLstm && n.has_attr("input_forget")) return op + ": input_forget is an LSTM attribute";
+  size_t max_inputs = cell == CellKind::kLstm ? 8 : 6;
+  if (n.input_dtypes.size() < 3 || n.input_dtypes.size() > max_inputs)
+    return op + ": expects 3 to " + std::to_string(max_inputs) + " inputs";
+  for (size_t i = 0; i < n.input_dtypes.size(); ++i) {
+    r = require_dtype(n, i, {i == 4 ? DType::i32 : DType::f32});
+    if (!r.empty()) return r;
+  }
+  const int64_t ranks[] = {3, 3, 3, 2, 1, 3, 3, 2};
+  for (size_t i = 0; i < n.input_dtypes.size(); ++i)
+    if (n.input_rank(i) >= 0 && n.input_rank(i) != ranks[i])
+      return op + ": input " + std::to_string(i) + " must have rank " + std::to_string(ranks[i]);
+  if (n.num_outputs > (cell == CellKind::kLstm ? 3 : 2)) return op + ": too many outputs";
+  return "";
+}
+
+void apply_recurrent_activation(const RecurrentActivation& act, const float* x, float* y, int64_t n, int simd) {
+  const float al = act.alpha, be = act.beta;
+  switch (act.kind) {
+    case RecurrentActivation::kSigmoid:
+#if XINRT_HAVE_X86
+      if (simd >= 1) return sigmoid_f32_avx2(x, y, n);
+#endif
+      for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      return;
+    case RecurrentActivation::kTanh:
+#if XINRT_HAVE_X86
+      if (simd >= 1) return tanh_f32_avx2(x, y, n);
+#endif
+      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      return;
+    case RecurrentActivation::kRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    case RecurrentActivation::kHardSigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::min(1.0f, std::max(0.0f, al * x[i] + be));
+      return;
+    case RecurrentActivation::kLeakyRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : al * x[i];
+      return;
+    case RecurrentActivation::kScaledTanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = al * std::tanh(be * x[i]);
+      return;
+    case RecurrentActivation::kAffine:
+      for (int64_t i = 0; i < n; ++i) y[i] = al * x[i] + be;
+      return;
+    case RecurrentActivation::kThresholdedRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > al ? x[i] : 0.0f;
+      return;
+    case RecurrentActivation::kElu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : al * (std::exp(x[i]) - 1.0f);
+      return;
+    case RecurrentActivation::kSoftsign:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.0f + std::fabs(x[i]));
+      return;
+    case RecurrentActivation::kSoftplus:  // log(1 + e^x) without overflow for large x
+      for (int64_t i = 0; i < n; ++i)
+        y[i] = x[i] > 0.0f ? x[i] + std::log1p(std::exp(-x[i])) : std::log1p(std::exp(x[i]));
+      return;
+  }
+}
+
+void recurrent_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* rt, int64_t ldr,
+                          int64_t N, float* out, int64_t ldo, int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= 1) return recurrent_matmul_acc_avx2(a, lda, rows, K, rt, ldr, N, out, ldo);
+#endif
+  for (int64_t b = 0; b < rows; ++b) {
+    float* o = out + b * ldo;
+    for (int64_t k = 0; k < K; ++k) {
+      const float av = a[b * lda + k];
+      const float* r = rt + k * ldr;
+      for (int64_t n = 0; n < N; ++n) o[n] += av * r[n];
+    }
+  }
+}
+
+namespace {
+
+// R^T per direction ([hidden, gates * hidden]), made at plan time when R is a constant.
+struct RecurrentWeights {
+  int64_t rows = 0, hidden = 0;
+  std::vector<std::shared_ptr<float>> rt;
+};
+
+void transpose_r(const float* r, int64_t rows, int64_t hidden, float* rt) {
+  for (int64_t g = 0; g < rows; ++g)
+    for (int64_t k = 0; k < hidden; ++k) rt[k * rows + g] = r[g * hidden + k];
+}
+
+void rnn_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
+  const int64_t H = s.hidden, n = u1 - u0;
+  recurrent_matmul_acc(s.h, H, s.batch, H, s.rt + u0, H, n, s.gates + u0, H, s.simd);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    float* g = s.gates + b * H + u0;
+    clip_inplace(*s.attrs, g, n);
+    apply_recurrent_activation(s.act[0], g, s.h_next + b * H + u0, n, s.simd);
+  }
+}
+
+void expect_shape(const char* op, const char* what, const Tensor* t, const Shape& want) {
+  if (t && t->shape != want)
+    throw KernelError(std::string(op) + ": " + what + " must have shape " + shape_str(want) + ", found " +
+                      shape_str(t->shape));
+}
+
+}  // namespace
+
+std::shared_ptr<void> prepare_recurrent(const NodeInfo& n, int) {
+  const Tensor* R = n.input_constants.size() > 2 ? n.input_constants[2] : nullptr;
+  if (!R || R->dtype != DType::f32 || R->rank() != 3) return nullptr;
+  auto w = std::make_shared<RecurrentWeights>();
+  w->rows = R->dim(1);
+  w->hidden = R->dim(2);
+  for (int64_t d = 0; d < R->dim(0); ++d) {
+    w->rt.push_back(alloc_floats(static_cast<size_t>(std::max<int64_t>(1, w->rows * w->hidden))));
+    transpose_r(R->ptr<float>() + d * w->rows * w->hidden, w->rows, w->hidden, w->rt.back().get());
+  }
+  return w;
+}
+
+void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out,
+                       CellKind cell, CellStepFn step, int phases) {
+  const char* op = op_name(cell);
+  RecurrentAttrs a;
+  std::string reason = parse_recurrent_attrs(ctx.node, cell, &a);
+  if (!reason.empty()) throw KernelError(reason);
+  auto input = [&](size_t i) { return i < in.size() ? in[i] : nullptr; };
+  const Tensor *X = in[0], *W = in[1], *R = in[2], *Bias = input(3), *Lens = input(4), *H0 = input(5);
+  const Tensor *C0 = cell == CellKind::kLstm ? input(6) : nullptr, *P = cell == CellKind::kLstm ? input(7) : nullptr;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i] && in[i]->dtype != (i == 4 ? DType::i32 : DType::f32))
+      throw KernelError(std::string(op) + ": input " + std::to_string(i) + " must be " + (i == 4 ? "int32" : "float32") +
+                        ", found " + dtype_name(in[i]->dtype));
+  if (X->rank() != 3 || W->rank() != 3 || R->rank() != 3)
+    throw KernelError(std::string(op) + ": X, W and R must be 3-D, found " + shape_str(X->shape) + ", " +
+                      shape_str(W->shape) + ", " + shape_str(R->shape));
+  const int64_t D = a.num_directions, G = a.gates, H = R->dim(2), GH = G * H;
+  const int64_t T = a.layout ? X->dim(1) : X->dim(0), B = a.layout ? X->dim(0) : X->dim(1), I = X->dim(2);
+  if (a.hidden >= 0 && a.hidden != H)
+    throw KernelError(std::string(op) + ": hidden_size " + std::to_string(a.hidden) + " but R has shape " +
+                      shape_str(R->shape));
+  expect_shape(op, "W", W, {D, GH, I});
+  expect_shape(op, "R", R, {D, GH, H});
+  expect_shape(op, "B", Bias, {D, 2 * GH});
+  expect_shape(op, "sequence_lens", Lens, {B});
+  Shape state_shape = a.layout ? Shape{B, D, H} : Shape{D, B, H};
+  expect_shape(op, "initial_h", H0, state_shape);
+  expect_shape(op, "initial_c", C0, state_shape);
+  expect_shape(op, "P", P, {D, 3 * H});
+
+  std::vector<int64_t> lens(static_cast<size_t>(B), T);
+  if (Lens)
+    for (int64_t b = 0; b < B; ++b) {
+      lens[b] = Lens->ptr<int32_t>()[b];
+      if (lens[b] < 0 || lens[b] > T)
+        throw KernelError(std::string(op) + ": sequence_lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
+                          " is outside [0, " + std::to_string(T) + "]");
+    }
+  const int64_t max_len = B ? *std::max_element(lens.begin(), lens.end()) : 0;
+  const bool ragged = std::any_of(lens.begin(), lens.end(), [&](int64_t l) { return l != T; });
+
+  const size_t num_out = out.size();
+  if (num_out > 0) out[0] = Tensor::empty(DType::f32, a.layout ? Shape{B, T, D, H} : Shape{T, D, B, H});
+  if (num_out > 1) out[1] = Tensor::empty(DType::f32, state_shape);
+  if (num_out > 2) out[2] = Tensor::empty(DType::f32, state_shape);
+  float* y = num_out > 0 ? out[0].ptr<float>() : nullptr;
+  if (y && ragged) std::memset(y, 0, out[0].nbytes());
+  // Element (t, d, b) of Y and (d, b) of the states, for either layout.
+  auto y_at = [&](int64_t t, int64_t d, int64_t b) {
+    return y + (a.layout ? ((b * T + t) * D + d) * H : ((t * D + d) * B + b) * H);
+  };
+  auto state_at = [&](int64_t d, int64_t b) { return a.layout ? (b * D + d) * H : (d * B + b) * H; };
+
+  // Input projection for every step and direction: xw[d] rows in X's own row order.
+  const int64_t rows = T * B;
+  std::vector<std::shared_ptr<float>> xw(static_cast<size_t>(D));
+  std::shared_ptr<float> packed_x;
+  if (rows > 0 && I > 0) packed_x = pack_a_new(X->ptr<float>(), I, false, rows, I, 1.0f, ctx.simd);
+  for (int64_t d = 0; d < D; ++d) {
+    xw[d] = alloc_floats(static_cast<size_t>(std::max<int64_t>(1, rows * GH)));
+    float* dst = xw[d].get();
+    std::vector<float> bias(static_cast<size_t>(GH), 0.0f);
+    if (Bias) {
+      const float* wb = Bias->ptr<float>() + d * 2 * GH;
+      const bool keep_rbh = cell == CellKind::kGru && a.linear_before_reset;
+      for (int64_t j = 0; j < GH; ++j) bias[j] = wb[j] + (keep_rbh && j >= 2 * H ? 0.0f : wb[GH + j]);
+    }
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * GH, bias.data(), sizeof(float) * GH);
+    if (packed_x)
+      sgemm_packed(rows, GH, I, packed_x.get(), W->ptr<float>() + d * GH * I, I, true, dst, GH, true, &ctx.pool,
+                   ctx.simd);
+  }
+
+  const auto* prepared = static_cast<const RecurrentWeights*>(ctx.state);
+  const bool use_prepared = prepared && prepared->rows == GH && prepared->hidden == H &&
+                            static_cast<int64_t>(prepared->rt.size()) == D;
+  const int threads = ctx.pool.num_threads();
+  const bool directions_in_parallel = D == 2 && threads >= 2;
+  // Splitting one step over threads pays only when its H_prev * R^T is large enough to
+  // outweigh a thread-pool round trip (a few microseconds) per step.
+  const bool split_steps = !directions_in_parallel && threads >= 2 && B * GH * H >= (1 << 17) && H >= 32;
+
+  auto run_direction = [&](int64_t d) {
+    const bool reverse = a.reverse || d == 1;
+    std::shared_ptr<float> rt_own;
+    const float* rt = nullptr;
+    if (use_prepared) {
+      rt = prepared->rt[d].get();
+    } else {
+      rt_own = alloc_floats(static_cast<size_t>(std::max<int64_t>(1, GH * H)));
+      transpose_r(R->ptr<float>() + d * GH * H, GH, H, rt_own.get());
+      rt = rt_own.get();
+    }
+    const size_t bh = static_cast<size_t>(std::max<int64_t>(1, B * H));
+    std::vector<float> h(bh, 0.0f), c(bh, 0.0f), h_next(bh), c_next(bh);
+    std::vector<float> gates(static_cast<size_t>(std::max<int64_t>(1, B * GH))), scratch(gates.size());
+    for (int64_t b = 0; b < B; ++b) {
+      if (H0) std::memcpy(&h[b * H], H0->ptr<float>() + state_at(d, b), sizeof(float) * H);
+      if (C0) std::memcpy(&c[b * H], C0->ptr<float>() + state_at(d, b), sizeof(float) * H);
+    }
+    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], B, H, ctx.simd, rt,
+                    nullptr, P ? P->ptr<float>() + d * 3 * H : nullptr, h.data(), c.data(), gates.data(),
+                    h_next.data(), c_next.data(), scratch.data()};
+    if (cell == CellKind::kGru && a.linear_before_reset && Bias) s.rbias = Bias->ptr<float>() + d * 2 * GH + GH + 2 * H;
+    const float* xwd = xw[d].get();
+    for (int64_t st = 0; st < max_len; ++st) {
+      for (int64_t b = 0; b < B; ++b) {
+        float* g = gates.data() + b * GH;
+        if (st >= lens[b]) {  // finished: computed on zeros, never committed
+          std::fill(g, g + GH, 0.0f);
+          continue;
+        }
+        int64_t t = reverse ? lens[b] - 1 - st : st;
+        std::memcpy(g, xwd + (a.layout ? b * T + t : t * B + b) * GH, sizeof(float) * GH);
+      }
+      for (int phase = 0; phase < phases; ++phase) {
+        if (!split_steps) {
+          step(s, 0, H, phase);
+          continue;
+        }
+        const int64_t chunks = std::min<int64_t>(threads, H / 16);
+        ctx.pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+          for (int64_t ci = c0; ci < c1; ++ci) step(s, H * ci / chunks / 8 * 8, ci + 1 == chunks ? H : H * (ci + 1) / chunks / 8 * 8, phase);
+        }, chunks);
+      }
+      for (int64_t b = 0; b < B; ++b) {
+        if (st >= lens[b]) continue;
+        std::memcpy(&h[b * H], &h_next[b * H], sizeof(float) * H);
+        if (cell == CellKind::kLstm) std::memcpy(&c[b * H], &c_next[b * H], sizeof(float) * H);
+        if (y) std::memcpy(y_at(reverse ? lens[b] - 1 - st : st, d, b), &h_next[b * H], sizeof(float) * H);
+      }
+    }
+    for (int64_t b = 0; b < B; ++b) {
+      const bool empty = lens[b] == 0;
+      if (num_out > 1) {
+        float* dst = out[1].ptr<float>() + state_at(d, b);
+        if (empty) std::fill(dst, dst + H, 0.0f);
+        else std::memcpy(dst, &h[b * H], sizeof(float) * H);
+      }
+      if (num_out > 2) {
+        float* dst = out[2].ptr<float>() + state_at(d, b);
+        if (empty) std::fill(dst, dst + H, 0.0f);
+        else std::memcpy(dst, &c[b * H], sizeof(float) * H);
+      }
+    }
+  };
+  if (directions_in_parallel) {
+    ctx.pool.parallel_for(2, 1, [&](int64_t d0, int64_t d1) {
+      for (int64_t d = d0; d < d1; ++d) run_direction(d);
+    }, 2);
+  } else {
+    for (int64_t d = 0; d < D; ++d) run_direction(d);
+  }
+}
+
+namespace {
+
+std::string check_lstm(const NodeInfo& n) { return check_recurrent(n, CellKind::kLstm); }
+std::string check_gru(const NodeInfo& n) { return check_recurrent(n, CellKind::kGru); }
+std::string check_rnn(const NodeInfo& n) { return check_recurrent(n, CellKind::kRnn); }
+
+void compute_lstm(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  compute_recurrent(ctx, in, out, CellKind::kLstm, lstm_step, 1);
+}
+void compute_gru(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  // linear_before_reset = 0 multiplies (r . H_prev) by Rh, so the h gate waits for every r.
+  const bool two_phases = ctx.node.attr_int("linear_before_reset", 0) == 0;
+  compute_recurrent(ctx, in, out, CellKind::kGru, gru_step, two_phases ? 2 : 1);
+}
+void compute_rnn(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  compute_recurrent(ctx, in, out, CellKind::kRnn, rnn_step, 1);
+}
+
+}  // namespace
+
+void register_recurrent(std::vector<Kernel>& k) {
+  // Opsets 7, 14 (layout) and 22 (bfloat16 types only) share these semantics for float32.
+  k.push_back({"LSTM", "", 7, kMaxOpset, {DType::f32}, 0, check_lstm, nullptr, compute_lstm, prepare_recurrent});
+  k.push_back({"GRU", "", 7, kMaxOpset, {DType::f32}, 0, check_gru, nullptr, compute_gru, prepare_recurrent});
+  k.push_back({"RNN", "", 7, kMaxOpset, {DType::f32}, 0, check_rnn, nullptr, compute_rnn, prepare_recurrent});
+}
+
+}  // namespace xinrt

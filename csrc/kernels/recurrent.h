@@ -1,0 +1,90 @@
+// Shared machinery of the recurrent kernels (LSTM, GRU, RNN; recurrent*.cc).
+//
+// Every op runs the same way: one packed SGEMM projects all time steps at once
+// (X * W^T + bias -> [rows, gates * hidden]), then each step adds H_prev * R^T (R pre-transposed
+// at plan time when it is a constant) and applies the cell's gate math. A step is split over
+// hidden units, so a cell's step function computes units [u0, u1) of every batch row and the
+// driver may run unit chunks on several threads; bidirectional ops run one direction per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/registry.h"
+#include "kernels/recurrent_simd.h"
+
+namespace xinrt {
+
+// An activation the spec lists for the recurrent ops, with its alpha/beta.
+struct RecurrentActivation {
+  enum Kind { kSigmoid, kTanh, kRelu, kHardSigmoid, kLeakyRelu, kScaledTanh, kAffine, kThresholdedRelu,
+              kElu, kSoftsign, kSoftplus } kind = kSigmoid;
+  float alpha = 0.0f, beta = 0.0f;
+};
+
+// y[i] = act(x[i]); x == y is allowed.
+void apply_recurrent_activation(const RecurrentActivation& act, const float* x, float* y, int64_t n, int simd);
+
+enum class CellKind { kRnn, kGru, kLstm };
+
+struct RecurrentAttrs {
+  CellKind cell = CellKind::kLstm;
+  int gates = 4;           // weight rows per hidden unit: RNN 1, GRU 3, LSTM 4
+  int num_directions = 1;
+  bool reverse = false;    // direction == "reverse"
+  int64_t hidden = -1;     // hidden_size attribute, or -1
+  int layout = 0;
+  bool has_clip = false;
+  float clip = 0.0f;
+  bool input_forget = false;         // LSTM
+  bool linear_before_reset = false;  // GRU
+  std::vector<RecurrentActivation> activations;  // acts_per_direction per direction
+  int acts_per_direction = 1;
+};
+
+// "" and *out filled, or the reason the node's attributes are unsupported.
+std::string parse_recurrent_attrs(const NodeInfo& node, CellKind cell, RecurrentAttrs* out);
+std::string check_recurrent(const NodeInfo& node, CellKind cell);
+
+// One direction's step, as a cell sees it. Row b of a step holds batch item b.
+struct RecurrentStep {
+  const RecurrentAttrs* attrs;
+  const RecurrentActivation* act;  // this direction's activations (acts_per_direction of them)
+  int64_t batch, hidden;
+  int simd;
+  const float* rt;        // R^T, [hidden, gates * hidden]
+  const float* rbias;     // GRU with linear_before_reset: Rb of the h gate [hidden]; else null
+  const float* peephole;  // LSTM P [3 * hidden] (i, o, f), or null
+  const float* h;         // H_prev [batch, hidden]
+  const float* c;         // LSTM C_prev [batch, hidden]
+  float* gates;           // [batch, gates * hidden]: X * W^T + bias on entry
+  float* h_next;          // [batch, hidden]
+  float* c_next;          // LSTM [batch, hidden]
+  float* scratch;         // [batch, gates * hidden]
+};
+
+// A cell's step over hidden units [u0, u1): phase 0, then (if the cell has two) phase 1 once
+// every unit's phase 0 is done.
+using CellStepFn = void (*)(const RecurrentStep& s, int64_t u0, int64_t u1, int phase);
+
+// out[b * ldo + n] += sum_k a[b * lda + k] * rt[k * ldr + n] for b < rows, n < N.
+void recurrent_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* rt, int64_t ldr,
+                          int64_t N, float* out, int64_t ldo, int simd);
+
+// y[i] = clamp(x[i], -clip, clip) when the node has a clip attribute.
+inline void clip_inplace(const RecurrentAttrs& a, float* x, int64_t n) {
+  if (!a.has_clip) return;
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] < -a.clip ? -a.clip : (x[i] > a.clip ? a.clip : x[i]);
+}
+
+// Runs a whole recurrent node: checks inputs, projects, steps every direction, writes outputs.
+void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out,
+                       CellKind cell, CellStepFn step, int phases);
+std::shared_ptr<void> prepare_recurrent(const NodeInfo& node, int simd);
+
+void lstm_step(const RecurrentStep& s, int64_t u0, int64_t u1, int phase);
+void gru_step(const RecurrentStep& s, int64_t u0, int64_t u1, int phase);
+
+}  // namespace xinrt

@@ -1,0 +1,56 @@
+// The GRU cell (ONNX gate order z, r, h), run by the recurrent driver (recurrent.cc) over a
+// range of hidden units. linear_before_reset = 0 needs (r . H_prev) * Rh^T, so it runs in two
+// phases: z, r and r . H_prev for every unit first, then the h gate.
+#include "kernels/recurrent.h"
+
+namespace xinrt {
+
+void gru_step(const RecurrentStep& s, int64_t u0, int64_t u1, int phase) {
+  const int64_t H = s.hidden, GH = 3 * H, n = u1 - u0;
+  const RecurrentAttrs& a = *s.attrs;
+  // scratch: r . H_prev in [b * GH, b * GH + H) (linear_before_reset = 0), or
+  // H_prev * Rh^T + Rbh in [b * GH + 2H, b * GH + 3H) (linear_before_reset = 1).
+  if (phase == 0) {
+    for (int g = 0; g < 2; ++g)
+      recurrent_matmul_acc(s.h, H, s.batch, H, s.rt + g * H + u0, GH, n, s.gates + g * H + u0, GH, s.simd);
+    if (a.linear_before_reset) {
+      for (int64_t b = 0; b < s.batch; ++b) {
+        float* hr = s.scratch + b * GH + 2 * H + u0;
+        for (int64_t j = 0; j < n; ++j) hr[j] = s.rbias ? s.rbias[u0 + j] : 0.0f;
+      }
+      recurrent_matmul_acc(s.h, H, s.batch, H, s.rt + 2 * H + u0, GH, n, s.scratch + 2 * H + u0, GH, s.simd);
+    }
+    for (int64_t b = 0; b < s.batch; ++b) {
+      float* gz = s.gates + b * GH + u0;
+      float* gr = gz + H;
+      clip_inplace(a, gz, n);
+      clip_inplace(a, gr, n);
+      apply_recurrent_activation(s.act[0], gz, gz, n, s.simd);
+      apply_recurrent_activation(s.act[0], gr, gr, n, s.simd);
+      if (!a.linear_before_reset) {
+        const float* hp = s.h + b * H + u0;
+        float* rh = s.scratch + b * GH + u0;
+        for (int64_t j = 0; j < n; ++j) rh[j] = gr[j] * hp[j];
+      }
+    }
+    if (!a.linear_before_reset) return;  // phase 1 finishes the step
+  } else {
+    recurrent_matmul_acc(s.scratch, GH, s.batch, H, s.rt + 2 * H + u0, GH, n, s.gates + 2 * H + u0, GH, s.simd);
+  }
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* gz = s.gates + b * GH + u0;
+    const float* gr = gz + H;
+    float* gh = s.gates + b * GH + 2 * H + u0;
+    if (a.linear_before_reset) {
+      const float* hr = s.scratch + b * GH + 2 * H + u0;
+      for (int64_t j = 0; j < n; ++j) gh[j] += gr[j] * hr[j];
+    }
+    clip_inplace(a, gh, n);
+    apply_recurrent_activation(s.act[1], gh, gh, n, s.simd);
+    const float* hp = s.h + b * H + u0;
+    float* hn = s.h_next + b * H + u0;
+    for (int64_t j = 0; j < n; ++j) hn[j] = (1.0f - gz[j]) * gh[j] + gz[j] * hp[j];
+  }
+}
+
+}  // namespace xinrt
