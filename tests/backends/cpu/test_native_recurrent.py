@@ -23,7 +23,7 @@ from test_native_ops import one_node_model, run_native  # noqa: E402
 _native = pytest.importorskip("xinrt._native")
 
 # The recurrence feeds each step's rounding into the next, so allow a little more than GEMM.
-TOL = {"rtol": 1e-4, "atol": 1e-5}
+RTOL, ATOL = 1e-4, 1e-5
 SIMD_PATHS = [p for p in _native.build_info()["simd"] if p != "avx512_vnni"]
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 Inputs = list[np.ndarray | None]
@@ -73,7 +73,10 @@ def make_inputs(
         rand(*state) if initial else None,
     ]
     if op == "LSTM":
-        inputs += [rand(*state) if initial else None, rand(directions, 3 * hidden) if peephole else None]
+        inputs += [
+            rand(*state) if initial else None,
+            rand(directions, 3 * hidden) if peephole else None,
+        ]
     while inputs[-1] is None:
         inputs.pop()
     return inputs
@@ -83,7 +86,9 @@ def num_outputs(op: str) -> int:
     return 3 if op == "LSTM" else 2
 
 
-def reference_outputs(op: str, inputs: Inputs, attrs: dict[str, Any], opset: int) -> list[np.ndarray]:
+def reference_outputs(
+    op: str, inputs: Inputs, attrs: dict[str, Any], opset: int
+) -> list[np.ndarray]:
     model = one_node_model(op, inputs, attrs, opset, num_outputs(op))
     feeds = {f"x{i}": a for i, a in enumerate(inputs) if a is not None}
     return list(ReferenceEvaluator(model).run(None, feeds))
@@ -107,7 +112,9 @@ def ort_outputs(
     feeds = {f"x{i}": a for i, a in enumerate(inputs) if a is not None}
     got = list(sess.run(None, feeds))
     if batch_major:
-        got = [g.transpose(2, 0, 1, 3) if i == 0 else g.transpose(1, 0, 2) for i, g in enumerate(got)]
+        got = [
+            g.transpose(2, 0, 1, 3) if i == 0 else g.transpose(1, 0, 2) for i, g in enumerate(got)
+        ]
     return got
 
 
@@ -115,7 +122,7 @@ def assert_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
     assert len(actual) == len(expected)
     for a, e in zip(actual, expected):
         assert a.dtype == e.dtype and a.shape == e.shape, (a.dtype, a.shape, e.dtype, e.shape)
-        np.testing.assert_allclose(a, e, **TOL)
+        np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL)
 
 
 def native(
@@ -182,7 +189,9 @@ def test_rnn_matches_reference(cpu_path: str, direction: str, dirs: int, layout:
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("opset", [7, 14])
-def test_defaults_without_optional_inputs_match_reference(cpu_path: str, op: str, opset: int) -> None:
+def test_defaults_without_optional_inputs_match_reference(
+    cpu_path: str, op: str, opset: int
+) -> None:
     """No B, no initial states, no peepholes; W and R fed at run time (R transposed per run)."""
     inputs = make_inputs(op, 4, bias=False, initial=False, peephole=False)
     expected = reference_outputs(op, inputs, {"hidden_size": 6}, opset)
@@ -213,15 +222,20 @@ def test_zero_sequence_length_matches_onnxruntime(op: str) -> None:
     assert_close(native(op, inputs, attrs), expected)
 
 
-@pytest.mark.parametrize("op,extra", [
-    ("LSTM", {}),
-    ("LSTM", {"input_forget": 1}),
-    ("GRU", {"linear_before_reset": 0}),
-    ("GRU", {"linear_before_reset": 1}),
-    ("RNN", {}),
-])
-def test_clip_and_input_forget_match_onnxruntime(cpu_path: str, op: str, extra: dict[str, int]) -> None:
-    """clip (small, so it bites) clamps every activation input; LSTM also clips C before h()."""
+@pytest.mark.parametrize(
+    "op,extra",
+    [
+        ("LSTM", {}),
+        ("LSTM", {"input_forget": 1}),
+        ("GRU", {"linear_before_reset": 0}),
+        ("GRU", {"linear_before_reset": 1}),
+        ("RNN", {}),
+    ],
+)
+def test_clip_and_input_forget_match_onnxruntime(
+    cpu_path: str, op: str, extra: dict[str, int]
+) -> None:
+    """clip (small, so it bites) clamps each gate activation input; the LSTM's h(C) is unclipped."""
     inputs = make_inputs(op, 7, directions=2)
     inputs[0] = np.asarray(inputs[0]) * 3.0
     attrs = {"direction": "bidirectional", "hidden_size": 6, "clip": 0.7, **extra}
@@ -242,7 +256,12 @@ ACTIVATION_CASES = [
     ("RNN", ["ScaledTanh"], [1.5], [0.5]),
     ("RNN", ["Affine"], [0.5], [0.1]),
     ("GRU", ["HardSigmoid", "Softsign", "Sigmoid", "Relu"], [0.25], [0.45]),
-    ("LSTM", ["HardSigmoid", "Tanh", "Softsign", "Sigmoid", "ScaledTanh", "Tanh"], [0.3, 1.2], [0.6, 0.8]),
+    (
+        "LSTM",
+        ["HardSigmoid", "Tanh", "Softsign", "Sigmoid", "ScaledTanh", "Tanh"],
+        [0.3, 1.2],
+        [0.6, 0.8],
+    ),
 ]
 
 
@@ -266,7 +285,7 @@ def test_activations_match_onnxruntime(
 def test_missing_optional_outputs(op: str) -> None:
     """Only Y; and Y absent with Y_h (and Y_c) present, as exporters write encoders."""
     inputs = make_inputs(op, 9, directions=2)
-    attrs = {"hidden_size": 6, "direction": "bidirectional"}
+    attrs: dict[str, Any] = {"hidden_size": 6, "direction": "bidirectional"}
     expected = reference_outputs(op, inputs, attrs, 22)
     assert_close(native(op, inputs, attrs, outputs=1), expected[:1])
     names = [f"x{i}" if a is not None else "" for i, a in enumerate(inputs)]
@@ -276,7 +295,9 @@ def test_missing_optional_outputs(op: str) -> None:
         [node],
         "no_y",
         [
-            helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT if n != "x4" else onnx.TensorProto.INT32, a.shape)
+            helper.make_tensor_value_info(
+                n, onnx.TensorProto.FLOAT if n != "x4" else onnx.TensorProto.INT32, a.shape
+            )
             for n, a in zip(names, inputs)
             if a is not None
         ],
@@ -290,12 +311,15 @@ def test_missing_optional_outputs(op: str) -> None:
     assert_close(list(got), expected[1:])
 
 
-@pytest.mark.parametrize("op,extra", [
-    ("LSTM", {}),
-    ("GRU", {"linear_before_reset": 0}),
-    ("GRU", {"linear_before_reset": 1}),
-    ("RNN", {}),
-])
+@pytest.mark.parametrize(
+    "op,extra",
+    [
+        ("LSTM", {}),
+        ("GRU", {"linear_before_reset": 0}),
+        ("GRU", {"linear_before_reset": 1}),
+        ("RNN", {}),
+    ],
+)
 @pytest.mark.parametrize("threads", [1, 2])
 def test_large_hidden_splits_steps_over_threads(
     cpu_path: str, op: str, extra: dict[str, int], threads: int
@@ -317,16 +341,20 @@ def check_reason(op: str, inputs: Inputs, attrs: dict[str, Any], opset: int = 22
 
 def test_unsupported_nodes_are_declined_with_a_reason() -> None:
     lstm = make_inputs("LSTM", 11)
+    x64: Inputs = [np.asarray(lstm[0]).astype(np.float64), *lstm[1:]]
     with pytest.raises(TypeError, match="float32"):
-        native("LSTM", [np.asarray(lstm[0]).astype(np.float64)] + lstm[1:], {})
-    assert "dtype float64 of input 1 not supported" in check_reason(
-        "LSTM", [lstm[0], np.asarray(lstm[1]).astype(np.float64)] + lstm[2:], {}
-    )
+        native("LSTM", x64, {})
+    w64: Inputs = [lstm[0], np.asarray(lstm[1]).astype(np.float64), *lstm[2:]]
+    assert "dtype float64 of input 1 not supported" in check_reason("LSTM", w64, {})
     assert "activation 'Gelu' not supported" in check_reason(
         "RNN", make_inputs("RNN", 11), {"activations": ["Gelu"]}
     )
-    assert "no ONNX default" in check_reason("RNN", make_inputs("RNN", 11), {"activations": ["Affine"]})
-    assert "expects 2 activations" in check_reason("GRU", make_inputs("GRU", 11), {"activations": ["Tanh"]})
+    assert "no ONNX default" in check_reason(
+        "RNN", make_inputs("RNN", 11), {"activations": ["Affine"]}
+    )
+    assert "expects 2 activations" in check_reason(
+        "GRU", make_inputs("GRU", 11), {"activations": ["Tanh"]}
+    )
     assert "opset 14+" in check_reason("RNN", make_inputs("RNN", 11), {"layout": 1}, opset=7)
 
 
@@ -347,7 +375,9 @@ def test_bad_inputs_raise() -> None:
 
 
 def init(rng: np.random.Generator, name: str, *shape: int, scale: float = 0.3) -> onnx.TensorProto:
-    return numpy_helper.from_array((rng.uniform(-1, 1, size=shape) * scale).astype(np.float32), name)
+    return numpy_helper.from_array(
+        (rng.uniform(-1, 1, size=shape) * scale).astype(np.float32), name
+    )
 
 
 def keyword_spotting_model() -> onnx.ModelProto:
