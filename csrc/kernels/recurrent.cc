@@ -177,37 +177,68 @@ void apply_recurrent_activation(const RecurrentActivation& act, const float* x, 
   }
 }
 
-void recurrent_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* rt, int64_t ldr,
-                          int64_t N, float* out, int64_t ldo, int simd) {
-#if XINRT_HAVE_X86
-  if (simd >= 1) return recurrent_matmul_acc_avx2(a, lda, rows, K, rt, ldr, N, out, ldo);
-#endif
-  for (int64_t b = 0; b < rows; ++b) {
-    float* o = out + b * ldo;
-    for (int64_t k = 0; k < K; ++k) {
-      const float av = a[b * lda + k];
-      const float* r = rt + k * ldr;
-      for (int64_t n = 0; n < N; ++n) o[n] += av * r[n];
+void recurrent_panels_acc_baseline(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
+                                   int64_t npanels, int last_width, float* out, int64_t ldo) {
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t q = 0; q < npanels; ++q) {
+      float acc[kRecurrentPanel] = {};
+      for (int64_t k = 0; k < K; ++k) {
+        const float av = a[b * lda + k];
+        const float* w = panels + (q * K + k) * kRecurrentPanel;
+        for (int j = 0; j < kRecurrentPanel; ++j) acc[j] += av * w[j];
+      }
+      const int width = q + 1 == npanels ? last_width : kRecurrentPanel;
+      float* o = out + b * ldo + q * kRecurrentPanel;
+      for (int j = 0; j < width; ++j) o[j] += acc[j];
     }
-  }
+}
+
+void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
+                     float* out, int64_t ldo) {
+  const int64_t H = s.hidden, n = u1 - u0;
+  if (n <= 0) return;
+  const int64_t npanels = (n + kRecurrentPanel - 1) / kRecurrentPanel;
+  const int last_width = static_cast<int>(n - (npanels - 1) * kRecurrentPanel);
+  const float* panels = s.panels + (g * s.panels_per_gate + u0 / kRecurrentPanel) * H * kRecurrentPanel;
+  float* o = out + g * H + u0;
+#if XINRT_HAVE_X86
+  if (s.simd >= 2) return recurrent_panels_acc_avx512(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
+  if (s.simd >= 1) return recurrent_panels_acc_avx2(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
+#endif
+  recurrent_panels_acc_baseline(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
 }
 
 namespace {
 
-// R^T per direction ([hidden, gates * hidden]), made at plan time when R is a constant.
+int64_t panels_per_gate(int64_t hidden) { return (hidden + kRecurrentPanel - 1) / kRecurrentPanel; }
+
+size_t panels_size(int64_t gates, int64_t hidden) {
+  return static_cast<size_t>(std::max<int64_t>(1, gates * panels_per_gate(hidden) * hidden * kRecurrentPanel));
+}
+
+// R [gates * hidden, hidden] of one direction as R^T panels (recurrent_simd.h), per gate.
+void pack_r_panels(const float* r, int64_t gates, int64_t hidden, float* out) {
+  const int64_t np = panels_per_gate(hidden);
+  for (int64_t g = 0; g < gates; ++g)
+    for (int64_t p = 0; p < np; ++p) {
+      float* dst = out + (g * np + p) * hidden * kRecurrentPanel;
+      for (int64_t k = 0; k < hidden; ++k)
+        for (int j = 0; j < kRecurrentPanel; ++j) {
+          const int64_t u = p * kRecurrentPanel + j;
+          dst[k * kRecurrentPanel + j] = u < hidden ? r[(g * hidden + u) * hidden + k] : 0.0f;
+        }
+    }
+}
+
+// R's panels per direction, made at plan time when R is a constant.
 struct RecurrentWeights {
   int64_t rows = 0, hidden = 0;
-  std::vector<std::shared_ptr<float>> rt;
+  std::vector<std::shared_ptr<float>> panels;
 };
-
-void transpose_r(const float* r, int64_t rows, int64_t hidden, float* rt) {
-  for (int64_t g = 0; g < rows; ++g)
-    for (int64_t k = 0; k < hidden; ++k) rt[k * rows + g] = r[g * hidden + k];
-}
 
 void rnn_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   const int64_t H = s.hidden, n = u1 - u0;
-  recurrent_matmul_acc(s.h, H, s.batch, H, s.rt + u0, H, n, s.gates + u0, H, s.simd);
+  gate_matmul_acc(s, s.h, H, 0, u0, u1, s.gates, H);
   for (int64_t b = 0; b < s.batch; ++b) {
     float* g = s.gates + b * H + u0;
     clip_inplace(*s.attrs, g, n);
@@ -229,9 +260,11 @@ std::shared_ptr<void> prepare_recurrent(const NodeInfo& n, int) {
   auto w = std::make_shared<RecurrentWeights>();
   w->rows = R->dim(1);
   w->hidden = R->dim(2);
+  if (w->hidden <= 0 || w->rows % w->hidden != 0) return nullptr;  // compute() reports the shape
+  const int64_t gates = w->rows / w->hidden;
   for (int64_t d = 0; d < R->dim(0); ++d) {
-    w->rt.push_back(alloc_floats(static_cast<size_t>(std::max<int64_t>(1, w->rows * w->hidden))));
-    transpose_r(R->ptr<float>() + d * w->rows * w->hidden, w->rows, w->hidden, w->rt.back().get());
+    w->panels.push_back(alloc_floats(panels_size(gates, w->hidden)));
+    pack_r_panels(R->ptr<float>() + d * w->rows * w->hidden, gates, w->hidden, w->panels.back().get());
   }
   return w;
 }
@@ -311,7 +344,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
 
   const auto* prepared = static_cast<const RecurrentWeights*>(ctx.state);
   const bool use_prepared = prepared && prepared->rows == GH && prepared->hidden == H &&
-                            static_cast<int64_t>(prepared->rt.size()) == D;
+                            static_cast<int64_t>(prepared->panels.size()) == D;
   const int threads = ctx.pool.num_threads();
   const bool directions_in_parallel = D == 2 && threads >= 2;
   // Splitting one step over threads pays only when its H_prev * R^T is large enough to
@@ -320,14 +353,14 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
 
   auto run_direction = [&](int64_t d) {
     const bool reverse = a.reverse || d == 1;
-    std::shared_ptr<float> rt_own;
-    const float* rt = nullptr;
+    std::shared_ptr<float> panels_own;
+    const float* panels = nullptr;
     if (use_prepared) {
-      rt = prepared->rt[d].get();
+      panels = prepared->panels[d].get();
     } else {
-      rt_own = alloc_floats(static_cast<size_t>(std::max<int64_t>(1, GH * H)));
-      transpose_r(R->ptr<float>() + d * GH * H, GH, H, rt_own.get());
-      rt = rt_own.get();
+      panels_own = alloc_floats(panels_size(G, H));
+      pack_r_panels(R->ptr<float>() + d * GH * H, G, H, panels_own.get());
+      panels = panels_own.get();
     }
     const size_t bh = static_cast<size_t>(std::max<int64_t>(1, B * H));
     std::vector<float> h(bh, 0.0f), c(bh, 0.0f), h_next(bh), c_next(bh);
@@ -336,7 +369,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
       if (H0) std::memcpy(&h[b * H], H0->ptr<float>() + state_at(d, b), sizeof(float) * H);
       if (C0) std::memcpy(&c[b * H], C0->ptr<float>() + state_at(d, b), sizeof(float) * H);
     }
-    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], B, H, ctx.simd, rt,
+    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], B, H, ctx.simd, panels, panels_per_gate(H),
                     nullptr, P ? P->ptr<float>() + d * 3 * H : nullptr, h.data(), c.data(), gates.data(),
                     h_next.data(), c_next.data(), scratch.data()};
     if (cell == CellKind::kGru && a.linear_before_reset && Bias) s.rbias = Bias->ptr<float>() + d * 2 * GH + GH + 2 * H;
@@ -356,9 +389,13 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
           step(s, 0, H, phase);
           continue;
         }
-        const int64_t chunks = std::min<int64_t>(threads, H / 16);
+        // Unit chunks start on panel boundaries (gate_matmul_acc needs it).
+        const int64_t chunks = std::min<int64_t>(threads, H / kRecurrentPanel);
+        auto bound = [&](int64_t ci) {
+          return ci == chunks ? H : H * ci / chunks / kRecurrentPanel * kRecurrentPanel;
+        };
         ctx.pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-          for (int64_t ci = c0; ci < c1; ++ci) step(s, H * ci / chunks / 8 * 8, ci + 1 == chunks ? H : H * (ci + 1) / chunks / 8 * 8, phase);
+          for (int64_t ci = c0; ci < c1; ++ci) step(s, bound(ci), bound(ci + 1), phase);
         }, chunks);
       }
       for (int64_t b = 0; b < B; ++b) {

@@ -54,7 +54,8 @@ struct RecurrentStep {
   const RecurrentActivation* act;  // this direction's activations (acts_per_direction of them)
   int64_t batch, hidden;
   int simd;
-  const float* rt;        // R^T, [hidden, gates * hidden]
+  const float* panels;    // R^T as kRecurrentPanel-column panels, panels_per_gate per gate
+  int64_t panels_per_gate;
   const float* rbias;     // GRU with linear_before_reset: Rb of the h gate [hidden]; else null
   const float* peephole;  // LSTM P [3 * hidden] (i, o, f), or null
   const float* h;         // H_prev [batch, hidden]
@@ -69,9 +70,10 @@ struct RecurrentStep {
 // every unit's phase 0 is done.
 using CellStepFn = void (*)(const RecurrentStep& s, int64_t u0, int64_t u1, int phase);
 
-// out[b * ldo + n] += sum_k a[b * lda + k] * rt[k * ldr + n] for b < rows, n < N.
-void recurrent_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* rt, int64_t ldr,
-                          int64_t N, float* out, int64_t ldo, int simd);
+// out[b * ldo + g * hidden + u] += sum_k a[b * lda + k] * R[g * hidden + u, k] for b < batch and
+// u in [u0, u1) (u0 a multiple of kRecurrentPanel): gate g's share of A * R^T.
+void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
+                     float* out, int64_t ldo);
 
 // y[i] = clamp(x[i], -clip, clip) when the node has a clip attribute.
 inline void clip_inplace(const RecurrentAttrs& a, float* x, int64_t n) {

@@ -7,8 +7,7 @@ namespace xinrt {
 void lstm_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   const int64_t H = s.hidden, GH = 4 * H, n = u1 - u0;
   const RecurrentAttrs& a = *s.attrs;
-  for (int g = 0; g < 4; ++g)
-    recurrent_matmul_acc(s.h, H, s.batch, H, s.rt + g * H + u0, GH, n, s.gates + g * H + u0, GH, s.simd);
+  for (int g = 0; g < 4; ++g) gate_matmul_acc(s, s.h, H, g, u0, u1, s.gates, GH);
   const float* pi = s.peephole ? s.peephole + u0 : nullptr;
   const float* po = s.peephole ? s.peephole + H + u0 : nullptr;
   const float* pf = s.peephole ? s.peephole + 2 * H + u0 : nullptr;

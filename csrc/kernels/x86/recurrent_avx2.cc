@@ -1,5 +1,5 @@
-// AVX2/FMA pieces of the recurrent kernels (recurrent.h): sigmoid, tanh and the per-step
-// H_prev * R^T. Plain raw-pointer code, called only after the run-time CPU check.
+// AVX2/FMA pieces of the recurrent kernels (recurrent_simd.h): sigmoid, tanh and the per-step
+// H_prev * R^T over R^T panels. Plain raw-pointer code, called only after the run-time CPU check.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -58,40 +58,50 @@ void map_f32(const float* x, float* y, int64_t n) {
   }
 }
 
-// out[R rows, C * 8 columns] += a[R rows, K] * rt[K, C * 8 columns], accumulators in registers.
-template <int R, int C>
-inline void matmul_block(const float* a, int64_t lda, int64_t K, const float* rt, int64_t ldr, float* out,
-                         int64_t ldo) {
-  __m256 acc[R][C];
+// Adds acc (one 16-column panel row as two vectors) into out, only `width` columns of it.
+inline void add_panel(float* out, __m256 lo, __m256 hi, int width) {
+  if (width == 16) {
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), lo));
+    _mm256_storeu_ps(out + 8, _mm256_add_ps(_mm256_loadu_ps(out + 8), hi));
+    return;
+  }
+  alignas(32) float buf[16];
+  _mm256_store_ps(buf, lo);
+  _mm256_store_ps(buf + 8, hi);
+  for (int j = 0; j < width; ++j) out[j] += buf[j];
+}
+
+// R rows x P panels, accumulators in registers; panel q's last row ends its stream.
+template <int R, int P>
+inline void panels_block(const float* a, int64_t lda, int64_t K, const float* panels, float* out, int64_t ldo,
+                         int last_width) {
+  __m256 acc[R][2 * P];
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_loadu_ps(out + r * ldo + c * 8);
+    for (int c = 0; c < 2 * P; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
-    const float* w = rt + k * ldr;
-    __m256 wv[C];
-    for (int c = 0; c < C; ++c) wv[c] = _mm256_loadu_ps(w + c * 8);
+    __m256 w[2 * P];
+    for (int p = 0; p < P; ++p) {
+      w[2 * p] = _mm256_loadu_ps(panels + (p * K + k) * 16);
+      w[2 * p + 1] = _mm256_loadu_ps(panels + (p * K + k) * 16 + 8);
+    }
     for (int r = 0; r < R; ++r) {
       __m256 av = _mm256_broadcast_ss(a + r * lda + k);
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(av, wv[c], acc[r][c]);
+      for (int c = 0; c < 2 * P; ++c) acc[r][c] = _mm256_fmadd_ps(av, w[c], acc[r][c]);
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + r * ldo + c * 8, acc[r][c]);
+    for (int p = 0; p < P; ++p)
+      add_panel(out + r * ldo + p * 16, acc[r][2 * p], acc[r][2 * p + 1], p == P - 1 ? last_width : 16);
 }
 
-// Rows a group of R at a time: wide column blocks of C vectors, then single vectors, then
-// scalars for the last N % 8 columns.
-template <int R, int C>
-void matmul_rows(const float* a, int64_t lda, int64_t K, const float* rt, int64_t ldr, int64_t N, float* out,
-                 int64_t ldo) {
-  int64_t n = 0;
-  for (; n + C * 8 <= N; n += C * 8) matmul_block<R, C>(a, lda, K, rt + n, ldr, out + n, ldo);
-  for (; n + 8 <= N; n += 8) matmul_block<R, 1>(a, lda, K, rt + n, ldr, out + n, ldo);
-  for (; n < N; ++n)
-    for (int r = 0; r < R; ++r) {
-      float s = 0.0f;
-      for (int64_t k = 0; k < K; ++k) s += a[r * lda + k] * rt[k * ldr + n];
-      out[r * ldo + n] += s;
-    }
+template <int R, int P>
+void panels_rows(const float* a, int64_t lda, int64_t K, const float* panels, int64_t npanels, int last_width,
+                 float* out, int64_t ldo) {
+  int64_t q = 0;
+  for (; q + P <= npanels; q += P)
+    panels_block<R, P>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + P == npanels ? last_width : 16);
+  for (; q < npanels; ++q)
+    panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + 1 == npanels ? last_width : 16);
 }
 
 }  // namespace
@@ -99,12 +109,13 @@ void matmul_rows(const float* a, int64_t lda, int64_t K, const float* rt, int64_
 void sigmoid_f32_avx2(const float* x, float* y, int64_t n) { map_f32<sigmoid256>(x, y, n); }
 void tanh_f32_avx2(const float* x, float* y, int64_t n) { map_f32<tanh256>(x, y, n); }
 
-void recurrent_matmul_acc_avx2(const float* a, int64_t lda, int64_t rows, int64_t K, const float* rt,
-                               int64_t ldr, int64_t N, float* out, int64_t ldo) {
+void recurrent_panels_acc_avx2(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
+                               int64_t npanels, int last_width, float* out, int64_t ldo) {
   int64_t b = 0;
-  for (; b + 4 <= rows; b += 4) matmul_rows<4, 2>(a + b * lda, lda, K, rt, ldr, N, out + b * ldo, ldo);
-  for (; b + 2 <= rows; b += 2) matmul_rows<2, 4>(a + b * lda, lda, K, rt, ldr, N, out + b * ldo, ldo);
-  for (; b < rows; ++b) matmul_rows<1, 8>(a + b * lda, lda, K, rt, ldr, N, out + b * ldo, ldo);
+  for (; b + 6 <= rows; b += 6) panels_rows<6, 1>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
+  for (; b + 4 <= rows; b += 4) panels_rows<4, 1>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
+  for (; b + 2 <= rows; b += 2) panels_rows<2, 2>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
+  for (; b < rows; ++b) panels_rows<1, 4>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
 }
 
 }  // namespace xinrt
