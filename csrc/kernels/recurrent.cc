@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/sgemm.h"
+#include "kernels/sgemm.h"  // pack_a_new
 
 namespace xinrt {
 namespace {
@@ -230,10 +230,13 @@ void pack_r_panels(const float* r, int64_t gates, int64_t hidden, float* out) {
     }
 }
 
-// R's panels per direction, made at plan time when R is a constant.
+// Packed weights per direction, made at plan time from constant W (for the plan's SimdLevel)
+// and R; either may be missing.
 struct RecurrentWeights {
-  int64_t rows = 0, hidden = 0;
-  std::vector<std::shared_ptr<float>> panels;
+  int simd = 0;
+  int64_t rows = 0, hidden = 0, input = 0;
+  std::vector<std::shared_ptr<float>> panels;  // R^T panels
+  std::vector<std::shared_ptr<float>> w;       // W^T for project_inputs
 };
 
 void rnn_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
@@ -254,18 +257,27 @@ void expect_shape(const char* op, const char* what, const Tensor* t, const Shape
 
 }  // namespace
 
-std::shared_ptr<void> prepare_recurrent(const NodeInfo& n, int) {
+std::shared_ptr<void> prepare_recurrent(const NodeInfo& n, int simd) {
+  const Tensor* W = n.input_constants.size() > 1 ? n.input_constants[1] : nullptr;
   const Tensor* R = n.input_constants.size() > 2 ? n.input_constants[2] : nullptr;
-  if (!R || R->dtype != DType::f32 || R->rank() != 3) return nullptr;
+  auto usable = [](const Tensor* t) { return t && t->dtype == DType::f32 && t->rank() == 3; };
   auto w = std::make_shared<RecurrentWeights>();
-  w->rows = R->dim(1);
-  w->hidden = R->dim(2);
-  if (w->hidden <= 0 || w->rows % w->hidden != 0) return nullptr;  // compute() reports the shape
-  const int64_t gates = w->rows / w->hidden;
-  for (int64_t d = 0; d < R->dim(0); ++d) {
-    w->panels.push_back(alloc_floats(panels_size(gates, w->hidden)));
-    pack_r_panels(R->ptr<float>() + d * w->rows * w->hidden, gates, w->hidden, w->panels.back().get());
+  w->simd = simd;
+  if (usable(R) && R->dim(2) > 0 && R->dim(1) % R->dim(2) == 0) {  // else compute() reports the shape
+    w->rows = R->dim(1);
+    w->hidden = R->dim(2);
+    const int64_t gates = w->rows / w->hidden;
+    for (int64_t d = 0; d < R->dim(0); ++d) {
+      w->panels.push_back(alloc_floats(panels_size(gates, w->hidden)));
+      pack_r_panels(R->ptr<float>() + d * w->rows * w->hidden, gates, w->hidden, w->panels.back().get());
+    }
   }
+  if (usable(W)) {
+    w->input = W->dim(2);
+    for (int64_t d = 0; d < W->dim(0); ++d)
+      w->w.push_back(pack_input_weights(W->ptr<float>() + d * W->dim(1) * w->input, W->dim(1), w->input, simd));
+  }
+  if (w->panels.empty() && w->w.empty()) return nullptr;
   return w;
 }
 
@@ -322,6 +334,12 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
   };
   auto state_at = [&](int64_t d, int64_t b) { return a.layout ? (b * D + d) * H : (d * B + b) * H; };
 
+  const auto* prepared = static_cast<const RecurrentWeights*>(ctx.state);
+  const bool prepared_w = prepared && prepared->simd == ctx.simd && static_cast<int64_t>(prepared->w.size()) == D &&
+                          prepared->input == I;
+  const bool prepared_r = prepared && prepared->rows == GH && prepared->hidden == H &&
+                          static_cast<int64_t>(prepared->panels.size()) == D;
+
   // Input projection for every step and direction: xw[d] rows in X's own row order.
   const int64_t rows = T * B;
   std::vector<std::shared_ptr<float>> xw(static_cast<size_t>(D));
@@ -337,14 +355,12 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
       for (int64_t j = 0; j < GH; ++j) bias[j] = wb[j] + (keep_rbh && j >= 2 * H ? 0.0f : wb[GH + j]);
     }
     for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * GH, bias.data(), sizeof(float) * GH);
-    if (packed_x)
-      sgemm_packed(rows, GH, I, packed_x.get(), W->ptr<float>() + d * GH * I, I, true, dst, GH, true, &ctx.pool,
+    if (!packed_x) continue;
+    std::shared_ptr<float> w_own;
+    if (!prepared_w) w_own = pack_input_weights(W->ptr<float>() + d * GH * I, GH, I, ctx.simd);
+    project_inputs(packed_x.get(), rows, I, prepared_w ? prepared->w[d].get() : w_own.get(), GH, dst, ctx.pool,
                    ctx.simd);
   }
-
-  const auto* prepared = static_cast<const RecurrentWeights*>(ctx.state);
-  const bool use_prepared = prepared && prepared->rows == GH && prepared->hidden == H &&
-                            static_cast<int64_t>(prepared->panels.size()) == D;
   const int threads = ctx.pool.num_threads();
   const bool directions_in_parallel = D == 2 && threads >= 2;
   // Splitting one step over threads pays only when its H_prev * R^T is large enough to
@@ -355,7 +371,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
     const bool reverse = a.reverse || d == 1;
     std::shared_ptr<float> panels_own;
     const float* panels = nullptr;
-    if (use_prepared) {
+    if (prepared_r) {
       panels = prepared->panels[d].get();
     } else {
       panels_own = alloc_floats(panels_size(G, H));

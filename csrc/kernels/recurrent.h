@@ -75,6 +75,13 @@ using CellStepFn = void (*)(const RecurrentStep& s, int64_t u0, int64_t u1, int 
 void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
                      float* out, int64_t ldo);
 
+// W [gh, input] of one direction packed as the SGEMM's B = W^T for this SimdLevel
+// (recurrent_projection.cc).
+std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t input, int simd);
+// out[r, :] += x[r, :] * W^T for r < rows; packed_x from pack_a at the same SimdLevel.
+void project_inputs(const float* packed_x, int64_t rows, int64_t input, const float* packed_w, int64_t gh,
+                    float* out, ThreadPool& pool, int simd);
+
 // y[i] = clamp(x[i], -clip, clip) when the node has a clip attribute.
 inline void clip_inplace(const RecurrentAttrs& a, float* x, int64_t n) {
   if (!a.has_clip) return;
