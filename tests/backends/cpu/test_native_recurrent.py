@@ -324,9 +324,9 @@ def test_missing_optional_outputs(op: str) -> None:
 def test_large_hidden_splits_steps_over_threads(
     cpu_path: str, op: str, extra: dict[str, int], threads: int
 ) -> None:
-    """hidden 136 and batch 5: a step big enough to split over threads, ragged unit chunks and
-    SIMD column and row tails."""
-    inputs = make_inputs(op, 10, seq=4, batch=5, input_size=9, hidden=136, lens=[4, 3, 4, 2, 4])
+    """hidden 136, batch 5, input 300: a step big enough to split over threads, ragged unit
+    chunks, SIMD column and row tails, and a projection over two K blocks."""
+    inputs = make_inputs(op, 10, seq=4, batch=5, input_size=300, hidden=136, lens=[4, 3, 4, 2, 4])
     inputs[2] = np.asarray(inputs[2]) * 0.2
     attrs = {"hidden_size": 136, **extra}
     expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
