@@ -319,7 +319,6 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
         throw KernelError(std::string(op) + ": sequence_lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
                           " is outside [0, " + std::to_string(T) + "]");
     }
-  const int64_t max_len = B ? *std::max_element(lens.begin(), lens.end()) : 0;
   const bool ragged = std::any_of(lens.begin(), lens.end(), [&](int64_t l) { return l != T; });
 
   const size_t num_out = out.size();
@@ -361,43 +360,54 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
     project_inputs(packed_x.get(), rows, I, prepared_w ? prepared->w[d].get() : w_own.get(), GH, dst, ctx.pool,
                    ctx.simd);
   }
-  const int threads = ctx.pool.num_threads();
-  const bool directions_in_parallel = D == 2 && threads >= 2;
-  // Splitting one step over threads pays only when its H_prev * R^T is large enough to
-  // outweigh a thread-pool round trip (a few microseconds) per step.
-  const bool split_steps = !directions_in_parallel && threads >= 2 && B * GH * H >= (1 << 17) && H >= 32;
-
-  auto run_direction = [&](int64_t d) {
-    const bool reverse = a.reverse || d == 1;
-    std::shared_ptr<float> panels_own;
-    const float* panels = nullptr;
+  // R^T panels per direction (packed here when R is not a plan constant).
+  std::vector<std::shared_ptr<float>> panels_own(static_cast<size_t>(D));
+  std::vector<const float*> panels(static_cast<size_t>(D));
+  for (int64_t d = 0; d < D; ++d) {
     if (prepared_r) {
-      panels = prepared->panels[d].get();
-    } else {
-      panels_own = alloc_floats(panels_size(G, H));
-      pack_r_panels(R->ptr<float>() + d * GH * H, G, H, panels_own.get());
-      panels = panels_own.get();
+      panels[d] = prepared->panels[d].get();
+      continue;
     }
-    const size_t bh = static_cast<size_t>(std::max<int64_t>(1, B * H));
+    panels_own[d] = alloc_floats(panels_size(G, H));
+    pack_r_panels(R->ptr<float>() + d * GH * H, G, H, panels_own[d].get());
+    panels[d] = panels_own[d].get();
+  }
+
+  // Directions and batch items are independent sequences, so groups of them run whole on
+  // separate threads without any per-step synchronisation. Only a lone sequence (one
+  // direction, batch 1) splits its steps over hidden units, and only when a step's
+  // H_prev * R^T outweighs a thread-pool round trip (a few microseconds).
+  const int threads = ctx.pool.num_threads();
+  const int64_t groups = std::min<int64_t>(B, std::max<int64_t>(1, threads / D));
+  const int64_t tasks = D * groups;
+  const bool split_steps = tasks == 1 && threads >= 2 && B * GH * H >= (1 << 17) && H >= 32;
+
+  // Direction d over batch items [b0, b1); local row i is batch item b0 + i.
+  auto run_group = [&](int64_t d, int64_t b0, int64_t b1) {
+    const bool reverse = a.reverse || d == 1;
+    const int64_t nb = b1 - b0;
+    const int64_t group_len = *std::max_element(lens.begin() + b0, lens.begin() + b1);
+    const size_t bh = static_cast<size_t>(std::max<int64_t>(1, nb * H));
     std::vector<float> h(bh, 0.0f), c(bh, 0.0f), h_next(bh), c_next(bh);
-    std::vector<float> gates(static_cast<size_t>(std::max<int64_t>(1, B * GH))), scratch(gates.size());
-    for (int64_t b = 0; b < B; ++b) {
-      if (H0) std::memcpy(&h[b * H], H0->ptr<float>() + state_at(d, b), sizeof(float) * H);
-      if (C0) std::memcpy(&c[b * H], C0->ptr<float>() + state_at(d, b), sizeof(float) * H);
+    std::vector<float> gates(static_cast<size_t>(std::max<int64_t>(1, nb * GH))), scratch(gates.size());
+    for (int64_t i = 0; i < nb; ++i) {
+      if (H0) std::memcpy(&h[i * H], H0->ptr<float>() + state_at(d, b0 + i), sizeof(float) * H);
+      if (C0) std::memcpy(&c[i * H], C0->ptr<float>() + state_at(d, b0 + i), sizeof(float) * H);
     }
-    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], B, H, ctx.simd, panels, panels_per_gate(H),
+    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], nb, H, ctx.simd, panels[d], panels_per_gate(H),
                     nullptr, P ? P->ptr<float>() + d * 3 * H : nullptr, h.data(), c.data(), gates.data(),
                     h_next.data(), c_next.data(), scratch.data()};
     if (cell == CellKind::kGru && a.linear_before_reset && Bias) s.rbias = Bias->ptr<float>() + d * 2 * GH + GH + 2 * H;
     const float* xwd = xw[d].get();
-    for (int64_t st = 0; st < max_len; ++st) {
-      for (int64_t b = 0; b < B; ++b) {
-        float* g = gates.data() + b * GH;
+    for (int64_t st = 0; st < group_len; ++st) {
+      for (int64_t i = 0; i < nb; ++i) {
+        const int64_t b = b0 + i;
+        float* g = gates.data() + i * GH;
         if (st >= lens[b]) {  // finished: computed on zeros, never committed
           std::fill(g, g + GH, 0.0f);
           continue;
         }
-        int64_t t = reverse ? lens[b] - 1 - st : st;
+        const int64_t t = reverse ? lens[b] - 1 - st : st;
         std::memcpy(g, xwd + (a.layout ? b * T + t : t * B + b) * GH, sizeof(float) * GH);
       }
       for (int phase = 0; phase < phases; ++phase) {
@@ -414,34 +424,31 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
           for (int64_t ci = c0; ci < c1; ++ci) step(s, bound(ci), bound(ci + 1), phase);
         }, chunks);
       }
-      for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < nb; ++i) {
+        const int64_t b = b0 + i;
         if (st >= lens[b]) continue;
-        std::memcpy(&h[b * H], &h_next[b * H], sizeof(float) * H);
-        if (cell == CellKind::kLstm) std::memcpy(&c[b * H], &c_next[b * H], sizeof(float) * H);
-        if (y) std::memcpy(y_at(reverse ? lens[b] - 1 - st : st, d, b), &h_next[b * H], sizeof(float) * H);
+        std::memcpy(&h[i * H], &h_next[i * H], sizeof(float) * H);
+        if (cell == CellKind::kLstm) std::memcpy(&c[i * H], &c_next[i * H], sizeof(float) * H);
+        if (y) std::memcpy(y_at(reverse ? lens[b] - 1 - st : st, d, b), &h_next[i * H], sizeof(float) * H);
       }
     }
-    for (int64_t b = 0; b < B; ++b) {
-      const bool empty = lens[b] == 0;
-      if (num_out > 1) {
-        float* dst = out[1].ptr<float>() + state_at(d, b);
+    for (int64_t i = 0; i < nb; ++i) {
+      const bool empty = lens[b0 + i] == 0;
+      for (size_t o = 1; o < std::min<size_t>(num_out, 3); ++o) {
+        float* dst = out[o].ptr<float>() + state_at(d, b0 + i);
+        const float* src = o == 1 ? &h[i * H] : &c[i * H];
         if (empty) std::fill(dst, dst + H, 0.0f);
-        else std::memcpy(dst, &h[b * H], sizeof(float) * H);
-      }
-      if (num_out > 2) {
-        float* dst = out[2].ptr<float>() + state_at(d, b);
-        if (empty) std::fill(dst, dst + H, 0.0f);
-        else std::memcpy(dst, &c[b * H], sizeof(float) * H);
+        else std::memcpy(dst, src, sizeof(float) * H);
       }
     }
   };
-  if (directions_in_parallel) {
-    ctx.pool.parallel_for(2, 1, [&](int64_t d0, int64_t d1) {
-      for (int64_t d = d0; d < d1; ++d) run_direction(d);
-    }, 2);
-  } else {
-    for (int64_t d = 0; d < D; ++d) run_direction(d);
-  }
+  if (tasks == 1) return run_group(0, 0, B);
+  ctx.pool.parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t d = t / groups, gi = t % groups;
+      run_group(d, B * gi / groups, B * (gi + 1) / groups);
+    }
+  }, tasks);
 }
 
 namespace {

@@ -321,14 +321,16 @@ def test_missing_optional_outputs(op: str) -> None:
     ],
 )
 @pytest.mark.parametrize("threads", [1, 2])
-def test_large_hidden_splits_steps_over_threads(
-    cpu_path: str, op: str, extra: dict[str, int], threads: int
+@pytest.mark.parametrize("batch", [1, 5])
+def test_large_hidden_matches_onnxruntime_on_one_and_two_threads(
+    cpu_path: str, op: str, extra: dict[str, int], threads: int, batch: int
 ) -> None:
-    """hidden 136, batch 5, input 300: a step big enough to split over threads, ragged unit
-    chunks, SIMD column and row tails, and a projection over two K blocks."""
-    inputs = make_inputs(op, 10, seq=4, batch=5, input_size=300, hidden=136, lens=[4, 3, 4, 2, 4])
+    """hidden 264, input 300: at batch 1 a step big enough to split over threads (LSTM, GRU);
+    at batch 5 two batch groups; SIMD row and column tails, and two K blocks of projection."""
+    lens = [4, 3, 4, 2, 4][:batch]
+    inputs = make_inputs(op, 10, seq=4, batch=batch, input_size=300, hidden=264, lens=lens)
     inputs[2] = np.asarray(inputs[2]) * 0.2
-    attrs = {"hidden_size": 136, **extra}
+    attrs = {"hidden_size": 264, **extra}
     expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
     assert_close(native(op, inputs, attrs, threads=threads), expected)
 
