@@ -14,6 +14,7 @@ import argparse
 import statistics
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -70,9 +71,9 @@ def build_model(case: RecurrentCase) -> onnx.ModelProto:
             value = (rng.uniform(-1, 1, size=shape) * scale).astype(np.float32)
             inits.append(numpy_helper.from_array(value, f"{name}{layer}"))
         y = f"y{layer}"
-        attrs = {"hidden_size": case.hidden}
+        attrs: dict[str, Any] = {"hidden_size": case.hidden}
         if case.bidirectional:
-            attrs["direction"] = "bidirectional"  # type: ignore[assignment]
+            attrs["direction"] = "bidirectional"
         nodes.append(
             helper.make_node(case.op, [x, f"w{layer}", f"r{layer}", f"b{layer}"], [y], **attrs)
         )
