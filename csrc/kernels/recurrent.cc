@@ -193,50 +193,55 @@ void recurrent_panels_acc_baseline(const float* a, int64_t lda, int64_t rows, in
     }
 }
 
-void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
-                     float* out, int64_t ldo) {
-  const int64_t H = s.hidden, n = u1 - u0;
-  if (n <= 0) return;
+void panels_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels, int64_t hidden,
+                       int g, int64_t u0, int64_t u1, float* out, int64_t ldo, int simd) {
+  const int64_t n = u1 - u0;
+  if (n <= 0 || rows <= 0) return;
   const int64_t npanels = (n + kRecurrentPanel - 1) / kRecurrentPanel;
   const int last_width = static_cast<int>(n - (npanels - 1) * kRecurrentPanel);
-  const float* panels = s.panels + (g * s.panels_per_gate + u0 / kRecurrentPanel) * H * kRecurrentPanel;
-  float* o = out + g * H + u0;
+  const int64_t per_gate = (hidden + kRecurrentPanel - 1) / kRecurrentPanel;
+  const float* p = panels + (g * per_gate + u0 / kRecurrentPanel) * K * kRecurrentPanel;
+  float* o = out + g * hidden + u0;
 #if XINRT_HAVE_X86
-  if (s.simd >= 2) return recurrent_panels_acc_avx512(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
-  if (s.simd >= 1) return recurrent_panels_acc_avx2(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
+  if (simd >= 2) return recurrent_panels_acc_avx512(a, lda, rows, K, p, npanels, last_width, o, ldo);
+  if (simd >= 1) return recurrent_panels_acc_avx2(a, lda, rows, K, p, npanels, last_width, o, ldo);
 #endif
-  recurrent_panels_acc_baseline(a, lda, s.batch, H, panels, npanels, last_width, o, ldo);
+  recurrent_panels_acc_baseline(a, lda, rows, K, p, npanels, last_width, o, ldo);
 }
 
 namespace {
 
 int64_t panels_per_gate(int64_t hidden) { return (hidden + kRecurrentPanel - 1) / kRecurrentPanel; }
 
-size_t panels_size(int64_t gates, int64_t hidden) {
-  return static_cast<size_t>(std::max<int64_t>(1, gates * panels_per_gate(hidden) * hidden * kRecurrentPanel));
-}
-
-// R [gates * hidden, hidden] of one direction as R^T panels (recurrent_simd.h), per gate.
-void pack_r_panels(const float* r, int64_t gates, int64_t hidden, float* out) {
+// m [gates * hidden, K] (one direction's R, or W) as m^T panels (recurrent_simd.h), per gate.
+std::shared_ptr<float> pack_panels(const float* m, int64_t gates, int64_t hidden, int64_t K) {
   const int64_t np = panels_per_gate(hidden);
+  std::shared_ptr<float> out =
+      alloc_floats(static_cast<size_t>(std::max<int64_t>(1, gates * np * K * kRecurrentPanel)));
   for (int64_t g = 0; g < gates; ++g)
     for (int64_t p = 0; p < np; ++p) {
-      float* dst = out + (g * np + p) * hidden * kRecurrentPanel;
-      for (int64_t k = 0; k < hidden; ++k)
+      float* dst = out.get() + (g * np + p) * K * kRecurrentPanel;
+      for (int64_t k = 0; k < K; ++k)
         for (int j = 0; j < kRecurrentPanel; ++j) {
           const int64_t u = p * kRecurrentPanel + j;
-          dst[k * kRecurrentPanel + j] = u < hidden ? r[(g * hidden + u) * hidden + k] : 0.0f;
+          dst[k * kRecurrentPanel + j] = u < hidden ? m[(g * hidden + u) * K + k] : 0.0f;
         }
     }
+  return out;
 }
+
+// Up to this many rows (T * batch) the input projection runs on the panel kernels too: the
+// SGEMM micro-kernel computes whole MR-row tiles, 12x the work for one streaming step.
+constexpr int64_t kPanelProjectionRows = 16;
 
 // Packed weights per direction, made at plan time from constant W (for the plan's SimdLevel)
 // and R; either may be missing.
 struct RecurrentWeights {
   int simd = 0;
   int64_t rows = 0, hidden = 0, input = 0;
-  std::vector<std::shared_ptr<float>> panels;  // R^T panels
-  std::vector<std::shared_ptr<float>> w;       // W^T for project_inputs
+  std::vector<std::shared_ptr<float>> panels;    // R^T panels
+  std::vector<std::shared_ptr<float>> w;         // W^T for project_inputs
+  std::vector<std::shared_ptr<float>> w_panels;  // W^T panels for few-row projections
 };
 
 void rnn_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
@@ -267,15 +272,16 @@ std::shared_ptr<void> prepare_recurrent(const NodeInfo& n, int simd) {
     w->rows = R->dim(1);
     w->hidden = R->dim(2);
     const int64_t gates = w->rows / w->hidden;
-    for (int64_t d = 0; d < R->dim(0); ++d) {
-      w->panels.push_back(alloc_floats(panels_size(gates, w->hidden)));
-      pack_r_panels(R->ptr<float>() + d * w->rows * w->hidden, gates, w->hidden, w->panels.back().get());
-    }
+    for (int64_t d = 0; d < R->dim(0); ++d)
+      w->panels.push_back(pack_panels(R->ptr<float>() + d * w->rows * w->hidden, gates, w->hidden, w->hidden));
   }
-  if (usable(W)) {
+  if (usable(W) && !w->panels.empty() && W->dim(1) == w->rows) {
     w->input = W->dim(2);
-    for (int64_t d = 0; d < W->dim(0); ++d)
-      w->w.push_back(pack_input_weights(W->ptr<float>() + d * W->dim(1) * w->input, W->dim(1), w->input, simd));
+    for (int64_t d = 0; d < W->dim(0); ++d) {
+      const float* wd = W->ptr<float>() + d * w->rows * w->input;
+      w->w.push_back(pack_input_weights(wd, w->rows, w->input, simd));
+      w->w_panels.push_back(pack_panels(wd, w->rows / w->hidden, w->hidden, w->input));
+    }
   }
   if (w->panels.empty() && w->w.empty()) return nullptr;
   return w;
@@ -334,16 +340,17 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
   auto state_at = [&](int64_t d, int64_t b) { return a.layout ? (b * D + d) * H : (d * B + b) * H; };
 
   const auto* prepared = static_cast<const RecurrentWeights*>(ctx.state);
-  const bool prepared_w = prepared && prepared->simd == ctx.simd && static_cast<int64_t>(prepared->w.size()) == D &&
-                          prepared->input == I;
   const bool prepared_r = prepared && prepared->rows == GH && prepared->hidden == H &&
                           static_cast<int64_t>(prepared->panels.size()) == D;
+  const bool prepared_w = prepared_r && prepared->simd == ctx.simd &&
+                          static_cast<int64_t>(prepared->w.size()) == D && prepared->input == I;
 
   // Input projection for every step and direction: xw[d] rows in X's own row order.
   const int64_t rows = T * B;
   std::vector<std::shared_ptr<float>> xw(static_cast<size_t>(D));
+  const bool few_rows = rows <= kPanelProjectionRows;
   std::shared_ptr<float> packed_x;
-  if (rows > 0 && I > 0) packed_x = pack_a_new(X->ptr<float>(), I, false, rows, I, 1.0f, ctx.simd);
+  if (rows > 0 && I > 0 && !few_rows) packed_x = pack_a_new(X->ptr<float>(), I, false, rows, I, 1.0f, ctx.simd);
   for (int64_t d = 0; d < D; ++d) {
     xw[d] = alloc_floats(static_cast<size_t>(std::max<int64_t>(1, rows * GH)));
     float* dst = xw[d].get();
@@ -354,9 +361,16 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
       for (int64_t j = 0; j < GH; ++j) bias[j] = wb[j] + (keep_rbh && j >= 2 * H ? 0.0f : wb[GH + j]);
     }
     for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * GH, bias.data(), sizeof(float) * GH);
-    if (!packed_x) continue;
+    if (rows == 0 || I == 0) continue;
+    const float* wd = W->ptr<float>() + d * GH * I;
     std::shared_ptr<float> w_own;
-    if (!prepared_w) w_own = pack_input_weights(W->ptr<float>() + d * GH * I, GH, I, ctx.simd);
+    if (few_rows) {
+      if (!prepared_w) w_own = pack_panels(wd, G, H, I);
+      const float* wp = prepared_w ? prepared->w_panels[d].get() : w_own.get();
+      for (int g = 0; g < G; ++g) panels_matmul_acc(X->ptr<float>(), I, rows, I, wp, H, g, 0, H, dst, GH, ctx.simd);
+      continue;
+    }
+    if (!prepared_w) w_own = pack_input_weights(wd, GH, I, ctx.simd);
     project_inputs(packed_x.get(), rows, I, prepared_w ? prepared->w[d].get() : w_own.get(), GH, dst, ctx.pool,
                    ctx.simd);
   }
@@ -368,8 +382,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
       panels[d] = prepared->panels[d].get();
       continue;
     }
-    panels_own[d] = alloc_floats(panels_size(G, H));
-    pack_r_panels(R->ptr<float>() + d * GH * H, G, H, panels_own[d].get());
+    panels_own[d] = pack_panels(R->ptr<float>() + d * GH * H, G, H, H);
     panels[d] = panels_own[d].get();
   }
 
@@ -394,7 +407,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
       if (H0) std::memcpy(&h[i * H], H0->ptr<float>() + state_at(d, b0 + i), sizeof(float) * H);
       if (C0) std::memcpy(&c[i * H], C0->ptr<float>() + state_at(d, b0 + i), sizeof(float) * H);
     }
-    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], nb, H, ctx.simd, panels[d], panels_per_gate(H),
+    RecurrentStep s{&a, &a.activations[d * a.acts_per_direction], nb, H, ctx.simd, panels[d],
                     nullptr, P ? P->ptr<float>() + d * 3 * H : nullptr, h.data(), c.data(), gates.data(),
                     h_next.data(), c_next.data(), scratch.data()};
     if (cell == CellKind::kGru && a.linear_before_reset && Bias) s.rbias = Bias->ptr<float>() + d * 2 * GH + GH + 2 * H;

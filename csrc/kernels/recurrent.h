@@ -54,8 +54,7 @@ struct RecurrentStep {
   const RecurrentActivation* act;  // this direction's activations (acts_per_direction of them)
   int64_t batch, hidden;
   int simd;
-  const float* panels;    // R^T as kRecurrentPanel-column panels, panels_per_gate per gate
-  int64_t panels_per_gate;
+  const float* panels;    // R^T as kRecurrentPanel-column panels per gate
   const float* rbias;     // GRU with linear_before_reset: Rb of the h gate [hidden]; else null
   const float* peephole;  // LSTM P [3 * hidden] (i, o, f), or null
   const float* h;         // H_prev [batch, hidden]
@@ -70,10 +69,16 @@ struct RecurrentStep {
 // every unit's phase 0 is done.
 using CellStepFn = void (*)(const RecurrentStep& s, int64_t u0, int64_t u1, int phase);
 
-// out[b * ldo + g * hidden + u] += sum_k a[b * lda + k] * R[g * hidden + u, k] for b < batch and
-// u in [u0, u1) (u0 a multiple of kRecurrentPanel): gate g's share of A * R^T.
-void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
-                     float* out, int64_t ldo);
+// out[b * ldo + g * hidden + u] += sum_k a[b * lda + k] * M[g * hidden + u, k] for b < rows and
+// u in [u0, u1) (u0 a multiple of kRecurrentPanel), M [gates * hidden, K] stored as panels
+// (recurrent.cc's pack_panels): gate g's share of A * M^T.
+void panels_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels, int64_t hidden,
+                       int g, int64_t u0, int64_t u1, float* out, int64_t ldo, int simd);
+// The same for one step: A * R^T into gate g's columns.
+inline void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
+                            float* out, int64_t ldo) {
+  panels_matmul_acc(a, lda, s.batch, s.hidden, s.panels, s.hidden, g, u0, u1, out, ldo, s.simd);
+}
 
 // W [gh, input] of one direction packed as the SGEMM's B = W^T for this SimdLevel
 // (recurrent_projection.cc).

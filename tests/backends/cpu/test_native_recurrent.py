@@ -187,15 +187,20 @@ def test_rnn_matches_reference(cpu_path: str, direction: str, dirs: int, layout:
     assert_close(native("RNN", inputs, attrs), expected)
 
 
-@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize(
+    "op,extra", [("LSTM", {}), ("GRU", {}), ("GRU", {"linear_before_reset": 1}), ("RNN", {})]
+)
 @pytest.mark.parametrize("opset", [7, 14])
+@pytest.mark.parametrize("seq", [5, 9])
 def test_defaults_without_optional_inputs_match_reference(
-    cpu_path: str, op: str, opset: int
+    cpu_path: str, op: str, extra: dict[str, int], opset: int, seq: int
 ) -> None:
-    """No B, no initial states, no peepholes; W and R fed at run time (R transposed per run)."""
-    inputs = make_inputs(op, 4, bias=False, initial=False, peephole=False)
-    expected = reference_outputs(op, inputs, {"hidden_size": 6}, opset)
-    assert_close(native(op, inputs, {"hidden_size": 6}, opset, constant_weights=False), expected)
+    """No B, no initial states, no peepholes; W and R fed at run time (packed per run). 15 rows
+    project on the panel kernels, 27 on the SGEMM micro-kernels."""
+    inputs = make_inputs(op, 4, seq=seq, bias=False, initial=False, peephole=False)
+    attrs = {"hidden_size": 6, **extra}
+    expected = reference_outputs(op, inputs, attrs, opset)
+    assert_close(native(op, inputs, attrs, opset, constant_weights=False), expected)
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
