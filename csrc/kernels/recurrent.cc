@@ -19,7 +19,9 @@ struct ActivationSpec {
   RecurrentActivation::Kind kind;
   int params;  // 0: none, 1: alpha, 2: alpha and beta
   float alpha, beta;
-  bool has_default;  // defaults of the ONNX op of the same name; Affine/ScaledTanh have none
+  // Defaults of the ONNX op of the same name. Affine and ScaledTanh have none, and ONNX Runtime
+  // defaults ThresholdedRelu's alpha to 0, not the op's 1.0: those need explicit values.
+  bool has_default;
 };
 
 constexpr ActivationSpec kActivations[] = {
@@ -28,7 +30,7 @@ constexpr ActivationSpec kActivations[] = {
     {"Relu", RecurrentActivation::kRelu, 0, 0, 0, true},
     {"HardSigmoid", RecurrentActivation::kHardSigmoid, 2, 0.2f, 0.5f, true},
     {"LeakyRelu", RecurrentActivation::kLeakyRelu, 1, 0.01f, 0, true},
-    {"ThresholdedRelu", RecurrentActivation::kThresholdedRelu, 1, 1.0f, 0, true},
+    {"ThresholdedRelu", RecurrentActivation::kThresholdedRelu, 1, 1.0f, 0, false},
     {"Elu", RecurrentActivation::kElu, 1, 1.0f, 0, true},
     {"Softsign", RecurrentActivation::kSoftsign, 0, 0, 0, true},
     {"Softplus", RecurrentActivation::kSoftplus, 0, 0, 0, true},
@@ -103,8 +105,9 @@ std::string parse_recurrent_attrs(const NodeInfo& n, CellKind cell, RecurrentAtt
     bool given_alpha = false, given_beta = false;
     if (spec->params >= 1 && ai < alphas.size()) act.alpha = alphas[ai++], given_alpha = true;
     if (spec->params >= 2 && bi < betas.size()) act.beta = betas[bi++], given_beta = true;
-    if (!spec->has_default && (!given_alpha || !given_beta))
-      return op + ": activation " + name + " needs activation_alpha and activation_beta (it has no ONNX default)";
+    if (!spec->has_default && (!given_alpha || (spec->params >= 2 && !given_beta)))
+      return op + ": activation " + name + " needs explicit activation_alpha" +
+             (spec->params >= 2 ? " and activation_beta" : "") + " (no agreed default)";
     a->activations.push_back(act);
   }
   return "";

@@ -253,6 +253,8 @@ ACTIVATION_CASES = [
     ("RNN", ["Sigmoid"], [], []),
     ("RNN", ["LeakyRelu"], [0.3], []),
     ("RNN", ["LeakyRelu"], [], []),
+    ("RNN", ["HardSigmoid"], [], []),
+    ("RNN", ["Elu"], [], []),
     ("RNN", ["ThresholdedRelu"], [0.2], []),
     ("RNN", ["Elu"], [0.7], []),
     ("RNN", ["Softsign"], [], []),
@@ -356,8 +358,11 @@ def test_unsupported_nodes_are_declined_with_a_reason() -> None:
     assert "activation 'Gelu' not supported" in check_reason(
         "RNN", make_inputs("RNN", 11), {"activations": ["Gelu"]}
     )
-    assert "no ONNX default" in check_reason(
-        "RNN", make_inputs("RNN", 11), {"activations": ["Affine"]}
+    rnn = make_inputs("RNN", 11)
+    assert "no agreed default" in check_reason("RNN", rnn, {"activations": ["Affine"]})
+    # ONNX Runtime defaults alpha to 0 here, the ThresholdedRelu op to 1.0: no silent choice.
+    assert "needs explicit activation_alpha (no agreed default)" in check_reason(
+        "RNN", rnn, {"activations": ["ThresholdedRelu"]}
     )
     assert "expects 2 activations" in check_reason(
         "GRU", make_inputs("GRU", 11), {"activations": ["Tanh"]}
