@@ -72,7 +72,6 @@ std::string parse_recurrent_attrs(const NodeInfo& n, CellKind cell, RecurrentAtt
   if (a->has_clip && !(a->clip > 0.0f)) return op + ": clip must be positive";
   a->input_forget = n.attr_int("input_forget", 0) != 0;
   a->linear_before_reset = n.attr_int("linear_before_reset", 0) != 0;
-  if (cell == CellKind::kLstm && n.opset < 7) return op + ": opset < 7 not supported";
 
   std::vector<std::string> names;
   auto it = n.attrs.find("activations");
