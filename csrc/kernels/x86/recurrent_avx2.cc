@@ -30,9 +30,12 @@ inline __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+// exp256 clamps its input, which would turn NaN into a number: put NaN lanes back.
+inline __m256 keep_nan(__m256 x, __m256 y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
+
 inline __m256 sigmoid256(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
-  return _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+  return keep_nan(x, _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
 }
 
 // tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) (never overflows), sign restored. Near 0
@@ -43,7 +46,7 @@ inline __m256 tanh256(__m256 x) {
   __m256 t = _mm256_andnot_ps(sign_mask, x);
   __m256 e = exp256(_mm256_mul_ps(t, _mm256_set1_ps(-2.0f)));
   __m256 y = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
-  return _mm256_or_ps(y, sign);
+  return keep_nan(x, _mm256_or_ps(y, sign));
 }
 
 template <__m256 (*F)(__m256)>

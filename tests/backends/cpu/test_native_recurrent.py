@@ -342,6 +342,19 @@ def test_large_hidden_matches_onnxruntime_on_one_and_two_threads(
     assert_close(native(op, inputs, attrs, threads=threads), expected)
 
 
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+def test_nan_input_propagates_like_reference(cpu_path: str, op: str) -> None:
+    """A NaN in X stays NaN through the vector sigmoid/tanh (which clamp their inputs)."""
+    inputs = make_inputs(op, 13, directions=2)
+    x = np.asarray(inputs[0]).copy()
+    x[2, 1, 3] = np.nan
+    inputs[0] = x
+    attrs = {"hidden_size": 6, "direction": "bidirectional"}
+    expected = reference_outputs(op, inputs, attrs, 22)
+    assert np.isnan(expected[0]).any() and not np.isnan(expected[0]).all()
+    assert_close(native(op, inputs, attrs), expected)
+
+
 def check_reason(op: str, inputs: Inputs, attrs: dict[str, Any], opset: int = 22) -> str:
     with pytest.raises(ValueError) as err:
         native(op, inputs, attrs, opset)
