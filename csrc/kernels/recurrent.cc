@@ -121,6 +121,7 @@ std::string check_recurrent(const NodeInfo& n, CellKind cell) {
   size_t max_inputs = cell == CellKind::kLstm ? 8 : 6;
   if (n.input_dtypes.size() < 3 || n.input_dtypes.size() > max_inputs)
     return op + ": expects 3 to " + std::to_string(max_inputs) + " inputs";
+  if (!n.has_input(0) || !n.has_input(1) || !n.has_input(2)) return op + ": X, W and R are required inputs";
   for (size_t i = 0; i < n.input_dtypes.size(); ++i) {
     r = require_dtype(n, i, {i == 4 ? DType::i32 : DType::f32});
     if (!r.empty()) return r;
@@ -296,6 +297,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
   std::string reason = parse_recurrent_attrs(ctx.node, cell, &a);
   if (!reason.empty()) throw KernelError(reason);
   auto input = [&](size_t i) { return i < in.size() ? in[i] : nullptr; };
+  if (!input(0) || !input(1) || !input(2)) throw KernelError(std::string(op) + ": X, W and R are required inputs");
   const Tensor *X = in[0], *W = in[1], *R = in[2], *Bias = input(3), *Lens = input(4), *H0 = input(5);
   const Tensor *C0 = cell == CellKind::kLstm ? input(6) : nullptr, *P = cell == CellKind::kLstm ? input(7) : nullptr;
   for (size_t i = 0; i < in.size(); ++i)

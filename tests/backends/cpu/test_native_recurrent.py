@@ -380,6 +380,8 @@ def test_unsupported_nodes_are_declined_with_a_reason() -> None:
     assert "expects 2 activations" in check_reason(
         "GRU", make_inputs("GRU", 11), {"activations": ["Tanh"]}
     )
+    no_w: Inputs = [rnn[0], None, *rnn[2:]]
+    assert "X, W and R are required inputs" in check_reason("RNN", no_w, {})
     assert "opset 14+" in check_reason("RNN", make_inputs("RNN", 11), {"layout": 1}, opset=7)
 
 
