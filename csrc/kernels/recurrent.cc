@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/sgemm.h"  // pack_a_new
 
 namespace xinrt {
 namespace {
@@ -354,7 +353,7 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
   std::vector<std::shared_ptr<float>> xw(static_cast<size_t>(D));
   const bool few_rows = rows <= kPanelProjectionRows;
   std::shared_ptr<float> packed_x;
-  if (rows > 0 && I > 0 && !few_rows) packed_x = pack_a_new(X->ptr<float>(), I, false, rows, I, 1.0f, ctx.simd);
+  if (rows > 0 && I > 0 && !few_rows) packed_x = pack_input_rows(X->ptr<float>(), rows, I, ctx.simd);
   for (int64_t d = 0; d < D; ++d) {
     xw[d] = alloc_floats(static_cast<size_t>(std::max<int64_t>(1, rows * GH)));
     float* dst = xw[d].get();

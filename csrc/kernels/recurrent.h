@@ -83,7 +83,9 @@ inline void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda,
 // W [gh, input] of one direction packed as the SGEMM's B = W^T for this SimdLevel
 // (recurrent_projection.cc).
 std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t input, int simd);
-// out[r, :] += x[r, :] * W^T for r < rows; packed_x from pack_a at the same SimdLevel.
+// X [rows, input] packed as the SGEMM's A for this SimdLevel.
+std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t input, int simd);
+// out[r, :] += x[r, :] * W^T for r < rows; packed_x and packed_w for the same SimdLevel.
 void project_inputs(const float* packed_x, int64_t rows, int64_t input, const float* packed_w, int64_t gh,
                     float* out, ThreadPool& pool, int simd);
 

@@ -15,7 +15,8 @@ struct Micro {
   MicroKernel kernel;
 };
 
-// The micro-kernel sgemm.cc uses at this level: pack_a packs MR-row panels for it.
+// The micro-kernel for this level. X and W^T are packed here for exactly this kernel, so the
+// choice need not follow sgemm.cc's (which may gain other kernels per architecture).
 Micro micro_for(int simd) {
 #if XINRT_HAVE_X86
   if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
@@ -27,6 +28,28 @@ Micro micro_for(int simd) {
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 }  // namespace
+
+std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t input, int simd) {
+  // A(m, k) = x[m, k] in MR-row panels per KC block: block pc at pc * Mpad, panel i at i * kc.
+  const int mr = micro_for(simd).mr;
+  const int64_t mpad = round_up(std::max<int64_t>(rows, 1), mr);
+  std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(mpad * std::max<int64_t>(input, 1)));
+  for (int64_t pc = 0; pc < input; pc += kGemmKC) {
+    const int64_t kc = std::min<int64_t>(kGemmKC, input - pc);
+    for (int64_t i = 0; i < mpad; i += mr) {
+      float* dst = out.get() + pc * mpad + i * kc;
+      for (int r = 0; r < mr; ++r) {
+        if (i + r >= rows) {  // padding rows of the last panel
+          for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = 0.0f;
+          continue;
+        }
+        const float* src = x + (i + r) * input + pc;
+        for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = src[k];
+      }
+    }
+  }
+  return out;
+}
 
 std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t input, int simd) {
   // B(k, n) = W[n, k] in NR-column panels per KC block: block pc at pc * Npad, panel j at j * kc.
