@@ -219,6 +219,16 @@ def test_sequence_lens_match_onnxruntime(
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("threads", [3, 4])
+def test_directions_and_batch_groups_on_more_threads(op: str, threads: int) -> None:
+    """Bidirectional, batch 5, 3-4 threads: each direction splits its batch into groups."""
+    inputs = make_inputs(op, 14, seq=6, batch=5, directions=2, lens=[6, 1, 4, 6, 3])
+    attrs = {"direction": "bidirectional", "hidden_size": 6}
+    expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
+    assert_close(native(op, inputs, attrs, threads=threads), expected)
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
 def test_zero_sequence_length_matches_onnxruntime(op: str) -> None:
     """A length-0 sequence gives zero Y and zero final states (ONNX Runtime's choice)."""
     inputs = make_inputs(op, 6, seq=4, batch=3, lens=[4, 0, 3])
