@@ -248,7 +248,7 @@ struct RecurrentWeights {
 
 void rnn_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   const int64_t H = s.hidden, n = u1 - u0;
-  gate_matmul_acc(s, s.h, H, 0, u0, u1, s.gates, H);
+  gate_matmul_acc(s, s.h, H, 0, 1, u0, u1, s.gates, H);
   for (int64_t b = 0; b < s.batch; ++b) {
     float* g = s.gates + b * H + u0;
     clip_inplace(*s.attrs, g, n);
@@ -370,7 +370,10 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
     if (few_rows) {
       if (!prepared_w) w_own = pack_panels(wd, G, H, I);
       const float* wp = prepared_w ? prepared->w_panels[d].get() : w_own.get();
-      for (int g = 0; g < G; ++g) panels_matmul_acc(X->ptr<float>(), I, rows, I, wp, H, g, 0, H, dst, GH, ctx.simd);
+      if (H % kRecurrentPanel == 0)  // all gates' panels side by side: one call
+        panels_matmul_acc(X->ptr<float>(), I, rows, I, wp, H, 0, 0, GH, dst, GH, ctx.simd);
+      else
+        for (int g = 0; g < G; ++g) panels_matmul_acc(X->ptr<float>(), I, rows, I, wp, H, g, 0, H, dst, GH, ctx.simd);
       continue;
     }
     if (!prepared_w) w_own = pack_input_weights(wd, GH, I, ctx.simd);

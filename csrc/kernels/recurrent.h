@@ -74,10 +74,17 @@ using CellStepFn = void (*)(const RecurrentStep& s, int64_t u0, int64_t u1, int 
 // (recurrent.cc's pack_panels): gate g's share of A * M^T.
 void panels_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels, int64_t hidden,
                        int g, int64_t u0, int64_t u1, float* out, int64_t ldo, int simd);
-// The same for one step: A * R^T into gate g's columns.
-inline void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g, int64_t u0, int64_t u1,
-                            float* out, int64_t ldo) {
-  panels_matmul_acc(a, lda, s.batch, s.hidden, s.panels, s.hidden, g, u0, u1, out, ldo, s.simd);
+// The same for one step: A * R^T into the columns of gates [g0, g1), units [u0, u1).
+inline void gate_matmul_acc(const RecurrentStep& s, const float* a, int64_t lda, int g0, int g1, int64_t u0,
+                            int64_t u1, float* out, int64_t ldo) {
+  const int64_t H = s.hidden;
+  if (u0 == 0 && u1 == H && H % kRecurrentPanel == 0) {
+    // Whole gates of whole panels sit side by side in memory and in out: one call, so the
+    // kernel sees enough panels for several accumulator chains.
+    panels_matmul_acc(a, lda, s.batch, H, s.panels, H, g0, 0, (g1 - g0) * H, out, ldo, s.simd);
+    return;
+  }
+  for (int g = g0; g < g1; ++g) panels_matmul_acc(a, lda, s.batch, H, s.panels, H, g, u0, u1, out, ldo, s.simd);
 }
 
 // W [gh, input] of one direction packed as the SGEMM's B = W^T for this SimdLevel

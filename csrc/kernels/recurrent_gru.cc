@@ -11,13 +11,13 @@ void gru_step(const RecurrentStep& s, int64_t u0, int64_t u1, int phase) {
   // scratch: r . H_prev in [b * GH, b * GH + H) (linear_before_reset = 0), or
   // H_prev * Rh^T + Rbh in [b * GH + 2H, b * GH + 3H) (linear_before_reset = 1).
   if (phase == 0) {
-    for (int g = 0; g < 2; ++g) gate_matmul_acc(s, s.h, H, g, u0, u1, s.gates, GH);
+    gate_matmul_acc(s, s.h, H, 0, 2, u0, u1, s.gates, GH);
     if (a.linear_before_reset) {
       for (int64_t b = 0; b < s.batch; ++b) {
         float* hr = s.scratch + b * GH + 2 * H + u0;
         for (int64_t j = 0; j < n; ++j) hr[j] = s.rbias ? s.rbias[u0 + j] : 0.0f;
       }
-      gate_matmul_acc(s, s.h, H, 2, u0, u1, s.scratch, GH);
+      gate_matmul_acc(s, s.h, H, 2, 3, u0, u1, s.scratch, GH);
     }
     for (int64_t b = 0; b < s.batch; ++b) {
       float* gz = s.gates + b * GH + u0;
@@ -34,7 +34,7 @@ void gru_step(const RecurrentStep& s, int64_t u0, int64_t u1, int phase) {
     }
     if (!a.linear_before_reset) return;  // phase 1 finishes the step
   } else {
-    gate_matmul_acc(s, s.scratch, GH, 2, u0, u1, s.gates, GH);
+    gate_matmul_acc(s, s.scratch, GH, 2, 3, u0, u1, s.gates, GH);
   }
   for (int64_t b = 0; b < s.batch; ++b) {
     const float* gz = s.gates + b * GH + u0;

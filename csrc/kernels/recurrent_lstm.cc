@@ -7,10 +7,23 @@ namespace xinrt {
 void lstm_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   const int64_t H = s.hidden, GH = 4 * H, n = u1 - u0;
   const RecurrentAttrs& a = *s.attrs;
-  for (int g = 0; g < 4; ++g) gate_matmul_acc(s, s.h, H, g, u0, u1, s.gates, GH);
+  gate_matmul_acc(s, s.h, H, 0, 4, u0, u1, s.gates, GH);
   const float* pi = s.peephole ? s.peephole + u0 : nullptr;
   const float* po = s.peephole ? s.peephole + H + u0 : nullptr;
   const float* pf = s.peephole ? s.peephole + 2 * H + u0 : nullptr;
+#if XINRT_HAVE_X86
+  // The default activations in one pass per row (the general path's vector sigmoid/tanh).
+  const bool defaults = s.act[0].kind == RecurrentActivation::kSigmoid && s.act[1].kind == RecurrentActivation::kTanh &&
+                        s.act[2].kind == RecurrentActivation::kTanh;
+  if (s.simd >= 1 && defaults) {
+    for (int64_t b = 0; b < s.batch; ++b) {
+      const float* gi = s.gates + b * GH + u0;
+      lstm_gates_avx2(n, gi, gi + H, gi + 2 * H, gi + 3 * H, s.c + b * H + u0, pi, po, pf,
+                      a.has_clip ? a.clip : 0.0f, a.input_forget, s.c_next + b * H + u0, s.h_next + b * H + u0);
+    }
+    return;
+  }
+#endif
   for (int64_t b = 0; b < s.batch; ++b) {
     float* gi = s.gates + b * GH + u0;
     float* go = gi + H;

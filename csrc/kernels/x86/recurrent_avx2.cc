@@ -97,17 +97,74 @@ inline void panels_block(const float* a, int64_t lda, int64_t K, const float* pa
       add_panel(out + r * ldo + p * 16, acc[r][2 * p], acc[r][2 * p + 1], p == P - 1 ? last_width : 16);
 }
 
+// Blocks of P panels, then narrower blocks for the rest, so a few panels still get several
+// independent accumulator chains. The block holding the last panel keeps last_width columns.
 template <int R, int P>
 void panels_rows(const float* a, int64_t lda, int64_t K, const float* panels, int64_t npanels, int last_width,
                  float* out, int64_t ldo) {
   int64_t q = 0;
-  for (; q + P <= npanels; q += P)
-    panels_block<R, P>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + P == npanels ? last_width : 16);
-  for (; q < npanels; ++q)
-    panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + 1 == npanels ? last_width : 16);
+  auto width = [&](int64_t n) { return q + n == npanels ? last_width : 16; };
+  for (; q + P <= npanels; q += P) panels_block<R, P>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(P));
+  if constexpr (P > 4)
+    for (; q + 4 <= npanels; q += 4) panels_block<R, 4>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(4));
+  if constexpr (P > 2)
+    for (; q + 2 <= npanels; q += 2) panels_block<R, 2>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(2));
+  for (; q < npanels; ++q) panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(1));
+}
+
+// One LSTM gate vector (8 units) with the default activations; see lstm_gates_avx2.
+struct LstmLanes {
+  __m256 gi, go, gf, gc, cp, pi, po, pf;
+};
+
+inline void lstm_lanes(const LstmLanes& v, bool peephole, bool clip_on, __m256 lo, __m256 hi, bool input_forget,
+                       __m256* c_out, __m256* h_out) {
+  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
+  auto clip = [&](__m256 x) { return clip_on ? _mm256_min_ps(hi, _mm256_max_ps(lo, x)) : x; };
+  auto peep = [&](__m256 p, __m256 c, __m256 g) { return peephole ? _mm256_fmadd_ps(p, c, g) : g; };
+  const __m256 i = sigmoid256(clip(peep(v.pi, v.cp, v.gi)));
+  const __m256 f = input_forget ? _mm256_sub_ps(_mm256_set1_ps(1.0f), i) : sigmoid256(clip(peep(v.pf, v.cp, v.gf)));
+  const __m256 c = _mm256_fmadd_ps(f, v.cp, _mm256_mul_ps(i, tanh256(clip(v.gc))));
+  const __m256 o = sigmoid256(clip(peep(v.po, c, v.go)));
+  *c_out = c;
+  *h_out = _mm256_mul_ps(o, tanh256(c));
 }
 
 }  // namespace
+
+void lstm_gates_avx2(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
+                     const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
+                     bool input_forget, float* c_next, float* h_next) {
+  const bool clip_on = clip > 0.0f;
+  const __m256 lo = _mm256_set1_ps(-clip), hi = _mm256_set1_ps(clip), zero = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    LstmLanes v{_mm256_loadu_ps(gi + j), _mm256_loadu_ps(go + j), _mm256_loadu_ps(gf + j), _mm256_loadu_ps(gc + j),
+                _mm256_loadu_ps(c_prev + j), pi ? _mm256_loadu_ps(pi + j) : zero, po ? _mm256_loadu_ps(po + j) : zero,
+                pf ? _mm256_loadu_ps(pf + j) : zero};
+    __m256 c, h;
+    lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
+    _mm256_storeu_ps(c_next + j, c);
+    _mm256_storeu_ps(h_next + j, h);
+  }
+  if (j == n) return;
+  // The last n % 8 units through zero-padded buffers.
+  alignas(32) float buf[8][8] = {};
+  const float* src[8] = {gi, go, gf, gc, c_prev, pi, po, pf};
+  for (int a = 0; a < 8; ++a)
+    if (src[a])
+      for (int64_t k = j; k < n; ++k) buf[a][k - j] = src[a][k];
+  LstmLanes v{_mm256_load_ps(buf[0]), _mm256_load_ps(buf[1]), _mm256_load_ps(buf[2]), _mm256_load_ps(buf[3]),
+              _mm256_load_ps(buf[4]), _mm256_load_ps(buf[5]), _mm256_load_ps(buf[6]), _mm256_load_ps(buf[7])};
+  __m256 c, h;
+  lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
+  _mm256_store_ps(buf[0], c);
+  _mm256_store_ps(buf[1], h);
+  for (int64_t k = j; k < n; ++k) {
+    c_next[k] = buf[0][k - j];
+    h_next[k] = buf[1][k - j];
+  }
+}
 
 void sigmoid_f32_avx2(const float* x, float* y, int64_t n) { map_f32<sigmoid256>(x, y, n); }
 void tanh_f32_avx2(const float* x, float* y, int64_t n) { map_f32<tanh256>(x, y, n); }

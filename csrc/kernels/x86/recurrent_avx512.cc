@@ -33,14 +33,19 @@ inline void panels_block(const float* a, int64_t lda, int64_t K, const float* pa
     }
 }
 
+// Blocks of P panels, then narrower blocks for the rest, so a few panels still get several
+// independent accumulator chains. The block holding the last panel keeps last_width columns.
 template <int R, int P>
 void panels_rows(const float* a, int64_t lda, int64_t K, const float* panels, int64_t npanels, int last_width,
                  float* out, int64_t ldo) {
   int64_t q = 0;
-  for (; q + P <= npanels; q += P)
-    panels_block<R, P>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + P == npanels ? last_width : 16);
-  for (; q < npanels; ++q)
-    panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + 1 == npanels ? last_width : 16);
+  auto width = [&](int64_t n) { return q + n == npanels ? last_width : 16; };
+  for (; q + P <= npanels; q += P) panels_block<R, P>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(P));
+  if constexpr (P > 4)
+    for (; q + 4 <= npanels; q += 4) panels_block<R, 4>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(4));
+  if constexpr (P > 2)
+    for (; q + 2 <= npanels; q += 2) panels_block<R, 2>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(2));
+  for (; q < npanels; ++q) panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, width(1));
 }
 
 }  // namespace

@@ -339,15 +339,16 @@ def test_missing_optional_outputs(op: str) -> None:
 )
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("batch", [1, 5])
+@pytest.mark.parametrize("hidden", [256, 264])
 def test_large_hidden_matches_onnxruntime_on_one_and_two_threads(
-    cpu_path: str, op: str, extra: dict[str, int], threads: int, batch: int
+    cpu_path: str, op: str, extra: dict[str, int], threads: int, batch: int, hidden: int
 ) -> None:
-    """hidden 264, input 300: at batch 1 a step big enough to split over threads (LSTM, GRU);
+    """hidden 256/264, input 300: at batch 1 a step big enough to split over threads (LSTM, GRU);
     at batch 5 two batch groups; SIMD row and column tails, and two K blocks of projection."""
     lens = [4, 3, 4, 2, 4][:batch]
-    inputs = make_inputs(op, 10, seq=4, batch=batch, input_size=300, hidden=264, lens=lens)
+    inputs = make_inputs(op, 10, seq=4, batch=batch, input_size=300, hidden=hidden, lens=lens)
     inputs[2] = np.asarray(inputs[2]) * 0.2
-    attrs = {"hidden_size": 264, **extra}
+    attrs = {"hidden_size": hidden, **extra}
     expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
     assert_close(native(op, inputs, attrs, threads=threads), expected)
 
@@ -362,6 +363,21 @@ def test_nan_input_propagates_like_reference(cpu_path: str, op: str) -> None:
     attrs = {"hidden_size": 6, "direction": "bidirectional"}
     expected = reference_outputs(op, inputs, attrs, 22)
     assert np.isnan(expected[0]).any() and not np.isnan(expected[0]).all()
+    assert_close(native(op, inputs, attrs), expected)
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("direction,dirs", DIRECTIONS)
+@pytest.mark.parametrize("hidden,batch", [(16, 1), (48, 3), (32, 9)])
+def test_whole_panel_hidden_sizes_match_reference(
+    cpu_path: str, op: str, direction: str, dirs: int, hidden: int, batch: int
+) -> None:
+    """Hidden sizes that fill whole 16-column panels run all gates in one kernel call."""
+    inputs = make_inputs(op, 15, seq=4, batch=batch, hidden=hidden, directions=dirs)
+    attrs: dict[str, Any] = {"direction": direction, "hidden_size": hidden}
+    if op == "GRU":
+        attrs["linear_before_reset"] = batch % 2
+    expected = reference_outputs(op, inputs, attrs, 22)
     assert_close(native(op, inputs, attrs), expected)
 
 
