@@ -18,8 +18,9 @@ void lstm_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   if (s.simd >= 1 && defaults) {
     for (int64_t b = 0; b < s.batch; ++b) {
       const float* gi = s.gates + b * GH + u0;
-      lstm_gates_avx2(n, gi, gi + H, gi + 2 * H, gi + 3 * H, s.c + b * H + u0, pi, po, pf,
-                      a.has_clip ? a.clip : 0.0f, a.input_forget, s.c_next + b * H + u0, s.h_next + b * H + u0);
+      auto gates_fn = s.simd >= 2 ? lstm_gates_avx512 : lstm_gates_avx2;
+      gates_fn(n, gi, gi + H, gi + 2 * H, gi + 3 * H, s.c + b * H + u0, pi, po, pf, a.has_clip ? a.clip : 0.0f,
+               a.input_forget, s.c_next + b * H + u0, s.h_next + b * H + u0);
     }
     return;
   }

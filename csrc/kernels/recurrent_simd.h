@@ -25,6 +25,9 @@ void recurrent_panels_acc_avx512(const float* a, int64_t lda, int64_t rows, int6
 void lstm_gates_avx2(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
                      const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
                      bool input_forget, float* c_next, float* h_next);
+void lstm_gates_avx512(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
+                       const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
+                       bool input_forget, float* c_next, float* h_next);
 // y[i] = 1 / (1 + exp(-x[i])) and y[i] = tanh(x[i]); x == y is allowed.
 void sigmoid_f32_avx2(const float* x, float* y, int64_t n);
 void tanh_f32_avx2(const float* x, float* y, int64_t n);

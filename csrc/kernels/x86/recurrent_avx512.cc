@@ -1,5 +1,6 @@
-// AVX-512 H_prev * R^T over R^T panels (recurrent_simd.h): one 16-float panel row per register,
-// so up to 8 batch rows share each panel load. Called only after the run-time CPU check.
+// AVX-512 pieces of the recurrent kernels (recurrent_simd.h): H_prev * R^T over R^T panels (one
+// 16-float panel row per register, so up to 8 batch rows share each panel load) and the LSTM
+// gate math. Called only after the run-time CPU check.
 //
 // Accumulators are named variables, not arrays: with arrays GCC 12 stored every accumulator
 // to the stack on every k step.
@@ -107,7 +108,71 @@ void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npan
   for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
 }
 
+// The math of x86/recurrent_avx2.cc's exp256 / sigmoid256 / tanh256 on 16 lanes.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);  // p * 2^n
+}
+
+inline __m512 keep_nan(__m512 x, __m512 y) {
+  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+inline __m512 reciprocal512(__m512 d) {  // d >= 1; 14-bit estimate and one Newton step
+  const __m512 y = _mm512_rcp14_ps(d);
+  return _mm512_mul_ps(y, _mm512_fnmadd_ps(d, y, _mm512_set1_ps(2.0f)));
+}
+
+inline __m512 sigmoid512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return keep_nan(x, reciprocal512(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x)))));
+}
+
+inline __m512 tanh512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_abs_ps(x);
+  const __m512 e = exp512(_mm512_mul_ps(t, _mm512_set1_ps(-2.0f)));
+  const __m512 y = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal512(_mm512_add_ps(one, e)));
+  // copy x's sign onto y (y >= 0)
+  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
+  return keep_nan(x, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign)));
+}
+
 }  // namespace
+
+void lstm_gates_avx512(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
+                       const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
+                       bool input_forget, float* c_next, float* h_next) {
+  const bool clip_on = clip > 0.0f, peephole = pi != nullptr;
+  const __m512 lo = _mm512_set1_ps(-clip), hi = _mm512_set1_ps(clip);
+  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
+  auto clamp = [&](__m512 x) { return clip_on ? _mm512_min_ps(hi, _mm512_max_ps(lo, x)) : x; };
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = width_mask(static_cast<int>(n - j < 16 ? n - j : 16));
+    const __m512 cp = _mm512_maskz_loadu_ps(m, c_prev + j);
+    auto peep = [&](const float* p, __m512 c, __m512 g) {
+      return peephole ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p + j), c, g) : g;
+    };
+    const __m512 i = sigmoid512(clamp(peep(pi, cp, _mm512_maskz_loadu_ps(m, gi + j))));
+    const __m512 f = input_forget ? _mm512_sub_ps(_mm512_set1_ps(1.0f), i)
+                                  : sigmoid512(clamp(peep(pf, cp, _mm512_maskz_loadu_ps(m, gf + j))));
+    const __m512 c = _mm512_fmadd_ps(f, cp, _mm512_mul_ps(i, tanh512(clamp(_mm512_maskz_loadu_ps(m, gc + j)))));
+    const __m512 o = sigmoid512(clamp(peep(po, c, _mm512_maskz_loadu_ps(m, go + j))));
+    _mm512_mask_storeu_ps(c_next + j, m, c);
+    _mm512_mask_storeu_ps(h_next + j, m, _mm512_mul_ps(o, tanh512(c)));
+  }
+}
 
 void recurrent_panels_acc_avx512(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
                                  int64_t npanels, int last_width, float* out, int64_t ldo) {
