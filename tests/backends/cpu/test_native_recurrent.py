@@ -353,6 +353,17 @@ def test_large_hidden_matches_onnxruntime_on_one_and_two_threads(
     assert_close(native(op, inputs, attrs, threads=threads), expected)
 
 
+@pytest.mark.parametrize("act", ["Sigmoid", "Tanh"])
+def test_vector_sigmoid_and_tanh_are_accurate(cpu_path: str, act: str) -> None:
+    """A 1-unit RNN with W = 1 and R = 0 is act(X): within a few float32 ulp of float64 math."""
+    x = np.linspace(-30, 30, 6001, dtype=np.float32).reshape(-1, 1, 1)
+    inputs: Inputs = [x, np.ones((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.float32)]
+    y = native("RNN", inputs, {"hidden_size": 1, "activations": [act]}, outputs=1)[0].reshape(-1)
+    v = x.reshape(-1).astype(np.float64)
+    exact = 1.0 / (1.0 + np.exp(-v)) if act == "Sigmoid" else np.tanh(v)
+    np.testing.assert_allclose(y, exact, rtol=1e-6, atol=1e-30)
+
+
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
 def test_nan_input_propagates_like_reference(cpu_path: str, op: str) -> None:
     """A NaN in X stays NaN through the vector sigmoid/tanh (which clamp their inputs)."""
