@@ -395,11 +395,12 @@ void compute_recurrent(const KernelContext& ctx, const std::vector<const Tensor*
   // Directions and batch items are independent sequences, so groups of them run whole on
   // separate threads without any per-step synchronisation. Only a lone sequence (one
   // direction, batch 1) splits its steps over hidden units, and only when a step's
-  // H_prev * R^T outweighs a thread-pool round trip (a few microseconds).
+  // H_prev * R^T is large (LSTM hidden >= 512): a split step waits for the slowest thread every
+  // step, which on a busy machine (a preempted worker) cost more than it saved at hidden 256.
   const int threads = ctx.pool.num_threads();
   const int64_t groups = std::min<int64_t>(B, std::max<int64_t>(1, threads / D));
   const int64_t tasks = D * groups;
-  const bool split_steps = tasks == 1 && threads >= 2 && B * GH * H >= (1 << 17) && H >= 32;
+  const bool split_steps = tasks == 1 && threads >= 2 && B * GH * H >= (1 << 20);
 
   // Direction d over batch items [b0, b1); local row i is batch item b0 + i.
   auto run_group = [&](int64_t d, int64_t b0, int64_t b1) {

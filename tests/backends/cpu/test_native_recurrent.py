@@ -343,8 +343,8 @@ def test_missing_optional_outputs(op: str) -> None:
 def test_large_hidden_matches_onnxruntime_on_one_and_two_threads(
     cpu_path: str, op: str, extra: dict[str, int], threads: int, batch: int, hidden: int
 ) -> None:
-    """hidden 256/264, input 300: at batch 1 a step big enough to split over threads (LSTM, GRU);
-    at batch 5 two batch groups; SIMD row and column tails, and two K blocks of projection."""
+    """hidden 256/264, input 300: at batch 5 two batch groups on two threads; SIMD row and
+    column tails, whole and partial panels, and two K blocks of projection."""
     lens = [4, 3, 4, 2, 4][:batch]
     inputs = make_inputs(op, 10, seq=4, batch=batch, input_size=300, hidden=hidden, lens=lens)
     inputs[2] = np.asarray(inputs[2]) * 0.2
@@ -390,6 +390,27 @@ def test_whole_panel_hidden_sizes_match_reference(
         attrs["linear_before_reset"] = batch % 2
     expected = reference_outputs(op, inputs, attrs, 22)
     assert_close(native(op, inputs, attrs), expected)
+
+
+@pytest.mark.parametrize(
+    "op,hidden,extra",
+    [
+        ("LSTM", 512, {}),
+        ("GRU", 592, {"linear_before_reset": 0}),
+        ("GRU", 600, {"linear_before_reset": 1}),
+        ("RNN", 1032, {}),
+    ],
+)
+def test_lone_large_sequence_splits_steps_over_threads(
+    cpu_path: str, op: str, hidden: int, extra: dict[str, int]
+) -> None:
+    """Batch 1, one direction, a step of >= 2^20 multiply-adds: units split over two threads."""
+    inputs = make_inputs(op, 16, seq=3, batch=1, input_size=20, hidden=hidden)
+    inputs[1] = np.asarray(inputs[1]) * np.float32(0.3)
+    inputs[2] = np.asarray(inputs[2]) * np.float32(2.0 / np.sqrt(hidden))
+    attrs = {"hidden_size": hidden, **extra}
+    expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
+    assert_close(native(op, inputs, attrs, threads=2), expected)
 
 
 def check_reason(op: str, inputs: Inputs, attrs: dict[str, Any], opset: int = 22) -> str:
