@@ -1,10 +1,11 @@
 // Shared machinery of the recurrent kernels (LSTM, GRU, RNN; recurrent*.cc).
 //
-// Every op runs the same way: one packed SGEMM projects all time steps at once
-// (X * W^T + bias -> [rows, gates * hidden]), then each step adds H_prev * R^T (R pre-transposed
-// at plan time when it is a constant) and applies the cell's gate math. A step is split over
-// hidden units, so a cell's step function computes units [u0, u1) of every batch row and the
-// driver may run unit chunks on several threads; bidirectional ops run one direction per thread.
+// Every op runs the same way: one GEMM projects all time steps at once (X * W^T + bias ->
+// [rows, gates * hidden], on the SGEMM micro-kernels, or the panel kernels for a few rows), then
+// each step adds H_prev * R^T (R^T stored as 16-column panels, at plan time when R is a
+// constant) and applies the cell's gate math. Directions and groups of batch items are
+// independent sequences and run on separate threads. A cell's step function computes units
+// [u0, u1) of every batch row, so a lone large sequence may split its steps over threads.
 #pragma once
 
 #include <cstdint>
