@@ -6,6 +6,11 @@ Models (seq 100, float32 weights as initializers): one- and two-layer LSTM/GRU s
 hidden 128 or 256 at batch 1 and 8, and a bidirectional LSTM. Each round times one ORT run and
 one xinrt run (order alternating); the figure is the median of per-round ratios after warm-up,
 plus each side's median latency in ms. Outputs are checked against ORT before timing.
+
+Each timed run starts after --gap-ms of idle time: both runtimes' thread pools spin-wait for a
+while after a run, and in a back-to-back interleave one runtime's spinning workers would steal
+cores from the other's run (on a 2-core machine this tripled xinrt's 2-thread times). Streaming
+edge models (one call per audio frame) see such idle gaps anyway.
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ def build_model(case: RecurrentCase) -> onnx.ModelProto:
 
 
 def measure(
-    case: RecurrentCase, threads: int, runs: int, warmup: int
+    case: RecurrentCase, threads: int, runs: int, warmup: int, gap_s: float
 ) -> tuple[float, float, float]:
     """(median ratio, median xinrt ms, median ORT ms) for one case."""
     model = build_model(case)
@@ -125,6 +130,7 @@ def measure(
         order = (x, o) if i % 2 else (o, x)
         t = {}
         for s in order:
+            time.sleep(gap_s)  # let the other runtime's spinning workers go idle first
             t0 = time.perf_counter()
             s.run(None, feeds)
             t[id(s)] = time.perf_counter() - t0
@@ -140,13 +146,14 @@ def main() -> None:
     p.add_argument("--threads", default="1,2")
     p.add_argument("--runs", type=int, default=21)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--gap-ms", type=float, default=5.0, help="idle time before each timed run")
     a = p.parse_args()
     wanted = set(filter(None, a.cases.split(",")))
     cases = [c for c in CASES if not wanted or c.name in wanted]
     print(f"{'case':<26} {'threads':>7} {'xinrt ms':>9} {'ORT ms':>8} {'ratio':>6}")
     for threads in [int(t) for t in a.threads.split(",")]:
         for case in cases:
-            ratio, tx, to = measure(case, threads, a.runs, a.warmup)
+            ratio, tx, to = measure(case, threads, a.runs, a.warmup, a.gap_ms / 1e3)
             print(f"{case.name:<26} {threads:>7} {tx:>9.2f} {to:>8.2f} {ratio:>6.2f}", flush=True)
 
 
