@@ -76,8 +76,11 @@ void project_inputs(const float* packed_x, int64_t rows, int64_t input, const fl
   const int64_t mpad = round_up(rows, mk.mr), npad = round_up(gh, mk.nr);
   // Tasks of 8 row panels: their packed X stays in L2 while each W panel streams from L1.
   const int64_t panels = mpad / mk.mr, per_task = 8, tasks = (panels + per_task - 1) / per_task;
-  pool.parallel_for(tasks, std::max<int64_t>(1, (1 << 22) / (per_task * mk.mr * gh * input)), [&](int64_t t0,
-                                                                                                int64_t t1) {
+  // A chunk of at least 2^23 multiply-adds (~0.2 ms): waking a sleeping worker costs tens of
+  // microseconds, more on a busy machine, so a short sequence's projection stays on one thread.
+  const int64_t task_work = per_task * mk.mr * gh * input;
+  const int64_t grain = std::max<int64_t>(1, ((int64_t{1} << 23) + task_work - 1) / task_work);
+  pool.parallel_for(tasks, grain, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t i0 = t * per_task * mk.mr, i1 = std::min(mpad, i0 + per_task * mk.mr);
       for (int64_t pc = 0; pc < input; pc += kGemmKC) {

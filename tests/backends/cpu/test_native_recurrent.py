@@ -413,6 +413,16 @@ def test_lone_large_sequence_splits_steps_over_threads(
     assert_close(native(op, inputs, attrs, threads=2), expected)
 
 
+@pytest.mark.parametrize("op", ["LSTM", "GRU"])
+def test_long_sequence_projection_splits_over_threads(cpu_path: str, op: str) -> None:
+    """300 rows x 300 inputs: the input projection is big enough to run on two threads."""
+    inputs = make_inputs(op, 17, seq=60, batch=5, input_size=300, hidden=64, directions=2)
+    inputs[1] = np.asarray(inputs[1]) * np.float32(0.2)
+    attrs = {"hidden_size": 64, "direction": "bidirectional"}
+    expected = ort_outputs(op, inputs, attrs, 22, num_outputs(op))
+    assert_close(native(op, inputs, attrs, threads=2), expected)
+
+
 def check_reason(op: str, inputs: Inputs, attrs: dict[str, Any], opset: int = 22) -> str:
     with pytest.raises(ValueError) as err:
         native(op, inputs, attrs, opset)
