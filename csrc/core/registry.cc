@@ -59,6 +59,7 @@ const std::vector<Kernel>& all_kernels() {
     register_control_flow(k);
     register_quantize(k);
     register_qmatmul(k);
+    register_recurrent(k);
     return k;
   }();
   return kernels;

@@ -118,5 +118,6 @@ void register_conv_transpose(std::vector<Kernel>& out);
 void register_control_flow(std::vector<Kernel>& out);
 void register_quantize(std::vector<Kernel>& out);
 void register_qmatmul(std::vector<Kernel>& out);
+void register_recurrent(std::vector<Kernel>& out);
 
 }  // namespace xinrt

@@ -1,0 +1,230 @@
+// AVX2/FMA pieces of the recurrent kernels (recurrent_simd.h): sigmoid, tanh and the per-step
+// H_prev * R^T over R^T panels. Plain raw-pointer code, called only after the run-time CPU check.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/recurrent_simd.h"
+
+namespace xinrt {
+namespace {
+
+// exp(x) for x in [-87.3, 88.7] (clamped): 2^n * e^r, |r| <= ln2/2, degree-6 Taylor polynomial
+// (< 1.3e-7 relative truncation, plenty for gates that feed a sigmoid or tanh); the scheme of
+// vmath_avx2.cc, which exports only array functions, so it is repeated here to fuse it into
+// the gate math.
+inline __m256 exp256(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-6f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// exp256 clamps its input, which would turn NaN into a number: put NaN lanes back.
+inline __m256 keep_nan(__m256 x, __m256 y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
+
+// 1 / d for d >= 1: the 12-bit estimate and one Newton step (~1e-7 relative), much cheaper
+// than a division in the five activations per LSTM unit.
+inline __m256 reciprocal256(__m256 d) {
+  const __m256 y = _mm256_rcp_ps(d);
+  return _mm256_mul_ps(y, _mm256_fnmadd_ps(d, y, _mm256_set1_ps(2.0f)));
+}
+
+inline __m256 sigmoid256(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return keep_nan(x, reciprocal256(_mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
+}
+
+// tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) (never overflows), sign restored. Near 0
+// the difference 1 - e costs relative accuracy but stays within ~1e-7 absolute.
+inline __m256 tanh256(__m256 x) {
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+  __m256 sign = _mm256_and_ps(x, sign_mask);
+  __m256 t = _mm256_andnot_ps(sign_mask, x);
+  __m256 e = exp256(_mm256_mul_ps(t, _mm256_set1_ps(-2.0f)));
+  __m256 y = _mm256_mul_ps(_mm256_sub_ps(one, e), reciprocal256(_mm256_add_ps(one, e)));
+  return keep_nan(x, _mm256_or_ps(y, sign));
+}
+
+template <__m256 (*F)(__m256)>
+void map_f32(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float buf[8] = {};
+    for (int64_t j = i; j < n; ++j) buf[j - i] = x[j];
+    _mm256_storeu_ps(buf, F(_mm256_loadu_ps(buf)));
+    for (int64_t j = i; j < n; ++j) y[j] = buf[j - i];
+  }
+}
+
+// Adds one 16-column panel row (two vectors) into out, only `width` columns of it. Always
+// masked: a branch here made GCC keep the accumulators in memory inside the k loop.
+inline void add_panel(float* out, __m256 lo, __m256 hi, int width) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(width - 8), lane);
+  _mm256_maskstore_ps(out, m0, _mm256_add_ps(_mm256_maskload_ps(out, m0), lo));
+  _mm256_maskstore_ps(out + 8, m1, _mm256_add_ps(_mm256_maskload_ps(out + 8, m1), hi));
+}
+
+// One row x P (1, 2 or 4) panels: 2P accumulator chains, for batch 1. Named accumulators:
+// with an array GCC 12 kept storing them to the stack on every k step.
+template <int P>
+inline void panels_block_row(const float* a, int64_t K, const float* panels, float* out, int last_width) {
+  __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 av = _mm256_broadcast_ss(a + k);
+    const float* w = panels + k * 16;
+    c0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w), c0);
+    c1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + 8), c1);
+    if constexpr (P > 1) {
+      c2 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + K * 16), c2);
+      c3 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + K * 16 + 8), c3);
+    }
+    if constexpr (P > 2) {
+      c4 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + 2 * K * 16), c4);
+      c5 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + 2 * K * 16 + 8), c5);
+      c6 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + 3 * K * 16), c6);
+      c7 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w + 3 * K * 16 + 8), c7);
+    }
+  }
+  add_panel(out, c0, c1, P == 1 ? last_width : 16);
+  if constexpr (P == 2) add_panel(out + 16, c2, c3, last_width);
+  if constexpr (P == 4) {
+    add_panel(out + 16, c2, c3, 16);
+    add_panel(out + 32, c4, c5, 16);
+    add_panel(out + 48, c6, c7, last_width);
+  }
+}
+
+// R (2..6) rows x one panel, named accumulators likewise.
+template <int R>
+inline void panel_block_rows(const float* a, int64_t lda, int64_t K, const float* panel, float* out, int64_t ldo,
+                             int width) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 w0 = _mm256_loadu_ps(panel + k * 16), w1 = _mm256_loadu_ps(panel + k * 16 + 8);
+#define XINRT_PANEL_ROW(r, lo, hi)                              \
+  if constexpr (R > r) {                                       \
+    const __m256 av = _mm256_broadcast_ss(a + r * lda + k);    \
+    lo = _mm256_fmadd_ps(av, w0, lo);                          \
+    hi = _mm256_fmadd_ps(av, w1, hi);                          \
+  }
+    XINRT_PANEL_ROW(0, c00, c01)
+    XINRT_PANEL_ROW(1, c10, c11)
+    XINRT_PANEL_ROW(2, c20, c21)
+    XINRT_PANEL_ROW(3, c30, c31)
+    XINRT_PANEL_ROW(4, c40, c41)
+    XINRT_PANEL_ROW(5, c50, c51)
+#undef XINRT_PANEL_ROW
+  }
+  add_panel(out, c00, c01, width);
+  if constexpr (R > 1) add_panel(out + ldo, c10, c11, width);
+  if constexpr (R > 2) add_panel(out + 2 * ldo, c20, c21, width);
+  if constexpr (R > 3) add_panel(out + 3 * ldo, c30, c31, width);
+  if constexpr (R > 4) add_panel(out + 4 * ldo, c40, c41, width);
+  if constexpr (R > 5) add_panel(out + 5 * ldo, c50, c51, width);
+}
+
+template <int R>
+void panels_rows(const float* a, int64_t lda, int64_t K, const float* panels, int64_t npanels, int last_width,
+                 float* out, int64_t ldo) {
+  for (int64_t q = 0; q < npanels; ++q)
+    panel_block_rows<R>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + 1 == npanels ? last_width : 16);
+}
+
+// Batch 1: blocks of 4 panels (8 chains), then 2, then 1.
+void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npanels, int last_width, float* out) {
+  int64_t q = 0;
+  auto width = [&](int64_t n) { return q + n == npanels ? last_width : 16; };
+  for (; q + 4 <= npanels; q += 4) panels_block_row<4>(a, K, panels + q * K * 16, out + q * 16, width(4));
+  for (; q + 2 <= npanels; q += 2) panels_block_row<2>(a, K, panels + q * K * 16, out + q * 16, width(2));
+  for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
+}
+
+// One LSTM gate vector (8 units) with the default activations; see lstm_gates_avx2.
+struct LstmLanes {
+  __m256 gi, go, gf, gc, cp, pi, po, pf;
+};
+
+inline void lstm_lanes(const LstmLanes& v, bool peephole, bool clip_on, __m256 lo, __m256 hi, bool input_forget,
+                       __m256* c_out, __m256* h_out) {
+  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
+  auto clip = [&](__m256 x) { return clip_on ? _mm256_min_ps(hi, _mm256_max_ps(lo, x)) : x; };
+  auto peep = [&](__m256 p, __m256 c, __m256 g) { return peephole ? _mm256_fmadd_ps(p, c, g) : g; };
+  const __m256 i = sigmoid256(clip(peep(v.pi, v.cp, v.gi)));
+  const __m256 f = input_forget ? _mm256_sub_ps(_mm256_set1_ps(1.0f), i) : sigmoid256(clip(peep(v.pf, v.cp, v.gf)));
+  const __m256 c = _mm256_fmadd_ps(f, v.cp, _mm256_mul_ps(i, tanh256(clip(v.gc))));
+  const __m256 o = sigmoid256(clip(peep(v.po, c, v.go)));
+  *c_out = c;
+  *h_out = _mm256_mul_ps(o, tanh256(c));
+}
+
+}  // namespace
+
+void lstm_gates_avx2(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
+                     const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
+                     bool input_forget, float* c_next, float* h_next) {
+  const bool clip_on = clip > 0.0f;
+  const __m256 lo = _mm256_set1_ps(-clip), hi = _mm256_set1_ps(clip), zero = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    LstmLanes v{_mm256_loadu_ps(gi + j), _mm256_loadu_ps(go + j), _mm256_loadu_ps(gf + j), _mm256_loadu_ps(gc + j),
+                _mm256_loadu_ps(c_prev + j), pi ? _mm256_loadu_ps(pi + j) : zero, po ? _mm256_loadu_ps(po + j) : zero,
+                pf ? _mm256_loadu_ps(pf + j) : zero};
+    __m256 c, h;
+    lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
+    _mm256_storeu_ps(c_next + j, c);
+    _mm256_storeu_ps(h_next + j, h);
+  }
+  if (j == n) return;
+  // The last n % 8 units through zero-padded buffers.
+  alignas(32) float buf[8][8] = {};
+  const float* src[8] = {gi, go, gf, gc, c_prev, pi, po, pf};
+  for (int a = 0; a < 8; ++a)
+    if (src[a])
+      for (int64_t k = j; k < n; ++k) buf[a][k - j] = src[a][k];
+  LstmLanes v{_mm256_load_ps(buf[0]), _mm256_load_ps(buf[1]), _mm256_load_ps(buf[2]), _mm256_load_ps(buf[3]),
+              _mm256_load_ps(buf[4]), _mm256_load_ps(buf[5]), _mm256_load_ps(buf[6]), _mm256_load_ps(buf[7])};
+  __m256 c, h;
+  lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
+  _mm256_store_ps(buf[0], c);
+  _mm256_store_ps(buf[1], h);
+  for (int64_t k = j; k < n; ++k) {
+    c_next[k] = buf[0][k - j];
+    h_next[k] = buf[1][k - j];
+  }
+}
+
+void sigmoid_f32_avx2(const float* x, float* y, int64_t n) { map_f32<sigmoid256>(x, y, n); }
+void tanh_f32_avx2(const float* x, float* y, int64_t n) { map_f32<tanh256>(x, y, n); }
+
+void recurrent_panels_acc_avx2(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
+                               int64_t npanels, int last_width, float* out, int64_t ldo) {
+  int64_t b = 0;
+  for (; b + 6 <= rows; b += 6) panels_rows<6>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
+  const float* ar = a + b * lda;
+  float* o = out + b * ldo;
+  switch (rows - b) {
+    case 5: return panels_rows<5>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 4: return panels_rows<4>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 3: return panels_rows<3>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 2: return panels_rows<2>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 1: return panels_one_row(ar, K, panels, npanels, last_width, o);
+    default: return;
+  }
+}
+
+}  // namespace xinrt

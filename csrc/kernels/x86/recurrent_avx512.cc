@@ -1,0 +1,195 @@
+// AVX-512 pieces of the recurrent kernels (recurrent_simd.h): H_prev * R^T over R^T panels (one
+// 16-float panel row per register, so up to 8 batch rows share each panel load) and the LSTM
+// gate math. Called only after the run-time CPU check.
+//
+// Accumulators are named variables, not arrays: with arrays GCC 12 stored every accumulator
+// to the stack on every k step.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/recurrent_simd.h"
+
+namespace xinrt {
+namespace {
+
+inline __mmask16 width_mask(int width) { return static_cast<__mmask16>((1u << width) - 1u); }
+
+// out[0:width] += acc.
+inline void add_panel(float* out, __m512 acc, int width) {
+  const __mmask16 m = width_mask(width);
+  _mm512_mask_storeu_ps(out, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), acc));
+}
+
+// R (1..8) rows x P (1 or 2) panels.
+template <int R, int P>
+inline void panels_block(const float* a, int64_t lda, int64_t K, const float* panels, float* out, int64_t ldo,
+                         int last_width) {
+  const __m512 z = _mm512_setzero_ps();
+  __m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  __m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+  for (int64_t k = 0; k < K; ++k) {
+    const __m512 w0 = _mm512_loadu_ps(panels + k * 16);
+    const __m512 w1 = P > 1 ? _mm512_loadu_ps(panels + (K + k) * 16) : z;
+#define XINRT_PANEL_ROW(r, x0, x1)                             \
+  if constexpr (R > r) {                                      \
+    const __m512 av = _mm512_set1_ps(a[r * lda + k]);         \
+    x0 = _mm512_fmadd_ps(av, w0, x0);                         \
+    if constexpr (P > 1) x1 = _mm512_fmadd_ps(av, w1, x1);    \
+  }
+    XINRT_PANEL_ROW(0, c00, c01)
+    XINRT_PANEL_ROW(1, c10, c11)
+    XINRT_PANEL_ROW(2, c20, c21)
+    XINRT_PANEL_ROW(3, c30, c31)
+    XINRT_PANEL_ROW(4, c40, c41)
+    XINRT_PANEL_ROW(5, c50, c51)
+    XINRT_PANEL_ROW(6, c60, c61)
+    XINRT_PANEL_ROW(7, c70, c71)
+#undef XINRT_PANEL_ROW
+  }
+  const int w0 = P == 1 ? last_width : 16;
+#define XINRT_PANEL_STORE(r, x0, x1)                                   \
+  if constexpr (R > r) {                                              \
+    add_panel(out + r * ldo, x0, w0);                                 \
+    if constexpr (P > 1) add_panel(out + r * ldo + 16, x1, last_width); \
+  }
+  XINRT_PANEL_STORE(0, c00, c01)
+  XINRT_PANEL_STORE(1, c10, c11)
+  XINRT_PANEL_STORE(2, c20, c21)
+  XINRT_PANEL_STORE(3, c30, c31)
+  XINRT_PANEL_STORE(4, c40, c41)
+  XINRT_PANEL_STORE(5, c50, c51)
+  XINRT_PANEL_STORE(6, c60, c61)
+  XINRT_PANEL_STORE(7, c70, c71)
+#undef XINRT_PANEL_STORE
+}
+
+template <int R>
+void panels_rows(const float* a, int64_t lda, int64_t K, const float* panels, int64_t npanels, int last_width,
+                 float* out, int64_t ldo) {
+  int64_t q = 0;
+  for (; q + 2 <= npanels; q += 2)
+    panels_block<R, 2>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, q + 2 == npanels ? last_width : 16);
+  if (q < npanels) panels_block<R, 1>(a, lda, K, panels + q * K * 16, out + q * 16, ldo, last_width);
+}
+
+// One row x P (1, 2, 4 or 8) panels: P accumulator chains, for batch 1.
+template <int P>
+inline void panels_block_row(const float* a, int64_t K, const float* panels, float* out, int last_width) {
+  const __m512 z = _mm512_setzero_ps();
+  __m512 c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+  const int64_t s = K * 16;  // panel stride
+  for (int64_t k = 0; k < K; ++k) {
+    const __m512 av = _mm512_set1_ps(a[k]);
+    const float* w = panels + k * 16;
+    c0 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w), c0);
+    if constexpr (P > 1) c1 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + s), c1);
+    if constexpr (P > 2) {
+      c2 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 2 * s), c2);
+      c3 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 3 * s), c3);
+    }
+    if constexpr (P > 4) {
+      c4 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 4 * s), c4);
+      c5 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 5 * s), c5);
+      c6 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 6 * s), c6);
+      c7 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + 7 * s), c7);
+    }
+  }
+  const __m512 acc[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+  for (int p = 0; p < P; ++p) add_panel(out + p * 16, acc[p], p == P - 1 ? last_width : 16);
+}
+
+void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npanels, int last_width, float* out) {
+  int64_t q = 0;
+  auto width = [&](int64_t n) { return q + n == npanels ? last_width : 16; };
+  for (; q + 8 <= npanels; q += 8) panels_block_row<8>(a, K, panels + q * K * 16, out + q * 16, width(8));
+  for (; q + 4 <= npanels; q += 4) panels_block_row<4>(a, K, panels + q * K * 16, out + q * 16, width(4));
+  for (; q + 2 <= npanels; q += 2) panels_block_row<2>(a, K, panels + q * K * 16, out + q * 16, width(2));
+  for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
+}
+
+// The math of x86/recurrent_avx2.cc's exp256 / sigmoid256 / tanh256 on 16 lanes.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);  // p * 2^n
+}
+
+inline __m512 keep_nan(__m512 x, __m512 y) {
+  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+inline __m512 reciprocal512(__m512 d) {  // d >= 1; 14-bit estimate and one Newton step
+  const __m512 y = _mm512_rcp14_ps(d);
+  return _mm512_mul_ps(y, _mm512_fnmadd_ps(d, y, _mm512_set1_ps(2.0f)));
+}
+
+inline __m512 sigmoid512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return keep_nan(x, reciprocal512(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x)))));
+}
+
+inline __m512 tanh512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_abs_ps(x);
+  const __m512 e = exp512(_mm512_mul_ps(t, _mm512_set1_ps(-2.0f)));
+  const __m512 y = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal512(_mm512_add_ps(one, e)));
+  // copy x's sign onto y (y >= 0)
+  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
+  return keep_nan(x, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign)));
+}
+
+}  // namespace
+
+void lstm_gates_avx512(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
+                       const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
+                       bool input_forget, float* c_next, float* h_next) {
+  const bool clip_on = clip > 0.0f, peephole = pi != nullptr;
+  const __m512 lo = _mm512_set1_ps(-clip), hi = _mm512_set1_ps(clip);
+  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
+  auto clamp = [&](__m512 x) { return clip_on ? _mm512_min_ps(hi, _mm512_max_ps(lo, x)) : x; };
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = width_mask(static_cast<int>(n - j < 16 ? n - j : 16));
+    const __m512 cp = _mm512_maskz_loadu_ps(m, c_prev + j);
+    auto peep = [&](const float* p, __m512 c, __m512 g) {
+      return peephole ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p + j), c, g) : g;
+    };
+    const __m512 i = sigmoid512(clamp(peep(pi, cp, _mm512_maskz_loadu_ps(m, gi + j))));
+    const __m512 f = input_forget ? _mm512_sub_ps(_mm512_set1_ps(1.0f), i)
+                                  : sigmoid512(clamp(peep(pf, cp, _mm512_maskz_loadu_ps(m, gf + j))));
+    const __m512 c = _mm512_fmadd_ps(f, cp, _mm512_mul_ps(i, tanh512(clamp(_mm512_maskz_loadu_ps(m, gc + j)))));
+    const __m512 o = sigmoid512(clamp(peep(po, c, _mm512_maskz_loadu_ps(m, go + j))));
+    _mm512_mask_storeu_ps(c_next + j, m, c);
+    _mm512_mask_storeu_ps(h_next + j, m, _mm512_mul_ps(o, tanh512(c)));
+  }
+}
+
+void recurrent_panels_acc_avx512(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
+                                 int64_t npanels, int last_width, float* out, int64_t ldo) {
+  int64_t b = 0;
+  for (; b + 8 <= rows; b += 8) panels_rows<8>(a + b * lda, lda, K, panels, npanels, last_width, out + b * ldo, ldo);
+  const float* ar = a + b * lda;
+  float* o = out + b * ldo;
+  switch (rows - b) {
+    case 7: return panels_rows<7>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 6: return panels_rows<6>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 5: return panels_rows<5>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 4: return panels_rows<4>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 3: return panels_rows<3>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 2: return panels_rows<2>(ar, lda, K, panels, npanels, last_width, o, ldo);
+    case 1: return panels_one_row(ar, K, panels, npanels, last_width, o);
+    default: return;
+  }
+}
+
+}  // namespace xinrt
