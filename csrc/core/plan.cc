@@ -91,7 +91,8 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       slot_dtype[s] = i < out_dtypes.size() ? out_dtypes[i] : DType::unknown;
       defined[s] = true;
     }
-    if (all_constant && !spec.inputs.empty()) {
+    // DequantizeLinear on constants stays a step until fuse_qdq_steps has seen it (and folds it).
+    if (all_constant && !spec.inputs.empty() && info.op_type != "DequantizeLinear") {
       // Fold at plan time (e.g. ConstantOfShape weights) so later kernels can pre-pack them.
       std::vector<const Tensor*> in(info.input_constants);
       std::vector<Tensor> out(spec.outputs.size());
@@ -111,6 +112,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
     steps_.push_back(std::move(step));
   }
 
+  fuse_qdq_steps();
   fuse_steps();
   fuse_transformer_steps();
   for (Step& step : steps_) {

@@ -61,6 +61,7 @@ class Plan {
   std::vector<int> count_readers() const;  // per slot; plan outputs count as extra readers
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
+  void fuse_qdq_steps();  // plan_qdq_fusion.cc
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;

@@ -56,6 +56,8 @@ const std::vector<Kernel>& all_kernels() {
     register_indexing(k);
     register_pad_resize(k);
     register_conv_transpose(k);
+    register_qconv(k);
+    register_qconv_qdq(k);  // after any full Q/DQ registration, so it adds nothing then
     return k;
   }();
   return kernels;

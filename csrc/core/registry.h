@@ -106,5 +106,7 @@ void register_reduce(std::vector<Kernel>& out);
 void register_indexing(std::vector<Kernel>& out);
 void register_pad_resize(std::vector<Kernel>& out);
 void register_conv_transpose(std::vector<Kernel>& out);
+void register_qconv(std::vector<Kernel>& out);
+void register_qconv_qdq(std::vector<Kernel>& out);  // interim Q/DQ: adds only missing ones
 
 }  // namespace xinrt

@@ -1,0 +1,244 @@
+// QDQ fusion at plan build: the DequantizeLinear -> op -> QuantizeLinear chains of a QDQ model
+// (onnxruntime.quantization.quantize_static's default format) become integer steps, as ONNX
+// Runtime's QDQ transformer does:
+//   DQ(x) + DQ(w const) [+ DQ(bias int32 const)] -> Conv [-> Relu] -> Q  => QLinearConv
+//   DQ(a) + DQ(b) -> Add/Sum [-> Relu] -> Q                               => xinrt QLinearAdd
+//   DQ(x) -> MaxPool -> Q, same scale and zero point                        => xinrt QMaxPool
+// Each fused step reads the quantized tensors directly; a DQ whose output nothing else reads is
+// dropped. Only single-reader float intermediates that are not plan outputs are fused away.
+// DequantizeLinear nodes on constants are not folded by the Plan constructor so these patterns
+// stay visible; the ones left after fusion are folded here.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/plan.h"
+
+namespace xinrt {
+
+namespace {
+
+Attribute string_attr(const std::string& v) {
+  Attribute a;
+  a.kind = Attribute::kString;
+  a.s = v;
+  return a;
+}
+
+bool same_scalar(const Tensor* a, const Tensor* b) {
+  if (!a || !b || a->dtype != b->dtype || a->numel() != 1 || b->numel() != 1) return false;
+  return std::memcmp(a->data, b->data, dtype_size(a->dtype)) == 0;
+}
+
+}  // namespace
+
+void Plan::fuse_qdq_steps() {
+  std::vector<int> readers = count_readers();
+  std::vector<bool> removed(steps_.size(), false);
+  std::vector<int> producer(num_slots_, -1);
+  for (size_t i = 0; i < steps_.size(); ++i)
+    for (int s : steps_[i].outputs)
+      if (s >= 0) producer[s] = static_cast<int>(i);
+  // One zero-point constant per dtype for Q/DQ nodes that omit theirs (zero of the data type).
+  int zero_slot[2] = {-1, -1};
+  auto zero_constant = [&](DType d) {
+    int& slot = zero_slot[d == DType::i8 ? 1 : 0];
+    if (slot < 0) {
+      Tensor z = Tensor::empty(d, {});
+      *static_cast<uint8_t*>(z.data) = 0;
+      slot = add_constant(std::move(z));
+      readers.resize(num_slots_, 0);
+      producer.resize(num_slots_, -1);
+    }
+    return slot;
+  };
+  auto constant_at = [&](int slot) -> const Tensor* {
+    return slot >= 0 && constants_[slot].dtype != DType::none ? &constants_[slot] : nullptr;
+  };
+
+  // A DequantizeLinear/QuantizeLinear step usable in a fusion: constant float scale (per tensor,
+  // or with `per_axis` per channel along that axis), constant or absent zero point, no blocks.
+  struct QParams {
+    int index = -1;          // the step
+    int data = -1;           // its quantized (DQ) or float (Q) input slot
+    int scale = -1, zero = -1;  // constant slots (zero: made when absent)
+    DType qtype = DType::unknown;
+  };
+  auto qparams = [&](int index, const char* op, int per_axis) -> QParams {
+    QParams p;
+    if (index < 0 || removed[index]) return p;
+    const Step& st = steps_[index];
+    if (st.info.op_type != op || !st.info.domain.empty() || st.inputs.size() < 2 || st.outputs.size() != 1) return p;
+    if (st.info.attr_int("block_size", 0) != 0) return p;
+    const Tensor* scale = constant_at(st.inputs[1]);
+    if (!scale || scale->dtype != DType::f32) return p;
+    if (scale->numel() != 1) {
+      int64_t axis = st.info.attr_int("axis", 1);
+      if (per_axis < 0 || axis != per_axis || scale->rank() != 1) return p;
+    }
+    int zslot = st.inputs.size() > 2 ? st.inputs[2] : -1;
+    const Tensor* zero = constant_at(zslot);
+    if (zslot >= 0 && (!zero || zero->numel() != scale->numel())) return p;
+    DType qtype = std::string(op) == "QuantizeLinear" ? (zero ? zero->dtype : DType::u8) : st.info.input_dtypes[0];
+    if (std::string(op) == "QuantizeLinear" && st.info.attr_int("output_dtype", 0) != 0) return p;
+    if (qtype != DType::u8 && qtype != DType::i8 && qtype != DType::i32) return p;
+    if (zero && zero->dtype != qtype) return p;
+    p.index = index;
+    p.data = st.inputs[0];
+    p.scale = st.inputs[1];
+    p.qtype = qtype;
+    p.zero = zero ? zslot : (qtype == DType::i32 ? -1 : zero_constant(qtype));
+    return p;
+  };
+  auto dq_of = [&](int slot, int per_axis) { return qparams(slot >= 0 ? producer[slot] : -1, "DequantizeLinear", per_axis); };
+  // The step reading step i's only output, when it is the only reader and of type `op`.
+  auto sole_reader = [&](size_t i, const char* op) -> int {
+    const Step& st = steps_[i];
+    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
+    for (size_t j = i + 1; j < steps_.size(); ++j) {
+      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
+                            steps_[j].inputs.end())
+        continue;
+      return steps_[j].info.op_type == op && steps_[j].info.domain.empty() ? static_cast<int>(j) : -1;
+    }
+    return -1;
+  };
+  // Follows an optional Relu to the QuantizeLinear that alone reads step i's output.
+  auto quantize_after = [&](size_t i, int* relu) -> QParams {
+    *relu = sole_reader(i, "Relu");
+    int q = sole_reader(*relu >= 0 ? *relu : i, "QuantizeLinear");
+    QParams p = qparams(q, "QuantizeLinear", -1);
+    return p.qtype == DType::u8 || p.qtype == DType::i8 ? p : QParams{};
+  };
+  auto info_input = [&](Step& st, int slot, DType dtype) {
+    st.inputs.push_back(slot);
+    const Tensor* c = constant_at(slot);
+    st.info.input_dtypes.push_back(slot < 0 ? DType::none : c ? c->dtype : dtype);
+    st.info.input_shapes.emplace_back(c ? std::optional<Shape>(c->shape) : std::nullopt);
+    st.info.input_constants.push_back(c);
+  };
+  // Replaces step i by a fused step of kernel (op, domain) that writes q's output; the Relu and
+  // the Q are removed. False (nothing changed) when the kernel's check declines.
+  auto replace = [&](size_t i, const char* op, const char* domain, int opset, Attributes attrs,
+                     const std::vector<std::pair<int, DType>>& inputs, int relu, const QParams& q) {
+    Step fused;
+    fused.info.op_type = op;
+    fused.info.domain = domain;
+    fused.info.opset = opset;
+    fused.info.attrs = std::move(attrs);
+    if (relu >= 0) fused.info.attrs[kFusedActivationAttr] = string_attr("Relu");
+    fused.info.num_outputs = 1;
+    fused.info.name = steps_[i].info.name + (relu >= 0 ? "+" + steps_[relu].info.name : "") + "+" +
+                      steps_[q.index].info.name;
+    for (auto [slot, dtype] : inputs) info_input(fused, slot, dtype);
+    fused.kernel = find_kernel(op, domain);
+    if (!fused.kernel || !check_node(fused.info).empty()) return false;
+    fused.outputs = steps_[q.index].outputs;
+    for (int s : steps_[i].inputs)
+      if (s >= 0) --readers[s];
+    for (int s : fused.inputs)
+      if (s >= 0) ++readers[s];
+    removed[q.index] = true;
+    if (relu >= 0) removed[relu] = true;
+    for (int s : fused.outputs) producer[s] = static_cast<int>(i);
+    steps_[i] = std::move(fused);
+    return true;
+  };
+
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (removed[i] || !steps_[i].info.domain.empty()) continue;
+    const std::string op = steps_[i].info.op_type;
+    const std::vector<int> in = steps_[i].inputs;
+    if (op == "Conv" && (in.size() == 2 || in.size() == 3)) {
+      QParams x = dq_of(in[0], -1), w = dq_of(in[1], 0);
+      if (x.index < 0 || w.index < 0 || !constant_at(w.data) || x.qtype == DType::i32 || w.qtype == DType::i32)
+        continue;
+      int bias = -1;
+      if (in.size() == 3 && in[2] >= 0) {
+        // ORT's QLinearConv adds the int32 bias to the accumulator (scale x_scale * w_scale[m]);
+        // fused only when the bias DQ's scale is that product, so the result is ORT's own.
+        QParams b = dq_of(in[2], 0);
+        const Tensor* bq = constant_at(b.data);
+        const Tensor* bz = constant_at(b.zero);
+        bool zero_free = !bz || std::all_of(bz->ptr<int32_t>(), bz->ptr<int32_t>() + bz->numel(),
+                                             [](int32_t v) { return v == 0; });
+        if (b.index < 0 || !bq || b.qtype != DType::i32 || !zero_free) continue;
+        const Tensor &xs = constants_[x.scale], &ws = constants_[w.scale], &bs = constants_[b.scale];
+        bool ok = bs.numel() == ws.numel() || bs.numel() == 1;
+        for (int64_t m = 0; ok && m < ws.numel(); ++m) {
+          float want = xs.ptr<float>()[0] * ws.ptr<float>()[m], got = bs.ptr<float>()[bs.numel() == 1 ? 0 : m];
+          ok = std::fabs(got - want) <= 1e-6f * std::fabs(want);
+        }
+        if (!ok) continue;
+        bias = b.data;
+      }
+      int relu = -1;
+      QParams y = quantize_after(i, &relu);
+      if (y.index < 0) continue;
+      Attributes attrs = steps_[i].info.attrs;
+      replace(i, "QLinearConv", "", 10, attrs,
+              {{x.data, x.qtype}, {x.scale, DType::f32}, {x.zero, x.qtype}, {w.data, w.qtype}, {w.scale, DType::f32},
+               {w.zero, w.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}, {bias, DType::i32}},
+              relu, y);
+      continue;
+    }
+    if ((op == "Add" || op == "Sum") && in.size() == 2) {
+      QParams a = dq_of(in[0], -1), b = dq_of(in[1], -1);
+      if (a.index < 0 || b.index < 0 || a.qtype == DType::i32 || b.qtype == DType::i32) continue;
+      int relu = -1;
+      QParams y = quantize_after(i, &relu);
+      if (y.index < 0) continue;
+      replace(i, "QLinearAdd", "xinrt", 1, {},
+              {{a.data, a.qtype}, {a.scale, DType::f32}, {a.zero, a.qtype}, {b.data, b.qtype}, {b.scale, DType::f32},
+               {b.zero, b.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
+              relu, y);
+      continue;
+    }
+    if (op == "MaxPool" && in.size() == 1 && steps_[i].outputs.size() == 1) {
+      // Exact: DQ is monotone and Q(DQ(v)) == v when both use the same scale and zero point.
+      QParams x = dq_of(in[0], -1);
+      if (x.index < 0 || x.qtype == DType::i32) continue;
+      int q = sole_reader(i, "QuantizeLinear");
+      QParams y = qparams(q, "QuantizeLinear", -1);
+      if (y.index < 0 || y.qtype != x.qtype || !same_scalar(constant_at(x.scale), constant_at(y.scale)) ||
+          !same_scalar(constant_at(x.zero), constant_at(y.zero)))
+        continue;
+      replace(i, "QMaxPool", "xinrt", 1, steps_[i].info.attrs, {{x.data, x.qtype}}, -1, y);
+      continue;
+    }
+  }
+
+  // Fold the DequantizeLinear steps left on constants; drop those nothing reads any more.
+  std::vector<Step> kept;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (removed[i]) continue;
+    Step& st = steps_[i];
+    bool dq = st.info.op_type == "DequantizeLinear" && st.info.domain.empty();
+    if (dq && st.outputs.size() == 1 && st.outputs[0] >= 0 && readers[st.outputs[0]] == 0) {
+      for (int s : st.inputs)
+        if (s >= 0) --readers[s];
+      continue;
+    }
+    bool all_constant = !st.inputs.empty();
+    for (int s : st.inputs) all_constant = all_constant && (s < 0 || constant_at(s));
+    if (dq && all_constant && st.outputs.size() == 1 && st.outputs[0] >= 0) {
+      std::vector<Tensor> out(1);
+      try {
+        st.kernel->compute(KernelContext{st.info, nullptr, *pool_, simd_}, st.info.input_constants, out);
+      } catch (const KernelError& e) {
+        throw PlanError(node_label(st.info) + ": " + e.what());
+      }
+      int s = st.outputs[0];
+      out[0].readonly = true;
+      constants_[s] = std::move(out[0]);
+      for (size_t j = i + 1; j < steps_.size(); ++j)
+        for (size_t k = 0; k < steps_[j].inputs.size(); ++k)
+          if (steps_[j].inputs[k] == s) set_input(steps_[j], k, s);
+      continue;
+    }
+    kept.push_back(std::move(st));
+  }
+  steps_ = std::move(kept);
+}
+
+}  // namespace xinrt

@@ -1,0 +1,391 @@
+// QLinearConv and ConvInteger (1-D and 2-D) on the int8 GEMM of qgemm.h, computed in NHWC as
+// ONNX Runtime does: the NCHW input is transposed once, each group is one GEMM whose A rows are
+// the im2col rows [out pixels, kh*kw*Cg] (the NHWC input itself for 1x1 stride-1 unpadded) and
+// whose B is the weights as [kh*kw*Cg, Mg] packed at plan time, and the NHWC result is
+// transposed back. Depthwise convolutions (one input channel per group) use a direct loop.
+// Requantization is the qgemm output stage: y = saturate(round_half_even((acc + bias) *
+// (x_scale * w_scale[m] / y_scale)) + y_zero_point), the float arithmetic of ORT's QLinearConv.
+#include <algorithm>
+#include <cstring>
+
+#include "core/registry.h"
+#include "kernels/conv_geometry.h"
+#include "kernels/qgemm.h"
+
+namespace xinrt {
+
+namespace {
+
+bool is_int8(DType d) { return d == DType::u8 || d == DType::i8; }
+
+// The output stage of a convolution: int32 (ConvInteger) or requantized (QLinearConv).
+struct QConvStage {
+  QGemmOutput::Kind kind = QGemmOutput::kInt32;
+  const float* scale = nullptr;  // x_scale * w_scale / y_scale: 1 or M values
+  int64_t scale_count = 1;
+  const int32_t* bias = nullptr;
+  int32_t out_zero = 0;
+  bool relu = false;  // a Relu between the Conv and its QuantizeLinear, fused by the plan
+};
+
+struct QConvWeights {  // B packed per group for the plan's SimdLevel
+  std::vector<std::shared_ptr<QPackedB>> groups;
+};
+
+// Zero points as int32 (absent: 0).
+std::vector<int32_t> zero_points(const Tensor* zp) {
+  std::vector<int32_t> z;
+  if (!zp) return {0};
+  for (int64_t i = 0; i < zp->numel(); ++i)
+    z.push_back(zp->dtype == DType::u8 ? zp->ptr<uint8_t>()[i] : zp->ptr<int8_t>()[i]);
+  return z;
+}
+
+// Weights [M, Cg, kh, kw] of each group reordered to rows [Mg][kh*kw*Cg] (the NHWC tap order)
+// and packed as B = their transpose [K, Mg].
+std::shared_ptr<QConvWeights> pack_weights(const Tensor& W, const std::vector<int32_t>& w_zero, int64_t group,
+                                           int simd) {
+  const int64_t M = W.dim(0), Cg = W.dim(1), taps = W.numel() / (M * Cg), K = Cg * taps, Mg = M / group;
+  const bool s = W.dtype == DType::i8;
+  const uint8_t* w = static_cast<const uint8_t*>(W.data);
+  std::vector<uint8_t> rows(static_cast<size_t>(Mg * K));
+  auto state = std::make_shared<QConvWeights>();
+  for (int64_t g = 0; g < group; ++g) {
+    for (int64_t m = 0; m < Mg; ++m)
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t t = 0; t < taps; ++t) rows[m * K + t * Cg + c] = w[((g * Mg + m) * Cg + c) * taps + t];
+    bool per_channel = w_zero.size() > 1;
+    state->groups.push_back(qpack_b(rows.data(), s, K, Mg, K, true, w_zero.data() + (per_channel ? g * Mg : 0),
+                                    per_channel ? Mg : 1, simd));
+  }
+  return state;
+}
+
+template <class T>
+void transpose_2d(const T* src, T* dst, int64_t rows, int64_t cols, ThreadPool& pool) {
+  // dst[c, r] = src[r, c], in tiles so both sides stay in cache.
+  constexpr int64_t kTile = 32;
+  int64_t row_tiles = (rows + kTile - 1) / kTile;
+  pool.parallel_for(row_tiles, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        int64_t c1 = std::min(cols, c0 + kTile);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+      }
+    }
+  });
+}
+
+// im2col rows of one image's group: row p = (oh, ow), columns (ki, kj, c) of NHWC input `x`
+// (row stride C); taps in the padding read the input zero point (a zero after subtraction).
+void im2col_nhwc(const uint8_t* x, int64_t C, int64_t Cg, const WindowGeometry& g, uint8_t pad_value,
+                 uint8_t* col, ThreadPool& pool) {
+  const int64_t K = g.k_h * g.k_w * Cg;
+  pool.parallel_for(g.out_h, 1, [&](int64_t oh0, int64_t oh1) {
+    for (int64_t oh = oh0; oh < oh1; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        uint8_t* d = col + (oh * g.out_w + ow) * K;
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
+          for (int64_t kj = 0; kj < g.k_w; ++kj, d += Cg) {
+            int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
+            if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w)
+              std::memset(d, pad_value, static_cast<size_t>(Cg));
+            else
+              std::memcpy(d, x + (ih * g.in_w + iw) * C, static_cast<size_t>(Cg));
+          }
+        }
+      }
+  });
+}
+
+template <class T>
+T requantize(int32_t acc, float scale, int32_t zero) {
+  constexpr int32_t lo = std::is_signed<T>::value ? -128 : 0, hi = std::is_signed<T>::value ? 127 : 255;
+  return static_cast<T>(std::min(hi, std::max(lo, round_half_even(static_cast<float>(acc) * scale) + zero)));
+}
+
+// Depthwise (Cg == 1): output channel m reads input channel m / multiplier, all in NHWC.
+template <class XT, class WT>
+void depthwise_nhwc(const XT* x, const WT* w, int64_t C, int64_t M, const WindowGeometry& g, int32_t x_zero,
+                    const std::vector<int32_t>& w_zero, const QConvStage& st, void* y, ThreadPool& pool) {
+  const int64_t multiplier = M / C, taps = g.k_h * g.k_w;
+  pool.parallel_for(g.out_h, 1, [&](int64_t oh0, int64_t oh1) {
+    std::vector<int32_t> acc(static_cast<size_t>(M));
+    for (int64_t oh = oh0; oh < oh1; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        std::fill(acc.begin(), acc.end(), 0);
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
+            if (iw < 0 || iw >= g.in_w) continue;
+            const XT* xp = x + (ih * g.in_w + iw) * C;
+            for (int64_t m = 0; m < M; ++m) {
+              int32_t wz = w_zero[w_zero.size() > 1 ? m : 0];
+              acc[m] += (static_cast<int32_t>(xp[m / multiplier]) - x_zero) *
+                        (static_cast<int32_t>(w[m * taps + ki * g.k_w + kj]) - wz);
+            }
+          }
+        }
+        int64_t p = oh * g.out_w + ow;
+        for (int64_t m = 0; m < M; ++m) {
+          int32_t a = acc[m] + (st.bias ? st.bias[m] : 0);
+          float s = st.scale ? st.scale[st.scale_count > 1 ? m : 0] : 1.0f;
+          if (st.kind == QGemmOutput::kInt32) static_cast<int32_t*>(y)[p * M + m] = a;
+          else if (st.kind == QGemmOutput::kUint8) static_cast<uint8_t*>(y)[p * M + m] = requantize<uint8_t>(a, s, st.out_zero);
+          else static_cast<int8_t*>(y)[p * M + m] = requantize<int8_t>(a, s, st.out_zero);
+        }
+      }
+  });
+}
+
+std::shared_ptr<void> prepare_qconv_weights(const Tensor* W, const Tensor* w_zero, int64_t group, int simd) {
+  if (!W || !is_int8(W->dtype) || W->rank() < 3 || group < 1 || W->dim(0) % group != 0) return nullptr;
+  if (W->dim(1) == 1 && group > 1) return nullptr;  // depthwise: direct loop, nothing to pack
+  if (w_zero && (w_zero->dtype != W->dtype || (w_zero->numel() != 1 && w_zero->numel() != W->dim(0))))
+    return nullptr;
+  return pack_weights(*W, zero_points(w_zero), group, simd);
+}
+
+void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int32_t x_zero, const Tensor* w_zero,
+                const void* packed, const QConvStage& stage, Tensor& Y) {
+  const char* op = ctx.node.op_type.c_str();
+  if (!is_int8(X.dtype) || !is_int8(W.dtype))
+    throw KernelError(std::string(op) + ": x and w must be uint8 or int8, got " + dtype_name(X.dtype) + " and " +
+                      dtype_name(W.dtype));
+  if (X.rank() != W.rank() || (X.rank() != 3 && X.rank() != 4))
+    throw KernelError(std::string(op) + ": input " + shape_str(X.shape) + " and weight " + shape_str(W.shape) +
+                      " must both be rank 3 or 4");
+  const int64_t group = ctx.node.attr_int("group", 1);
+  const int64_t N = X.dim(0), C = X.dim(1), M = W.dim(0), Cg = W.dim(1);
+  if (group < 1 || C != Cg * group || M % group != 0)
+    throw KernelError(std::string(op) + ": input channels " + std::to_string(C) + " / weight " +
+                      shape_str(W.shape) + " do not match group " + std::to_string(group));
+  if (w_zero && (w_zero->dtype != W.dtype || (w_zero->numel() != 1 && w_zero->numel() != M)))
+    throw KernelError(std::string(op) + ": w_zero_point must be " + dtype_name(W.dtype) + " with 1 or " +
+                      std::to_string(M) + " values, got " + dtype_name(w_zero->dtype) + " " +
+                      shape_str(w_zero->shape));
+  if (stage.scale_count != 1 && stage.scale_count != M)
+    throw KernelError(std::string(op) + ": w_scale has " + std::to_string(stage.scale_count) + " values, expected 1 or " +
+                      std::to_string(M));
+  std::vector<int64_t> spatial(X.shape.begin() + 2, X.shape.end()), kernel(W.shape.begin() + 2, W.shape.end());
+  if (ctx.node.attr_ints("kernel_shape", kernel) != kernel)
+    throw KernelError(std::string(op) + ": kernel_shape attribute differs from the weight's shape");
+  WindowGeometry g = window_geometry(ctx.node, spatial, kernel, false);
+  Shape out_shape{N, M};
+  if (g.spatial == 2) out_shape.push_back(g.out_h);
+  out_shape.push_back(g.out_w);
+  DType out_dtype = stage.kind == QGemmOutput::kInt32 ? DType::i32
+                    : stage.kind == QGemmOutput::kUint8 ? DType::u8 : DType::i8;
+  Y = Tensor::empty(out_dtype, out_shape);
+  if (Y.numel() == 0) return;
+  const int64_t HW = g.in_h * g.in_w, P = g.out_h * g.out_w, Mg = M / group, K = Cg * g.k_h * g.k_w;
+  const size_t out_size = dtype_size(out_dtype);
+  std::vector<int32_t> wz = zero_points(w_zero);
+  const bool depthwise = Cg == 1 && group > 1;
+  std::shared_ptr<QConvWeights> own;
+  const QConvWeights* pw = static_cast<const QConvWeights*>(packed);
+  if (!depthwise && !pw) {
+    own = pack_weights(W, wz, group, ctx.simd);
+    pw = own.get();
+  }
+  const bool direct = g.k_h == 1 && g.k_w == 1 && g.s_h == 1 && g.s_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+                      g.pad_bottom == 0 && g.pad_right == 0;
+  std::vector<uint8_t> xt(static_cast<size_t>(HW * C)), col;
+  if (!direct && !depthwise) col.resize(static_cast<size_t>(P * K));
+  std::vector<uint8_t> yt(static_cast<size_t>(P * M) * out_size);
+  const bool a_signed = X.dtype == DType::i8;
+  for (int64_t n = 0; n < N; ++n) {
+    transpose_2d(static_cast<const uint8_t*>(X.data) + n * C * HW, xt.data(), C, HW, ctx.pool);
+    if (depthwise) {
+      if (X.dtype == DType::u8 && W.dtype == DType::i8)
+        depthwise_nhwc(xt.data(), W.ptr<int8_t>(), C, M, g, x_zero, wz, stage, yt.data(), ctx.pool);
+      else if (X.dtype == DType::u8)
+        depthwise_nhwc(xt.data(), W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage, yt.data(), ctx.pool);
+      else if (W.dtype == DType::i8)
+        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt.data()), W.ptr<int8_t>(), C, M, g, x_zero, wz, stage,
+                       yt.data(), ctx.pool);
+      else
+        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt.data()), W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage,
+                       yt.data(), ctx.pool);
+    } else {
+      for (int64_t gi = 0; gi < group; ++gi) {
+        const uint8_t* a = xt.data() + gi * Cg;
+        int64_t lda = C;
+        if (!direct) {
+          im2col_nhwc(xt.data() + gi * Cg, C, Cg, g, static_cast<uint8_t>(x_zero), col.data(), ctx.pool);
+          a = col.data();
+          lda = K;
+        }
+        QGemmOutput out;
+        out.kind = stage.kind;
+        out.c = yt.data() + gi * Mg * out_size;
+        out.ldc = M;
+        out.scale = stage.scale ? stage.scale + (stage.scale_count > 1 ? gi * Mg : 0) : nullptr;
+        out.scale_count = stage.scale_count > 1 ? Mg : 1;
+        out.bias = stage.bias ? stage.bias + gi * Mg : nullptr;
+        out.out_zero = stage.out_zero;
+        qgemm(P, a, a_signed, lda, x_zero, *pw->groups[gi], out, &ctx.pool, ctx.simd);
+      }
+    }
+    // Relu fused before the Quantize: Q(max(v, 0)) = max(Q(v), Q(0)) = max(q, y_zero_point).
+    if (stage.relu && stage.kind == QGemmOutput::kUint8) {
+      uint8_t z = static_cast<uint8_t>(stage.out_zero);
+      for (uint8_t& v : yt) v = std::max(v, z);
+    } else if (stage.relu && stage.kind == QGemmOutput::kInt8) {
+      int8_t* v = reinterpret_cast<int8_t*>(yt.data());
+      for (int64_t i = 0; i < P * M; ++i) v[i] = std::max<int8_t>(v[i], static_cast<int8_t>(stage.out_zero));
+    }
+    uint8_t* dst = static_cast<uint8_t*>(Y.data) + n * M * P * out_size;
+    if (out_size == 4)
+      transpose_2d(reinterpret_cast<const int32_t*>(yt.data()), reinterpret_cast<int32_t*>(dst), P, M, ctx.pool);
+    else
+      transpose_2d(yt.data(), dst, P, M, ctx.pool);
+  }
+}
+
+// A scalar (or 1-element) float32 scale input.
+std::string check_scalar(const NodeInfo& n, size_t i, const char* what, bool per_channel_ok) {
+  if (!n.has_input(i)) return n.op_type + ": " + what + " missing";
+  if (n.input_dtypes[i] != DType::f32 && n.input_dtypes[i] != DType::unknown)
+    return n.op_type + ": " + what + " must be float32";
+  if (!per_channel_ok && n.input_shapes[i] && shape_numel(*n.input_shapes[i]) != 1)
+    return n.op_type + ": " + what + " must be a scalar (per-tensor)";
+  return "";
+}
+
+std::string check_geometry(const NodeInfo& n) {
+  int64_t rank = n.input_rank(0) >= 0 ? n.input_rank(0) : n.input_rank(n.op_type == "QLinearConv" ? 3 : 1);
+  if (rank >= 0 && rank != 3 && rank != 4) return n.op_type + ": only 1-D and 2-D convolutions (rank 3 or 4)";
+  std::string ap = n.attr_string("auto_pad", "NOTSET");
+  if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER")
+    return n.op_type + ": unknown auto_pad " + ap;
+  if (n.attr_int("group", 1) < 1) return n.op_type + ": group must be >= 1";
+  return "";
+}
+
+std::string check_qlinearconv(const NodeInfo& n) {
+  if (n.input_dtypes.size() < 8) return "QLinearConv: expected 8 or 9 inputs";
+  for (size_t i : {0, 3}) {
+    DType d = n.input_dtypes[i];
+    if (d != DType::unknown && !is_int8(d)) return "QLinearConv: x and w must be uint8 or int8";
+  }
+  for (auto [zp, of] : {std::pair<size_t, size_t>{2, 0}, {5, 3}, {7, 7}}) {
+    if (!n.has_input(zp)) return "QLinearConv: zero point input " + std::to_string(zp) + " missing";
+    DType d = n.input_dtypes[zp], want = n.input_dtypes[of];
+    if (d != DType::unknown && !is_int8(d)) return "QLinearConv: zero points must be uint8 or int8";
+    if (of != zp && d != DType::unknown && want != DType::unknown && d != want)
+      return "QLinearConv: zero point dtype differs from its tensor's";
+  }
+  for (auto [i, what] : {std::pair<size_t, const char*>{1, "x_scale"}, {4, "w_scale"}, {6, "y_scale"}}) {
+    std::string r = check_scalar(n, i, what, i == 4);
+    if (!r.empty()) return r;
+  }
+  if (n.has_input(8) && n.input_dtypes[8] != DType::i32 && n.input_dtypes[8] != DType::unknown)
+    return "QLinearConv: bias must be int32";
+  return check_geometry(n);
+}
+
+std::vector<DType> qlinearconv_dtypes(const NodeInfo& n) {
+  return {n.input_dtypes.size() > 7 ? n.input_dtypes[7] : DType::unknown};
+}
+
+const Tensor* constant(const NodeInfo& n, size_t i) {
+  return i < n.input_constants.size() ? n.input_constants[i] : nullptr;
+}
+
+std::shared_ptr<void> prepare_qlinearconv(const NodeInfo& n, int simd) {
+  return prepare_qconv_weights(constant(n, 3), constant(n, 5), n.attr_int("group", 1), simd);
+}
+
+float scalar_f32(const Tensor* t, const char* op, const char* what) {
+  if (!t || t->dtype != DType::f32 || t->numel() != 1)
+    throw KernelError(std::string(op) + ": " + what + " must be one float32 value, got " +
+                      (t ? std::string(dtype_name(t->dtype)) + " " + shape_str(t->shape) : "none"));
+  return *t->ptr<float>();
+}
+
+int32_t scalar_zero(const Tensor* t, DType want, const char* op, const char* what) {
+  if (!t) return 0;
+  if (t->dtype != want || t->numel() != 1)
+    throw KernelError(std::string(op) + ": " + what + " must be one " + dtype_name(want) + " value, got " +
+                      dtype_name(t->dtype) + " " + shape_str(t->shape));
+  return zero_points(t)[0];
+}
+
+void compute_qlinearconv(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  const Tensor& W = *in[3];
+  float x_scale = scalar_f32(in[1], "QLinearConv", "x_scale");
+  float y_scale = scalar_f32(in[6], "QLinearConv", "y_scale");
+  int32_t x_zero = scalar_zero(in[2], X.dtype, "QLinearConv", "x_zero_point");
+  const Tensor* y_zp = in[7];
+  if (!y_zp || !is_int8(y_zp->dtype) || y_zp->numel() != 1)
+    throw KernelError("QLinearConv: y_zero_point must be one uint8 or int8 value");
+  const Tensor* ws = in[4];
+  if (!ws || ws->dtype != DType::f32 || (ws->numel() != 1 && ws->numel() != W.dim(0)))
+    throw KernelError("QLinearConv: w_scale must be float32 with 1 or " + std::to_string(W.dim(0)) + " values");
+  const Tensor* B = in.size() > 8 ? in[8] : nullptr;
+  if (B && (B->dtype != DType::i32 || B->numel() != W.dim(0)))
+    throw KernelError("QLinearConv: bias must be int32 with " + std::to_string(W.dim(0)) + " values, got " +
+                      dtype_name(B->dtype) + " " + shape_str(B->shape));
+  // ORT's output scale: x_scale * w_scale / y_scale in float, in this order.
+  std::vector<float> scales(static_cast<size_t>(ws->numel()));
+  for (size_t i = 0; i < scales.size(); ++i) scales[i] = x_scale * ws->ptr<float>()[i] / y_scale;
+  QConvStage st;
+  st.kind = y_zp->dtype == DType::u8 ? QGemmOutput::kUint8 : QGemmOutput::kInt8;
+  st.scale = scales.data();
+  st.scale_count = ws->numel();
+  st.bias = B ? B->ptr<int32_t>() : nullptr;
+  st.out_zero = zero_points(y_zp)[0];
+  st.relu = ctx.node.attr_string(kFusedActivationAttr, "") == "Relu";
+  qconv_nchw(ctx, X, W, x_zero, in[5], ctx.state, st, out[0]);
+}
+
+std::string check_convinteger(const NodeInfo& n) {
+  for (size_t i = 0; i < 2; ++i) {
+    DType d = i < n.input_dtypes.size() ? n.input_dtypes[i] : DType::none;
+    if (d == DType::none) return "ConvInteger: x and w are required";
+    if (d != DType::unknown && !is_int8(d)) return "ConvInteger: x and w must be uint8 or int8";
+  }
+  for (size_t zp : {2, 3})
+    if (n.has_input(zp) && n.input_dtypes[zp] != DType::unknown && n.input_dtypes[zp - 2] != DType::unknown &&
+        n.input_dtypes[zp] != n.input_dtypes[zp - 2])
+      return "ConvInteger: zero point dtype differs from its tensor's";
+  if (n.has_input(2) && n.input_shapes[2] && shape_numel(*n.input_shapes[2]) != 1)
+    return "ConvInteger: x_zero_point must be a scalar";
+  return check_geometry(n);
+}
+
+std::vector<DType> convinteger_dtypes(const NodeInfo&) { return {DType::i32}; }
+
+std::shared_ptr<void> prepare_convinteger(const NodeInfo& n, int simd) {
+  return prepare_qconv_weights(constant(n, 1), constant(n, 3), n.attr_int("group", 1), simd);
+}
+
+void compute_convinteger(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  const Tensor* xz = in.size() > 2 ? in[2] : nullptr;
+  const Tensor* wz = in.size() > 3 ? in[3] : nullptr;
+  QConvStage st;
+  st.kind = QGemmOutput::kInt32;
+  qconv_nchw(ctx, X, *in[1], scalar_zero(xz, X.dtype, "ConvInteger", "x_zero_point"), wz, ctx.state, st, out[0]);
+}
+
+}  // namespace
+
+void register_qconv_eltwise(std::vector<Kernel>& k);  // kernels/qconv_eltwise.cc
+
+void register_qconv(std::vector<Kernel>& k) {
+  register_qconv_eltwise(k);
+  k.push_back({"QLinearConv", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_qlinearconv, qlinearconv_dtypes,
+               compute_qlinearconv, prepare_qlinearconv});
+  k.push_back({"ConvInteger", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_convinteger, convinteger_dtypes,
+               compute_convinteger, prepare_convinteger});
+}
+
+}  // namespace xinrt
