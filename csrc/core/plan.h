@@ -62,6 +62,7 @@ class Plan {
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
   void fuse_qdq_steps();  // plan_qdq_fusion.cc
+  void choose_nhwc_layouts();  // plan_qdq_fusion.cc
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;

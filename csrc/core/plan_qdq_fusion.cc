@@ -239,6 +239,39 @@ void Plan::fuse_qdq_steps() {
     kept.push_back(std::move(st));
   }
   steps_ = std::move(kept);
+  choose_nhwc_layouts();
+}
+
+// Keeps int8 tensors NHWC between the fused steps that read and write NHWC (QLinearConv's input
+// and output, QLinearAdd's operands, QMaxPool), as ORT's NHWC transformer does, so only tensors
+// entering or leaving such a chain are transposed. A tensor is NHWC when its producer and every
+// reader handle NHWC and it is not a plan output; each step converts operands whose layout
+// differs from its output's.
+void Plan::choose_nhwc_layouts() {
+  auto aware = [](const Step& st) {
+    return (st.info.op_type == "QLinearConv" && st.info.domain.empty()) ||
+           ((st.info.op_type == "QLinearAdd" || st.info.op_type == "QMaxPool") && st.info.domain == "xinrt");
+  };
+  auto nhwc_input = [&](const Step& st, size_t k) {
+    return aware(st) && (k == 0 || (st.info.op_type == "QLinearAdd" && k == 3));
+  };
+  std::vector<char> nhwc(num_slots_, 0);
+  for (const Step& st : steps_)
+    if (aware(st) && st.outputs.size() == 1 && st.outputs[0] >= 0) nhwc[st.outputs[0]] = 1;
+  for (int s : output_slots_) nhwc[s] = 0;
+  for (const Step& st : steps_)
+    for (size_t k = 0; k < st.inputs.size(); ++k)
+      if (st.inputs[k] >= 0 && !nhwc_input(st, k)) nhwc[st.inputs[k]] = 0;
+  for (Step& st : steps_) {
+    if (!aware(st)) continue;
+    int64_t bits = (nhwc[st.inputs[0]] ? 1 : 0) | (nhwc[st.outputs[0]] ? 2 : 0);
+    if (st.info.op_type == "QLinearAdd" && nhwc[st.inputs[3]]) bits |= 4;
+    if (bits == 0) continue;
+    Attribute a;
+    a.kind = Attribute::kInt;
+    a.i = bits;
+    st.info.attrs[kNhwcAttr] = a;
+  }
 }
 
 }  // namespace xinrt

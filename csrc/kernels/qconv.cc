@@ -26,6 +26,8 @@ struct QConvStage {
   const int32_t* bias = nullptr;
   int32_t out_zero = 0;
   bool relu = false;  // a Relu between the Conv and its QuantizeLinear, fused by the plan
+  // Layouts the plan chose (kNhwcAttr): NHWC input/output skip the transposes.
+  bool nhwc_in = false, nhwc_out = false;
 };
 
 struct QConvWeights {  // B packed per group for the plan's SimdLevel
@@ -151,6 +153,28 @@ std::shared_ptr<void> prepare_qconv_weights(const Tensor* W, const Tensor* w_zer
   return pack_weights(*W, zero_points(w_zero), group, simd);
 }
 
+}  // namespace
+
+// An int8 tensor moved between NCHW [N, C, spatial...] and NHWC [N, spatial..., C].
+Tensor int8_to_layout(const Tensor& t, bool to_nhwc, ThreadPool& pool) {
+  if (t.rank() < 3) throw KernelError("layout change needs a rank >= 3 tensor, got " + shape_str(t.shape));
+  const int64_t N = t.dim(0), C = t.dim(to_nhwc ? 1 : -1), S = t.numel() / std::max<int64_t>(1, N * C);
+  Shape shape{N};
+  if (!to_nhwc) shape.push_back(C);
+  for (int64_t i = to_nhwc ? 2 : 1; i < t.rank() - (to_nhwc ? 0 : 1); ++i) shape.push_back(t.dim(i));
+  if (to_nhwc) shape.push_back(C);
+  Tensor out = Tensor::empty(t.dtype, shape);
+  for (int64_t n = 0; n < N; ++n) {
+    const uint8_t* src = static_cast<const uint8_t*>(t.data) + n * C * S;
+    uint8_t* dst = static_cast<uint8_t*>(out.data) + n * C * S;
+    if (to_nhwc) transpose_2d(src, dst, C, S, pool);
+    else transpose_2d(src, dst, S, C, pool);
+  }
+  return out;
+}
+
+namespace {
+
 void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int32_t x_zero, const Tensor* w_zero,
                 const void* packed, const QConvStage& stage, Tensor& Y) {
   const char* op = ctx.node.op_type.c_str();
@@ -161,7 +185,7 @@ void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int3
     throw KernelError(std::string(op) + ": input " + shape_str(X.shape) + " and weight " + shape_str(W.shape) +
                       " must both be rank 3 or 4");
   const int64_t group = ctx.node.attr_int("group", 1);
-  const int64_t N = X.dim(0), C = X.dim(1), M = W.dim(0), Cg = W.dim(1);
+  const int64_t N = X.dim(0), C = X.dim(stage.nhwc_in ? -1 : 1), M = W.dim(0), Cg = W.dim(1);
   if (group < 1 || C != Cg * group || M % group != 0)
     throw KernelError(std::string(op) + ": input channels " + std::to_string(C) + " / weight " +
                       shape_str(W.shape) + " do not match group " + std::to_string(group));
@@ -172,13 +196,16 @@ void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int3
   if (stage.scale_count != 1 && stage.scale_count != M)
     throw KernelError(std::string(op) + ": w_scale has " + std::to_string(stage.scale_count) + " values, expected 1 or " +
                       std::to_string(M));
-  std::vector<int64_t> spatial(X.shape.begin() + 2, X.shape.end()), kernel(W.shape.begin() + 2, W.shape.end());
+  std::vector<int64_t> spatial(X.shape.begin() + (stage.nhwc_in ? 1 : 2), X.shape.end() - (stage.nhwc_in ? 1 : 0));
+  std::vector<int64_t> kernel(W.shape.begin() + 2, W.shape.end());
   if (ctx.node.attr_ints("kernel_shape", kernel) != kernel)
     throw KernelError(std::string(op) + ": kernel_shape attribute differs from the weight's shape");
   WindowGeometry g = window_geometry(ctx.node, spatial, kernel, false);
-  Shape out_shape{N, M};
+  Shape out_shape{N};
+  if (!stage.nhwc_out) out_shape.push_back(M);
   if (g.spatial == 2) out_shape.push_back(g.out_h);
   out_shape.push_back(g.out_w);
+  if (stage.nhwc_out) out_shape.push_back(M);
   DType out_dtype = stage.kind == QGemmOutput::kInt32 ? DType::i32
                     : stage.kind == QGemmOutput::kUint8 ? DType::u8 : DType::i8;
   Y = Tensor::empty(out_dtype, out_shape);
@@ -195,35 +222,42 @@ void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int3
   }
   const bool direct = g.k_h == 1 && g.k_w == 1 && g.s_h == 1 && g.s_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
                       g.pad_bottom == 0 && g.pad_right == 0;
-  std::vector<uint8_t> xt(static_cast<size_t>(HW * C)), col;
+  std::vector<uint8_t> x_nhwc(stage.nhwc_in ? 0 : static_cast<size_t>(HW * C)), col;
   if (!direct && !depthwise) col.resize(static_cast<size_t>(P * K));
-  std::vector<uint8_t> yt(static_cast<size_t>(P * M) * out_size);
+  std::vector<uint8_t> y_nhwc(stage.nhwc_out ? 0 : static_cast<size_t>(P * M) * out_size);
   const bool a_signed = X.dtype == DType::i8;
   for (int64_t n = 0; n < N; ++n) {
-    transpose_2d(static_cast<const uint8_t*>(X.data) + n * C * HW, xt.data(), C, HW, ctx.pool);
+    const uint8_t* x_image = static_cast<const uint8_t*>(X.data) + n * C * HW;
+    uint8_t* y_image = static_cast<uint8_t*>(Y.data) + n * M * P * out_size;
+    const uint8_t* xt = x_image;
+    if (!stage.nhwc_in) {
+      transpose_2d(x_image, x_nhwc.data(), C, HW, ctx.pool);
+      xt = x_nhwc.data();
+    }
+    uint8_t* yt = stage.nhwc_out ? y_image : y_nhwc.data();
     if (depthwise) {
       if (X.dtype == DType::u8 && W.dtype == DType::i8)
-        depthwise_nhwc(xt.data(), W.ptr<int8_t>(), C, M, g, x_zero, wz, stage, yt.data(), ctx.pool);
+        depthwise_nhwc(xt, W.ptr<int8_t>(), C, M, g, x_zero, wz, stage, yt, ctx.pool);
       else if (X.dtype == DType::u8)
-        depthwise_nhwc(xt.data(), W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage, yt.data(), ctx.pool);
+        depthwise_nhwc(xt, W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage, yt, ctx.pool);
       else if (W.dtype == DType::i8)
-        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt.data()), W.ptr<int8_t>(), C, M, g, x_zero, wz, stage,
-                       yt.data(), ctx.pool);
+        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt), W.ptr<int8_t>(), C, M, g, x_zero, wz, stage,
+                       yt, ctx.pool);
       else
-        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt.data()), W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage,
-                       yt.data(), ctx.pool);
+        depthwise_nhwc(reinterpret_cast<const int8_t*>(xt), W.ptr<uint8_t>(), C, M, g, x_zero, wz, stage,
+                       yt, ctx.pool);
     } else {
       for (int64_t gi = 0; gi < group; ++gi) {
-        const uint8_t* a = xt.data() + gi * Cg;
+        const uint8_t* a = xt + gi * Cg;
         int64_t lda = C;
         if (!direct) {
-          im2col_nhwc(xt.data() + gi * Cg, C, Cg, g, static_cast<uint8_t>(x_zero), col.data(), ctx.pool);
+          im2col_nhwc(xt + gi * Cg, C, Cg, g, static_cast<uint8_t>(x_zero), col.data(), ctx.pool);
           a = col.data();
           lda = K;
         }
         QGemmOutput out;
         out.kind = stage.kind;
-        out.c = yt.data() + gi * Mg * out_size;
+        out.c = yt + gi * Mg * out_size;
         out.ldc = M;
         out.scale = stage.scale ? stage.scale + (stage.scale_count > 1 ? gi * Mg : 0) : nullptr;
         out.scale_count = stage.scale_count > 1 ? Mg : 1;
@@ -235,16 +269,16 @@ void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int3
     // Relu fused before the Quantize: Q(max(v, 0)) = max(Q(v), Q(0)) = max(q, y_zero_point).
     if (stage.relu && stage.kind == QGemmOutput::kUint8) {
       uint8_t z = static_cast<uint8_t>(stage.out_zero);
-      for (uint8_t& v : yt) v = std::max(v, z);
+      for (int64_t i = 0; i < P * M; ++i) yt[i] = std::max(yt[i], z);
     } else if (stage.relu && stage.kind == QGemmOutput::kInt8) {
-      int8_t* v = reinterpret_cast<int8_t*>(yt.data());
+      int8_t* v = reinterpret_cast<int8_t*>(yt);
       for (int64_t i = 0; i < P * M; ++i) v[i] = std::max<int8_t>(v[i], static_cast<int8_t>(stage.out_zero));
     }
-    uint8_t* dst = static_cast<uint8_t*>(Y.data) + n * M * P * out_size;
+    if (stage.nhwc_out) continue;
     if (out_size == 4)
-      transpose_2d(reinterpret_cast<const int32_t*>(yt.data()), reinterpret_cast<int32_t*>(dst), P, M, ctx.pool);
+      transpose_2d(reinterpret_cast<const int32_t*>(yt), reinterpret_cast<int32_t*>(y_image), P, M, ctx.pool);
     else
-      transpose_2d(yt.data(), dst, P, M, ctx.pool);
+      transpose_2d(yt, y_image, P, M, ctx.pool);
   }
 }
 
@@ -343,6 +377,9 @@ void compute_qlinearconv(const KernelContext& ctx, const std::vector<const Tenso
   st.bias = B ? B->ptr<int32_t>() : nullptr;
   st.out_zero = zero_points(y_zp)[0];
   st.relu = ctx.node.attr_string(kFusedActivationAttr, "") == "Relu";
+  int64_t layout = ctx.node.attr_int(kNhwcAttr, 0);
+  st.nhwc_in = (layout & 1) != 0;
+  st.nhwc_out = (layout & 2) != 0;
   qconv_nchw(ctx, X, W, x_zero, in[5], ctx.state, st, out[0]);
 }
 

@@ -16,6 +16,8 @@
 
 namespace xinrt {
 
+Tensor int8_to_layout(const Tensor& t, bool to_nhwc, ThreadPool& pool);  // kernels/qconv.cc
+
 namespace {
 
 bool is_int8(DType d) { return d == DType::u8 || d == DType::i8; }
@@ -47,14 +49,49 @@ std::string check_qlinearadd(const NodeInfo& n) {
 
 std::vector<DType> qlinearadd_dtypes(const NodeInfo& n) { return {n.input_dtypes[7]}; }
 
+// saturate(round_half_even(f / y_scale) + y_zero). Clamping to the representable range first
+// keeps |v| < 2^22, where adding and subtracting 1.5 * 2^23 rounds half to even (the default
+// rounding mode) in a form the compiler vectorizes; clamping before rounding gives the same
+// integer as saturating after it, since both bounds are integers.
 template <class T>
 T quantize_one(float f, float y_scale, int32_t y_zero) {
-  constexpr int32_t lo = std::is_signed<T>::value ? -128 : 0, hi = std::is_signed<T>::value ? 127 : 255;
-  return static_cast<T>(std::min(hi, std::max(lo, round_half_even(f / y_scale) + y_zero)));
+  constexpr float lo = std::is_signed<T>::value ? -128.0f : 0.0f, hi = std::is_signed<T>::value ? 127.0f : 255.0f;
+  const float z = static_cast<float>(y_zero);
+  float v = std::min(hi - z, std::max(lo - z, f / y_scale));
+  v = (v + 12582912.0f) - 12582912.0f;
+  return static_cast<T>(static_cast<int32_t>(v) + y_zero);
+}
+
+// y[i] = Q(DQ(a[i]) + DQ(b[i])), optionally through a Relu, over equal shapes.
+template <class A, class B, class Y>
+void add_same_shape(const A* a, const B* b, Y* y, int64_t n, const QScalar& qa, const QScalar& qb,
+                    const QScalar& qy, bool relu, ThreadPool& pool) {
+  pool.parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float f = static_cast<float>(static_cast<int32_t>(a[i]) - qa.zero) * qa.scale +
+                static_cast<float>(static_cast<int32_t>(b[i]) - qb.zero) * qb.scale;
+      if (relu) f = std::max(f, 0.0f);
+      y[i] = quantize_one<Y>(f, qy.scale, qy.zero);
+    }
+  });
+}
+
+template <class A, class B>
+void add_same_shape_to(const A* a, const B* b, Tensor& Y, int64_t n, const QScalar& qa, const QScalar& qb,
+                       const QScalar& qy, bool relu, ThreadPool& pool) {
+  if (Y.dtype == DType::u8) add_same_shape(a, b, Y.ptr<uint8_t>(), n, qa, qb, qy, relu, pool);
+  else add_same_shape(a, b, Y.ptr<int8_t>(), n, qa, qb, qy, relu, pool);
 }
 
 void compute_qlinearadd(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  const Tensor &A = *in[0], &B = *in[3];
+  // Operands stored in another layout than the output's are converted first (kNhwcAttr).
+  const int64_t layout = ctx.node.attr_int(kNhwcAttr, 0);
+  const bool out_nhwc = (layout & 2) != 0;
+  Tensor a_conv, b_conv;
+  if (((layout & 1) != 0) != out_nhwc) a_conv = int8_to_layout(*in[0], out_nhwc, ctx.pool);
+  if (((layout & 4) != 0) != out_nhwc) b_conv = int8_to_layout(*in[3], out_nhwc, ctx.pool);
+  const Tensor& A = a_conv.data ? a_conv : *in[0];
+  const Tensor& B = b_conv.data ? b_conv : *in[3];
   if (!is_int8(A.dtype) || !is_int8(B.dtype)) throw KernelError("QLinearAdd: a and b must be uint8 or int8");
   QScalar a = qscalar(in[1], in[2], A.dtype, "a"), b = qscalar(in[4], in[5], B.dtype, "b");
   DType yd = in[7] ? in[7]->dtype : DType::none;
@@ -72,12 +109,18 @@ void compute_qlinearadd(const KernelContext& ctx, const std::vector<const Tensor
   if (A.shape == B.shape) {
     out[0] = Tensor::empty(yd, A.shape);
     Tensor& Y = out[0];
-    ctx.pool.parallel_for(A.numel(), 16384, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) finish(dq(A, i, a) + dq(B, i, b), i, Y);
-    });
+    int64_t n = A.numel();
+    if (A.dtype == DType::u8 && B.dtype == DType::u8) add_same_shape_to(A.ptr<uint8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool);
+    else if (A.dtype == DType::u8) add_same_shape_to(A.ptr<uint8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool);
+    else if (B.dtype == DType::u8) add_same_shape_to(A.ptr<int8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool);
+    else add_same_shape_to(A.ptr<int8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool);
     return;
   }
-  // Broadcasting: the float operands, Add's own broadcast, then the same quantization.
+  // Broadcasting: the float operands, Add's own broadcast, then the same quantization. With
+  // both operands NHWC (the plan's layout) the broadcast over the permuted dims is the same.
+  if (out_nhwc && A.rank() != B.rank())
+    throw KernelError("QLinearAdd: NHWC operands " + shape_str(A.shape) + " and " + shape_str(B.shape) +
+                      " must have the same rank");
   Tensor fa = Tensor::empty(DType::f32, A.shape), fb = Tensor::empty(DType::f32, B.shape), sum;
   for (int64_t i = 0; i < A.numel(); ++i) fa.ptr<float>()[i] = dq(A, i, a);
   for (int64_t i = 0; i < B.numel(); ++i) fb.ptr<float>()[i] = dq(B, i, b);
@@ -118,18 +161,57 @@ void maxpool(const T* x, T* y, int64_t planes, const WindowGeometry& g, ThreadPo
   });
 }
 
+// NHWC: each tap is a contiguous run of C channels, so the max runs along channels.
+template <class T>
+void maxpool_nhwc(const T* x, T* y, int64_t images, int64_t C, const WindowGeometry& g, ThreadPool& pool) {
+  pool.parallel_for(images * g.out_h, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t n = r / g.out_h, oh = r % g.out_h;
+      const T* xn = x + n * g.in_h * g.in_w * C;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        T* yp = y + ((n * g.out_h + oh) * g.out_w + ow) * C;
+        std::fill(yp, yp + C, std::numeric_limits<T>::lowest());
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
+            if (iw < 0 || iw >= g.in_w) continue;
+            const T* xp = xn + (ih * g.in_w + iw) * C;
+            for (int64_t c = 0; c < C; ++c) yp[c] = std::max(yp[c], xp[c]);
+          }
+        }
+      }
+    }
+  });
+}
+
 void compute_qmaxpool(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  const Tensor& X = *in[0];
-  if (!is_int8(X.dtype)) throw KernelError("QMaxPool: x must be uint8 or int8");
-  if (X.rank() != 3 && X.rank() != 4) throw KernelError("QMaxPool: input " + shape_str(X.shape) + " must be rank 3 or 4");
-  std::vector<int64_t> spatial(X.shape.begin() + 2, X.shape.end());
+  if (!is_int8(in[0]->dtype)) throw KernelError("QMaxPool: x must be uint8 or int8");
+  if (in[0]->rank() != 3 && in[0]->rank() != 4)
+    throw KernelError("QMaxPool: input " + shape_str(in[0]->shape) + " must be rank 3 or 4");
+  // Pools in the output's layout (kNhwcAttr), converting the input when it is stored otherwise.
+  const int64_t layout = ctx.node.attr_int(kNhwcAttr, 0);
+  const bool nhwc = (layout & 2) != 0;
+  Tensor converted;
+  if (((layout & 1) != 0) != nhwc) converted = int8_to_layout(*in[0], nhwc, ctx.pool);
+  const Tensor& X = converted.data ? converted : *in[0];
+  std::vector<int64_t> spatial(X.shape.begin() + (nhwc ? 1 : 2), X.shape.end() - (nhwc ? 1 : 0));
   std::vector<int64_t> kernel = ctx.node.attr_ints("kernel_shape");
   WindowGeometry g = window_geometry(ctx.node, spatial, kernel, true);
-  Shape out_shape{X.dim(0), X.dim(1)};
+  const int64_t C = X.dim(nhwc ? -1 : 1);
+  Shape out_shape{X.dim(0)};
+  if (!nhwc) out_shape.push_back(C);
   if (g.spatial == 2) out_shape.push_back(g.out_h);
   out_shape.push_back(g.out_w);
+  if (nhwc) out_shape.push_back(C);
   out[0] = Tensor::empty(X.dtype, out_shape);
-  int64_t planes = X.dim(0) * X.dim(1);
+  if (nhwc) {
+    if (X.dtype == DType::u8) maxpool_nhwc(X.ptr<uint8_t>(), out[0].ptr<uint8_t>(), X.dim(0), C, g, ctx.pool);
+    else maxpool_nhwc(X.ptr<int8_t>(), out[0].ptr<int8_t>(), X.dim(0), C, g, ctx.pool);
+    return;
+  }
+  int64_t planes = X.dim(0) * C;
   if (X.dtype == DType::u8) maxpool(X.ptr<uint8_t>(), out[0].ptr<uint8_t>(), planes, g, ctx.pool);
   else maxpool(X.ptr<int8_t>(), out[0].ptr<int8_t>(), planes, g, ctx.pool);
 }

@@ -319,6 +319,29 @@ def small_cnn() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
 
 
+def depthwise_block() -> onnx.ModelProto:
+    """depthwise 3x3 -> 1x1 conv -> add the block input -> relu: a residual whose operands are
+    stored in different layouts once fused (the quantized input stays NCHW)."""
+    rng = np.random.default_rng(3)
+    inits = {
+        "wd": (rng.standard_normal((8, 1, 3, 3)) * 0.4).astype(np.float32),
+        "w1": (rng.standard_normal((8, 8, 1, 1)) * 0.4).astype(np.float32),
+        "b1": rng.normal(0, 0.1, 8).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "wd"], ["d"], group=8, pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["d", "w1", "b1"], ["c"]),
+        helper.make_node("Add", ["x", "c"], ["s"]),
+        helper.make_node("Relu", ["s"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "depthwise_block",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8, 9, 7])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 8, 9, 7])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
 def quantize_qdq(model: onnx.ModelProto, tmp_path: Any, per_channel: bool = False) -> onnx.ModelProto:
     """quantize_static (QDQ, u8 activations, s8 weights) on four random calibration inputs."""
     from onnxruntime.quantization import CalibrationDataReader, quantize_static
@@ -373,6 +396,20 @@ def test_qdq_cnn_fuses_to_integer_steps_and_matches_onnxruntime(
         print(f"cosine {cosine(got, want):.6f}, max |diff| {steps:.1f} output steps")
         assert cosine(got, want) >= 0.999
         assert steps <= 2.0
+
+
+def test_qdq_residual_with_operands_in_mixed_layouts_matches_onnxruntime(
+    cpu_path: str, tmp_path: Any
+) -> None:
+    model = quantize_qdq(depthwise_block(), tmp_path)
+    plan = plan_for(model)
+    ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
+    assert ops.count("QLinearConv") == 2 and "QLinearAdd" in ops, plan.steps
+    step = output_step(model)
+    x = np.random.default_rng(6).standard_normal((1, 8, 9, 7)).astype(np.float32)
+    got, want = plan.run([x])[0], run_ort(model, {"x": x})[0]
+    assert float(np.abs(got - want).max()) / step <= 1.0
+    assert cosine(got, want) >= 0.999
 
 
 def test_conv_whose_float_output_is_also_a_graph_output_is_not_fused(tmp_path: Any) -> None:
