@@ -3,7 +3,11 @@
 // Runtime's QDQ transformer does:
 //   DQ(x) + DQ(w const) [+ DQ(bias int32 const)] -> Conv [-> Relu] -> Q  => QLinearConv
 //   DQ(a) + DQ(b) -> Add/Sum [-> Relu] -> Q                               => xinrt QLinearAdd
+//   DQ(x) + DQ(w const) [+ DQ(bias int32)] -> Gemm/MatMul [-> Relu] -> Q   => xinrt QLinearGemm
+//   DQ(x) -> GlobalAveragePool -> Q                                          => xinrt QLinearGlobalAveragePool
 //   DQ(x) -> MaxPool -> Q, same scale and zero point                        => xinrt QMaxPool
+//   DQ(x) -> Reshape/Flatten/Squeeze/Unsqueeze/Transpose -> Q, same scale and zero point
+//                                                                          => that op on the integers
 // Each fused step reads the quantized tensors directly; a DQ whose output nothing else reads is
 // dropped. Only single-reader float intermediates that are not plan outputs are fused away.
 // DequantizeLinear nodes on constants are not folded by the Plan constructor so these patterns
@@ -74,6 +78,8 @@ void Plan::fuse_qdq_steps() {
     if (!scale || scale->dtype != DType::f32) return p;
     if (scale->numel() != 1) {
       int64_t axis = st.info.attr_int("axis", 1);
+      const Tensor* data = constant_at(st.inputs[0]);
+      if (axis < 0 && data) axis += data->rank();
       if (per_axis < 0 || axis != per_axis || scale->rank() != 1) return p;
     }
     int zslot = st.inputs.size() > 2 ? st.inputs[2] : -1;
@@ -145,6 +151,28 @@ void Plan::fuse_qdq_steps() {
     return true;
   };
 
+  // The int32 constant behind a bias DQ whose scale is x_scale * w_scale[n]: ORT's QLinearConv,
+  // QGemm and QLinearMatMul add that integer bias to the accumulator, so the fused step is ORT's
+  // own arithmetic (not the float sum of the unfused ops: within ORT's int8 rounding). -1: no
+  // bias, -2: a bias that does not fit (no fusion).
+  auto int32_bias = [&](int slot, const QParams& x, const QParams& w) -> int {
+    if (slot < 0) return -1;
+    QParams b = dq_of(slot, 0);
+    const Tensor* bq = constant_at(b.data);
+    const Tensor* bz = constant_at(b.zero);
+    if (b.index < 0 || !bq || b.qtype != DType::i32 || bq->rank() != 1) return -2;
+    if (bz && !std::all_of(bz->ptr<int32_t>(), bz->ptr<int32_t>() + bz->numel(), [](int32_t v) { return v == 0; }))
+      return -2;
+    const Tensor &xs = constants_[x.scale], &ws = constants_[w.scale], &bs = constants_[b.scale];
+    if (bs.numel() != ws.numel() && bs.numel() != 1) return -2;
+    for (int64_t m = 0; m < std::max(ws.numel(), bs.numel()); ++m) {
+      float want = xs.ptr<float>()[0] * ws.ptr<float>()[ws.numel() == 1 ? 0 : m];
+      float got = bs.ptr<float>()[bs.numel() == 1 ? 0 : m];
+      if (std::fabs(got - want) > 1e-6f * std::fabs(want)) return -2;
+    }
+    return b.data;
+  };
+
   for (size_t i = 0; i < steps_.size(); ++i) {
     if (removed[i] || !steps_[i].info.domain.empty()) continue;
     const std::string op = steps_[i].info.op_type;
@@ -153,25 +181,8 @@ void Plan::fuse_qdq_steps() {
       QParams x = dq_of(in[0], -1), w = dq_of(in[1], 0);
       if (x.index < 0 || w.index < 0 || !constant_at(w.data) || x.qtype == DType::i32 || w.qtype == DType::i32)
         continue;
-      int bias = -1;
-      if (in.size() == 3 && in[2] >= 0) {
-        // ORT's QLinearConv adds the int32 bias to the accumulator (scale x_scale * w_scale[m]);
-        // fused only when the bias DQ's scale is that product, so the result is ORT's own.
-        QParams b = dq_of(in[2], 0);
-        const Tensor* bq = constant_at(b.data);
-        const Tensor* bz = constant_at(b.zero);
-        bool zero_free = !bz || std::all_of(bz->ptr<int32_t>(), bz->ptr<int32_t>() + bz->numel(),
-                                             [](int32_t v) { return v == 0; });
-        if (b.index < 0 || !bq || b.qtype != DType::i32 || !zero_free) continue;
-        const Tensor &xs = constants_[x.scale], &ws = constants_[w.scale], &bs = constants_[b.scale];
-        bool ok = bs.numel() == ws.numel() || bs.numel() == 1;
-        for (int64_t m = 0; ok && m < ws.numel(); ++m) {
-          float want = xs.ptr<float>()[0] * ws.ptr<float>()[m], got = bs.ptr<float>()[bs.numel() == 1 ? 0 : m];
-          ok = std::fabs(got - want) <= 1e-6f * std::fabs(want);
-        }
-        if (!ok) continue;
-        bias = b.data;
-      }
+      int bias = in.size() == 3 ? int32_bias(in[2], x, w) : -1;
+      if (bias == -2) continue;
       int relu = -1;
       QParams y = quantize_after(i, &relu);
       if (y.index < 0) continue;
@@ -192,6 +203,65 @@ void Plan::fuse_qdq_steps() {
               {{a.data, a.qtype}, {a.scale, DType::f32}, {a.zero, a.qtype}, {b.data, b.qtype}, {b.scale, DType::f32},
                {b.zero, b.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
               relu, y);
+      continue;
+    }
+    if ((op == "Gemm" && (in.size() == 2 || in.size() == 3)) || (op == "MatMul" && in.size() == 2)) {
+      const NodeInfo& info = steps_[i].info;
+      bool trans_b = op == "Gemm" && info.attr_int("transB", 0) != 0;
+      if (op == "Gemm" && (info.attr_int("transA", 0) != 0 || info.attr_float("alpha", 1.0f) != 1.0f ||
+                           info.attr_float("beta", 1.0f) != 1.0f))
+        continue;
+      QParams x = dq_of(in[0], -1), w = dq_of(in[1], trans_b ? 0 : 1);
+      const Tensor* wq = constant_at(w.data);
+      if (x.index < 0 || w.index < 0 || !wq || wq->rank() != 2 || x.qtype == DType::i32 || w.qtype == DType::i32)
+        continue;
+      int bias = in.size() == 3 ? int32_bias(in[2], x, w) : -1;
+      if (bias == -2 || (bias >= 0 && constants_[bias].numel() != wq->dim(trans_b ? 0 : 1))) continue;
+      int relu = -1;
+      QParams y = quantize_after(i, &relu);
+      if (y.index < 0) continue;
+      Attributes attrs;
+      attrs["transB"].kind = Attribute::kInt;
+      attrs["transB"].i = trans_b ? 1 : 0;
+      replace(i, "QLinearGemm", "xinrt", 1, attrs,
+              {{x.data, x.qtype}, {x.scale, DType::f32}, {x.zero, x.qtype}, {w.data, w.qtype}, {w.scale, DType::f32},
+               {w.zero, w.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}, {bias, DType::i32}},
+              relu, y);
+      continue;
+    }
+    if ((op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose") &&
+        !in.empty() && steps_[i].outputs.size() == 1) {
+      // Exact: these move values without changing them, and Q(DQ(v)) == v at one scale/zero point.
+      QParams x = dq_of(in[0], -1);
+      int q = sole_reader(i, "QuantizeLinear");
+      QParams y = qparams(q, "QuantizeLinear", -1);
+      if (x.index < 0 || y.index < 0 || x.qtype != y.qtype || !same_scalar(constant_at(x.scale), constant_at(y.scale)) ||
+          !same_scalar(constant_at(x.zero), constant_at(y.zero)))
+        continue;
+      Step& st = steps_[i];
+      --readers[in[0]];
+      ++readers[x.data];
+      st.inputs[0] = x.data;
+      st.info.input_dtypes[0] = x.qtype;
+      st.info.input_constants[0] = constant_at(x.data);
+      st.info.input_shapes[0] = st.info.input_constants[0] ? std::optional<Shape>(st.info.input_constants[0]->shape)
+                                                           : std::nullopt;
+      st.outputs = steps_[q].outputs;
+      for (int s : st.outputs)
+        if (s >= 0) producer[s] = static_cast<int>(i);
+      st.info.name += "+" + steps_[q].info.name;
+      removed[q] = true;
+      continue;
+    }
+    if (op == "GlobalAveragePool" && in.size() == 1) {
+      QParams x = dq_of(in[0], -1);
+      if (x.index < 0 || x.qtype == DType::i32) continue;
+      int q = sole_reader(i, "QuantizeLinear");
+      QParams y = qparams(q, "QuantizeLinear", -1);
+      if (y.index < 0 || y.qtype == DType::i32) continue;
+      replace(i, "QLinearGlobalAveragePool", "xinrt", 1, {},
+              {{x.data, x.qtype}, {x.scale, DType::f32}, {x.zero, x.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
+              -1, y);
       continue;
     }
     if (op == "MaxPool" && in.size() == 1 && steps_[i].outputs.size() == 1) {
@@ -253,7 +323,8 @@ void Plan::choose_nhwc_layouts() {
            ((st.info.op_type == "QLinearAdd" || st.info.op_type == "QMaxPool") && st.info.domain == "xinrt");
   };
   auto nhwc_input = [&](const Step& st, size_t k) {
-    return aware(st) && (k == 0 || (st.info.op_type == "QLinearAdd" && k == 3));
+    bool gap = st.info.op_type == "QLinearGlobalAveragePool" && st.info.domain == "xinrt";  // NCHW out
+    return (aware(st) || gap) && (k == 0 || (st.info.op_type == "QLinearAdd" && k == 3));
   };
   std::vector<char> nhwc(num_slots_, 0);
   for (const Step& st : steps_)
@@ -263,7 +334,7 @@ void Plan::choose_nhwc_layouts() {
     for (size_t k = 0; k < st.inputs.size(); ++k)
       if (st.inputs[k] >= 0 && !nhwc_input(st, k)) nhwc[st.inputs[k]] = 0;
   for (Step& st : steps_) {
-    if (!aware(st)) continue;
+    if (!nhwc_input(st, 0)) continue;
     int64_t bits = (nhwc[st.inputs[0]] ? 1 : 0) | (nhwc[st.outputs[0]] ? 2 : 0);
     if (st.info.op_type == "QLinearAdd" && nhwc[st.inputs[3]]) bits |= 4;
     if (bits == 0) continue;

@@ -416,9 +416,11 @@ void compute_convinteger(const KernelContext& ctx, const std::vector<const Tenso
 }  // namespace
 
 void register_qconv_eltwise(std::vector<Kernel>& k);  // kernels/qconv_eltwise.cc
+void register_qconv_gemm(std::vector<Kernel>& k);     // kernels/qconv_gemm.cc
 
 void register_qconv(std::vector<Kernel>& k) {
   register_qconv_eltwise(k);
+  register_qconv_gemm(k);
   k.push_back({"QLinearConv", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_qlinearconv, qlinearconv_dtypes,
                compute_qlinearconv, prepare_qlinearconv});
   k.push_back({"ConvInteger", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_convinteger, convinteger_dtypes,

@@ -4,6 +4,8 @@
 //   xinrt QLinearAdd(a, a_scale, a_zero, b, b_scale, b_zero, y_scale, y_zero) [Relu]:
 //     y = saturate(round_half_even(f / y_scale) + y_zero), f = (a - a_zero) * a_scale +
 //     (b - b_zero) * b_scale in float (then max(f, 0) with the Relu), the unfused float ops.
+//   xinrt QLinearGlobalAveragePool(x, x_scale, x_zero, y_scale, y_zero): ORT's integer sum and
+//     one requantization (within ORT's int8 rounding of the float mean, not bit-exact to it).
 //   xinrt QMaxPool(x) with MaxPool's attributes, for a DQ/Q pair of one scale and zero point:
 //     the max of the integers (DQ is monotone and Q(DQ(v)) == v for |v - zero| <= 255).
 #include <algorithm>
@@ -34,8 +36,7 @@ struct QScalar {
 QScalar qscalar(const Tensor* scale, const Tensor* zero, DType dtype, const char* what) {
   if (!scale || scale->dtype != DType::f32 || scale->numel() != 1 || !zero || zero->numel() != 1 ||
       zero->dtype != dtype)
-    throw KernelError(std::string("QLinearAdd: ") + what + " needs one float32 scale and one " + dtype_name(dtype) +
-                      " zero point");
+    throw KernelError(std::string(what) + " needs one float32 scale and one " + dtype_name(dtype) + " zero point");
   return {*scale->ptr<float>(), value_at(*zero, 0)};
 }
 
@@ -93,10 +94,10 @@ void compute_qlinearadd(const KernelContext& ctx, const std::vector<const Tensor
   const Tensor& A = a_conv.data ? a_conv : *in[0];
   const Tensor& B = b_conv.data ? b_conv : *in[3];
   if (!is_int8(A.dtype) || !is_int8(B.dtype)) throw KernelError("QLinearAdd: a and b must be uint8 or int8");
-  QScalar a = qscalar(in[1], in[2], A.dtype, "a"), b = qscalar(in[4], in[5], B.dtype, "b");
+  QScalar a = qscalar(in[1], in[2], A.dtype, "QLinearAdd: a"), b = qscalar(in[4], in[5], B.dtype, "QLinearAdd: b");
   DType yd = in[7] ? in[7]->dtype : DType::none;
   if (!is_int8(yd)) throw KernelError("QLinearAdd: y_zero_point must be uint8 or int8");
-  QScalar y = qscalar(in[6], in[7], yd, "y");
+  QScalar y = qscalar(in[6], in[7], yd, "QLinearAdd: y");
   const bool relu = ctx.node.has_attr(kFusedActivationAttr);
   auto finish = [&](float f, int64_t i, Tensor& Y) {
     if (relu) f = f < 0.0f ? 0.0f : f;
@@ -216,9 +217,69 @@ void compute_qmaxpool(const KernelContext& ctx, const std::vector<const Tensor*>
   else maxpool(X.ptr<int8_t>(), out[0].ptr<int8_t>(), planes, g, ctx.pool);
 }
 
+std::string check_qgap(const NodeInfo& n) {
+  if (n.input_dtypes.size() != 5) return "QLinearGlobalAveragePool: expected 5 inputs";
+  for (size_t i : {0, 2, 4})
+    if (n.input_dtypes[i] != DType::unknown && !is_int8(n.input_dtypes[i]))
+      return "QLinearGlobalAveragePool: quantized inputs must be uint8 or int8";
+  return "";
+}
+
+std::vector<DType> qgap_dtypes(const NodeInfo& n) { return {n.input_dtypes[4]}; }
+
+// ORT's QLinearGlobalAveragePool: acc = sum(x) - x_zero * size (exact), then
+// y = saturate(round_half_even(acc * (x_scale / (y_scale * size))) + y_zero).
+template <class X, class Y>
+void global_average(const X* x, Y* y, int64_t images, int64_t C, int64_t size, bool nhwc, float scale,
+                    int32_t x_zero, int32_t y_zero, ThreadPool& pool) {
+  constexpr int32_t lo = std::is_signed<Y>::value ? -128 : 0, hi = std::is_signed<Y>::value ? 127 : 255;
+  pool.parallel_for(images, 1, [&](int64_t n0, int64_t n1) {
+    std::vector<int32_t> acc(static_cast<size_t>(C));
+    for (int64_t n = n0; n < n1; ++n) {
+      const X* xn = x + n * C * size;
+      std::fill(acc.begin(), acc.end(), -x_zero * static_cast<int32_t>(size));
+      if (nhwc) {
+        for (int64_t p = 0; p < size; ++p)
+          for (int64_t c = 0; c < C; ++c) acc[c] += xn[p * C + c];
+      } else {
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t p = 0; p < size; ++p) acc[c] += xn[c * size + p];
+      }
+      for (int64_t c = 0; c < C; ++c)
+        y[n * C + c] = static_cast<Y>(std::min(hi, std::max(lo, round_half_even(static_cast<float>(acc[c]) * scale) + y_zero)));
+    }
+  });
+}
+
+void compute_qgap(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  const Tensor& X = *in[0];
+  if (!is_int8(X.dtype) || X.rank() < 3)
+    throw KernelError("QLinearGlobalAveragePool: x must be uint8 or int8 of rank >= 3, got " +
+                      std::string(dtype_name(X.dtype)) + " " + shape_str(X.shape));
+  DType yd = in[4] ? in[4]->dtype : DType::none;
+  if (!is_int8(yd)) throw KernelError("QLinearGlobalAveragePool: y_zero_point must be uint8 or int8");
+  const QScalar xq = qscalar(in[1], in[2], X.dtype, "QLinearGlobalAveragePool: x"), yq = qscalar(in[3], in[4], yd, "QLinearGlobalAveragePool: y");
+  const bool nhwc = (ctx.node.attr_int(kNhwcAttr, 0) & 1) != 0;
+  const int64_t N = X.dim(0), C = X.dim(nhwc ? -1 : 1), size = X.numel() / std::max<int64_t>(1, N * C);
+  Shape shape{N, C};
+  for (int64_t i = 2; i < X.rank(); ++i) shape.push_back(1);
+  out[0] = Tensor::empty(yd, shape);
+  const float scale = xq.scale / (yq.scale * static_cast<float>(size));
+  if (X.dtype == DType::u8 && yd == DType::u8)
+    global_average(X.ptr<uint8_t>(), out[0].ptr<uint8_t>(), N, C, size, nhwc, scale, xq.zero, yq.zero, ctx.pool);
+  else if (X.dtype == DType::u8)
+    global_average(X.ptr<uint8_t>(), out[0].ptr<int8_t>(), N, C, size, nhwc, scale, xq.zero, yq.zero, ctx.pool);
+  else if (yd == DType::u8)
+    global_average(X.ptr<int8_t>(), out[0].ptr<uint8_t>(), N, C, size, nhwc, scale, xq.zero, yq.zero, ctx.pool);
+  else
+    global_average(X.ptr<int8_t>(), out[0].ptr<int8_t>(), N, C, size, nhwc, scale, xq.zero, yq.zero, ctx.pool);
+}
+
 }  // namespace
 
 void register_qconv_eltwise(std::vector<Kernel>& k) {
+  k.push_back({"QLinearGlobalAveragePool", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qgap, qgap_dtypes,
+               compute_qgap, nullptr});
   k.push_back({"QLinearAdd", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qlinearadd, qlinearadd_dtypes,
                compute_qlinearadd, nullptr});
   k.push_back({"QMaxPool", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qmaxpool, nullptr, compute_qmaxpool,

@@ -383,9 +383,10 @@ def test_qdq_cnn_fuses_to_integer_steps_and_matches_onnxruntime(
     model = quantize_qdq(small_cnn(), tmp_path, per_channel)
     plan = plan_for(model)
     ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
-    assert ops.count("QLinearConv") == 3, plan.steps
-    assert "QLinearAdd" in ops and "QMaxPool" in ops, plan.steps
-    assert "Conv" not in ops and "MaxPool" not in ops, plan.steps
+    # Only the input's Q and the output's DQ stay float; everything between runs on integers.
+    assert ops == ["QuantizeLinear", "QLinearConv", "QLinearConv", "QMaxPool", "QLinearConv",
+                   "QLinearAdd", "QLinearGlobalAveragePool", "Flatten", "QLinearGemm",
+                   "DequantizeLinear"], plan.steps
     step = output_step(model)
     rng = np.random.default_rng(2)
     for _ in range(3):
@@ -409,6 +410,35 @@ def test_qdq_residual_with_operands_in_mixed_layouts_matches_onnxruntime(
     x = np.random.default_rng(6).standard_normal((1, 8, 9, 7)).astype(np.float32)
     got, want = plan.run([x])[0], run_ort(model, {"x": x})[0]
     assert float(np.abs(got - want).max()) / step <= 1.0
+    assert cosine(got, want) >= 0.999
+
+
+def mlp() -> onnx.ModelProto:
+    """MatMul (3-D input) -> Relu -> MatMul, no biases."""
+    rng = np.random.default_rng(8)
+    inits = {"w1": (rng.standard_normal((16, 12)) * 0.3).astype(np.float32),
+             "w2": (rng.standard_normal((12, 5)) * 0.3).astype(np.float32)}
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("MatMul", ["r", "w2"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "mlp", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3, 16])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 3, 5])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per_tensor", "per_channel"])
+def test_qdq_matmul_fuses_to_qlineargemm_and_matches_onnxruntime(
+    cpu_path: str, per_channel: bool, tmp_path: Any
+) -> None:
+    model = quantize_qdq(mlp(), tmp_path, per_channel)
+    plan = plan_for(model)
+    ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
+    assert ops.count("QLinearGemm") == 2 and "MatMul" not in ops, plan.steps
+    x = np.random.default_rng(9).standard_normal((2, 3, 16)).astype(np.float32)
+    got, want = plan.run([x])[0], run_ort(model, {"x": x})[0]
+    assert got.shape == want.shape
+    assert float(np.abs(got - want).max()) / output_step(model) <= 1.0
     assert cosine(got, want) >= 0.999
 
 
