@@ -222,9 +222,14 @@ void qconv_nchw(const KernelContext& ctx, const Tensor& X, const Tensor& W, int3
   }
   const bool direct = g.k_h == 1 && g.k_w == 1 && g.s_h == 1 && g.s_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
                       g.pad_bottom == 0 && g.pad_right == 0;
-  std::vector<uint8_t> x_nhwc(stage.nhwc_in ? 0 : static_cast<size_t>(HW * C)), col;
-  if (!direct && !depthwise) col.resize(static_cast<size_t>(P * K));
-  std::vector<uint8_t> y_nhwc(stage.nhwc_out ? 0 : static_cast<size_t>(P * M) * out_size);
+  // Per-thread scratch that only grows: no page faults or zero-filling on every run.
+  thread_local std::vector<uint8_t> x_nhwc, col, y_nhwc;
+  auto reserve = [](std::vector<uint8_t>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  };
+  if (!stage.nhwc_in) reserve(x_nhwc, HW * C);
+  if (!direct && !depthwise) reserve(col, P * K);
+  if (!stage.nhwc_out) reserve(y_nhwc, P * M * static_cast<int64_t>(out_size));
   const bool a_signed = X.dtype == DType::i8;
   for (int64_t n = 0; n < N; ++n) {
     const uint8_t* x_image = static_cast<const uint8_t*>(X.data) + n * C * HW;

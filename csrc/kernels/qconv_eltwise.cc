@@ -63,17 +63,29 @@ T quantize_one(float f, float y_scale, int32_t y_zero) {
   return static_cast<T>(static_cast<int32_t>(v) + y_zero);
 }
 
-// y[i] = Q(DQ(a[i]) + DQ(b[i])), optionally through a Relu, over equal shapes.
+// y[i] = Q(DQ(a[i]) + DQ(b[i])), optionally through a Relu, over equal shapes. Plain loops over
+// restrict pointers and local scalars so the compiler vectorizes them.
+template <class A, class B, class Y>
+void add_run(const A* __restrict a, const B* __restrict b, Y* __restrict y, int64_t n, float sa, int32_t za,
+             float sb, int32_t zb, float sy, int32_t zy, bool relu) {
+  constexpr float lo = std::is_signed<Y>::value ? -128.0f : 0.0f, hi = std::is_signed<Y>::value ? 127.0f : 255.0f;
+  const float low = lo - static_cast<float>(zy), high = hi - static_cast<float>(zy);
+  const float floor = relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) {
+    float f = static_cast<float>(static_cast<int32_t>(a[i]) - za) * sa +
+              static_cast<float>(static_cast<int32_t>(b[i]) - zb) * sb;
+    f = std::max(f, floor);  // the fused Relu (a no-op at -inf)
+    float v = std::min(high, std::max(low, f / sy));
+    v = (v + 12582912.0f) - 12582912.0f;
+    y[i] = static_cast<Y>(static_cast<int32_t>(v) + zy);
+  }
+}
+
 template <class A, class B, class Y>
 void add_same_shape(const A* a, const B* b, Y* y, int64_t n, const QScalar& qa, const QScalar& qb,
                     const QScalar& qy, bool relu, ThreadPool& pool) {
   pool.parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float f = static_cast<float>(static_cast<int32_t>(a[i]) - qa.zero) * qa.scale +
-                static_cast<float>(static_cast<int32_t>(b[i]) - qb.zero) * qb.scale;
-      if (relu) f = std::max(f, 0.0f);
-      y[i] = quantize_one<Y>(f, qy.scale, qy.zero);
-    }
+    add_run(a + i0, b + i0, y + i0, i1 - i0, qa.scale, qa.zero, qb.scale, qb.zero, qy.scale, qy.zero, relu);
   });
 }
 
