@@ -63,11 +63,15 @@ def conv_accumulator(
     one_d = x.ndim == 3
     if one_d:
         x, w = x[:, :, None, :], w[:, :, None, :]
-        attrs = {k: ([1] + list(v) if k != "pads" else [0, v[0], 0, v[1]]) if isinstance(v, list)
-                 else v for k, v in attrs.items()}
+        attrs = {
+            k: ([1] + list(v) if k != "pads" else [0, v[0], 0, v[1]]) if isinstance(v, list) else v
+            for k, v in attrs.items()
+        }
     strides, dil, begin, end = _geometry(x.shape, w.shape, attrs)
     group = int(attrs.get("group", 1))
-    xi = np.pad(x.astype(np.int64) - x_zero, [(0, 0), (0, 0), (begin[0], end[0]), (begin[1], end[1])])
+    xi = np.pad(
+        x.astype(np.int64) - x_zero, [(0, 0), (0, 0), (begin[0], end[0]), (begin[1], end[1])]
+    )
     wz = np.broadcast_to(np.asarray(w_zero, np.int64).reshape(-1), (w.shape[0],))
     wi = w.astype(np.int64) - wz[:, None, None, None]
     n, c = x.shape[:2]
@@ -77,13 +81,17 @@ def conv_accumulator(
     y = np.zeros((n, m, oh, ow), np.int64)
     mg = m // group
     for g in range(group):
-        xg = xi[:, g * cg:(g + 1) * cg]
-        wg = wi[g * mg:(g + 1) * mg]
+        xg = xi[:, g * cg : (g + 1) * cg]
+        wg = wi[g * mg : (g + 1) * mg]
         for i in range(kh):
             for j in range(kw):
-                patch = xg[:, :, i * dil[0]:i * dil[0] + (oh - 1) * strides[0] + 1:strides[0],
-                           j * dil[1]:j * dil[1] + (ow - 1) * strides[1] + 1:strides[1]]
-                y[:, g * mg:(g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, wg[:, :, i, j])
+                patch = xg[
+                    :,
+                    :,
+                    i * dil[0] : i * dil[0] + (oh - 1) * strides[0] + 1 : strides[0],
+                    j * dil[1] : j * dil[1] + (ow - 1) * strides[1] + 1 : strides[1],
+                ]
+                y[:, g * mg : (g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, wg[:, :, i, j])
     return y[:, :, 0, :] if one_d else y
 
 
@@ -95,8 +103,9 @@ def requantize(acc: np.ndarray, scale: np.ndarray, y_zero: int, dtype: type) -> 
     return np.clip(v, info.min, info.max).astype(dtype)
 
 
-def qlinearconv_model(inputs: list[np.ndarray | None], attrs: dict[str, Any],
-                      const_w: bool) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+def qlinearconv_model(
+    inputs: list[np.ndarray | None], attrs: dict[str, Any], const_w: bool
+) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     """A one-node QLinearConv model; the weight and all scales/zero points are initializers
     when const_w, else graph inputs (scales and zero points stay initializers)."""
     names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"]
@@ -106,8 +115,11 @@ def qlinearconv_model(inputs: list[np.ndarray | None], attrs: dict[str, Any],
         if value is None:
             continue
         if name in feed_names:
-            graph_inputs.append(helper.make_tensor_value_info(
-                name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
+            graph_inputs.append(
+                helper.make_tensor_value_info(
+                    name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape
+                )
+            )
             feeds[name] = value
         else:
             inits.append(numpy_helper.from_array(value, name))
@@ -116,16 +128,20 @@ def qlinearconv_model(inputs: list[np.ndarray | None], attrs: dict[str, Any],
         used.pop()
     node = helper.make_node("QLinearConv", used, ["y"], **attrs)
     out_type = helper.np_dtype_to_tensor_dtype(inputs[7].dtype)  # type: ignore[union-attr]
-    graph = helper.make_graph([node], "qconv", graph_inputs,
-                              [helper.make_tensor_value_info("y", out_type, None)], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), feeds
+    graph = helper.make_graph(
+        [node], "qconv", graph_inputs, [helper.make_tensor_value_info("y", out_type, None)], inits
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8
+    ), feeds
 
 
 def run_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     return list(session.run(None, feeds))
 
 
@@ -134,12 +150,16 @@ def run_xinrt(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.n
     return list(plan.run([feeds[i.name] for i in model.graph.input]))
 
 
-CONV_CASES = {
+CONV_CASES: dict[str, tuple[tuple[int, ...], tuple[int, ...], dict[str, Any]]] = {
     "1x1": ((1, 16, 5, 6), (24, 16, 1, 1), {}),
     "3x3_stride2_pads": ((2, 8, 9, 11), (12, 8, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
     "asym_pads_odd_channels": ((1, 5, 7, 7), (7, 5, 3, 2), {"pads": [0, 2, 1, 0]}),
     "groups": ((1, 12, 6, 6), (9, 4, 3, 3), {"group": 3, "pads": [1, 1, 1, 1]}),
-    "depthwise": ((1, 6, 8, 8), (6, 1, 3, 3), {"group": 6, "pads": [1, 1, 1, 1], "strides": [2, 1]}),
+    "depthwise": (
+        (1, 6, 8, 8),
+        (6, 1, 3, 3),
+        {"group": 6, "pads": [1, 1, 1, 1], "strides": [2, 1]},
+    ),
     "depthwise_multiplier": ((1, 3, 6, 7), (6, 1, 3, 3), {"group": 3}),
     "dilation": ((1, 4, 10, 10), (5, 4, 3, 3), {"dilations": [2, 2], "pads": [2, 1, 2, 1]}),
     "same_upper": ((1, 3, 7, 8), (4, 3, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}),
@@ -152,33 +172,45 @@ CONV_CASES = {
 DTYPE_PAIRS = [(np.uint8, np.int8), (np.uint8, np.uint8), (np.int8, np.int8), (np.int8, np.uint8)]
 
 
-def random_case(case: str, x_dtype: type, w_dtype: type, per_channel: bool, seed: int,
-                w_bits: int = 8) -> tuple[list[np.ndarray | None], dict[str, Any]]:
+def random_case(
+    case: str, x_dtype: type, w_dtype: type, per_channel: bool, seed: int, w_bits: int = 8
+) -> tuple[list[np.ndarray | None], dict[str, Any]]:
     """Random QLinearConv inputs. w_bits < 8 keeps |w - w_zero| small: ONNX Runtime's AVX2
     u8s8 kernel saturates int16 pair sums, so its comparisons use 7-bit weights."""
     x_shape, w_shape, attrs = CONV_CASES[case]
     rng = np.random.default_rng(seed)
-    xi, wi = np.iinfo(x_dtype), np.iinfo(w_dtype)
-    x = rng.integers(xi.min, xi.max + 1, x_shape).astype(x_dtype)
+    xi = np.iinfo(x_dtype)
+    x: np.ndarray = rng.integers(xi.min, xi.max + 1, x_shape).astype(x_dtype)
     half = 1 << (w_bits - 1)
     w_mid = 0 if w_dtype == np.int8 else 128
-    w = rng.integers(w_mid - half, w_mid + half, w_shape).astype(w_dtype)
+    w: np.ndarray = rng.integers(w_mid - half, w_mid + half, w_shape).astype(w_dtype)
     m = w_shape[0]
-    ws = (rng.uniform(0.002, 0.02, m if per_channel else 1)).astype(np.float32)
-    wz = np.full(m if per_channel else 1, 0 if w_dtype == np.int8 else 128, w_dtype)
+    ws: np.ndarray = rng.uniform(0.002, 0.02, m if per_channel else 1).astype(np.float32)
+    wz: np.ndarray = np.full(m if per_channel else 1, 0 if w_dtype == np.int8 else 128, w_dtype)
     if not per_channel:
         ws, wz = ws.reshape(()), wz.reshape(())
-    xz = np.array(rng.integers(xi.min // 2, xi.max // 2), x_dtype)
+    xz: np.ndarray = np.array(rng.integers(xi.min // 2, xi.max // 2), x_dtype)
     bias = rng.integers(-3000, 3000, m).astype(np.int32)
     y_dtype = x_dtype
-    yz = np.array(3 if y_dtype == np.uint8 else -5, y_dtype)
-    return [x, np.array(0.05, np.float32), xz, w, ws, wz, np.array(0.9, np.float32), yz, bias], attrs
+    yz: np.ndarray = np.array(3 if y_dtype == np.uint8 else -5, y_dtype)
+    return [
+        x,
+        np.array(0.05, np.float32),
+        xz,
+        w,
+        ws,
+        wz,
+        np.array(0.9, np.float32),
+        yz,
+        bias,
+    ], attrs
 
 
 def expected_qlinearconv(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
     x, xs, xz, w, ws, wz, ys, yz, b = inputs
     acc = conv_accumulator(x, w, int(xz), np.asarray(wz, np.int64), attrs)
-    acc = acc + (0 if b is None else b.astype(np.int64)).reshape([1, -1] + [1] * (acc.ndim - 2))
+    if b is not None:
+        acc = acc + b.astype(np.int64).reshape([1, -1] + [1] * (acc.ndim - 2))
     # ONNX Runtime's scale: x_scale * w_scale / y_scale in float32, in this order.
     scale = (np.float32(xs) * np.asarray(ws, np.float32).reshape(-1)) / np.float32(ys)
     return requantize(acc, scale, int(yz), yz.dtype.type)
@@ -218,9 +250,17 @@ def test_requantization_ties_round_half_even_and_saturate_like_onnxruntime(cpu_p
     for y_scale, y_dtype in ((1.0, np.uint8), (1.0, np.int8), (0.01, np.uint8), (0.01, np.int8)):
         yz = np.array(100 if y_dtype == np.uint8 else 0, y_dtype)
         # ONNX Runtime wants y of x's dtype.
-        inputs: list[Any] = [x.astype(y_dtype), np.array(1.0, np.float32), np.array(0, y_dtype), w,
-                             np.array(0.5, np.float32), np.array(0, np.int8),
-                             np.array(y_scale, np.float32), yz, b]
+        inputs: list[Any] = [
+            x.astype(y_dtype),
+            np.array(1.0, np.float32),
+            np.array(0, y_dtype),
+            w,
+            np.array(0.5, np.float32),
+            np.array(0, np.int8),
+            np.array(y_scale, np.float32),
+            yz,
+            b,
+        ]
         model, feeds = qlinearconv_model(inputs, {}, const_w=True)
         want = run_ort(model, feeds)[0]
         got = run_xinrt(model, feeds)[0]
@@ -234,8 +274,13 @@ def test_requantization_ties_round_half_even_and_saturate_like_onnxruntime(cpu_p
             assert np.any(got == info.max) and np.any(got == info.min)
 
 
-def convinteger_model(x: np.ndarray, w: np.ndarray, xz: np.ndarray | None, wz: np.ndarray | None,
-                      attrs: dict[str, Any]) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+def convinteger_model(
+    x: np.ndarray,
+    w: np.ndarray,
+    xz: np.ndarray | None,
+    wz: np.ndarray | None,
+    attrs: dict[str, Any],
+) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     inits = [numpy_helper.from_array(w, "w")]
     names = ["x", "w", "", ""]
     if xz is not None:
@@ -248,9 +293,12 @@ def convinteger_model(x: np.ndarray, w: np.ndarray, xz: np.ndarray | None, wz: n
         names.pop()
     node = helper.make_node("ConvInteger", names, ["y"], **attrs)
     graph = helper.make_graph(
-        [node], "convinteger",
+        [node],
+        "convinteger",
         [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)],
-        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)], inits)
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
     return model, {"x": x}
 
@@ -294,10 +342,14 @@ def small_cnn() -> onnx.ModelProto:
         return (rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))).astype(np.float32)
 
     inits = {
-        "w1": weight(8, 3, 3, 3), "b1": rng.normal(0, 0.1, 8).astype(np.float32),
-        "w2": weight(16, 8, 3, 3), "b2": rng.normal(0, 0.1, 16).astype(np.float32),
-        "w3": weight(16, 16, 1, 1), "b3": rng.normal(0, 0.1, 16).astype(np.float32),
-        "wf": weight(10, 16), "bf": rng.normal(0, 0.1, 10).astype(np.float32),
+        "w1": weight(8, 3, 3, 3),
+        "b1": rng.normal(0, 0.1, 8).astype(np.float32),
+        "w2": weight(16, 8, 3, 3),
+        "b2": rng.normal(0, 0.1, 16).astype(np.float32),
+        "w3": weight(16, 16, 1, 1),
+        "b3": rng.normal(0, 0.1, 16).astype(np.float32),
+        "wf": weight(10, 16),
+        "bf": rng.normal(0, 0.1, 10).astype(np.float32),
     }
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
@@ -312,10 +364,12 @@ def small_cnn() -> onnx.ModelProto:
         helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1),
     ]
     graph = helper.make_graph(
-        nodes, "small_cnn",
+        nodes,
+        "small_cnn",
         [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 16, 16])],
         [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 10])],
-        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
 
 
@@ -335,14 +389,18 @@ def depthwise_block() -> onnx.ModelProto:
         helper.make_node("Relu", ["s"], ["y"]),
     ]
     graph = helper.make_graph(
-        nodes, "depthwise_block",
+        nodes,
+        "depthwise_block",
         [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8, 9, 7])],
         [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 8, 9, 7])],
-        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
 
 
-def quantize_qdq(model: onnx.ModelProto, tmp_path: Any, per_channel: bool = False) -> onnx.ModelProto:
+def quantize_qdq(
+    model: onnx.ModelProto, tmp_path: Any, per_channel: bool = False
+) -> onnx.ModelProto:
     """quantize_static (QDQ, u8 activations, s8 weights) on four random calibration inputs."""
     from onnxruntime.quantization import CalibrationDataReader, quantize_static
 
@@ -384,9 +442,18 @@ def test_qdq_cnn_fuses_to_integer_steps_and_matches_onnxruntime(
     plan = plan_for(model)
     ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
     # Only the input's Q and the output's DQ stay float; everything between runs on integers.
-    assert ops == ["QuantizeLinear", "QLinearConv", "QLinearConv", "QMaxPool", "QLinearConv",
-                   "QLinearAdd", "QLinearGlobalAveragePool", "Flatten", "QLinearGemm",
-                   "DequantizeLinear"], plan.steps
+    assert ops == [
+        "QuantizeLinear",
+        "QLinearConv",
+        "QLinearConv",
+        "QMaxPool",
+        "QLinearConv",
+        "QLinearAdd",
+        "QLinearGlobalAveragePool",
+        "Flatten",
+        "QLinearGemm",
+        "DequantizeLinear",
+    ], plan.steps
     step = output_step(model)
     rng = np.random.default_rng(2)
     for _ in range(3):
@@ -416,14 +483,22 @@ def test_qdq_residual_with_operands_in_mixed_layouts_matches_onnxruntime(
 def mlp() -> onnx.ModelProto:
     """MatMul (3-D input) -> Relu -> MatMul, no biases."""
     rng = np.random.default_rng(8)
-    inits = {"w1": (rng.standard_normal((16, 12)) * 0.3).astype(np.float32),
-             "w2": (rng.standard_normal((12, 5)) * 0.3).astype(np.float32)}
-    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
-             helper.make_node("MatMul", ["r", "w2"], ["y"])]
+    inits = {
+        "w1": (rng.standard_normal((16, 12)) * 0.3).astype(np.float32),
+        "w2": (rng.standard_normal((12, 5)) * 0.3).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("MatMul", ["r", "w2"], ["y"]),
+    ]
     graph = helper.make_graph(
-        nodes, "mlp", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3, 16])],
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3, 16])],
         [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 3, 5])],
-        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
 
 
@@ -445,8 +520,9 @@ def test_qdq_matmul_fuses_to_qlineargemm_and_matches_onnxruntime(
 def test_conv_whose_float_output_is_also_a_graph_output_is_not_fused(tmp_path: Any) -> None:
     model = quantize_qdq(small_cnn(), tmp_path)
     conv = next(n for n in model.graph.node if n.op_type == "Conv")
-    model.graph.output.append(helper.make_tensor_value_info(conv.output[0], onnx.TensorProto.FLOAT,
-                                                            None))
+    model.graph.output.append(
+        helper.make_tensor_value_info(conv.output[0], onnx.TensorProto.FLOAT, None)
+    )
     plan = plan_for(model)
     ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
     assert ops.count("Conv") == 1 and ops.count("QLinearConv") == 2, plan.steps
@@ -459,8 +535,15 @@ def test_conv_whose_float_output_is_also_a_graph_output_is_not_fused(tmp_path: A
 
 def test_qdq_cnn_runs_wholly_on_the_cpu_backend(tmp_path: Any) -> None:
     for op in ("QuantizeLinear", "DequantizeLinear"):
-        reason = _native.check_node(op, "", 13, ["float32" if op[0] == "Q" else "uint8", "float32",
-                                                 "uint8"], [None, [], []], {}, 1)
+        reason = _native.check_node(
+            op,
+            "",
+            13,
+            ["float32" if op[0] == "Q" else "uint8", "float32", "uint8"],
+            [None, [], []],
+            {},
+            1,
+        )
         if reason:
             pytest.skip(f"{op} has no native kernel yet ({reason})")
     from xinrt import InferenceSession
