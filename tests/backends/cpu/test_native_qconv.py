@@ -554,3 +554,70 @@ def test_qdq_cnn_runs_wholly_on_the_cpu_backend(tmp_path: Any) -> None:
     x = np.random.default_rng(5).standard_normal((1, 3, 16, 16)).astype(np.float32)
     got = session.run(None, {"x": x})[0]
     assert cosine(got, run_ort(model, {"x": x})[0]) >= 0.999
+
+
+# ---- the interim QuantizeLinear/DequantizeLinear this branch registers when none exist ---------
+
+
+def one_node(op: str, inputs: list[np.ndarray], attrs: dict[str, Any], out: int) -> onnx.ModelProto:
+    """One node whose first input is fed and the rest (scale, zero point) are initializers."""
+    names = ["x", "s", "z"][: len(inputs)]
+    node = helper.make_node(op, names, ["y"], **attrs)
+    x = inputs[0]
+    graph = helper.make_graph(
+        [node],
+        op,
+        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)],
+        [helper.make_tensor_value_info("y", out, None)],
+        [numpy_helper.from_array(v, n) for n, v in zip(names[1:], inputs[1:])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8])
+@pytest.mark.parametrize("per_axis", [False, True], ids=["per_tensor", "per_axis"])
+def test_quantize_dequantize_match_onnxruntime(dtype: type, per_axis: bool) -> None:
+    rng = np.random.default_rng(11)
+    # Multiples of scale / 2 put values on ties; the wide range saturates.
+    scale = np.array([0.5, 0.25, 2.0], np.float32) if per_axis else np.array(0.5, np.float32)
+    zero = (np.array([3, 0, 7]) if per_axis else np.array(5)).astype(dtype)
+    x = (rng.integers(-700, 700, (2, 3, 4, 5)) * 0.25).astype(np.float32)
+    model = one_node(
+        "QuantizeLinear", [x, scale, zero], {"axis": 1}, helper.np_dtype_to_tensor_dtype(zero.dtype)
+    )
+    q = run_xinrt(model, {"x": x})[0]
+    assert q.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(q, run_ort(model, {"x": x})[0])
+    info = np.iinfo(dtype)
+    assert np.any(q == info.min) and np.any(q == info.max)
+    model = one_node("DequantizeLinear", [q, scale, zero], {"axis": 1}, onnx.TensorProto.FLOAT)
+    np.testing.assert_array_equal(run_xinrt(model, {"x": q})[0], run_ort(model, {"x": q})[0])
+
+
+def test_dequantize_int32_matches_onnxruntime() -> None:
+    x = np.random.default_rng(12).integers(-(2**20), 2**20, (3, 7)).astype(np.int32)
+    model = one_node(
+        "DequantizeLinear", [x, np.array(0.013, np.float32)], {}, onnx.TensorProto.FLOAT
+    )
+    np.testing.assert_array_equal(run_xinrt(model, {"x": x})[0], run_ort(model, {"x": x})[0])
+
+
+def test_conv_whose_bias_scale_is_not_x_scale_times_w_scale_is_not_fused(tmp_path: Any) -> None:
+    model = quantize_qdq(small_cnn(), tmp_path)
+    producer = {o: n for n in model.graph.node for o in n.output}
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    bias_scale = producer[conv.input[2]].input[1]
+    init = next(t for t in model.graph.initializer if t.name == bias_scale)
+    init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) * np.float32(1.5), init.name))
+    plan = plan_for(model)
+    ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
+    assert ops.count("Conv") == 1 and ops.count("QLinearConv") == 2, plan.steps
+    # The unfused ops' own result: ORT with its QDQ fusions off.
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    x = np.random.default_rng(13).standard_normal((1, 3, 16, 16)).astype(np.float32)
+    got, want = plan.run([x])[0], session.run(None, {"x": x})[0]
+    assert float(np.abs(got - want).max()) / output_step(model) <= 1.0
