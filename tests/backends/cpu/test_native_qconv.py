@@ -580,7 +580,7 @@ def test_quantize_dequantize_match_onnxruntime(dtype: type, per_axis: bool) -> N
     rng = np.random.default_rng(11)
     # Multiples of scale / 2 put values on ties; the wide range saturates.
     scale = np.array([0.5, 0.25, 2.0], np.float32) if per_axis else np.array(0.5, np.float32)
-    zero = (np.array([3, 0, 7]) if per_axis else np.array(5)).astype(dtype)
+    zero: np.ndarray = (np.array([3, 0, 7]) if per_axis else np.array(5)).astype(dtype)
     x = (rng.integers(-700, 700, (2, 3, 4, 5)) * 0.25).astype(np.float32)
     model = one_node(
         "QuantizeLinear", [x, scale, zero], {"axis": 1}, helper.np_dtype_to_tensor_dtype(zero.dtype)
