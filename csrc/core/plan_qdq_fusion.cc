@@ -85,7 +85,9 @@ void Plan::fuse_qdq_steps() {
     int zslot = st.inputs.size() > 2 ? st.inputs[2] : -1;
     const Tensor* zero = constant_at(zslot);
     if (zslot >= 0 && (!zero || zero->numel() != scale->numel())) return p;
+    // A DQ's x has its zero point's dtype (x may be a graph input of a dtype not given yet).
     DType qtype = std::string(op) == "QuantizeLinear" ? (zero ? zero->dtype : DType::u8) : st.info.input_dtypes[0];
+    if (qtype == DType::unknown && zero) qtype = zero->dtype;
     if (std::string(op) == "QuantizeLinear" && st.info.attr_int("output_dtype", 0) != 0) return p;
     if (qtype != DType::u8 && qtype != DType::i8 && qtype != DType::i32) return p;
     if (zero && zero->dtype != qtype) return p;

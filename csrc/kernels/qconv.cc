@@ -90,7 +90,13 @@ void im2col_nhwc(const uint8_t* x, int64_t C, int64_t Cg, const WindowGeometry& 
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         uint8_t* d = col + (oh * g.out_w + ow) * K;
         for (int64_t ki = 0; ki < g.k_h; ++ki) {
-          int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
+          int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h, iw0 = ow * g.s_w - g.pad_left;
+          // One group, no dilation and the whole row of taps inside: the taps are one run.
+          if (Cg == C && g.d_w == 1 && ih >= 0 && ih < g.in_h && iw0 >= 0 && iw0 + g.k_w <= g.in_w) {
+            std::memcpy(d, x + (ih * g.in_w + iw0) * C, static_cast<size_t>(g.k_w * C));
+            d += g.k_w * C;
+            continue;
+          }
           for (int64_t kj = 0; kj < g.k_w; ++kj, d += Cg) {
             int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
             if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w)

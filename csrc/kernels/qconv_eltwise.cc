@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/cpu_features.h"
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/elementwise.h"
@@ -19,6 +20,8 @@
 namespace xinrt {
 
 Tensor int8_to_layout(const Tensor& t, bool to_nhwc, ThreadPool& pool);  // kernels/qconv.cc
+void qlinear_add_u8_avx2(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, float sa, int32_t za, float sb,
+                         int32_t zb, float sy, int32_t zy, bool relu);  // kernels/x86/qconv_add_avx2.cc
 
 namespace {
 
@@ -83,17 +86,25 @@ void add_run(const A* __restrict a, const B* __restrict b, Y* __restrict y, int6
 
 template <class A, class B, class Y>
 void add_same_shape(const A* a, const B* b, Y* y, int64_t n, const QScalar& qa, const QScalar& qb,
-                    const QScalar& qy, bool relu, ThreadPool& pool) {
+                    const QScalar& qy, bool relu, ThreadPool& pool, int simd) {
   pool.parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
+#if XINRT_HAVE_X86
+    if constexpr (std::is_same<A, uint8_t>::value && std::is_same<B, uint8_t>::value &&
+                  std::is_same<Y, uint8_t>::value) {
+      if (simd >= kSimdAvx2Fma)
+        return qlinear_add_u8_avx2(a + i0, b + i0, y + i0, i1 - i0, qa.scale, qa.zero, qb.scale, qb.zero, qy.scale,
+                                   qy.zero, relu);
+    }
+#endif
     add_run(a + i0, b + i0, y + i0, i1 - i0, qa.scale, qa.zero, qb.scale, qb.zero, qy.scale, qy.zero, relu);
   });
 }
 
 template <class A, class B>
 void add_same_shape_to(const A* a, const B* b, Tensor& Y, int64_t n, const QScalar& qa, const QScalar& qb,
-                       const QScalar& qy, bool relu, ThreadPool& pool) {
-  if (Y.dtype == DType::u8) add_same_shape(a, b, Y.ptr<uint8_t>(), n, qa, qb, qy, relu, pool);
-  else add_same_shape(a, b, Y.ptr<int8_t>(), n, qa, qb, qy, relu, pool);
+                       const QScalar& qy, bool relu, ThreadPool& pool, int simd) {
+  if (Y.dtype == DType::u8) add_same_shape(a, b, Y.ptr<uint8_t>(), n, qa, qb, qy, relu, pool, simd);
+  else add_same_shape(a, b, Y.ptr<int8_t>(), n, qa, qb, qy, relu, pool, simd);
 }
 
 void compute_qlinearadd(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
@@ -123,10 +134,15 @@ void compute_qlinearadd(const KernelContext& ctx, const std::vector<const Tensor
     out[0] = Tensor::empty(yd, A.shape);
     Tensor& Y = out[0];
     int64_t n = A.numel();
-    if (A.dtype == DType::u8 && B.dtype == DType::u8) add_same_shape_to(A.ptr<uint8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool);
-    else if (A.dtype == DType::u8) add_same_shape_to(A.ptr<uint8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool);
-    else if (B.dtype == DType::u8) add_same_shape_to(A.ptr<int8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool);
-    else add_same_shape_to(A.ptr<int8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool);
+    const int simd = ctx.simd;
+    if (A.dtype == DType::u8 && B.dtype == DType::u8)
+      add_same_shape_to(A.ptr<uint8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool, simd);
+    else if (A.dtype == DType::u8)
+      add_same_shape_to(A.ptr<uint8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool, simd);
+    else if (B.dtype == DType::u8)
+      add_same_shape_to(A.ptr<int8_t>(), B.ptr<uint8_t>(), Y, n, a, b, y, relu, ctx.pool, simd);
+    else
+      add_same_shape_to(A.ptr<int8_t>(), B.ptr<int8_t>(), Y, n, a, b, y, relu, ctx.pool, simd);
     return;
   }
   // Broadcasting: the float operands, Add's own broadcast, then the same quantization. With

@@ -621,3 +621,47 @@ def test_conv_whose_bias_scale_is_not_x_scale_times_w_scale_is_not_fused(tmp_pat
     x = np.random.default_rng(13).standard_normal((1, 3, 16, 16)).astype(np.float32)
     got, want = plan.run([x])[0], session.run(None, {"x": x})[0]
     assert float(np.abs(got - want).max()) / output_step(model) <= 1.0
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["add", "add_relu"])
+def test_fused_qlinearadd_is_bit_exact_to_the_unfused_ops(cpu_path: str, relu: bool) -> None:
+    # Hand-made DQ, DQ -> Add [-> Relu] -> Q over 1003 values (a vector tail), with scales that
+    # make exact ties and both saturation ends.
+    rng = np.random.default_rng(14)
+    a, b = (rng.integers(0, 256, (1, 1003)).astype(np.uint8) for _ in range(2))
+    inits: dict[str, np.ndarray] = {
+        "sa": np.array(0.5, np.float32),
+        "za": np.array(128, np.uint8),
+        "sb": np.array(0.25, np.float32),
+        "zb": np.array(7, np.uint8),
+        "sy": np.array(0.5, np.float32),
+        "zy": np.array(100, np.uint8),
+    }
+    nodes = [
+        helper.make_node("DequantizeLinear", ["a", "sa", "za"], ["fa"]),
+        helper.make_node("DequantizeLinear", ["b", "sb", "zb"], ["fb"]),
+        helper.make_node("Add", ["fa", "fb"], ["s"]),
+        helper.make_node("Relu", ["s"], ["r"])
+        if relu
+        else helper.make_node("Identity", ["s"], ["r"]),
+        helper.make_node("QuantizeLinear", ["r", "sy", "zy"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "qadd",
+        [helper.make_tensor_value_info(n, onnx.TensorProto.UINT8, [1, 1003]) for n in "ab"],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.UINT8, None)],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    plan = plan_for(model)
+    if relu:
+        assert [s.rsplit("(", 1)[1] for s in plan.steps] == ["QLinearAdd)"], plan.steps
+    f = (a.astype(np.int32) - 128).astype(np.float32) * np.float32(0.5) + (
+        b.astype(np.int32) - 7
+    ).astype(np.float32) * np.float32(0.25)
+    if relu:
+        f = np.maximum(f, np.float32(0))
+    want = np.clip(np.rint(f / np.float32(0.5)) + 100, 0, 255).astype(np.uint8)
+    assert np.any(np.abs(f / np.float32(0.5)) % 1 == 0.5)  # ties exist
+    np.testing.assert_array_equal(plan.run([a, b])[0], want)
