@@ -3,6 +3,7 @@ ONNX Runtime running the same int8 model: latency ratio at each thread count (in
 median after warm-up) and output agreement.
 
     .venv/bin/python bench/int8_resnet.py --threads 1 2 --runs 20
+    .venv/bin/python bench/int8_resnet.py --layers --threads 1   # per-QLinearConv-layer ratios
 
 The float model is `xinrt.testing.randomized_light_model("resnet50")`; it is pre-processed with
 `quant_pre_process` (BatchNorm folded into Conv, as ORT's quantization guide recommends; pass
@@ -20,10 +21,12 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 import xinrt
 from xinrt.cache import cache_dir
@@ -85,6 +88,87 @@ def ort_session(
     )
 
 
+def interleaved_medians(
+    sessions: dict[str, Any], feeds: dict[str, np.ndarray], runs: int, warmup: int
+) -> dict[str, float]:
+    """Median seconds per run of each session, alternating which one runs first."""
+    times: dict[str, list[float]] = {label: [] for label in sessions}
+    items = list(sessions.items())
+    for i in range(warmup + runs):
+        for label, s in items if i % 2 else items[::-1]:
+            t0 = time.perf_counter()
+            s.run(None, feeds)
+            if i >= warmup:
+                times[label].append(time.perf_counter() - t0)
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+def layer_profile(model: onnx.ModelProto, threads: int, runs: int, warmup: int) -> None:
+    """Each distinct fused Conv of the QDQ model as a one-node QLinearConv (NCHW in and out, as
+    ORT's own one-node QLinearConv): xinrt vs ORT per layer shape, weighted by its count."""
+    inferred = shape_inference.infer_shapes(model)
+    shapes = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in list(inferred.graph.value_info) + list(inferred.graph.input)
+    }
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    layers: dict[str, tuple[int, onnx.ModelProto, dict[str, np.ndarray]]] = {}
+    rng = np.random.default_rng(0)
+    for node in model.graph.node:
+        if node.op_type != "Conv":
+            continue
+        dq_x, dq_w = producer.get(node.input[0]), producer.get(node.input[1])
+        if dq_x is None or dq_w is None or dq_x.input[0] not in shapes:
+            continue
+        x_shape, w = shapes[dq_x.input[0]], inits[dq_w.input[0]]
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        key = f"{x_shape} w{list(w.shape)} {attrs.get('strides', [1, 1])}"
+        if key in layers:
+            layers[key] = (layers[key][0] + 1, layers[key][1], layers[key][2])
+            continue
+        names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"]
+        values: list[np.ndarray] = [
+            np.array(0.02, np.float32),
+            np.array(128, np.uint8),
+            w,
+            np.asarray(inits[dq_w.input[1]], np.float32),
+            np.asarray(inits[dq_w.input[2]]),
+            np.array(0.05, np.float32),
+            np.array(128, np.uint8),
+            np.asarray(rng.integers(-1000, 1000, w.shape[0]), np.int32),
+        ]
+        graph = helper.make_graph(
+            [helper.make_node("QLinearConv", names, ["y"], **attrs)],
+            "layer",
+            [helper.make_tensor_value_info("x", TensorProto.UINT8, x_shape)],
+            [helper.make_tensor_value_info("y", TensorProto.UINT8, [None] * len(x_shape))],
+            [numpy_helper.from_array(v, n) for n, v in zip(names[1:], values)],
+        )
+        one = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        feeds = {"x": rng.integers(0, 256, x_shape).astype(np.uint8)}
+        layers[key] = (1, one, feeds)
+    total = {"xinrt": 0.0, "ort": 0.0}
+    for key, (count, one, feeds) in layers.items():
+        sessions = {
+            "xinrt": xinrt.InferenceSession(
+                one, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
+            ),
+            "ort": ort_session(one, threads),
+        }
+        t = interleaved_medians(sessions, feeds, runs, warmup)
+        for label in total:
+            total[label] += t[label] * count
+        print(
+            f"x{count:2d} {key:38s} xinrt {t['xinrt'] * 1e3:7.3f} ms  "
+            f"ort {t['ort'] * 1e3:7.3f} ms  ratio {t['xinrt'] / t['ort']:5.2f}"
+        )
+    print(
+        f"all QLinearConv layers: xinrt {total['xinrt'] * 1e3:.2f} ms  "
+        f"ort {total['ort'] * 1e3:.2f} ms  ratio {total['xinrt'] / total['ort']:.2f}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -93,9 +177,15 @@ def main() -> None:
     p.add_argument("--calibration", type=int, default=4, help="random calibration inputs")
     p.add_argument("--no-preprocess", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layers", action="store_true", help="per-QLinearConv-layer profile instead")
     a = p.parse_args()
 
     path = quantized_resnet50(a.calibration, not a.no_preprocess, a.seed)
+    if a.layers:
+        for threads in a.threads:
+            print(f"threads {threads}:")
+            layer_profile(onnx.load(str(path)), threads, a.runs, a.warmup)
+        return
     model = with_logits_output(onnx.load(str(path)))
     name = model.graph.input[0].name
     shape = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
@@ -111,15 +201,8 @@ def main() -> None:
         reference = ort_session(model, threads)
         got, want = session.run(None, feeds), reference.run(None, feeds)
         unfused = ort_session(model, threads, optimize=False).run(None, feeds)
-        times: dict[str, list[float]] = {"xinrt": [], "ort": []}
-        for i in range(a.warmup + a.runs):
-            order = [("xinrt", session), ("ort", reference)]
-            for label, s in order if i % 2 else order[::-1]:
-                t0 = time.perf_counter()
-                s.run(None, feeds)
-                if i >= a.warmup:
-                    times[label].append(time.perf_counter() - t0)
-        tx, to = statistics.median(times["xinrt"]), statistics.median(times["ort"])
+        t = interleaved_medians({"xinrt": session, "ort": reference}, feeds, a.runs, a.warmup)
+        tx, to = t["xinrt"], t["ort"]
         print(
             f"threads {threads}: partitions {backends}  xinrt {tx * 1e3:7.2f} ms  "
             f"ort {to * 1e3:7.2f} ms  ratio {tx / to:5.2f}"
