@@ -164,6 +164,7 @@ CONV_CASES: dict[str, tuple[tuple[int, ...], tuple[int, ...], dict[str, Any]]] =
     "dilation": ((1, 4, 10, 10), (5, 4, 3, 3), {"dilations": [2, 2], "pads": [2, 1, 2, 1]}),
     "same_upper": ((1, 3, 7, 8), (4, 3, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}),
     "valid": ((1, 3, 7, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}),
+    "same_lower_even_kernel": ((1, 3, 6, 9), (4, 3, 2, 4), {"auto_pad": "SAME_LOWER"}),
     "one_d": ((2, 6, 13), (5, 6, 3), {"strides": [2], "pads": [1, 1]}),
     "1x1_stride2": ((1, 8, 7, 7), (16, 8, 1, 1), {"strides": [2, 2]}),
 }
