@@ -7,6 +7,9 @@
 // (x_scale * w_scale[m] / y_scale)) + y_zero_point), the float arithmetic of ORT's QLinearConv.
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
@@ -63,6 +66,37 @@ std::shared_ptr<QConvWeights> pack_weights(const Tensor& W, const std::vector<in
   return state;
 }
 
+// The whole 8x8 byte blocks of tile [r0, r1) x [c0, c1), transposed with SSE2 byte/word/dword
+// interleaves; *rb, *cb: rows [r0, *rb) are done up to column *cb (the rest is left to the caller).
+template <class T>
+void transpose_blocks_u8(const T* src_t, T* dst_t, int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t c0,
+                         int64_t c1, int64_t* rb, int64_t* cb) {
+#if defined(__SSE2__)
+  const uint8_t* src = reinterpret_cast<const uint8_t*>(src_t);
+  uint8_t* dst = reinterpret_cast<uint8_t*>(dst_t);
+  const int64_t r_end = r0 + (r1 - r0) / 8 * 8, c_end = c0 + (c1 - c0) / 8 * 8;
+  for (int64_t r = r0; r < r_end; r += 8)
+    for (int64_t c = c0; c < c_end; c += 8) {
+      __m128i x[8];
+      for (int i = 0; i < 8; ++i) x[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + (r + i) * cols + c));
+      __m128i a0 = _mm_unpacklo_epi8(x[0], x[1]), a1 = _mm_unpacklo_epi8(x[2], x[3]);
+      __m128i a2 = _mm_unpacklo_epi8(x[4], x[5]), a3 = _mm_unpacklo_epi8(x[6], x[7]);
+      __m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
+      __m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
+      // Each c holds two output rows (input columns) of 8 bytes.
+      __m128i c_pairs[4] = {_mm_unpacklo_epi32(b0, b2), _mm_unpackhi_epi32(b0, b2), _mm_unpacklo_epi32(b1, b3),
+                            _mm_unpackhi_epi32(b1, b3)};
+      for (int j = 0; j < 4; ++j) {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (c + 2 * j) * rows + r), c_pairs[j]);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (c + 2 * j + 1) * rows + r),
+                         _mm_unpackhi_epi64(c_pairs[j], c_pairs[j]));
+      }
+    }
+  *rb = r_end;
+  *cb = c_end;
+#endif
+}
+
 template <class T>
 void transpose_2d(const T* src, T* dst, int64_t rows, int64_t cols, ThreadPool& pool) {
   // dst[c, r] = src[r, c], in tiles so both sides stay in cache.
@@ -73,8 +107,10 @@ void transpose_2d(const T* src, T* dst, int64_t rows, int64_t cols, ThreadPool& 
       int64_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
         int64_t c1 = std::min(cols, c0 + kTile);
+        int64_t rb = r0, cb = c0;  // the 8x8 blocks a SIMD path did (none here)
+        if constexpr (sizeof(T) == 1) transpose_blocks_u8(src, dst, rows, cols, r0, r1, c0, c1, &rb, &cb);
         for (int64_t r = r0; r < r1; ++r)
-          for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+          for (int64_t c = (r < rb ? cb : c0); c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
       }
     }
   });
