@@ -3,6 +3,7 @@
 // the im2col rows [out pixels, kh*kw*Cg] (the NHWC input itself for 1x1 stride-1 unpadded) and
 // whose B is the weights as [kh*kw*Cg, Mg] packed at plan time, and the NHWC result is
 // transposed back. Depthwise convolutions (one input channel per group) use a direct loop.
+// Between fused int8 steps the plan keeps tensors NHWC (kNhwcAttr), and those transposes go.
 // Requantization is the qgemm output stage: y = saturate(round_half_even((acc + bias) *
 // (x_scale * w_scale[m] / y_scale)) + y_zero_point), the float arithmetic of ORT's QLinearConv.
 #include <algorithm>
