@@ -535,18 +535,16 @@ def test_conv_whose_float_output_is_also_a_graph_output_is_not_fused(tmp_path: A
 
 
 def test_qdq_cnn_runs_wholly_on_the_cpu_backend(tmp_path: Any) -> None:
-    for op in ("QuantizeLinear", "DequantizeLinear"):
-        reason = _native.check_node(
-            op,
-            "",
-            13,
-            ["float32" if op[0] == "Q" else "uint8", "float32", "uint8"],
-            [None, [], []],
-            {},
-            1,
-        )
+    # The Q/DQ kernels the unfused parts need (an int32 DQ holds each Conv/Gemm bias).
+    probes = [
+        ("QuantizeLinear", ["float32", "float32", "uint8"]),
+        ("DequantizeLinear", ["uint8", "float32", "uint8"]),
+        ("DequantizeLinear", ["int32", "float32", "int32"]),
+    ]
+    for op, dtypes in probes:
+        reason = _native.check_node(op, "", 13, dtypes, [None, [], []], {}, 1)
         if reason:
-            pytest.skip(f"{op} has no native kernel yet ({reason})")
+            pytest.skip(f"{op} on {dtypes[0]} has no native kernel yet ({reason})")
     from xinrt import InferenceSession
 
     model = quantize_qdq(small_cnn(), tmp_path)
