@@ -146,22 +146,50 @@ void im2col_nhwc(const uint8_t* x, int64_t C, int64_t Cg, const WindowGeometry& 
   });
 }
 
+// saturate(round_half_even(acc * scale) + zero), as qgemm's output stage. Clamping first keeps
+// |v| < 2^22, where adding and subtracting 1.5 * 2^23 rounds half to even without a libm call
+// (so the loops over channels vectorize); both bounds are integers, so the result is the same.
 template <class T>
 T requantize(int32_t acc, float scale, int32_t zero) {
-  constexpr int32_t lo = std::is_signed<T>::value ? -128 : 0, hi = std::is_signed<T>::value ? 127 : 255;
-  return static_cast<T>(std::min(hi, std::max(lo, round_half_even(static_cast<float>(acc) * scale) + zero)));
+  constexpr float lo = std::is_signed<T>::value ? -128.0f : 0.0f, hi = std::is_signed<T>::value ? 127.0f : 255.0f;
+  const float z = static_cast<float>(zero);
+  float v = std::min(hi - z, std::max(lo - z, static_cast<float>(acc) * scale));
+  v = (v + 12582912.0f) - 12582912.0f;
+  return static_cast<T>(static_cast<int32_t>(v) + zero);
 }
 
-// Depthwise (Cg == 1): output channel m reads input channel m / multiplier, all in NHWC.
+// A row of requantized outputs; restrict pointers and by-value sizes so the loop vectorizes
+// (byte stores could alias anything read through a pointer or reference otherwise).
+template <class T>
+void requantize_row(const int32_t* __restrict acc, const float* __restrict scale, int64_t n, int32_t zero,
+                    T* __restrict y) {
+  for (int64_t m = 0; m < n; ++m) y[m] = requantize<T>(acc[m], scale[m], zero);
+}
+
+// Depthwise (Cg == 1): output channel m reads input channel m / multiplier, all in NHWC. The
+// weights are laid out tap-major with their zero points subtracted, so the loops over channels
+// are unit-stride and vectorize.
 template <class XT, class WT>
 void depthwise_nhwc(const XT* x, const WT* w, int64_t C, int64_t M, const WindowGeometry& g, int32_t x_zero,
                     const std::vector<int32_t>& w_zero, const QConvStage& st, void* y, ThreadPool& pool) {
   const int64_t multiplier = M / C, taps = g.k_h * g.k_w;
+  std::vector<int16_t> wt(static_cast<size_t>(taps * M));  // (w - w_zero) fits int16
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t t = 0; t < taps; ++t)
+      wt[t * M + m] = static_cast<int16_t>(static_cast<int32_t>(w[m * taps + t]) - w_zero[w_zero.size() > 1 ? m : 0]);
+  std::vector<float> scale(static_cast<size_t>(M), 1.0f);
+  for (int64_t m = 0; st.scale && m < M; ++m) scale[m] = st.scale[st.scale_count > 1 ? m : 0];
+  std::vector<int32_t> bias(static_cast<size_t>(M), 0);
+  for (int64_t m = 0; st.bias && m < M; ++m) bias[m] = st.bias[m];
+  const int32_t out_zero = st.out_zero;
   pool.parallel_for(g.out_h, 1, [&](int64_t oh0, int64_t oh1) {
     std::vector<int32_t> acc(static_cast<size_t>(M));
+    std::vector<int16_t> xs(static_cast<size_t>(M));  // one pixel's input per output channel, minus x_zero
+    int32_t* __restrict a = acc.data();
+    int16_t* __restrict xv = xs.data();
     for (int64_t oh = oh0; oh < oh1; ++oh)
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        std::fill(acc.begin(), acc.end(), 0);
+        std::memcpy(a, bias.data(), sizeof(int32_t) * M);
         for (int64_t ki = 0; ki < g.k_h; ++ki) {
           int64_t ih = oh * g.s_h - g.pad_top + ki * g.d_h;
           if (ih < 0 || ih >= g.in_h) continue;
@@ -169,21 +197,22 @@ void depthwise_nhwc(const XT* x, const WT* w, int64_t C, int64_t M, const Window
             int64_t iw = ow * g.s_w - g.pad_left + kj * g.d_w;
             if (iw < 0 || iw >= g.in_w) continue;
             const XT* xp = x + (ih * g.in_w + iw) * C;
-            for (int64_t m = 0; m < M; ++m) {
-              int32_t wz = w_zero[w_zero.size() > 1 ? m : 0];
-              acc[m] += (static_cast<int32_t>(xp[m / multiplier]) - x_zero) *
-                        (static_cast<int32_t>(w[m * taps + ki * g.k_w + kj]) - wz);
-            }
+            if (multiplier == 1)
+              for (int64_t m = 0; m < M; ++m) xv[m] = static_cast<int16_t>(static_cast<int32_t>(xp[m]) - x_zero);
+            else
+              for (int64_t m = 0; m < M; ++m)
+                xv[m] = static_cast<int16_t>(static_cast<int32_t>(xp[m / multiplier]) - x_zero);
+            const int16_t* __restrict wk = wt.data() + (ki * g.k_w + kj) * M;
+            for (int64_t m = 0; m < M; ++m) a[m] += static_cast<int32_t>(xv[m]) * wk[m];
           }
         }
         int64_t p = oh * g.out_w + ow;
-        for (int64_t m = 0; m < M; ++m) {
-          int32_t a = acc[m] + (st.bias ? st.bias[m] : 0);
-          float s = st.scale ? st.scale[st.scale_count > 1 ? m : 0] : 1.0f;
-          if (st.kind == QGemmOutput::kInt32) static_cast<int32_t*>(y)[p * M + m] = a;
-          else if (st.kind == QGemmOutput::kUint8) static_cast<uint8_t*>(y)[p * M + m] = requantize<uint8_t>(a, s, st.out_zero);
-          else static_cast<int8_t*>(y)[p * M + m] = requantize<int8_t>(a, s, st.out_zero);
-        }
+        if (st.kind == QGemmOutput::kInt32)
+          std::memcpy(static_cast<int32_t*>(y) + p * M, a, sizeof(int32_t) * M);
+        else if (st.kind == QGemmOutput::kUint8)
+          requantize_row(a, scale.data(), M, out_zero, static_cast<uint8_t*>(y) + p * M);
+        else
+          requantize_row(a, scale.data(), M, out_zero, static_cast<int8_t*>(y) + p * M);
       }
   });
 }
