@@ -331,7 +331,14 @@ void Plan::choose_nhwc_layouts() {
   std::vector<char> nhwc(num_slots_, 0);
   for (const Step& st : steps_)
     if (aware(st) && st.outputs.size() == 1 && st.outputs[0] >= 0) nhwc[st.outputs[0]] = 1;
+  const std::vector<char> from_aware = nhwc;  // 4-D (or 3-D) outputs of convolutions and their kin
   for (int s : output_slots_) nhwc[s] = 0;
+  // An Add with another operand (a constant, a graph input) may broadcast it from a lower rank,
+  // which only means the same in NCHW: its output stays NCHW.
+  for (const Step& st : steps_)
+    if (st.info.op_type == "QLinearAdd" && st.info.domain == "xinrt" &&
+        (!from_aware[st.inputs[0]] || !from_aware[st.inputs[3]]))
+      nhwc[st.outputs[0]] = 0;
   for (const Step& st : steps_)
     for (size_t k = 0; k < st.inputs.size(); ++k)
       if (st.inputs[k] >= 0 && !nhwc_input(st, k)) nhwc[st.inputs[k]] = 0;

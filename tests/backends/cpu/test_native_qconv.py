@@ -518,6 +518,40 @@ def test_qdq_matmul_fuses_to_qlineargemm_and_matches_onnxruntime(
     assert cosine(got, want) >= 0.999
 
 
+def test_qdq_add_of_a_broadcast_constant_between_convs_matches_onnxruntime(tmp_path: Any) -> None:
+    # conv -> Add(constant [W]) -> conv: the constant broadcasts along W, which only an NCHW
+    # operand means, so the fused Add must not run NHWC between the two convs.
+    rng = np.random.default_rng(15)
+    inits = {
+        "w1": (rng.standard_normal((6, 4, 3, 3)) * 0.3).astype(np.float32),
+        "k": rng.standard_normal(7).astype(np.float32),
+        "w2": (rng.standard_normal((5, 6, 1, 1)) * 0.3).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c", "k"], ["s"]),
+        helper.make_node("Conv", ["s", "w2"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "broadcast_add",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 9, 7])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 5, 9, 7])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = quantize_qdq(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8),
+        tmp_path,
+    )
+    plan = plan_for(model)
+    ops = [s.rsplit("(", 1)[1].rstrip(")") for s in plan.steps]
+    assert ops.count("QLinearConv") == 2 and "QLinearAdd" in ops, plan.steps
+    x = np.random.default_rng(16).standard_normal((1, 4, 9, 7)).astype(np.float32)
+    got, want = plan.run([x])[0], run_ort(model, {"x": x})[0]
+    assert float(np.abs(got - want).max()) / output_step(model) <= 1.0
+    assert cosine(got, want) >= 0.999
+
+
 def test_conv_whose_float_output_is_also_a_graph_output_is_not_fused(tmp_path: Any) -> None:
     model = quantize_qdq(small_cnn(), tmp_path)
     conv = next(n for n in model.graph.node if n.op_type == "Conv")
