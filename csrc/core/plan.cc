@@ -94,7 +94,8 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       slot_dtype[s] = i < out_dtypes.size() ? out_dtypes[i] : DType::unknown;
       defined[s] = true;
     }
-    if (all_constant && !spec.inputs.empty()) {
+    // DequantizeLinear on constants stays a step until fuse_qdq_steps has seen it (and folds it).
+    if (all_constant && !spec.inputs.empty() && info.op_type != "DequantizeLinear") {
       // Fold at plan time (e.g. ConstantOfShape weights) so later kernels can pre-pack them.
       std::vector<const Tensor*> in(info.input_constants);
       std::vector<Tensor> out(spec.outputs.size());
@@ -115,6 +116,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   }
 
   for (int s : output_slots_) output_dtypes_.push_back(slot_dtype[s]);
+  fuse_qdq_steps();
   fuse_steps();
   fuse_transformer_steps();
   fuse_quant_steps();

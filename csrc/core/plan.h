@@ -67,6 +67,8 @@ class Plan {
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
   void fuse_quant_steps();  // plan_quant_fusion.cc
+  void fuse_qdq_steps();  // plan_qdq_fusion.cc
+  void choose_nhwc_layouts();  // plan_qdq_fusion.cc
 
   int num_slots_;
   std::vector<int> input_slots_, output_slots_;

@@ -60,6 +60,7 @@ const std::vector<Kernel>& all_kernels() {
     register_quantize(k);
     register_qmatmul(k);
     register_recurrent(k);
+    register_qconv(k);
     return k;
   }();
   return kernels;

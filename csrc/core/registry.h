@@ -52,6 +52,9 @@ struct NodeInfo {
 
 // Attribute the Plan sets on a Conv whose following Relu it fused (value "Relu").
 constexpr const char* kFusedActivationAttr = "__xinrt_fused_activation";
+// Attribute the QDQ fusion sets on int8 steps that keep tensors NHWC ([N, H, W, C]) between them:
+// bit 0 = input 0 is NHWC, bit 1 = the output is, bit 2 = QLinearAdd's second operand is.
+constexpr const char* kNhwcAttr = "__xinrt_nhwc";
 // Attribute the Plan sets on a MatMul whose bias Add it fused (the bias is then input 2).
 constexpr const char* kFusedBiasAttr = "__xinrt_fused_bias";
 
@@ -119,5 +122,6 @@ void register_control_flow(std::vector<Kernel>& out);
 void register_quantize(std::vector<Kernel>& out);
 void register_qmatmul(std::vector<Kernel>& out);
 void register_recurrent(std::vector<Kernel>& out);
+void register_qconv(std::vector<Kernel>& out);
 
 }  // namespace xinrt

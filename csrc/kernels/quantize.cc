@@ -130,7 +130,7 @@ std::string check_dequantize(const NodeInfo& n) {
   if (!r.empty()) return r;
   r = require_dtype(n, 1, {DType::f32});
   if (!r.empty()) return r;
-  r = require_dtype(n, 2, {DType::u8, DType::i8});
+  r = require_dtype(n, 2, {DType::u8, DType::i8, DType::i32});  // int32: quantized biases
   if (!r.empty()) return r;
   int64_t od = n.attr_int("output_dtype", 0);
   if (od != 0 && od != kOnnxFloat) return "DequantizeLinear: output_dtype " + std::to_string(od) + " not supported (float32 only)";
@@ -147,10 +147,11 @@ AxisLayout axis_layout(const NodeInfo& node, const Tensor& x, const Tensor& scal
                        const char* op) {
   AxisLayout l;
   if (scale.rank() > 1) throw KernelError(std::string(op) + ": scale must be a scalar or 1-D, got " + shape_str(scale.shape));
-  if (zero && zero->shape != scale.shape)
+  // A one-element 1-D scale or zero point is per-tensor, as ORT reads it (quantizers write [1]).
+  if (zero && zero->shape != scale.shape && !(zero->numel() == 1 && scale.numel() == 1))
     throw KernelError(std::string(op) + ": zero point shape " + shape_str(zero->shape) + " differs from scale shape " +
                       shape_str(scale.shape));
-  if (scale.rank() == 0 || (scale.numel() == 1 && x.rank() == 0)) {
+  if (scale.rank() == 0 || scale.numel() == 1) {
     if (scale.numel() != 1) throw KernelError(std::string(op) + ": empty scale");
     l.inner = x.numel();
     return l;
@@ -172,6 +173,7 @@ AxisLayout axis_layout(const NodeInfo& node, const Tensor& x, const Tensor& scal
 
 int32_t zero_at(const Tensor* zero, int64_t c) {
   if (!zero) return 0;
+  if (zero->dtype == DType::i32) return zero->ptr<int32_t>()[c];
   return zero->dtype == DType::i8 ? zero->ptr<int8_t>()[c] : zero->ptr<uint8_t>()[c];
 }
 
@@ -208,8 +210,9 @@ void compute_dequantize(const KernelContext& ctx, const std::vector<const Tensor
   const Tensor& X = *in[0];
   const Tensor& S = *in[1];
   const Tensor* Z = in.size() > 2 ? in[2] : nullptr;
-  if ((X.dtype != DType::u8 && X.dtype != DType::i8) || S.dtype != DType::f32)
-    throw KernelError(std::string("DequantizeLinear: uint8/int8 x and float32 scale expected, got ") + dtype_name(X.dtype) +
+  if ((X.dtype != DType::u8 && X.dtype != DType::i8 && X.dtype != DType::i32) || S.dtype != DType::f32)
+    throw KernelError(std::string("DequantizeLinear: uint8/int8/int32 x and float32 scale expected, got ") +
+                      dtype_name(X.dtype) +
                       " and " + dtype_name(S.dtype));
   if (Z && Z->dtype != X.dtype)
     throw KernelError(std::string("DequantizeLinear: zero point dtype ") + dtype_name(Z->dtype) + " differs from x's " +
@@ -224,8 +227,10 @@ void compute_dequantize(const KernelContext& ctx, const std::vector<const Tensor
       int32_t z = zero_at(Z, l.per_axis ? c : 0);
       if (X.dtype == DType::u8)
         dequantize_span(X.ptr<uint8_t>() + off, l.inner, s, z, y + off);
-      else
+      else if (X.dtype == DType::i8)
         dequantize_span(X.ptr<int8_t>() + off, l.inner, s, z, y + off);
+      else
+        dequantize_span(X.ptr<int32_t>() + off, l.inner, s, z, y + off);
     }
   }
 }
@@ -253,7 +258,8 @@ std::vector<DType> dynamic_quantize_dtypes(const NodeInfo&) { return {DType::u8,
 
 void register_quantize(std::vector<Kernel>& k) {
   k.push_back({"QuantizeLinear", "", 10, kMaxOpset, {DType::f32}, 0, check_quantize, quantize_dtypes, compute_quantize, nullptr});
-  k.push_back({"DequantizeLinear", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_dequantize, dequantize_dtypes,
+  k.push_back({"DequantizeLinear", "", 10, kMaxOpset, {DType::u8, DType::i8, DType::i32}, 0, check_dequantize,
+               dequantize_dtypes,
                compute_dequantize, nullptr});
   k.push_back({"DynamicQuantizeLinear", "", 11, kMaxOpset, {DType::f32}, 0, nullptr, dynamic_quantize_dtypes,
                compute_dynamic_quantize, nullptr});

@@ -222,6 +222,17 @@ def test_dequantize_linear(cpu_path: str, dtype: type, per_axis: bool) -> None:
     np.testing.assert_array_equal(got[0], want[0])
 
 
+@pytest.mark.parametrize("zero_shape", [None, (), (1,)])
+def test_dequantize_linear_int32_bias(cpu_path: str, zero_shape: tuple[int, ...] | None) -> None:
+    """quantize_static writes biases as int32 DequantizeLinear, often with [1]-shaped scales."""
+    rng = np.random.default_rng(14)
+    x = rng.integers(-(2**20), 2**20, size=(64,)).astype(np.int32)
+    scale = np.asarray(rng.uniform(1e-5, 1e-3, zero_shape or ()), dtype=np.float32)
+    zero = None if zero_shape is None else np.zeros(zero_shape, np.int32)
+    got = assert_same_as_ort("DequantizeLinear", [x, scale, zero], opset=13)
+    np.testing.assert_allclose(got[0], x.astype(np.float64) * float(scale.ravel()[0]), rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     "kind", ["normal", "positive", "negative", "zeros", "ties", "large", "big"]
 )
@@ -427,7 +438,6 @@ def test_dynamic_quantize_matmul(
             {"block_size": 4},
             "block",
         ),
-        ("DequantizeLinear", ["int32", "float32", "int32"], [None, [], []], {}, "int32"),
         ("DequantizeLinear", ["float32", "float32"], [None, []], {}, "float32"),
         (
             "MatMulInteger",
