@@ -30,6 +30,13 @@ Attribute attr_ints(std::vector<int64_t> v) {
   return a;
 }
 
+Attribute attr_string(const std::string& v) {
+  Attribute a;
+  a.kind = Attribute::kString;
+  a.s = v;
+  return a;
+}
+
 struct OpCase {
   std::string name, op;
   Attributes attrs;
@@ -190,6 +197,22 @@ std::vector<OpCase> op_cases() {
   cases.push_back(g2);
   OpCase g3{"Gemm one row (GEMV) const B", "Gemm", {}, {rnd({1, 257}, 416), rnd({257, 33}, 417)}, {false, true}, kGemmTol};
   cases.push_back(g3);
+  // Recurrent: bidirectional LSTM (packed W/R, the SIMD step kernels) and GRU in both
+  // linear_before_reset modes.
+  OpCase lstm{"LSTM bidirectional h16 [T5,B3,I7]", "LSTM", {},
+              {rnd({5, 3, 7}, 420), rnd({2, 64, 7}, 421, 0.3f), rnd({2, 64, 16}, 422, 0.3f), rnd({2, 128}, 423, 0.1f)},
+              {false, true, true, true}, kGemmTol, 14};
+  lstm.attrs["hidden_size"] = attr_int(16);
+  lstm.attrs["direction"] = attr_string("bidirectional");
+  cases.push_back(lstm);
+  for (int64_t lbr : {0, 1}) {
+    OpCase gru{"GRU h24 linear_before_reset " + std::to_string(lbr), "GRU", {},
+               {rnd({6, 2, 9}, 430), rnd({1, 72, 9}, 431, 0.3f), rnd({1, 72, 24}, 432, 0.3f), rnd({1, 144}, 433, 0.1f)},
+               {false, true, true, true}, kGemmTol, 14};
+    gru.attrs["hidden_size"] = attr_int(24);
+    gru.attrs["linear_before_reset"] = attr_int(lbr);
+    cases.push_back(gru);
+  }
   return cases;
 }
 
