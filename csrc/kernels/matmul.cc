@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "kernels/gemv.h"
 #include "kernels/sgemm.h"
 
 namespace xinrt {
@@ -105,10 +106,35 @@ std::string check_matmul(const NodeInfo& n) {
   return "";
 }
 
-// One GEMM of A[M, K] with a packed B, spread over the pool in row x column tiles.
+using GemvFn = void (*)(const float*, int64_t, int, int64_t, int64_t, const float*, const float*, float*, int64_t,
+                       int64_t, int64_t);
+
+// gemv.h's kernel for the panels micro_for(simd) packs (same NR).
+GemvFn gemv_for(int simd) {
+#if XINRT_HAVE_X86
+  if (simd >= 2) return gemv_panels_avx512;
+  if (simd >= 1) return gemv_panels_avx2;
+#endif
+#if XINRT_HAVE_NEON
+  if (simd >= 1) return gemv_panels_baseline12;
+#endif
+  return gemv_panels_baseline16;
+}
+
+// One GEMM of A[M, K] with a packed B, spread over the pool in row x column tiles (or, for a
+// few rows, over column panels streamed once).
 void gemm_packed_b(const KernelContext& ctx, const float* a, int64_t M, int64_t K, int64_t N, const float* pb,
                    const float* bias, float* y) {
   Micro mk = micro_for(ctx.simd);
+  if (M <= kGemvMaxRows) {
+    GemvFn gemv = gemv_for(ctx.simd);
+    int64_t panels = (N + mk.nr - 1) / mk.nr;
+    int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(K * mk.nr, 1));  // ~32K MACs a chunk
+    ctx.pool.parallel_for(panels, grain, [&](int64_t p0, int64_t p1) {
+      gemv(a, K, static_cast<int>(M), K, N, pb, bias, y, N, p0, p1);
+    });
+    return;
+  }
   auto pa = pack_a_new(a, K, false, M, K, 1.0f, ctx.simd);
   int threads = ctx.pool.num_threads();
   int64_t mb = round_up(std::min<int64_t>(M, threads > 1 ? 64 : 192), mk.mr);

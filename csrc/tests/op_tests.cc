@@ -183,6 +183,8 @@ std::vector<OpCase> op_cases() {
   // MatMul (constant 2-D B packed at plan time, runtime B, batched, broadcast batch, vector)
   // and Gemm.
   cases.push_back(OpCase{"MatMul [7,33]x[33,29] const B", "MatMul", {}, {rnd({7, 33}, 400), rnd({33, 29}, 401)}, {false, true}, kGemmTol});
+  cases.push_back(OpCase{"MatMul [1,257]x[257,33] const B (panel GEMV)", "MatMul", {}, {rnd({1, 257}, 398), rnd({257, 33}, 399)}, {false, true}, kGemmTol});
+  cases.push_back(OpCase{"MatMul [3,600]x[600,45] const B (panel GEMV)", "MatMul", {}, {rnd({3, 600}, 396), rnd({600, 45}, 397)}, {false, true}, kGemmTol});
   cases.push_back(OpCase{"MatMul [3,70,300]x[300,45]", "MatMul", {}, {rnd({3, 70, 300}, 402), rnd({300, 45}, 403)}, {false, false}, kGemmTol});
   cases.push_back(OpCase{"MatMul [2,3,5,7]x[2,3,7,6]", "MatMul", {}, {rnd({2, 3, 5, 7}, 404), rnd({2, 3, 7, 6}, 405)}, {false, false}, kGemmTol});
   cases.push_back(OpCase{"MatMul [2,1,5,7]x[3,7,13]", "MatMul", {}, {rnd({2, 1, 5, 7}, 406), rnd({3, 7, 13}, 407)}, {false, false}, kGemmTol});

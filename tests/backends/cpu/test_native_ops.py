@@ -175,6 +175,11 @@ MATMUL_SHAPES = [
     ((5, 7), (2, 7, 3)),
     ((1, 300, 260), (260, 301)),
     ((2, 7, 513), (2, 513, 17)),
+    # Few rows against a constant B: the panel GEMV (gemv.h), over several K blocks and
+    # partial panels, one and several rows, batch rows stacked.
+    ((1, 600), (600, 45)),
+    ((4, 513), (513, 100)),
+    ((2, 1, 300), (300, 33)),
 ]
 
 
@@ -186,6 +191,7 @@ def test_matmul_matches_reference(cpu_path, shapes):
     b /= np.float32(np.sqrt(shapes[1][0] if len(shapes[1]) == 1 else shapes[1][-2]))
     assert_matches_reference("MatMul", [a, b], tol=GEMM_TOL)
     assert_matches_reference("MatMul", [a, b], tol=GEMM_TOL, constant_inputs=(1,), threads=1)
+    assert_matches_reference("MatMul", [a, b], tol=GEMM_TOL, constant_inputs=(1,), threads=2)
 
 
 def test_matmul_mismatched_inner_dims_raises_value_error_naming_node():

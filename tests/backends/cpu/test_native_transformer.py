@@ -336,9 +336,10 @@ def _run_chain(nodes, inputs, constants, outputs, threads=2):
 
 
 @pytest.mark.usefixtures("cpu_path")
-def test_matmul_bias_add_fuses_and_matches_numpy():
+@pytest.mark.parametrize("rows", [33, 1, 3])  # 1 and 3 rows: the panel GEMV (gemv.h)
+def test_matmul_bias_add_fuses_and_matches_numpy(rows):
     rng = np.random.default_rng(18)
-    x, w, b = rand(rng, (1, 33, 300)), rand(rng, (300, 257)), rand(rng, (257,))
+    x, w, b = rand(rng, (1, rows, 300)), rand(rng, (300, 257)), rand(rng, (257,))
     nodes = [("MatMul", "", 17, [0, 1], [3], {}, "mm"), ("Add", "", 17, [2, 3], [4], {}, "bias")]
     plan, (y,) = _run_chain(nodes, [x], {1: w, 2: b}, [4])
     assert plan.steps == ["mm+bias (MatMul)"]
