@@ -129,10 +129,8 @@ inline __m512 keep_nan(__m512 x, __m512 y) {
   return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
 
-inline __m512 reciprocal512(__m512 d) {  // d >= 1; 14-bit estimate and one Newton step
-  const __m512 y = _mm512_rcp14_ps(d);
-  return _mm512_mul_ps(y, _mm512_fnmadd_ps(d, y, _mm512_set1_ps(2.0f)));
-}
+// A true division, as reciprocal256 in recurrent_avx2.cc says why.
+inline __m512 reciprocal512(__m512 d) { return _mm512_div_ps(_mm512_set1_ps(1.0f), d); }
 
 inline __m512 sigmoid512(__m512 x) {
   const __m512 one = _mm512_set1_ps(1.0f);
@@ -143,7 +141,15 @@ inline __m512 tanh512(__m512 x) {
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 t = _mm512_abs_ps(x);
   const __m512 e = exp512(_mm512_mul_ps(t, _mm512_set1_ps(-2.0f)));
-  const __m512 y = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal512(_mm512_add_ps(one, e)));
+  __m512 y = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal512(_mm512_add_ps(one, e)));
+  // |x| < 1/4: the odd Taylor series through x^11, as tanh256 (recurrent_avx2.cc) says why.
+  const __m512 t2 = _mm512_mul_ps(t, t);
+  __m512 p = _mm512_fmadd_ps(t2, _mm512_set1_ps(-1382.0f / 155925.0f), _mm512_set1_ps(62.0f / 2835.0f));
+  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(-17.0f / 315.0f));
+  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(2.0f / 15.0f));
+  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(-1.0f / 3.0f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(t2, t), p, t);
+  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, _mm512_set1_ps(0.25f), _CMP_LT_OQ), y, p);
   // copy x's sign onto y (y >= 0)
   const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
   return keep_nan(x, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign)));
