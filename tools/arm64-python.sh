@@ -50,6 +50,7 @@ cache="$(cd "$cache" && pwd)"
 sysroot="$cache/sysroot"
 site="$cache/site"
 pyver=3.11
+qemu_cpu=""
 target_python="$sysroot/usr/bin/python$pyver"
 
 # The arm64 Debian packages: CPython 3.11 (interpreter, stdlib, headers, libpython) and the shared
@@ -84,6 +85,7 @@ fetch_sysroot() {
       "see arm64 packages (as root: dpkg --add-architecture arm64 && apt-get update)"
     exit 77
   fi
+  rm -rf "$cache/debs"  # one version of each package, whatever an earlier run fetched
   mkdir -p "$cache/debs"
   local pkgs=()
   for p in "${DEBS[@]}"; do pkgs+=("$p:arm64"); done
@@ -153,6 +155,7 @@ build_native() {
     cmake -DOUT="$cache/native/build_id.cc" -P csrc/build_id.cmake
     echo "   aarch64-linux-gnu-g++ bindings.cc -> $(basename "$so")"
     aarch64-linux-gnu-g++ -std=c++17 -O3 -fPIC -shared -fvisibility=hidden -fno-math-errno \
+      -Wno-deprecated-declarations \
       -DXINRT_HAVE_X86=0 -DXINRT_HAVE_NEON=1 "-DXINRT_VERSION=\"$version\"" \
       -I csrc -isystem "$pybind_inc" -isystem "$sysroot/usr/include/python$pyver" \
       -isystem "$sysroot/usr/include" \
@@ -175,9 +178,10 @@ assemble_package() {
 }
 
 run_target() {  # script args...: the arm64 python under qemu-aarch64 with the site folder
+  # (qemu_cpu: a qemu -cpu model; empty for qemu's default, "max")
   env -u XINRT_CPU_SIMD -u XINRT_CPU_BASELINE -u PYTHONHOME PYTHONPATH="$site" \
     PYTHONNOUSERSITE=1 QEMU_LD_PREFIX="$sysroot" \
-    qemu-aarch64 ${XINRT_QEMU_CPU:+-cpu "$XINRT_QEMU_CPU"} -L "$sysroot" "$target_python" "$@"
+    qemu-aarch64 ${qemu_cpu:+-cpu "$qemu_cpu"} -L "$sysroot" "$target_python" "$@"
 }
 
 setup() {
@@ -195,7 +199,7 @@ check() {
   run_target tools/arm64-python/check.py --levels "$levels" --expect-simd baseline,neon,neon_dot \
     "${models[@]}"
   echo "== qemu-aarch64 -cpu cortex-a53 (ARMv8.0, no dotprod): SIMD detection only"
-  XINRT_QEMU_CPU=cortex-a53 run_target tools/arm64-python/check.py --expect-simd baseline,neon
+  qemu_cpu=cortex-a53 run_target tools/arm64-python/check.py --expect-simd baseline,neon
 }
 
 case "$what" in
