@@ -37,6 +37,8 @@ def outer_references(graph: ir.Graph) -> list[ir.Value]:
     refs: list[ir.Value] = []
     for node in graph:
         refs.extend(v for v in node_reads(node) if v not in defined and v not in refs)
+    # A subgraph may also return an enclosing value as it is (once an Identity is removed).
+    refs.extend(v for v in graph.outputs if v not in defined and v not in refs)
     return refs
 
 
