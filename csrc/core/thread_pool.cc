@@ -2,14 +2,74 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 namespace xinrt {
+
+namespace {
+
+// CPUs for workers 1..n-1, or empty to leave placement to the scheduler. A worker that sleeps
+// between runs is woken onto the caller's CPU by the scheduler (wake-affine) and the two then
+// share one core until the load balancer moves one: measured on a 2-vCPU VM, a 2-thread int8
+// encoder after 50 ms idle took 2.2 ms median (5.6 ms p90) unpinned vs 1.5 ms with the worker
+// pinned; the caller stays unpinned (it is the user's thread) and moves to a free CPU itself.
+// Not pinned: more threads than allowed CPUs, CPUs of unequal capacity (big.LITTLE: the order
+// says nothing about speed), or XINRT_PIN_THREADS=0; XINRT_PIN_THREADS=1 forces it.
+std::vector<int> worker_cpus(int threads) {
+  std::vector<int> cpus;
+#if defined(__linux__)
+  const char* env = std::getenv("XINRT_PIN_THREADS");
+  if (env && std::strcmp(env, "0") == 0) return {};
+  bool forced = env && std::strcmp(env, "1") == 0;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return {};
+  std::vector<int> usable;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) usable.push_back(c);
+  if (static_cast<int>(usable.size()) < threads) return {};
+  if (!forced) {
+    long first = -1;
+    for (int c : usable) {
+      std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/cpu_capacity");
+      long capacity = -1;
+      if (!(f >> capacity)) continue;
+      if (first < 0) first = capacity;
+      if (capacity != first) return {};
+    }
+  }
+  for (int i = 1; i < threads; ++i) cpus.push_back(usable[static_cast<size_t>(i)]);
+#endif
+  return cpus;
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   num_threads_ = num_threads;
-  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  std::vector<int> cpus = worker_cpus(num_threads_);
+  for (int i = 1; i < num_threads_; ++i) {
+    int cpu = cpus.empty() ? -1 : cpus[static_cast<size_t>(i - 1)];
+    workers_.emplace_back([this, cpu] {
+#if defined(__linux__)
+      if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort
+      }
+#endif
+      worker_loop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
