@@ -9,8 +9,12 @@ plus each side's median latency in ms. Outputs are checked against ORT before ti
 
 Each timed run starts after --gap-ms of idle time: both runtimes' thread pools spin-wait for a
 while after a run, and in a back-to-back interleave one runtime's spinning workers would steal
-cores from the other's run (on a 2-core machine this tripled xinrt's 2-thread times). Streaming
-edge models (one call per audio frame) see such idle gaps anyway.
+cores from the other's run. ORT's intra-op workers spin about 30 ms after each run (measured:
+32 ms of process CPU time in a 50 ms sleep after a run), xinrt's 0.5 ms, so the default gap of
+50 ms (the `xinrt bench` harness's settle time) lets both go idle; with a gap shorter than 30 ms
+ORT's spinning worker shares the 2 cores with xinrt's run (on this 2-core VM: 2-thread ratios
+of 1.0-2.4 at --gap-ms 5 against 0.85-1.03 at 50). Streaming edge models (one call per audio
+frame) see such idle gaps anyway.
 """
 
 from __future__ import annotations
@@ -146,7 +150,7 @@ def main() -> None:
     p.add_argument("--threads", default="1,2")
     p.add_argument("--runs", type=int, default=21)
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--gap-ms", type=float, default=5.0, help="idle time before each timed run")
+    p.add_argument("--gap-ms", type=float, default=50.0, help="idle time before each timed run")
     a = p.parse_args()
     wanted = set(filter(None, a.cases.split(",")))
     cases = [c for c in CASES if not wanted or c.name in wanted]
