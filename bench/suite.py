@@ -113,6 +113,9 @@ def _lscpu() -> str:
         return ""
 
 
+HAND_WRITTEN_MARKER = "<!-- Hand-written sections below: bench/suite.py keeps them. -->"
+
+
 def write_markdown(
     documents: list[dict[str, Any]],
     models: list[str],
@@ -238,7 +241,12 @@ def write_markdown(
         f"![ratios]({chart})",
         "",
     ]
-    path.write_text("\n".join(lines))
+    # Sections written by hand (other benchmarks, targets) follow the marker and are kept.
+    kept = ""
+    if path.exists():
+        _, marker, tail = path.read_text().partition(HAND_WRITTEN_MARKER)
+        kept = marker + tail if marker else ""
+    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
