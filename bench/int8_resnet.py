@@ -91,11 +91,18 @@ def ort_session(
 def interleaved_medians(
     sessions: dict[str, Any], feeds: dict[str, np.ndarray], runs: int, warmup: int
 ) -> dict[str, float]:
-    """Median seconds per run of each session, alternating which one runs first."""
+    """Median seconds per run of each session, alternating which one runs first.
+
+    Each timed run follows 50 ms idle and one unrecorded run of the same session, as the
+    `xinrt bench` harness does: ORT's workers spin ~30 ms after a run and would otherwise share
+    the cores with whatever runs next.
+    """
     times: dict[str, list[float]] = {label: [] for label in sessions}
     items = list(sessions.items())
     for i in range(warmup + runs):
         for label, s in items if i % 2 else items[::-1]:
+            time.sleep(0.05)
+            s.run(None, feeds)
             t0 = time.perf_counter()
             s.run(None, feeds)
             if i >= warmup:
