@@ -15,24 +15,6 @@
 namespace xinrt {
 namespace {
 
-using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
-struct Micro {
-  int mr, nr;
-  MicroKernel kernel;
-};
-
-// The same micro-kernel sgemm.cc picks for this level (pack_a packs MR-row panels for it).
-Micro micro_for(int simd) {
-#if XINRT_HAVE_X86
-  if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
-  if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
-#endif
-#if XINRT_HAVE_NEON
-  if (simd >= 1) return {8, 12, sgemm_kernel_8x12_neon};
-#endif
-  return {6, 16, sgemm_kernel_6x16_baseline};
-}
-
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 size_t packed_b_size(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(K, 1) * round_up(std::max<int64_t>(N, 1), nr)); }
@@ -57,7 +39,7 @@ void pack_b_panels(const float* b, int64_t ldb, int64_t K, int64_t N, int nr, fl
 }
 
 // C[m0:m1, n0:n1] = packedA * packedB (+ bias[n]), single-threaded.
-void gemm_tile(const Micro& mk, int64_t M, int64_t N, int64_t K, const float* pa, const float* pb, float* c,
+void gemm_tile(const SgemmMicro& mk, int64_t M, int64_t N, int64_t K, const float* pa, const float* pb, float* c,
                int64_t ldc, const float* bias, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   int64_t Mpad = round_up(M, mk.mr), Npad = round_up(N, mk.nr);
   if (bias)
@@ -91,7 +73,7 @@ std::shared_ptr<void> prepare_matmul(const NodeInfo& n, int simd) {
   w->simd = simd;
   w->K = B->dim(0);
   w->N = B->dim(1);
-  int nr = micro_for(simd).nr;
+  int nr = sgemm_micro(simd).nr;
   w->data = alloc_floats(packed_b_size(w->K, w->N, nr));
   pack_b_panels(B->ptr<float>(), w->N, w->K, w->N, nr, w->data.get());
   return w;
@@ -109,7 +91,7 @@ std::string check_matmul(const NodeInfo& n) {
 using GemvFn = void (*)(const float*, int64_t, int, int64_t, int64_t, const float*, const float*, float*, int64_t,
                        int64_t, int64_t);
 
-// gemv.h's kernel for the panels micro_for(simd) packs (same NR).
+// gemv.h's kernel for the panels sgemm_micro(simd) packs (same NR).
 GemvFn gemv_for(int simd) {
 #if XINRT_HAVE_X86
   if (simd >= 2) return gemv_panels_avx512;
@@ -125,7 +107,7 @@ GemvFn gemv_for(int simd) {
 // few rows, over column panels streamed once).
 void gemm_packed_b(const KernelContext& ctx, const float* a, int64_t M, int64_t K, int64_t N, const float* pb,
                    const float* bias, float* y) {
-  Micro mk = micro_for(ctx.simd);
+  SgemmMicro mk = sgemm_micro(ctx.simd);
   if (M <= kGemvMaxRows) {
     GemvFn gemv = gemv_for(ctx.simd);
     int64_t panels = (N + mk.nr - 1) / mk.nr;
@@ -187,8 +169,8 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
     // One GEMM: A's batch rows stack into M.
     int64_t rows = shape_numel(batch) * M;  // B's batch dims are all 1, so batch == A's batch
     if (pbias) {
-      std::shared_ptr<float> packed = alloc_floats(packed_b_size(K, N, micro_for(ctx.simd).nr));
-      pack_b_panels(pb, N, K, N, micro_for(ctx.simd).nr, packed.get());
+      std::shared_ptr<float> packed = alloc_floats(packed_b_size(K, N, sgemm_micro(ctx.simd).nr));
+      pack_b_panels(pb, N, K, N, sgemm_micro(ctx.simd).nr, packed.get());
       gemm_packed_b(ctx, pa, rows, K, N, packed.get(), pbias, py);
       return;
     }
@@ -209,7 +191,7 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
     acc_a *= da;
     acc_b *= db;
   }
-  Micro mk = micro_for(ctx.simd);
+  SgemmMicro mk = sgemm_micro(ctx.simd);
   int64_t nb = shape_numel(batch);
   ctx.pool.parallel_for(nb, 1, [&](int64_t t0, int64_t t1) {
     std::shared_ptr<float> packed_a = alloc_floats(packed_a_size(M, K, ctx.simd));

@@ -9,29 +9,13 @@
 namespace xinrt {
 namespace {
 
-using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
-struct Micro {
-  int mr, nr;
-  MicroKernel kernel;
-};
-
-// The micro-kernel for this level. X and W^T are packed here for exactly this kernel, so the
-// choice need not follow sgemm.cc's (which may gain other kernels per architecture).
-Micro micro_for(int simd) {
-#if XINRT_HAVE_X86
-  if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
-  if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
-#endif
-  return {6, 16, sgemm_kernel_6x16_baseline};
-}
-
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 }  // namespace
 
 std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t input, int simd) {
   // A(m, k) = x[m, k] in MR-row panels per KC block: block pc at pc * Mpad, panel i at i * kc.
-  const int mr = micro_for(simd).mr;
+  const int mr = sgemm_micro(simd).mr;
   const int64_t mpad = round_up(std::max<int64_t>(rows, 1), mr);
   std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(mpad * std::max<int64_t>(input, 1)));
   for (int64_t pc = 0; pc < input; pc += kGemmKC) {
@@ -53,7 +37,7 @@ std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t inp
 
 std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t input, int simd) {
   // B(k, n) = W[n, k] in NR-column panels per KC block: block pc at pc * Npad, panel j at j * kc.
-  const int nr = micro_for(simd).nr;
+  const int nr = sgemm_micro(simd).nr;
   const int64_t npad = round_up(std::max<int64_t>(gh, 1), nr);
   std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(npad * std::max<int64_t>(input, 1)));
   for (int64_t pc = 0; pc < input; pc += kGemmKC) {
@@ -72,7 +56,7 @@ std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t in
 void project_inputs(const float* packed_x, int64_t rows, int64_t input, const float* packed_w, int64_t gh,
                     float* out, ThreadPool& pool, int simd) {
   if (rows <= 0 || input <= 0 || gh <= 0) return;
-  const Micro mk = micro_for(simd);
+  const SgemmMicro mk = sgemm_micro(simd);
   const int64_t mpad = round_up(rows, mk.mr), npad = round_up(gh, mk.nr);
   // Tasks of 8 row panels: their packed X stays in L2 while each W panel streams from L1.
   const int64_t panels = mpad / mk.mr, per_task = 8, tasks = (panels + per_task - 1) / per_task;

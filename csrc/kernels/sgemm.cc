@@ -8,19 +8,7 @@
 
 namespace xinrt {
 
-namespace {
-constexpr int64_t kMC = 288;  // most rows of A per task (a multiple of every MR; <= 288 KB of packed A)
-constexpr int64_t kNC = 256;  // columns of B per task (blocks are then cut into whole NR panels)
-
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
-struct GemmShape {
-  int mr, nr;
-  MicroKernel kernel;
-};
-
-GemmShape gemm_shape(int simd) {
+SgemmMicro sgemm_micro(int simd) {
 #if XINRT_HAVE_X86
   if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
   if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
@@ -30,6 +18,12 @@ GemmShape gemm_shape(int simd) {
 #endif
   return {6, 16, sgemm_kernel_6x16_baseline};
 }
+
+namespace {
+constexpr int64_t kMC = 288;  // most rows of A per task (a multiple of every MR; <= 288 KB of packed A)
+constexpr int64_t kNC = 256;  // columns of B per task (blocks are then cut into whole NR panels)
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Copies one panel row: full panels with a constant size, so the copy is inlined.
 inline void copy_panel_row(float* d, const float* src, int64_t w, int nr) {
@@ -76,11 +70,11 @@ void pack_b(const float* b, int64_t ldb, bool trans, int64_t k0, int64_t kc, int
 }  // namespace
 
 size_t packed_a_size(int64_t M, int64_t K, int simd) {
-  return static_cast<size_t>(round_up(std::max<int64_t>(M, 1), gemm_shape(simd).mr) * std::max<int64_t>(K, 1));
+  return static_cast<size_t>(round_up(std::max<int64_t>(M, 1), sgemm_micro(simd).mr) * std::max<int64_t>(K, 1));
 }
 
 void pack_a(const float* a, int64_t lda, bool trans, int64_t M, int64_t K, float alpha, float* packed, int simd) {
-  const int mr = gemm_shape(simd).mr;
+  const int mr = sgemm_micro(simd).mr;
   int64_t Mpad = round_up(M, mr);
   for (int64_t pc = 0; pc < K; pc += kGemmKC) {
     int64_t kc = std::min<int64_t>(kGemmKC, K - pc);
@@ -161,7 +155,7 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
     }
     return;
   }
-  const GemmShape gs = gemm_shape(simd);
+  const SgemmMicro gs = sgemm_micro(simd);
   const int64_t MR = gs.mr, NR = gs.nr;
   const int64_t Mpad = round_up(M, MR);
   const int threads = pool ? pool->num_threads() : 1;

@@ -40,6 +40,16 @@ void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const 
 void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b,
                        const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd);
 
+// The micro-kernel a SimdLevel runs and its panel shape (MR rows of A, NR columns of B): every
+// user of the micro-kernels (pack_a, sgemm_packed, MatMul's packed weights, the recurrent input
+// projection) picks it here, so panels and kernel always agree.
+using SgemmMicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
+struct SgemmMicro {
+  int mr, nr;
+  SgemmMicroKernel kernel;
+};
+SgemmMicro sgemm_micro(int simd);
+
 // Micro-kernels: c[r * ldc + j] (+)= sum_k a[k * MR + r] * b[k * NR + j] for r < mr, j < nr.
 void sgemm_kernel_6x16_baseline(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                 int mr, int nr, bool accumulate);
