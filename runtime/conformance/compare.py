@@ -263,7 +263,10 @@ def with_all_node_outputs(proto: onnx.ModelProto) -> tuple[onnx.ModelProto, list
     existing = {o.name for o in copy.graph.output}
     order = topological_nodes(copy.graph)
     added = [name for node in order for name in node.output if name and name not in existing]
-    copy.graph.output.extend(onnx.helper.make_empty_tensor_value_info(n) for n in added)
+    known = {v.name: v for v in copy.graph.value_info}  # types load_model already inferred
+    copy.graph.output.extend(
+        known[n] if n in known else onnx.helper.make_empty_tensor_value_info(n) for n in added
+    )
     try:
         copy = onnx.shape_inference.infer_shapes(copy)
     except Exception:  # inference is a best effort: untyped outputs are dropped below
