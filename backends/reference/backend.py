@@ -17,7 +17,7 @@ from xinrt.errors import BackendNotFoundError
 from xinrt.graph_utils import name_of, opset_of, subgraphs
 from xinrt.partition import Partition
 
-from .fixes import SPEC_FIXES
+from .fixes import IMPLEMENTED_HERE, SPEC_FIXES
 
 _LOADERS = {
     "": "onnx.reference.ops",
@@ -33,6 +33,8 @@ def _implemented(domain: str, op_type: str, opset: int) -> str:
     Ops that onnx defines as functions (HardSwish, Mish ...) have no kernel of their own: the
     evaluator expands their function body, so they count as implemented."""
     domain = "" if domain == "ai.onnx" else domain
+    if domain == "" and opset >= IMPLEMENTED_HERE.get(op_type, opset + 1):
+        return ""
     if domain not in _LOADERS:
         return f"onnx.reference implements no ops of domain {domain!r}"
     try:

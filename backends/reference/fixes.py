@@ -7,6 +7,11 @@ Found by running the same models on ONNX Runtime (onnx 1.23.2), each fix tested 
   (default 1); the evaluator normalises along `axis` alone, defaulting to -1.
 - LRN (every opset): the evaluator's window and scaling differ from the spec's
   square_sum over channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
+- Loop: the evaluator concatenates scan outputs (np.vstack) where the spec stacks them along a
+  new first axis ([1, 6] per iteration gave [N, 6], not [N, 1, 6]; scalars gave [N, 1]), and an
+  absent `cond` input ran no iteration at all.
+- DequantizeLinear before opset 19: the evaluator has no kernel; opset 19's computes the same
+  for the uint8/int8/int32 inputs those opsets allow.
 Other opsets delegate to the evaluator's own kernel.
 """
 
@@ -17,6 +22,7 @@ from typing import Any
 import numpy as np
 from onnx.reference.op_run import OpRun
 from onnx.reference.ops import load_op
+from onnx.reference.ops.op_loop import Loop as _EvaluatorLoop
 
 
 def _opset(op: OpRun) -> int:
@@ -107,4 +113,49 @@ class LRN(OpRun):
         return ((x / (bias + alpha / size * window) ** beta).astype(x.dtype),)
 
 
-SPEC_FIXES = [BatchNormalization, Softmax, LogSoftmax, Hardmax, LRN]
+class Loop(_EvaluatorLoop):
+    op_domain = ""
+
+    def _run(  # type: ignore[override]
+        self, M, cond, *carried, context=None, body=None, attributes=None, bindings=None
+    ):
+        names = self.body.input_names
+        going = True if cond is None else bool(cond)
+        if not going or (M is not None and int(M) <= 0):
+            return super()._run(
+                M, cond, *carried, context=context, attributes=attributes, bindings=bindings
+            )
+        inputs: dict[str, Any] = dict.fromkeys(names)
+        inputs.update(zip(names[2:], carried))
+        inputs.update(context or {})
+        scans: list[list[Any]] = [[] for _ in range(self.K)]
+        it = 0
+        while going and (M is None or it < int(M)):
+            if names[0]:
+                inputs[names[0]] = np.array(it, dtype=np.int64)
+            if len(names) > 1 and names[1]:
+                inputs[names[1]] = np.array(going)
+            outputs = self._run_body(inputs, attributes=attributes, bindings=bindings)
+            carried = tuple(outputs[1 : 1 + self.N])
+            inputs.update(zip(names[2:], carried))
+            for k in range(self.K):
+                scans[k].append(outputs[1 + self.N + k])
+            if cond is not None:  # without a cond input the body's cond output is ignored
+                going = bool(outputs[0])
+            it += 1
+        return self._check_and_fix_outputs((*carried, *(np.stack(s) for s in scans)))
+
+
+class DequantizeLinear(OpRun):
+    op_domain = ""
+
+    def _run(self, *inputs, **attributes):  # type: ignore[override]
+        kernel = load_op("", "DequantizeLinear", max(19, _opset(self)))
+        return kernel(self.onnx_node, self.run_params).run(*inputs)
+
+
+SPEC_FIXES: list[type[OpRun]] = [
+    BatchNormalization, Softmax, LogSoftmax, Hardmax, LRN, Loop, DequantizeLinear,
+]  # fmt: skip
+# Ops these fixes implement where onnx.reference has no kernel: the opset they start at.
+IMPLEMENTED_HERE = {"DequantizeLinear": 10}

@@ -57,6 +57,62 @@ def test_lrn_follows_the_spec(size, alpha, beta, bias):
     _compare(model, {"x": _x()})
 
 
+def _loop_model(step_shape, with_cond):
+    """s = tanh(s) three times, every s a scan output; `with_cond` False gives cond input ""."""
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Tanh", ["s_in"], ["s_out"]),
+            helper.make_node("Identity", ["s_out"], ["scan"]),
+        ],
+        "body",
+        [tensor("i", [], TensorProto.INT64), tensor("cond_in", [], TensorProto.BOOL),
+         tensor("s_in", step_shape)],
+        [tensor("cond_out", [], TensorProto.BOOL), tensor("s_out", step_shape),
+         tensor("scan", step_shape)],
+    )  # fmt: skip
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "M")]
+    if with_cond:
+        inits.append(numpy_helper.from_array(np.array(True), "cond"))
+    loop_inputs = ["M", "cond" if with_cond else "", "s0"]
+    node = helper.make_node("Loop", loop_inputs, ["s", "all"], body=body)
+    outputs = [tensor("s", step_shape), tensor("all", [3, *step_shape])]
+    return make_model([node], [tensor("s0", step_shape)], outputs, inits, opset=17)
+
+
+@pytest.mark.parametrize("step_shape", [[], [4], [1, 6]])
+@pytest.mark.parametrize("with_cond", [True, False])
+def test_loop_stacks_scan_outputs_and_runs_without_a_cond_input(step_shape, with_cond):
+    """onnx.reference concatenates scan outputs ([1, 6] per step gave [3, 6]) and runs no step
+    when `cond` is absent; fixes.Loop stacks them and runs M steps, as the spec and ORT do."""
+    model = _loop_model(step_shape, with_cond)
+    s0 = np.random.default_rng(5).standard_normal(step_shape).astype(np.float32)
+    got = InferenceSession(model, backends=["reference"]).run(None, {"s0": s0})
+    want = ort.InferenceSession(model.SerializeToString()).run(None, {"s0": s0})
+    assert got[1].shape == (3, *step_shape)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("opset", [10, 13, 18])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8])
+def test_dequantize_linear_before_opset_19(opset, dtype):
+    """onnx.reference has no DequantizeLinear kernel for opsets 10-18."""
+    rng = np.random.default_rng(6)
+    info = np.iinfo(dtype)
+    per_axis = opset >= 13
+    scale = rng.uniform(0.01, 1, 3 if per_axis else ()).astype(np.float32)
+    zero = rng.integers(info.min, info.max + 1, scale.shape).astype(dtype)
+    inits = [numpy_helper.from_array(scale, "s"), numpy_helper.from_array(zero, "z")]
+    attrs = {"axis": 1} if per_axis else {}
+    node = helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], **attrs)
+    model = make_model(
+        [node], [tensor("x", [2, 3], TensorProto.UINT8 if dtype == np.uint8 else TensorProto.INT8)],
+        [tensor("y", [2, 3])], inits, opset=opset,
+    )  # fmt: skip
+    _compare(model, {"x": rng.integers(info.min, info.max + 1, (2, 3)).astype(dtype)})
+
+
 def test_declines_ops_of_unknown_domains_and_training_batchnorm():
     nodes = [
         helper.make_node("Frob", ["x"], ["f"], name="frob", domain="com.example"),
