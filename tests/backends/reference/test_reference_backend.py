@@ -140,3 +140,32 @@ def test_image_decoder_is_declined_without_pillow(monkeypatch):
     )
     answer = get_backend("reference").capability(ir.from_proto(model).graph)["decode"]
     assert not answer.claimed and "pip install pillow" in answer.reason
+
+
+@pytest.mark.parametrize(
+    "attrs, sequence_lens, reason",
+    [
+        ({"clip": 0.5}, False, "clip"),
+        ({"input_forget": 1}, False, "input_forget"),
+        ({"activations": ["Sigmoid", "Tanh", "Tanh"]}, False, "activations"),
+        ({"activation_alpha": [0.3]}, False, "activation_alpha"),
+        ({}, True, "sequence_lens"),
+    ],
+)
+def test_recurrent_options_the_evaluator_ignores_are_declined(attrs, sequence_lens, reason):
+    """onnx.reference's LSTM reads these and computes as if they were absent: never claimed."""
+    inputs = ["x", "W", "R", "", "sl"] if sequence_lens else ["x", "W", "R"]
+    node = helper.make_node("LSTM", inputs, ["y"], hidden_size=4, name="lstm", **attrs)
+    graph_inputs = [tensor("x", [5, 2, 3]), tensor("W", [1, 16, 3]), tensor("R", [1, 16, 4])]
+    if sequence_lens:
+        graph_inputs.append(tensor("sl", [2], TensorProto.INT32))
+    model = make_model([node], graph_inputs, [tensor("y", [5, 1, 2, 4])])
+    graph = ir.from_proto(model).graph
+    answer = get_backend("reference").capability(graph)["lstm"]
+    assert not answer.claimed and reason in answer.reason
+    plain = make_model(
+        [helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=4, name="lstm")],
+        graph_inputs[:3],
+        [tensor("y", [5, 1, 2, 4])],
+    )
+    assert get_backend("reference").capability(ir.from_proto(plain).graph)["lstm"].claimed
