@@ -5,36 +5,14 @@
 #include <cstdint>
 
 #include "kernels/recurrent_simd.h"
+#include "kernels/x86/exp_avx2.h"
 
 namespace xinrt {
 namespace {
 
-// exp(x) for x in [-87.3, 88.7] (clamped): 2^n * e^r, |r| <= ln2/2, degree-6 Taylor polynomial
-// (< 1.3e-7 relative truncation, plenty for gates that feed a sigmoid or tanh); the scheme of
-// vmath_avx2.cc, which exports only array functions, so it is repeated here to fuse it into
-// the gate math.
-inline __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-6f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
 // exp256 clamps its input, which would turn NaN into a number: put NaN lanes back.
 inline __m256 keep_nan(__m256 x, __m256 y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
 
-// 1 / d for d >= 1: the 12-bit estimate and one Newton step (~1e-7 relative), much cheaper
-// than a division in the five activations per LSTM unit.
 // A true division: rcp + one Newton step is 2-4 ulp off, and sigmoid near 1 feeds GRU's
 // (1 - z), where that error became 1e-7 absolute on tiny states (onnx's GRU tests caught it).
 inline __m256 reciprocal256(__m256 d) { return _mm256_div_ps(_mm256_set1_ps(1.0f), d); }

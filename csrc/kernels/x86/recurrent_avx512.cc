@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/recurrent_simd.h"
+#include "kernels/x86/exp_avx512.h"
 
 namespace xinrt {
 namespace {
@@ -108,23 +109,7 @@ void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npan
   for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
 }
 
-// The math of x86/recurrent_avx2.cc's exp256 / sigmoid256 / tanh256 on 16 lanes.
-inline __m512 exp512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);  // p * 2^n
-}
-
+// The math of x86/recurrent_avx2.cc's sigmoid256 / tanh256 on 16 lanes (exp: exp_avx512.h).
 inline __m512 keep_nan(__m512 x, __m512 y) {
   return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
