@@ -19,11 +19,12 @@ import pytest
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from tests.backends.cpu.simd_paths import SIMD_PATHS, use_simd_path
+
 _native = pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")
 
 # Every kernel path on this CPU, avx512_vnni (the int8 dot-product kernels) included.
-SIMD_PATHS = list(_native.build_info()["simd"])
 FLOAT_TOL = {"rtol": 1e-5, "atol": 1e-5}
 SHAPES = [(1, 1, 1), (7, 33, 5), (33, 257, 65), (4, 7, 33), (9, 64, 40)]
 # (A, B, Y) dtypes ONNX Runtime's CPU QLinearMatMul runs; others are checked against numpy only.
@@ -37,13 +38,7 @@ ORT_QLINEAR_TYPES = {
 @pytest.fixture(params=SIMD_PATHS)
 def cpu_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs a test once per kernel path this CPU offers (portable baseline included)."""
-    if request.param == "baseline":
-        monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
-    else:
-        monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
-        monkeypatch.setenv("XINRT_CPU_SIMD", request.param)
-    assert _native.build_info()["simd_selected"] == request.param
-    return str(request.param)
+    return use_simd_path(request.param, monkeypatch)
 
 
 def one_node_model(

@@ -8,26 +8,18 @@ import pytest
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from tests.backends.cpu.simd_paths import FLOAT_SIMD_PATHS, use_simd_path
+
 _native = pytest.importorskip("xinrt._native")
 
 ELEMENTWISE_TOL = {"rtol": 1e-5, "atol": 1e-6}
 GEMM_TOL = {"rtol": 1e-4, "atol": 1e-5}
 
 
-# e.g. ["baseline", "avx2_fma", "avx512"] on this CPU; avx512_vnni only adds int8 kernels.
-SIMD_PATHS = [p for p in _native.build_info()["simd"] if p != "avx512_vnni"]
-
-
-@pytest.fixture(params=SIMD_PATHS)
+@pytest.fixture(params=FLOAT_SIMD_PATHS)
 def cpu_path(request, monkeypatch):
     """Runs a test once per kernel path this CPU offers (portable baseline included)."""
-    if request.param == "baseline":
-        monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
-    else:
-        monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
-        monkeypatch.setenv("XINRT_CPU_SIMD", request.param)
-    assert _native.build_info()["simd_selected"] == request.param
-    return request.param
+    return use_simd_path(request.param, monkeypatch)
 
 
 def one_node_model(op_type, inputs, attrs, opset, num_outputs=1, output_dtype=None):

@@ -12,26 +12,20 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from tests.backends.cpu.simd_paths import SIMD_PATHS, use_simd_path
+
 sys.path.insert(0, os.path.dirname(__file__))
 from test_native_fusion import plan_for  # noqa: E402
 
 _native = pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")
 
+
 # Every kernel path this CPU offers, avx512_vnni included (the int8 GEMM differs there).
-SIMD_PATHS = list(_native.build_info()["simd"])
-
-
 @pytest.fixture(params=SIMD_PATHS)
 def cpu_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs a test once per kernel path (portable baseline included)."""
-    if request.param == "baseline":
-        monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
-    else:
-        monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
-        monkeypatch.setenv("XINRT_CPU_SIMD", request.param)
-    assert _native.build_info()["simd_selected"] == request.param
-    return str(request.param)
+    return use_simd_path(request.param, monkeypatch)
 
 
 def _geometry(

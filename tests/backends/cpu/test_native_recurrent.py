@@ -17,6 +17,8 @@ import pytest
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from tests.backends.cpu.simd_paths import FLOAT_SIMD_PATHS, use_simd_path
+
 sys.path.insert(0, os.path.dirname(__file__))
 from test_native_ops import one_node_model, run_native  # noqa: E402
 
@@ -24,21 +26,14 @@ _native = pytest.importorskip("xinrt._native")
 
 # The recurrence feeds each step's rounding into the next, so allow a little more than GEMM.
 RTOL, ATOL = 1e-4, 1e-5
-SIMD_PATHS = [p for p in _native.build_info()["simd"] if p != "avx512_vnni"]
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 Inputs = list[np.ndarray | None]
 
 
-@pytest.fixture(params=SIMD_PATHS)
+@pytest.fixture(params=FLOAT_SIMD_PATHS)
 def cpu_path(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs a test once per kernel path this CPU offers (portable baseline included)."""
-    if request.param == "baseline":
-        monkeypatch.setenv("XINRT_CPU_BASELINE", "1")
-    else:
-        monkeypatch.delenv("XINRT_CPU_BASELINE", raising=False)
-        monkeypatch.setenv("XINRT_CPU_SIMD", request.param)
-    assert _native.build_info()["simd_selected"] == request.param
-    return str(request.param)
+    return use_simd_path(request.param, monkeypatch)
 
 
 def make_inputs(
