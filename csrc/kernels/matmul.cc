@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "kernels/batch_broadcast.h"
 #include "kernels/gemv.h"
 #include "kernels/sgemm.h"
 
@@ -178,34 +179,16 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
     sgemm_packed(rows, N, K, packed.get(), pb, N, false, py, N, false, &ctx.pool, ctx.simd);
     return;
   }
-  // General batched case: batch strides with 0 on broadcast dims; one batch item per task.
-  size_t r = batch.size();
-  std::vector<int64_t> sa(r, 0), sb(r, 0);
-  int64_t acc_a = M * K, acc_b = K * N;
-  for (size_t k = 0; k < r; ++k) {
-    size_t i = r - 1 - k;
-    int64_t da = k < batch_a.size() ? batch_a[batch_a.size() - 1 - k] : 1;
-    int64_t db = k < batch_b.size() ? batch_b[batch_b.size() - 1 - k] : 1;
-    sa[i] = da == 1 ? 0 : acc_a;
-    sb[i] = db == 1 ? 0 : acc_b;
-    acc_a *= da;
-    acc_b *= db;
-  }
+  // General batched case: one batch item per task.
+  const BatchOffsets offsets = batch_offsets(batch, batch_a, batch_b, M * K, K * N);
   SgemmMicro mk = sgemm_micro(ctx.simd);
   int64_t nb = shape_numel(batch);
   ctx.pool.parallel_for(nb, 1, [&](int64_t t0, int64_t t1) {
     std::shared_ptr<float> packed_a = alloc_floats(packed_a_size(M, K, ctx.simd));
     std::shared_ptr<float> packed_b = alloc_floats(packed_b_size(K, N, mk.nr));
     for (int64_t t = t0; t < t1; ++t) {
-      int64_t oa = 0, ob = 0, rem = t;
-      for (int64_t d = static_cast<int64_t>(r) - 1; d >= 0; --d) {
-        int64_t idx = rem % batch[d];
-        rem /= batch[d];
-        oa += idx * sa[d];
-        ob += idx * sb[d];
-      }
-      pack_a(pa + oa, K, false, M, K, 1.0f, packed_a.get(), ctx.simd);
-      pack_b_panels(pb + ob, N, K, N, mk.nr, packed_b.get());
+      pack_a(pa + offsets.a[t], K, false, M, K, 1.0f, packed_a.get(), ctx.simd);
+      pack_b_panels(pb + offsets.b[t], N, K, N, mk.nr, packed_b.get());
       gemm_tile(mk, M, N, K, packed_a.get(), packed_b.get(), py + t * M * N, N, pbias, 0, M, 0, N);
     }
   }, nb);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "kernels/batch_broadcast.h"
 #include "kernels/qgemm.h"
 
 namespace xinrt {
@@ -233,27 +234,10 @@ void compute_qmatmul(const KernelContext& ctx, const std::vector<const Tensor*>&
     qgemm(shape_numel(batch) * M, A.data, A.dtype == DType::i8, K, a_zero, *pb, stage, &ctx.pool, ctx.simd);
     return;
   }
-  // Batched B: one GEMM per batch item (strides 0 on broadcast dims).
-  size_t r = batch.size();
-  std::vector<int64_t> sa(r, 0), sb(r, 0);
-  int64_t acc_a = M * K, acc_b = K * N;
-  for (size_t k = 0; k < r; ++k) {
-    size_t i = r - 1 - k;
-    int64_t da = k < batch_a.size() ? batch_a[batch_a.size() - 1 - k] : 1;
-    int64_t db = k < batch_b.size() ? batch_b[batch_b.size() - 1 - k] : 1;
-    sa[i] = da == 1 ? 0 : acc_a;
-    sb[i] = db == 1 ? 0 : acc_b;
-    acc_a *= da;
-    acc_b *= db;
-  }
+  // Batched B: one GEMM per batch item.
+  const BatchOffsets offsets = batch_offsets(batch, batch_a, batch_b, M * K, K * N);
   for (int64_t t = 0; t < shape_numel(batch); ++t) {
-    int64_t oa = 0, ob = 0, rem = t;
-    for (int64_t d = static_cast<int64_t>(r) - 1; d >= 0; --d) {
-      int64_t idx = rem % batch[d];
-      rem /= batch[d];
-      oa += idx * sa[d];
-      ob += idx * sb[d];
-    }
+    const int64_t oa = offsets.a[static_cast<size_t>(t)], ob = offsets.b[static_cast<size_t>(t)];
     auto pb = qpack_b(static_cast<const char*>(B.data) + ob, B.dtype == DType::i8, K, N, N, false, bz.data(),
                       static_cast<int64_t>(bz.size()), ctx.simd);
     QGemmOutput s = stage;
