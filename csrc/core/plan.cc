@@ -158,6 +158,26 @@ void Plan::set_input(Step& step, size_t i, int slot) {
 }
 
 // How many steps read each slot; a plan output counts twice more, so it is never fused away.
+int64_t Plan::sole_reader(size_t i, const char* op, const std::vector<int>& readers,
+                          const std::vector<bool>& removed) const {
+  const Step& st = steps_[i];
+  if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
+  for (size_t j = i + 1; j < steps_.size(); ++j) {
+    if (removed[j] ||
+        std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) == steps_[j].inputs.end())
+      continue;
+    return steps_[j].info.op_type == op && steps_[j].info.domain.empty() ? static_cast<int64_t>(j) : -1;
+  }
+  return -1;
+}
+
+int Plan::other_input(const Step& step, int slot) {
+  if (step.inputs.size() != 2) return -1;
+  if (step.inputs[0] == slot && step.inputs[1] != slot) return 1;
+  if (step.inputs[1] == slot && step.inputs[0] != slot) return 0;
+  return -1;
+}
+
 std::vector<int> Plan::count_readers() const {
   std::vector<int> readers(num_slots_, 0);
   for (const Step& st : steps_)
@@ -174,18 +194,9 @@ void Plan::fuse_steps() {
   std::vector<int> readers = count_readers();
   std::vector<bool> removed(steps_.size(), false);
   // The step that alone reads step i's only output (as its first input), or null.
-  auto sole_reader = [&](size_t i, const char* op) -> Step* {
-    const Step& st = steps_[i];
-    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return nullptr;
-    for (size_t j = i + 1; j < steps_.size(); ++j) {
-      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
-                            steps_[j].inputs.end())
-        continue;
-      bool match = steps_[j].info.op_type == op && steps_[j].info.domain.empty() &&
-                   steps_[j].inputs[0] == st.outputs[0];
-      return match ? &steps_[j] : nullptr;
-    }
-    return nullptr;
+  auto first_input_reader = [&](size_t i, const char* op) -> Step* {
+    int64_t j = sole_reader(i, op, readers, removed);
+    return j >= 0 && steps_[j].inputs[0] == steps_[i].outputs[0] ? &steps_[j] : nullptr;
   };
   // The index of the Add/Sum that alone reads step i's only output, taking one other input.
   auto residual_reader = [&](size_t i) -> int64_t {
@@ -207,7 +218,7 @@ void Plan::fuse_steps() {
     bool has_residual = conv.inputs.size() > 3;
     const Tensor* W = conv.info.input_constants[1];
     const Tensor* B = conv.info.has_input(2) ? conv.info.input_constants[2] : nullptr;
-    Step* bn = has_residual ? nullptr : sole_reader(i, "BatchNormalization");
+    Step* bn = has_residual ? nullptr : first_input_reader(i, "BatchNormalization");
     bool foldable = bn && W && W->dtype == DType::f32 && W->rank() >= 3 && (!conv.info.has_input(2) || B);
     for (size_t k = 1; foldable && k < 5; ++k) {
       const Tensor* c = bn->info.input_constants[k];
@@ -237,7 +248,7 @@ void Plan::fuse_steps() {
       conv.info.name += "+" + bn->info.name;
       removed[bn - steps_.data()] = true;
     }
-    if (Step* relu = sole_reader(i, "Relu")) {
+    if (Step* relu = first_input_reader(i, "Relu")) {
       Attribute a;
       a.kind = Attribute::kString;
       a.s = "Relu";

@@ -64,6 +64,13 @@ class Plan {
   int add_constant(Tensor t);  // a new constant slot
   void set_input(Step& step, size_t i, int constant_slot);
   std::vector<int> count_readers() const;  // per slot; plan outputs count as extra readers
+  // For the fusion passes: the index of the step after `i` reading step i's single output when
+  // it is that output's only reader (readers from count_readers()) and an ai.onnx `op`; steps
+  // marked in `removed` are skipped. Else -1.
+  int64_t sole_reader(size_t i, const char* op, const std::vector<int>& readers,
+                      const std::vector<bool>& removed) const;
+  // Input index of a binary `step` other than the one reading `slot`, or -1.
+  static int other_input(const Step& step, int slot);
   void fuse_steps();
   void fuse_transformer_steps();  // plan_fusion.cc
   void fuse_quant_steps();  // plan_quant_fusion.cc

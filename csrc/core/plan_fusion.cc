@@ -31,31 +31,12 @@ Attribute float_attr(float v) {
 void Plan::fuse_transformer_steps() {
   std::vector<int> readers = count_readers();
   std::vector<bool> removed(steps_.size(), false);
-  // The index of the only step reading step i's single output, if that step is `op`.
-  auto sole_reader = [&](size_t i, const char* op) -> int64_t {
-    const Step& st = steps_[i];
-    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
-    for (size_t j = i + 1; j < steps_.size(); ++j) {
-      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
-                            steps_[j].inputs.end())
-        continue;
-      return steps_[j].info.op_type == op && steps_[j].info.domain.empty() ? static_cast<int64_t>(j) : -1;
-    }
-    return -1;
-  };
-  // Input index of `step` other than the one reading `slot` (binary steps), or -1.
-  auto other_input = [](const Step& step, int slot) -> int {
-    if (step.inputs.size() != 2) return -1;
-    if (step.inputs[0] == slot && step.inputs[1] != slot) return 1;
-    if (step.inputs[1] == slot && step.inputs[0] != slot) return 0;
-    return -1;
-  };
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
     if (removed[i] || !st.info.domain.empty()) continue;
     if (st.info.op_type == "MatMul" && st.inputs.size() == 2) {
       const Tensor* W = st.info.input_constants[1];
-      int64_t j = sole_reader(i, "Add");
+      int64_t j = sole_reader(i, "Add", readers, removed);
       if (!W || W->dtype != DType::f32 || W->rank() != 2 || j < 0) continue;
       Step& add = steps_[j];
       int o = other_input(add, st.outputs[0]);
@@ -81,14 +62,14 @@ void Plan::fuse_transformer_steps() {
       // A float32 divisor means x is float32 too (Div takes one dtype).
       if (!scalar_constant(st.info, 1, &div)) continue;
       int x = st.inputs[0];
-      int64_t e = sole_reader(i, "Erf");
-      int64_t a = e >= 0 ? sole_reader(e, "Add") : -1;
+      int64_t e = sole_reader(i, "Erf", readers, removed);
+      int64_t a = e >= 0 ? sole_reader(e, "Add", readers, removed) : -1;
       int oa = a >= 0 ? other_input(steps_[a], steps_[e].outputs[0]) : -1;
       if (oa < 0 || !scalar_constant(steps_[a].info, oa, &add_c)) continue;
-      int64_t m = sole_reader(a, "Mul");
+      int64_t m = sole_reader(a, "Mul", readers, removed);
       int om = m >= 0 ? other_input(steps_[m], steps_[a].outputs[0]) : -1;
       if (om < 0 || steps_[m].inputs[om] != x) continue;
-      int64_t m2 = sole_reader(m, "Mul");
+      int64_t m2 = sole_reader(m, "Mul", readers, removed);
       int om2 = m2 >= 0 ? other_input(steps_[m2], steps_[m].outputs[0]) : -1;
       if (om2 < 0 || !scalar_constant(steps_[m2].info, om2, &mul_c)) continue;
       const Kernel* gelu = find_kernel("GeluErf", "xinrt");

@@ -99,22 +99,10 @@ void Plan::fuse_qdq_steps() {
     return p;
   };
   auto dq_of = [&](int slot, int per_axis) { return qparams(slot >= 0 ? producer[slot] : -1, "DequantizeLinear", per_axis); };
-  // The step reading step i's only output, when it is the only reader and of type `op`.
-  auto sole_reader = [&](size_t i, const char* op) -> int {
-    const Step& st = steps_[i];
-    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
-    for (size_t j = i + 1; j < steps_.size(); ++j) {
-      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
-                            steps_[j].inputs.end())
-        continue;
-      return steps_[j].info.op_type == op && steps_[j].info.domain.empty() ? static_cast<int>(j) : -1;
-    }
-    return -1;
-  };
   // Follows an optional Relu to the QuantizeLinear that alone reads step i's output.
   auto quantize_after = [&](size_t i, int* relu) -> QParams {
-    *relu = sole_reader(i, "Relu");
-    int q = sole_reader(*relu >= 0 ? *relu : i, "QuantizeLinear");
+    *relu = sole_reader(i, "Relu", readers, removed);
+    int q = sole_reader(*relu >= 0 ? *relu : i, "QuantizeLinear", readers, removed);
     QParams p = qparams(q, "QuantizeLinear", -1);
     return p.qtype == DType::u8 || p.qtype == DType::i8 ? p : QParams{};
   };
@@ -235,7 +223,7 @@ void Plan::fuse_qdq_steps() {
         !in.empty() && steps_[i].outputs.size() == 1) {
       // Exact: these move values without changing them, and Q(DQ(v)) == v at one scale/zero point.
       QParams x = dq_of(in[0], -1);
-      int q = sole_reader(i, "QuantizeLinear");
+      int q = sole_reader(i, "QuantizeLinear", readers, removed);
       QParams y = qparams(q, "QuantizeLinear", -1);
       if (x.index < 0 || y.index < 0 || x.qtype != y.qtype || !same_scalar(constant_at(x.scale), constant_at(y.scale)) ||
           !same_scalar(constant_at(x.zero), constant_at(y.zero)))
@@ -258,7 +246,7 @@ void Plan::fuse_qdq_steps() {
     if (op == "GlobalAveragePool" && in.size() == 1) {
       QParams x = dq_of(in[0], -1);
       if (x.index < 0 || x.qtype == DType::i32) continue;
-      int q = sole_reader(i, "QuantizeLinear");
+      int q = sole_reader(i, "QuantizeLinear", readers, removed);
       QParams y = qparams(q, "QuantizeLinear", -1);
       if (y.index < 0 || y.qtype == DType::i32) continue;
       replace(i, "QLinearGlobalAveragePool", "xinrt", 1, {},
@@ -270,7 +258,7 @@ void Plan::fuse_qdq_steps() {
       // Exact: DQ is monotone and Q(DQ(v)) == v when both use the same scale and zero point.
       QParams x = dq_of(in[0], -1);
       if (x.index < 0 || x.qtype == DType::i32) continue;
-      int q = sole_reader(i, "QuantizeLinear");
+      int q = sole_reader(i, "QuantizeLinear", readers, removed);
       QParams y = qparams(q, "QuantizeLinear", -1);
       if (y.index < 0 || y.qtype != x.qtype || !same_scalar(constant_at(x.scale), constant_at(y.scale)) ||
           !same_scalar(constant_at(x.zero), constant_at(y.zero)))

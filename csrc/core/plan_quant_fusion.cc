@@ -40,24 +40,6 @@ void Plan::fuse_quant_steps() {
   for (size_t i = 0; i < steps_.size(); ++i)
     for (int s : steps_[i].outputs)
       if (s >= 0) producer[s] = static_cast<int64_t>(i);
-  // The index of the only step reading step i's single output, if that step is `op`.
-  auto sole_reader = [&](size_t i, const char* op) -> int64_t {
-    const Step& st = steps_[i];
-    if (st.outputs.size() != 1 || st.outputs[0] < 0 || readers[st.outputs[0]] != 1) return -1;
-    for (size_t j = i + 1; j < steps_.size(); ++j) {
-      if (removed[j] || std::find(steps_[j].inputs.begin(), steps_[j].inputs.end(), st.outputs[0]) ==
-                            steps_[j].inputs.end())
-        continue;
-      return is_op(steps_[j].info, op) ? static_cast<int64_t>(j) : -1;
-    }
-    return -1;
-  };
-  auto other_input = [](const Step& step, int slot) -> int {
-    if (step.inputs.size() != 2) return -1;
-    if (step.inputs[0] == slot && step.inputs[1] != slot) return 1;
-    if (step.inputs[1] == slot && step.inputs[0] != slot) return 0;
-    return -1;
-  };
   std::vector<size_t> candidates;  // DynamicQuantizeLinear and scale Mul steps a fusion read
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& mm = steps_[i];
@@ -71,9 +53,9 @@ void Plan::fuse_quant_steps() {
     if (d < 0 || !is_op(steps_[d].info, "DynamicQuantizeLinear") || steps_[d].outputs.size() != 3 ||
         steps_[d].outputs[0] != mm.inputs[0] || steps_[d].outputs[2] != mm.inputs[2])
       continue;
-    int64_t c = sole_reader(i, "Cast");
+    int64_t c = sole_reader(i, "Cast", readers, removed);
     if (c < 0 || steps_[c].info.attr_int("to", 0) != kOnnxFloat) continue;
-    int64_t mu = sole_reader(c, "Mul");
+    int64_t mu = sole_reader(c, "Mul", readers, removed);
     int om = mu >= 0 ? other_input(steps_[mu], steps_[c].outputs[0]) : -1;
     if (om < 0) continue;
     // S = Mul(xs, w_scale) with a constant float w_scale of one value or one per column.
@@ -83,7 +65,7 @@ void Plan::fuse_quant_steps() {
     const Tensor* WS = os >= 0 ? steps_[sm].info.input_constants[os] : nullptr;
     if (!WS || WS->dtype != DType::f32 || WS->rank() > 1 || (WS->numel() != 1 && WS->numel() != N)) continue;
     // An optional Add of a constant [N] float bias.
-    int64_t add = sole_reader(mu, "Add");
+    int64_t add = sole_reader(mu, "Add", readers, removed);
     int ob = add >= 0 ? other_input(steps_[add], steps_[mu].outputs[0]) : -1;
     const Tensor* bias = ob >= 0 ? steps_[add].info.input_constants[ob] : nullptr;
     if (!bias || bias->dtype != DType::f32 || bias->rank() != 1 || bias->numel() != N) add = -1;
