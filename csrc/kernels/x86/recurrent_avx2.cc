@@ -1,57 +1,16 @@
-// AVX2/FMA pieces of the recurrent kernels (recurrent_simd.h): sigmoid, tanh and the per-step
-// H_prev * R^T over R^T panels. Plain raw-pointer code, called only after the run-time CPU check.
+// AVX2/FMA pieces of the recurrent kernels (recurrent_simd.h): the per-step H_prev * R^T over
+// R^T panels (two 8-float vectors per panel row; the blocking differs from AVX-512's), and the
+// gate math of simd_math.h. Plain raw-pointer code, called only after the run-time CPU check.
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "kernels/recurrent_simd.h"
-#include "kernels/x86/exp_avx2.h"
+#include "kernels/x86/simd_avx2.h"
+#include "kernels/x86/simd_math.h"
 
 namespace xinrt {
 namespace {
-
-// exp256 clamps its input, which would turn NaN into a number: put NaN lanes back.
-inline __m256 keep_nan(__m256 x, __m256 y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
-
-// A true division: rcp + one Newton step is 2-4 ulp off, and sigmoid near 1 feeds GRU's
-// (1 - z), where that error became 1e-7 absolute on tiny states (onnx's GRU tests caught it).
-inline __m256 reciprocal256(__m256 d) { return _mm256_div_ps(_mm256_set1_ps(1.0f), d); }
-
-inline __m256 sigmoid256(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return keep_nan(x, reciprocal256(_mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
-}
-
-// tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) (never overflows), sign restored. Near 0
-// the difference 1 - e loses relative accuracy (tiny states came out ~1e-7 off, failing onnx's
-// GRU tests), so |x| < 1/4 takes the odd Taylor series through x^11 (truncation < 1e-9 relative).
-inline __m256 tanh256(__m256 x) {
-  const __m256 sign_mask = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-  __m256 sign = _mm256_and_ps(x, sign_mask);
-  __m256 t = _mm256_andnot_ps(sign_mask, x);
-  __m256 e = exp256(_mm256_mul_ps(t, _mm256_set1_ps(-2.0f)));
-  __m256 y = _mm256_mul_ps(_mm256_sub_ps(one, e), reciprocal256(_mm256_add_ps(one, e)));
-  __m256 t2 = _mm256_mul_ps(t, t);
-  __m256 p = _mm256_fmadd_ps(t2, _mm256_set1_ps(-1382.0f / 155925.0f), _mm256_set1_ps(62.0f / 2835.0f));
-  p = _mm256_fmadd_ps(t2, p, _mm256_set1_ps(-17.0f / 315.0f));
-  p = _mm256_fmadd_ps(t2, p, _mm256_set1_ps(2.0f / 15.0f));
-  p = _mm256_fmadd_ps(t2, p, _mm256_set1_ps(-1.0f / 3.0f));
-  p = _mm256_fmadd_ps(_mm256_mul_ps(t2, t), p, t);
-  y = _mm256_blendv_ps(y, p, _mm256_cmp_ps(t, _mm256_set1_ps(0.25f), _CMP_LT_OQ));
-  return keep_nan(x, _mm256_or_ps(y, sign));
-}
-
-template <__m256 (*F)(__m256)>
-void map_f32(const float* x, float* y, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
-  if (i < n) {
-    float buf[8] = {};
-    for (int64_t j = i; j < n; ++j) buf[j - i] = x[j];
-    _mm256_storeu_ps(buf, F(_mm256_loadu_ps(buf)));
-    for (int64_t j = i; j < n; ++j) y[j] = buf[j - i];
-  }
-}
 
 // Adds one 16-column panel row (two vectors) into out, only `width` columns of it. Always
 // masked: a branch here made GCC keep the accumulators in memory inside the k loop.
@@ -139,62 +98,16 @@ void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npan
   for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
 }
 
-// One LSTM gate vector (8 units) with the default activations; see lstm_gates_avx2.
-struct LstmLanes {
-  __m256 gi, go, gf, gc, cp, pi, po, pf;
-};
-
-inline void lstm_lanes(const LstmLanes& v, bool peephole, bool clip_on, __m256 lo, __m256 hi, bool input_forget,
-                       __m256* c_out, __m256* h_out) {
-  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
-  auto clip = [&](__m256 x) { return clip_on ? _mm256_min_ps(hi, _mm256_max_ps(lo, x)) : x; };
-  auto peep = [&](__m256 p, __m256 c, __m256 g) { return peephole ? _mm256_fmadd_ps(p, c, g) : g; };
-  const __m256 i = sigmoid256(clip(peep(v.pi, v.cp, v.gi)));
-  const __m256 f = input_forget ? _mm256_sub_ps(_mm256_set1_ps(1.0f), i) : sigmoid256(clip(peep(v.pf, v.cp, v.gf)));
-  const __m256 c = _mm256_fmadd_ps(f, v.cp, _mm256_mul_ps(i, tanh256(clip(v.gc))));
-  const __m256 o = sigmoid256(clip(peep(v.po, c, v.go)));
-  *c_out = c;
-  *h_out = _mm256_mul_ps(o, tanh256(c));
-}
-
 }  // namespace
 
 void lstm_gates_avx2(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
                      const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
                      bool input_forget, float* c_next, float* h_next) {
-  const bool clip_on = clip > 0.0f;
-  const __m256 lo = _mm256_set1_ps(-clip), hi = _mm256_set1_ps(clip), zero = _mm256_setzero_ps();
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    LstmLanes v{_mm256_loadu_ps(gi + j), _mm256_loadu_ps(go + j), _mm256_loadu_ps(gf + j), _mm256_loadu_ps(gc + j),
-                _mm256_loadu_ps(c_prev + j), pi ? _mm256_loadu_ps(pi + j) : zero, po ? _mm256_loadu_ps(po + j) : zero,
-                pf ? _mm256_loadu_ps(pf + j) : zero};
-    __m256 c, h;
-    lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
-    _mm256_storeu_ps(c_next + j, c);
-    _mm256_storeu_ps(h_next + j, h);
-  }
-  if (j == n) return;
-  // The last n % 8 units through zero-padded buffers.
-  alignas(32) float buf[8][8] = {};
-  const float* src[8] = {gi, go, gf, gc, c_prev, pi, po, pf};
-  for (int a = 0; a < 8; ++a)
-    if (src[a])
-      for (int64_t k = j; k < n; ++k) buf[a][k - j] = src[a][k];
-  LstmLanes v{_mm256_load_ps(buf[0]), _mm256_load_ps(buf[1]), _mm256_load_ps(buf[2]), _mm256_load_ps(buf[3]),
-              _mm256_load_ps(buf[4]), _mm256_load_ps(buf[5]), _mm256_load_ps(buf[6]), _mm256_load_ps(buf[7])};
-  __m256 c, h;
-  lstm_lanes(v, pi != nullptr, clip_on, lo, hi, input_forget, &c, &h);
-  _mm256_store_ps(buf[0], c);
-  _mm256_store_ps(buf[1], h);
-  for (int64_t k = j; k < n; ++k) {
-    c_next[k] = buf[0][k - j];
-    h_next[k] = buf[1][k - j];
-  }
+  lstm_gates_lanes<Avx2>(n, gi, go, gf, gc, c_prev, pi, po, pf, clip, input_forget, c_next, h_next);
 }
 
-void sigmoid_f32_avx2(const float* x, float* y, int64_t n) { map_f32<sigmoid256>(x, y, n); }
-void tanh_f32_avx2(const float* x, float* y, int64_t n) { map_f32<tanh256>(x, y, n); }
+void sigmoid_f32_avx2(const float* x, float* y, int64_t n) { sigmoid_f32_lanes<Avx2>(x, y, n); }
+void tanh_f32_avx2(const float* x, float* y, int64_t n) { tanh_f32_lanes<Avx2>(x, y, n); }
 
 void recurrent_panels_acc_avx2(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
                                int64_t npanels, int last_width, float* out, int64_t ldo) {

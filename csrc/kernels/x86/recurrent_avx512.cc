@@ -1,6 +1,6 @@
 // AVX-512 pieces of the recurrent kernels (recurrent_simd.h): H_prev * R^T over R^T panels (one
 // 16-float panel row per register, so up to 8 batch rows share each panel load) and the LSTM
-// gate math. Called only after the run-time CPU check.
+// gate math of simd_math.h. Called only after the run-time CPU check.
 //
 // Accumulators are named variables, not arrays: with arrays GCC 12 stored every accumulator
 // to the stack on every k step.
@@ -9,7 +9,8 @@
 #include <cstdint>
 
 #include "kernels/recurrent_simd.h"
-#include "kernels/x86/exp_avx512.h"
+#include "kernels/x86/simd_avx512.h"
+#include "kernels/x86/simd_math.h"
 
 namespace xinrt {
 namespace {
@@ -109,60 +110,12 @@ void panels_one_row(const float* a, int64_t K, const float* panels, int64_t npan
   for (; q < npanels; ++q) panels_block_row<1>(a, K, panels + q * K * 16, out + q * 16, width(1));
 }
 
-// The math of x86/recurrent_avx2.cc's sigmoid256 / tanh256 on 16 lanes (exp: exp_avx512.h).
-inline __m512 keep_nan(__m512 x, __m512 y) {
-  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
-}
-
-// A true division, as reciprocal256 in recurrent_avx2.cc says why.
-inline __m512 reciprocal512(__m512 d) { return _mm512_div_ps(_mm512_set1_ps(1.0f), d); }
-
-inline __m512 sigmoid512(__m512 x) {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  return keep_nan(x, reciprocal512(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x)))));
-}
-
-inline __m512 tanh512(__m512 x) {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 t = _mm512_abs_ps(x);
-  const __m512 e = exp512(_mm512_mul_ps(t, _mm512_set1_ps(-2.0f)));
-  __m512 y = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal512(_mm512_add_ps(one, e)));
-  // |x| < 1/4: the odd Taylor series through x^11, as tanh256 (recurrent_avx2.cc) says why.
-  const __m512 t2 = _mm512_mul_ps(t, t);
-  __m512 p = _mm512_fmadd_ps(t2, _mm512_set1_ps(-1382.0f / 155925.0f), _mm512_set1_ps(62.0f / 2835.0f));
-  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(-17.0f / 315.0f));
-  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(2.0f / 15.0f));
-  p = _mm512_fmadd_ps(t2, p, _mm512_set1_ps(-1.0f / 3.0f));
-  p = _mm512_fmadd_ps(_mm512_mul_ps(t2, t), p, t);
-  y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, _mm512_set1_ps(0.25f), _CMP_LT_OQ), y, p);
-  // copy x's sign onto y (y >= 0)
-  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
-  return keep_nan(x, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign)));
-}
-
 }  // namespace
 
 void lstm_gates_avx512(int64_t n, const float* gi, const float* go, const float* gf, const float* gc,
                        const float* c_prev, const float* pi, const float* po, const float* pf, float clip,
                        bool input_forget, float* c_next, float* h_next) {
-  const bool clip_on = clip > 0.0f, peephole = pi != nullptr;
-  const __m512 lo = _mm512_set1_ps(-clip), hi = _mm512_set1_ps(clip);
-  // max(lo, x) / min(hi, x) return x when it is NaN, like the scalar clip.
-  auto clamp = [&](__m512 x) { return clip_on ? _mm512_min_ps(hi, _mm512_max_ps(lo, x)) : x; };
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 m = width_mask(static_cast<int>(n - j < 16 ? n - j : 16));
-    const __m512 cp = _mm512_maskz_loadu_ps(m, c_prev + j);
-    auto peep = [&](const float* p, __m512 c, __m512 g) {
-      return peephole ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p + j), c, g) : g;
-    };
-    const __m512 i = sigmoid512(clamp(peep(pi, cp, _mm512_maskz_loadu_ps(m, gi + j))));
-    const __m512 f = input_forget ? _mm512_sub_ps(_mm512_set1_ps(1.0f), i)
-                                  : sigmoid512(clamp(peep(pf, cp, _mm512_maskz_loadu_ps(m, gf + j))));
-    const __m512 c = _mm512_fmadd_ps(f, cp, _mm512_mul_ps(i, tanh512(clamp(_mm512_maskz_loadu_ps(m, gc + j)))));
-    const __m512 o = sigmoid512(clamp(peep(po, c, _mm512_maskz_loadu_ps(m, go + j))));
-    _mm512_mask_storeu_ps(c_next + j, m, c);
-    _mm512_mask_storeu_ps(h_next + j, m, _mm512_mul_ps(o, tanh512(c)));
-  }
+  lstm_gates_lanes<Avx512>(n, gi, go, gf, gc, c_prev, pi, po, pf, clip, input_forget, c_next, h_next);
 }
 
 void recurrent_panels_acc_avx512(const float* a, int64_t lda, int64_t rows, int64_t K, const float* panels,
