@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/elementwise.h"
@@ -125,7 +126,7 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
       float* ym = y + p * g.out_h * g.out_w;
       float b = bias ? bias[m] : 0.0f;
 #if XINRT_HAVE_X86
-      if (simd >= 2) {
+      if (simd >= kSimdAvx512) {
         for (int64_t oh = 0; oh < g.out_h; ++oh)
           depthwise_row_avx512(padded.data() + oh * g.s_h * wp, wp, wm, g.k_h, g.k_w, g.s_w, g.d_h, g.d_w, b, relu,
                                ym + oh * g.out_w, g.out_w);
@@ -133,7 +134,7 @@ void depthwise(const float* x, const float* w, const float* bias, float* y, int6
       }
 #endif
 #if XINRT_HAVE_NEON
-      if (simd >= 1) {
+      if (simd >= kSimdNeon) {
         for (int64_t oh = 0; oh < g.out_h; ++oh)
           depthwise_row_neon(padded.data() + oh * g.s_h * wp, wp, wm, g.k_h, g.k_w, g.s_w, g.d_h, g.d_w, b, relu,
                              ym + oh * g.out_w, g.out_w);

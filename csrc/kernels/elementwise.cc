@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/elementwise.h"
 #include "kernels/vmath.h"
@@ -122,7 +123,7 @@ void binary_typed(const std::string& op, const Tensor& A, const Tensor& B, Tenso
                   int simd) {
 #if XINRT_HAVE_NEON
   if constexpr (std::is_same<T, float>::value) {
-    if (simd >= 1) {
+    if (simd >= kSimdNeon) {
       int code = op == "Add" ? 0 : op == "Sub" ? 1 : op == "Mul" ? 2 : 3;
       broadcast_binary_rows<float>(A, B, Y, op, pool, [code](const float* a, int64_t sa, const float* b, int64_t sb,
                                                              float* y, int64_t n) {
@@ -294,7 +295,7 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
   if (op == "Relu" || op == "LeakyRelu") {
     float alpha = op == "Relu" ? 0.0f : ctx.node.attr_float("alpha", 0.01f);
 #if XINRT_HAVE_NEON
-    if (ctx.simd >= 1) {
+    if (ctx.simd >= kSimdNeon) {
       Y = Tensor::empty(DType::f32, X.shape);
       const float* x = X.ptr<float>();
       float* y = Y.ptr<float>();

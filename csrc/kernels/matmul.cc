@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/batch_broadcast.h"
 #include "kernels/gemv.h"
@@ -95,11 +96,11 @@ using GemvFn = void (*)(const float*, int64_t, int, int64_t, int64_t, const floa
 // gemv.h's kernel for the panels sgemm_micro(simd) packs (same NR).
 GemvFn gemv_for(int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 2) return gemv_panels_avx512;
-  if (simd >= 1) return gemv_panels_avx2;
+  if (simd >= kSimdAvx512) return gemv_panels_avx512;
+  if (simd >= kSimdAvx2Fma) return gemv_panels_avx2;
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return gemv_panels_baseline12;
+  if (simd >= kSimdNeon) return gemv_panels_baseline12;
 #endif
   return gemv_panels_baseline16;
 }

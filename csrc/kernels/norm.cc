@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/elementwise.h"
 
@@ -59,7 +60,7 @@ void compute_batchnorm(const KernelContext& ctx, const std::vector<const Tensor*
       const float* xp = x + p * size;
       float* yp = y + p * size;
 #if XINRT_HAVE_NEON
-      if (ctx.simd >= 1) {
+      if (ctx.simd >= kSimdNeon) {
         scale_shift_f32_neon(xp, yp, size, a, sh);
         continue;
       }
@@ -154,7 +155,7 @@ void compute_layer_norm(const KernelContext& ctx, const std::vector<const Tensor
       const float* xr = x + row * n;
       float* yr = y + row * n;
 #if XINRT_HAVE_NEON
-      if (ctx.simd >= 1) {
+      if (ctx.simd >= kSimdNeon) {
         layer_norm_row_neon(xr, scale.data(), bias.data(), yr, n, eps);
         continue;
       }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
 
@@ -80,7 +81,7 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   }
   // Output columns [col_lo[kj], col_hi[kj]) whose tap kj falls inside the input row.
   std::vector<int64_t> col_lo(g.k_w, g.out_w), col_hi(g.k_w, 0);
-  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= 1;
+  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= kSimdNeon;
   for (int64_t ow = 0; ow < g.out_w; ++ow)
     for (int64_t kj = kw_lo[ow]; kj < kw_hi[ow]; ++kj) {
       col_lo[kj] = std::min(col_lo[kj], ow);
@@ -174,7 +175,7 @@ void compute_global_pool(const KernelContext& ctx, const std::vector<const Tenso
   const float* x = X.ptr<float>();
   float* y = out[0].ptr<float>();
   bool is_max = op == "GlobalMaxPool";
-  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= 1;
+  [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= kSimdNeon;
   ctx.pool.parallel_for(planes, std::max<int64_t>(1, 4096 / std::max<int64_t>(size, 1)), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * size;

@@ -3,6 +3,7 @@
 // lengths run the reverse direction over each sequence's own valid steps, Y is zero past a
 // sequence's length, Y_h / Y_c are zero for a length-0 sequence, and `clip` clamps the input
 // of every gate activation (not the LSTM's C before h()).
+#include "core/simd_level.h"
 #include "kernels/recurrent.h"
 
 #include <algorithm>
@@ -138,13 +139,13 @@ void apply_recurrent_activation(const RecurrentActivation& act, const float* x, 
   switch (act.kind) {
     case RecurrentActivation::kSigmoid:
 #if XINRT_HAVE_X86
-      if (simd >= 1) return sigmoid_f32_avx2(x, y, n);
+      if (simd >= kSimdAvx2Fma) return sigmoid_f32_avx2(x, y, n);
 #endif
       for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
       return;
     case RecurrentActivation::kTanh:
 #if XINRT_HAVE_X86
-      if (simd >= 1) return tanh_f32_avx2(x, y, n);
+      if (simd >= kSimdAvx2Fma) return tanh_f32_avx2(x, y, n);
 #endif
       for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
       return;
@@ -205,8 +206,8 @@ void panels_matmul_acc(const float* a, int64_t lda, int64_t rows, int64_t K, con
   const float* p = panels + (g * per_gate + u0 / kRecurrentPanel) * K * kRecurrentPanel;
   float* o = out + g * hidden + u0;
 #if XINRT_HAVE_X86
-  if (simd >= 2) return recurrent_panels_acc_avx512(a, lda, rows, K, p, npanels, last_width, o, ldo);
-  if (simd >= 1) return recurrent_panels_acc_avx2(a, lda, rows, K, p, npanels, last_width, o, ldo);
+  if (simd >= kSimdAvx512) return recurrent_panels_acc_avx512(a, lda, rows, K, p, npanels, last_width, o, ldo);
+  if (simd >= kSimdAvx2Fma) return recurrent_panels_acc_avx2(a, lda, rows, K, p, npanels, last_width, o, ldo);
 #endif
   recurrent_panels_acc_baseline(a, lda, rows, K, p, npanels, last_width, o, ldo);
 }

@@ -1,5 +1,6 @@
 // The LSTM cell (ONNX gate order i, o, f, c; peepholes P in order i, o, f), run by the
 // recurrent driver (recurrent.cc) over a range of hidden units.
+#include "core/simd_level.h"
 #include "kernels/recurrent.h"
 
 namespace xinrt {
@@ -15,10 +16,10 @@ void lstm_step(const RecurrentStep& s, int64_t u0, int64_t u1, int) {
   // The default activations in one pass per row (the general path's vector sigmoid/tanh).
   const bool defaults = s.act[0].kind == RecurrentActivation::kSigmoid && s.act[1].kind == RecurrentActivation::kTanh &&
                         s.act[2].kind == RecurrentActivation::kTanh;
-  if (s.simd >= 1 && defaults) {
+  if (s.simd >= kSimdAvx2Fma && defaults) {
     for (int64_t b = 0; b < s.batch; ++b) {
       const float* gi = s.gates + b * GH + u0;
-      auto gates_fn = s.simd >= 2 ? lstm_gates_avx512 : lstm_gates_avx2;
+      auto gates_fn = s.simd >= kSimdAvx512 ? lstm_gates_avx512 : lstm_gates_avx2;
       gates_fn(n, gi, gi + H, gi + 2 * H, gi + 3 * H, s.c + b * H + u0, pi, po, pf, a.has_clip ? a.clip : 0.0f,
                a.input_forget, s.c_next + b * H + u0, s.h_next + b * H + u0);
     }

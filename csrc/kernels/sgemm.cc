@@ -1,3 +1,4 @@
+#include "core/simd_level.h"
 #include "kernels/sgemm.h"
 
 #include <algorithm>
@@ -10,11 +11,11 @@ namespace xinrt {
 
 SgemmMicro sgemm_micro(int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 2) return {12, 32, sgemm_kernel_12x32_avx512};
-  if (simd >= 1) return {6, 16, sgemm_kernel_6x16_avx2};
+  if (simd >= kSimdAvx512) return {12, 32, sgemm_kernel_12x32_avx512};
+  if (simd >= kSimdAvx2Fma) return {6, 16, sgemm_kernel_6x16_avx2};
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return {8, 12, sgemm_kernel_8x12_neon};
+  if (simd >= kSimdNeon) return {8, 12, sgemm_kernel_8x12_neon};
 #endif
   return {6, 16, sgemm_kernel_6x16_baseline};
 }

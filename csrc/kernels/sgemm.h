@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/simd_level.h"
 #include "core/thread_pool.h"
 
 namespace xinrt {
@@ -66,10 +67,10 @@ float dot_f32_avx2(const float* a, const float* b, int64_t n);
 float dot_f32_neon(const float* a, const float* b, int64_t n);
 inline float dot_f32(const float* a, const float* b, int64_t n, int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 1) return dot_f32_avx2(a, b, n);
+  if (simd >= kSimdAvx2Fma) return dot_f32_avx2(a, b, n);
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return dot_f32_neon(a, b, n);
+  if (simd >= kSimdNeon) return dot_f32_neon(a, b, n);
 #endif
   return dot_f32_baseline(a, b, n);
 }
@@ -79,10 +80,10 @@ void axpy_f32_avx2(float* y, const float* x, float a, int64_t n);  // kernels/x8
 void axpy_f32_neon(float* y, const float* x, float a, int64_t n);  // kernels/arm/sgemm_neon.cc
 inline void axpy_f32(float* y, const float* x, float a, int64_t n, int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 1) return axpy_f32_avx2(y, x, a, n);
+  if (simd >= kSimdAvx2Fma) return axpy_f32_avx2(y, x, a, n);
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return axpy_f32_neon(y, x, a, n);
+  if (simd >= kSimdNeon) return axpy_f32_neon(y, x, a, n);
 #endif
   for (int64_t i = 0; i < n; ++i) y[i] += x[i] * a;
 }

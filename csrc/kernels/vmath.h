@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "core/simd_level.h"
+
 namespace xinrt {
 
 // y[i] = erf(x[i]).
@@ -38,54 +40,54 @@ void tanh_f32_neon(const float* x, float* y, int64_t n);
 
 inline void erf_f32(const float* x, float* y, int64_t n, int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 2) return erf_f32_avx512(x, y, n);
-  if (simd >= 1) return erf_f32_avx2(x, y, n);
+  if (simd >= kSimdAvx512) return erf_f32_avx512(x, y, n);
+  if (simd >= kSimdAvx2Fma) return erf_f32_avx2(x, y, n);
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return erf_f32_neon(x, y, n);
+  if (simd >= kSimdNeon) return erf_f32_neon(x, y, n);
 #endif
   erf_f32_baseline(x, y, n);
 }
 
 inline void gelu_erf_f32(const float* x, float* y, int64_t n, float div, float add, float mul, int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 2) return gelu_erf_f32_avx512(x, y, n, div, add, mul);
-  if (simd >= 1) return gelu_erf_f32_avx2(x, y, n, div, add, mul);
+  if (simd >= kSimdAvx512) return gelu_erf_f32_avx512(x, y, n, div, add, mul);
+  if (simd >= kSimdAvx2Fma) return gelu_erf_f32_avx2(x, y, n, div, add, mul);
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return gelu_erf_f32_neon(x, y, n, div, add, mul);
+  if (simd >= kSimdNeon) return gelu_erf_f32_neon(x, y, n, div, add, mul);
 #endif
   gelu_erf_f32_baseline(x, y, n, div, add, mul);
 }
 
 inline float exp_shift_sum_f32(const float* x, float* y, int64_t n, float shift, int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= 2) return exp_shift_sum_f32_avx512(x, y, n, shift);
-  if (simd >= 1) return exp_shift_sum_f32_avx2(x, y, n, shift);
+  if (simd >= kSimdAvx512) return exp_shift_sum_f32_avx512(x, y, n, shift);
+  if (simd >= kSimdAvx2Fma) return exp_shift_sum_f32_avx2(x, y, n, shift);
 #endif
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return exp_shift_sum_f32_neon(x, y, n, shift);
+  if (simd >= kSimdNeon) return exp_shift_sum_f32_neon(x, y, n, shift);
 #endif
   return exp_shift_sum_f32_baseline(x, y, n, shift);
 }
 
 inline void exp_f32(const float* x, float* y, int64_t n, int simd) {
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return exp_f32_neon(x, y, n);
+  if (simd >= kSimdNeon) return exp_f32_neon(x, y, n);
 #endif
   exp_f32_baseline(x, y, n);
 }
 
 inline void sigmoid_f32(const float* x, float* y, int64_t n, int simd) {
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return sigmoid_f32_neon(x, y, n);
+  if (simd >= kSimdNeon) return sigmoid_f32_neon(x, y, n);
 #endif
   sigmoid_f32_baseline(x, y, n);
 }
 
 inline void tanh_f32(const float* x, float* y, int64_t n, int simd) {
 #if XINRT_HAVE_NEON
-  if (simd >= 1) return tanh_f32_neon(x, y, n);
+  if (simd >= kSimdNeon) return tanh_f32_neon(x, y, n);
 #endif
   tanh_f32_baseline(x, y, n);
 }

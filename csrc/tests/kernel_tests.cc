@@ -32,11 +32,11 @@ struct Micro {
 // the MR it assumes against packed_a_size).
 Micro micro_for_level(int level) {
 #if XINRT_HAVE_X86
-  if (level >= 2) return {"12x32_avx512", 12, 32, sgemm_kernel_12x32_avx512};
-  if (level >= 1) return {"6x16_avx2", 6, 16, sgemm_kernel_6x16_avx2};
+  if (level >= kSimdAvx512) return {"12x32_avx512", 12, 32, sgemm_kernel_12x32_avx512};
+  if (level >= kSimdAvx2Fma) return {"6x16_avx2", 6, 16, sgemm_kernel_6x16_avx2};
 #endif
 #if XINRT_HAVE_NEON
-  if (level >= 1) return {"8x12_neon", 8, 12, sgemm_kernel_8x12_neon};
+  if (level >= kSimdNeon) return {"8x12_neon", 8, 12, sgemm_kernel_8x12_neon};
 #endif
   return {"6x16_baseline", 6, 16, sgemm_kernel_6x16_baseline};
 }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/plan.h"
+#include "core/simd_level.h"
 #include "tests/harness.h"
 
 using namespace xinrt;
@@ -221,7 +222,7 @@ std::vector<OpCase> op_cases() {
 }  // namespace
 
 void run_op_checks(Report& r, int level, const std::string& name) {
-  if (level == 0) return;  // each case compares a SIMD level with the baseline
+  if (level == kSimdBaseline) return;  // each case compares a SIMD level with the baseline
   for (const OpCase& c : op_cases()) {
     std::string detail;
     bool ok = false;
