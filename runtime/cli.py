@@ -12,72 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, XinrtError
-
-
-def _backends_arg(text: str | None) -> list[str] | None:
-    return [b.strip() for b in text.split(",") if b.strip()] if text else None
-
-
-def _dims_arg(items: Sequence[str]) -> dict[str, int]:
-    dims: dict[str, int] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
-            raise InvalidArgumentError(f"--dim wants NAME=INT, got {item!r}")
-        dims[name] = int(value)
-    return dims
-
-
-def random_feeds(
-    session: Any, seed: int, dims: dict[str, int], skip: Sequence[str] = ()
-) -> dict[str, np.ndarray]:
-    """Seeded random inputs of each input's dtype and shape (except those in `skip`);
-    symbolic dims come from `dims`."""
-    rng = np.random.default_rng(seed)
-    feeds: dict[str, np.ndarray] = {}
-    for arg in session.get_inputs():
-        if arg.name in skip:
-            continue
-        shape = []
-        for d in arg.shape:
-            if isinstance(d, int):
-                shape.append(d)
-            elif d in dims:
-                shape.append(dims[d])
-            else:
-                raise InvalidArgumentError(
-                    f"input {arg.name!r} has symbolic dim {d!r}; give it with --dim {d}=<size>"
-                )
-        dtype = np.dtype(_numpy_type(arg.type))
-        if dtype.kind == "f":
-            feeds[arg.name] = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[arg.name] = rng.integers(0, 2, shape).astype(bool)
-        elif dtype.kind in "iu":
-            feeds[arg.name] = rng.integers(0, 10, shape).astype(dtype)
-        else:
-            raise InvalidArgumentError(
-                f"input {arg.name!r} of type {arg.type} needs a value: --input {arg.name}=file.npy"
-            )
-    return feeds
-
-
-def _numpy_type(type_string: str) -> str:
-    inner = type_string[len("tensor(") : -1] if type_string.startswith("tensor(") else type_string
-    return {"float": "float32", "double": "float64"}.get(inner, inner)
-
-
-def _load_inputs(items: Sequence[str]) -> dict[str, np.ndarray]:
-    feeds = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep:
-            raise InvalidArgumentError(f"--input wants NAME=FILE.npy, got {item!r}")
-        if not Path(path).is_file():
-            raise InvalidArgumentError(f"--input {name}: file not found: {path}")
-        feeds[name] = np.load(path, allow_pickle=False)
-    return feeds
+from .cli_args import backends_arg, dims_arg, load_inputs, random_feeds
+from .errors import XinrtError
 
 
 def _session(args: argparse.Namespace) -> Any:
@@ -85,13 +21,13 @@ def _session(args: argparse.Namespace) -> Any:
     from .session import InferenceSession
 
     options = SessionOptions(intra_op_num_threads=getattr(args, "threads", 0) or 0)
-    return InferenceSession(args.model, options, backends=_backends_arg(args.backends))
+    return InferenceSession(args.model, options, backends=backends_arg(args.backends))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     session = _session(args)
-    given = _load_inputs(args.input)
-    feeds = {**random_feeds(session, args.seed, _dims_arg(args.dim), skip=list(given)), **given}
+    given = load_inputs(args.input)
+    feeds = {**random_feeds(session, args.seed, dims_arg(args.dim), skip=list(given)), **given}
     start = time.perf_counter()
     outputs = session.run(None, feeds)
     elapsed = time.perf_counter() - start

@@ -100,7 +100,7 @@ def _number(option: str, text: str | None, kind: Callable[[str], Number]) -> Num
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
     """A validated BenchConfig from parsed `bench` arguments (InvalidArgumentError if bad)."""
-    from ..cli import _dims_arg
+    from ..cli_args import dims_arg
 
     if args.compare not in (None, "ort"):
         raise InvalidArgumentError(f"--compare knows only 'ort', got {args.compare!r}")
@@ -127,7 +127,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         rtol=_number("--rtol", args.rtol, float) or 0.0,
         atol=_number("--atol", args.atol, float) or 0.0,
         seed=_number("--seed", args.seed, int) or 0,
-        dims=_dims_arg(args.dim),
+        dims=dims_arg(args.dim),
         progress=not args.no_progress and sys.stderr.isatty(),
         settle_ms=_number("--settle-ms", args.settle_ms, float) or 0.0,
     )

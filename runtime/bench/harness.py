@@ -202,7 +202,7 @@ def plan_inputs(session: Any, config: BenchConfig) -> tuple[Feeds, int, list[str
     A symbolic batch dim takes the batch size; a static one that differs makes each query that
     many back-to-back runs of the static batch (and says so in the notes).
     """
-    from ..cli import random_feeds
+    from ..cli_args import random_feeds
 
     batch = config.samples_per_query
     dims = dict(config.dims)

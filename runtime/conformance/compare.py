@@ -2,10 +2,10 @@
 
     xinrt compare MODEL --backends cpu --against reference [--seed N] [--dim N=1] [--input x=a.npy]
 
-Both sides get the same seeded random inputs (`xinrt.cli.random_feeds`). Each output is compared
-by max abs / max rel error and cosine similarity; when one is out of tolerance, a copy of the model
-that also returns every node's outputs (types from onnx shape inference) runs on both sides and
-the first node, in topological order, whose output differs is named.
+Both sides get the same seeded random inputs (`xinrt.cli_args.random_feeds`). Each output is
+compared by max abs / max rel error and cosine similarity; when one is out of tolerance, a copy of
+the model that also returns every node's outputs (types from onnx shape inference) runs on both
+sides and the first node, in topological order, whose output differs is named.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def compare_backends(
     bisect: bool = True,
 ) -> CompareReport:
     """Run the model on both chains with the same inputs; bisect to the first divergent node."""
-    from ..cli import random_feeds
+    from ..cli_args import random_feeds
 
     if not backends or not against:
         raise InvalidArgumentError("compare needs a backend chain on each side")
@@ -301,9 +301,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print the comparison; exit status 0 when the chains agree, 1 when they do not."""
-    from ..cli import _backends_arg, _dims_arg, _load_inputs
+    from ..cli_args import backends_arg, dims_arg, load_inputs
 
-    backends, against = _backends_arg(args.backends), _backends_arg(args.against)
+    backends, against = backends_arg(args.backends), backends_arg(args.against)
     if not backends or not against:
         raise InvalidArgumentError("--backends and --against each need at least one backend")
     if args.rtol < 0 or args.atol < 0:
@@ -313,8 +313,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         backends,
         against,
         seed=args.seed,
-        dims=_dims_arg(args.dim),
-        inputs=_load_inputs(args.input),
+        dims=dims_arg(args.dim),
+        inputs=load_inputs(args.input),
         rtol=args.rtol,
         atol=args.atol,
     )
