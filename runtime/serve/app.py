@@ -1,0 +1,174 @@
+"""The REST app: KServe's v2 endpoints, with xinrt's routes registered first where xinrt adds
+versions, model config, the repository index and the fixed decoder (codec.py)."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from kserve import errors as E
+from kserve.protocol.dataplane import DataPlane
+from kserve.protocol.model_repository_extension import ModelRepositoryExtension
+from kserve.protocol.rest.v2_endpoints import register_v2_endpoints
+from prometheus_client import REGISTRY, exposition
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import XinrtError
+from .codec import HEADER_LENGTH, decode_request
+from .model import XinrtModel
+from .repository import XinrtRepository
+from .tensors import tensor_metadata
+
+EXTENSIONS = ["binary_tensor_data", "model_repository", "model_configuration"]
+
+
+class RequestTooLarge(Exception):
+    """A request body over the server's --max-request-mb (HTTP 413)."""
+
+
+class BodyLimit:
+    """Refuses a body whose Content-Length is over the limit before reading any of it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if not length.isdigit() or int(length) > self.max_bytes:
+                response = ORJSONResponse(
+                    {"error": f"request body of {length.decode(errors='replace')} bytes: "
+                              f"over the limit of {self.max_bytes} bytes (--max-request-mb)"},
+                    status_code=413,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> ASGIApp:
+    """The ASGI app serving v2 REST and /metrics for the repository's models."""
+    app = FastAPI(title="xinrt serve", docs_url=None, redoc_url=None,
+                  default_response_class=ORJSONResponse)
+    routes = _Routes(repository, dataplane, max_bytes)
+    add = app.router.add_route
+    for prefix in ("/v2/models/{model_name}", "/v2/models/{model_name}/versions/{model_version}"):
+        add(prefix, routes.model_metadata, methods=["GET"])
+        add(prefix + "/ready", routes.model_ready, methods=["GET"])
+        add(prefix + "/config", routes.model_config, methods=["GET"])
+        add(prefix + "/infer", routes.infer, methods=["POST"])
+    add("/v2", routes.server_metadata, methods=["GET"])
+    add("/v2/repository/index", routes.index, methods=["POST"])
+    add("/v2/repository/models/{model_name}/load", routes.load, methods=["POST"])
+    add("/v2/repository/models/{model_name}/unload", routes.unload, methods=["POST"])
+    add("/metrics", routes.metrics, methods=["GET"])
+    register_v2_endpoints(app, dataplane, ModelRepositoryExtension(repository))
+    for error, handler in (
+        (E.InvalidInput, E.invalid_input_handler),
+        (E.InferenceError, E.inference_error_handler),
+        (E.ModelNotFound, E.model_not_found_handler),
+        (E.ModelNotReady, E.model_not_ready_handler),
+        (NotImplementedError, E.not_implemented_error_handler),
+        (E.ServerNotLive, E.server_not_live_handler),
+        (E.ServerNotReady, E.server_not_ready_handler),
+        (XinrtError, _xinrt_error),
+        (RequestTooLarge, _too_large),
+        (Exception, E.generic_exception_handler),
+    ):
+        app.add_exception_handler(error, handler)
+    return BodyLimit(app, max_bytes)
+
+
+async def _xinrt_error(request: Request, exc: Exception) -> Response:
+    return ORJSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return ORJSONResponse({"error": str(exc)}, status_code=413)
+
+
+class _Routes:
+    def __init__(self, repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> None:
+        self.repository, self.dataplane, self.max_bytes = repository, dataplane, max_bytes
+
+    def _model(self, request: Request) -> XinrtModel:
+        name = request.path_params["model_name"]
+        model = self.repository.get_model(name)
+        if not isinstance(model, XinrtModel):
+            raise E.ModelNotFound(name)
+        return model
+
+    async def server_metadata(self, request: Request) -> Response:
+        metadata = self.dataplane.metadata()
+        return ORJSONResponse({**metadata, "extensions": EXTENSIONS})
+
+    async def model_metadata(self, request: Request) -> Response:
+        model = self._model(request)
+        runner = model.runner(request.path_params.get("model_version"))
+        return ORJSONResponse({
+            "name": model.name,
+            "versions": sorted(model.runners),
+            "platform": "xinrt_onnx",
+            "inputs": tensor_metadata(runner.inputs),
+            "outputs": tensor_metadata(runner.outputs),
+        })
+
+    async def model_ready(self, request: Request) -> Response:
+        name = request.path_params["model_name"]
+        if self.repository.get_model(name) is None and name in self.repository.sources:
+            raise E.ModelNotReady(name, "it is in the repository but not loaded")
+        model = self._model(request)
+        model.runner(request.path_params.get("model_version"))
+        if not model.ready:
+            raise E.ModelNotReady(model.name)
+        return ORJSONResponse({"name": model.name, "ready": True})
+
+    async def model_config(self, request: Request) -> Response:
+        runner = self._model(request).runner(request.path_params.get("model_version"))
+        return ORJSONResponse(runner.triton_config())
+
+    async def infer(self, request: Request) -> Response:
+        name = request.path_params["model_name"]
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
+        infer_request = decode_request(
+            bytes(body), request.headers.get(HEADER_LENGTH), name,
+            request.path_params.get("model_version"),
+        )
+        response, _ = await self.dataplane.infer(name, infer_request)
+        payload, json_size = response.to_rest()
+        if json_size is None:
+            return ORJSONResponse(payload)
+        return Response(payload, media_type="application/octet-stream",
+                        headers={HEADER_LENGTH: str(json_size)})
+
+    async def index(self, request: Request) -> Response:
+        body = await request.body()
+        try:
+            options = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError as exc:
+            raise E.InvalidInput(f"repository index: the body is not JSON: {exc}") from exc
+        ready = isinstance(options, dict) and bool(options.get("ready"))
+        entries = self.repository.index()
+        return ORJSONResponse([e for e in entries if e["state"] == "READY" or not ready])
+
+    async def load(self, request: Request) -> Response:
+        await self.repository.load(request.path_params["model_name"])
+        return ORJSONResponse({})
+
+    async def unload(self, request: Request) -> Response:
+        name = request.path_params["model_name"]
+        try:
+            await self.repository.unload_async(name)
+        except KeyError as exc:
+            raise E.ModelNotFound(name) from exc
+        return ORJSONResponse({})
+
+    async def metrics(self, request: Request) -> Response:
+        encoder, content_type = exposition.choose_encoder(request.headers.get("accept", ""))
+        return Response(encoder(REGISTRY), headers={"content-type": content_type})
