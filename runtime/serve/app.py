@@ -39,8 +39,10 @@ class BodyLimit:
             length = dict(scope["headers"]).get(b"content-length", b"0")
             if not length.isdigit() or int(length) > self.max_bytes:
                 response = ORJSONResponse(
-                    {"error": f"request body of {length.decode(errors='replace')} bytes: "
-                              f"over the limit of {self.max_bytes} bytes (--max-request-mb)"},
+                    {
+                        "error": f"request body of {length.decode(errors='replace')} bytes: "
+                        f"over the limit of {self.max_bytes} bytes (--max-request-mb)"
+                    },
                     status_code=413,
                 )
                 await response(scope, receive, send)
@@ -50,8 +52,9 @@ class BodyLimit:
 
 def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> ASGIApp:
     """The ASGI app serving v2 REST and /metrics for the repository's models."""
-    app = FastAPI(title="xinrt serve", docs_url=None, redoc_url=None,
-                  default_response_class=ORJSONResponse)
+    app = FastAPI(
+        title="xinrt serve", docs_url=None, redoc_url=None, default_response_class=ORJSONResponse
+    )
     routes = _Routes(repository, dataplane, max_bytes)
     add = app.router.add_route
     for prefix in ("/v2/models/{model_name}", "/v2/models/{model_name}/versions/{model_version}"):
@@ -107,13 +110,15 @@ class _Routes:
     async def model_metadata(self, request: Request) -> Response:
         model = self._model(request)
         runner = model.runner(request.path_params.get("model_version"))
-        return ORJSONResponse({
-            "name": model.name,
-            "versions": sorted(model.runners),
-            "platform": "xinrt_onnx",
-            "inputs": tensor_metadata(runner.inputs),
-            "outputs": tensor_metadata(runner.outputs),
-        })
+        return ORJSONResponse(
+            {
+                "name": model.name,
+                "versions": sorted(model.runners),
+                "platform": "xinrt_onnx",
+                "inputs": tensor_metadata(runner.inputs),
+                "outputs": tensor_metadata(runner.outputs),
+            }
+        )
 
     async def model_ready(self, request: Request) -> Response:
         name = request.path_params["model_name"]
@@ -137,15 +142,18 @@ class _Routes:
             if len(body) > self.max_bytes:
                 raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
         infer_request = decode_request(
-            bytes(body), request.headers.get(HEADER_LENGTH), name,
+            bytes(body),
+            request.headers.get(HEADER_LENGTH),
+            name,
             request.path_params.get("model_version"),
         )
         response, _ = await self.dataplane.infer(name, infer_request)
         payload, json_size = response.to_rest()
         if json_size is None:
             return ORJSONResponse(payload)
-        return Response(payload, media_type="application/octet-stream",
-                        headers={HEADER_LENGTH: str(json_size)})
+        return Response(
+            payload, media_type="application/octet-stream", headers={HEADER_LENGTH: str(json_size)}
+        )
 
     async def index(self, request: Request) -> Response:
         body = await request.body()

@@ -18,15 +18,23 @@ def register(sub: Any) -> None:
         description=__doc__,
     )
     serve.add_argument("model", help="a .onnx file, or a repository <model>/<version>/model.onnx")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default loopback; 0.0.0.0 for all)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default loopback; 0.0.0.0 for all)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (0: any free port)")
     serve.add_argument("--grpc-port", type=int, default=8001, help="gRPC port (0: any free port)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (SO_REUSEPORT)")
-    serve.add_argument("--max-request-mb", type=float, default=64.0,
-                       help="largest request body / gRPC message accepted")
-    serve.add_argument("--grace", type=float, default=30.0,
-                       help="seconds to finish in-flight requests on SIGTERM")
+    serve.add_argument(
+        "--max-request-mb",
+        type=float,
+        default=64.0,
+        help="largest request body / gRPC message accepted",
+    )
+    serve.add_argument(
+        "--grace", type=float, default=30.0, help="seconds to finish in-flight requests on SIGTERM"
+    )
     group = serve.add_argument_group("settings over every model's config.yaml")
     group.add_argument("--backends", help="comma-separated, in priority order")
     group.add_argument("--threads", type=int, help="intra-op threads per replica")

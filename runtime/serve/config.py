@@ -1,13 +1,13 @@
 """A served model's settings: the `config.yaml` beside its versions, or defaults.
 
-    backends: [cpu, ort]        # priority order, as InferenceSession(backends=...)
-    precision: fp32             # or fp16 / int8, or {backend: precision}
-    threads: 1                  # intra-op threads per replica (0: the CPU share of each replica)
-    max_batch_size: 8           # dynamic batching along dim 0 (0: off); needs a dynamic dim 0
-    max_queue_delay_us: 0       # how long a batch waits to fill (0: take what is queued)
-    replicas: 2                 # sessions of the model, each running one batch at a time
-    resources: {npu_rk3588: 1}  # Ray resources per replica (--ray only)
-    versions: latest            # latest: serve the highest version; all: every version
+backends: [cpu, ort]        # priority order, as InferenceSession(backends=...)
+precision: fp32             # or fp16 / int8, or {backend: precision}
+threads: 1                  # intra-op threads per replica (0: the CPU share of each replica)
+max_batch_size: 8           # dynamic batching along dim 0 (0: off); needs a dynamic dim 0
+max_queue_delay_us: 0       # how long a batch waits to fill (0: take what is queued)
+replicas: 2                 # sessions of the model, each running one batch at a time
+resources: {npu_rk3588: 1}  # Ray resources per replica (--ray only)
+versions: latest            # latest: serve the highest version; all: every version
 """
 
 from __future__ import annotations

@@ -71,9 +71,22 @@ _MESSAGES: dict[str, list[tuple[str, int, int, bool, str]]] = {
     ],
     "RepositoryModelLoadResponse": [],
 }
-_DATA_TYPES = {"BOOL": 1, "UINT8": 2, "UINT16": 3, "UINT32": 4, "UINT64": 5, "INT8": 6,
-               "INT16": 7, "INT32": 8, "INT64": 9, "FP16": 10, "FP32": 11, "FP64": 12,
-               "BYTES": 13, "BF16": 14}
+_DATA_TYPES = {
+    "BOOL": 1,
+    "UINT8": 2,
+    "UINT16": 3,
+    "UINT32": 4,
+    "UINT64": 5,
+    "INT8": 6,
+    "INT16": 7,
+    "INT32": 8,
+    "INT64": 9,
+    "FP16": 10,
+    "FP32": 11,
+    "FP64": 12,
+    "BYTES": 13,
+    "BF16": 14,
+}
 
 
 def _triton_messages() -> dict[str, Any]:
@@ -84,8 +97,9 @@ def _triton_messages() -> dict[str, Any]:
     for message, fields in _MESSAGES.items():
         proto = file.message_type.add(name=message)
         for field, number, kind, repeated, type_name in fields:
-            entry = proto.field.add(name=field, number=number, type=kind, label=_REPEATED
-                                    if repeated else 1)
+            entry = proto.field.add(
+                name=field, number=number, type=kind, label=_REPEATED if repeated else 1
+            )
             if type_name:
                 entry.type_name = f".inference.{type_name}"
     pool.Add(file)
@@ -101,8 +115,9 @@ TRITON = _triton_messages()
 class XinrtServicer(InferenceServicer):
     """KServe's servicer with versions, Triton's repository methods and model config."""
 
-    def __init__(self, dataplane: Any, extension: Any, repository: XinrtRepository,
-                 extensions: list[str]) -> None:
+    def __init__(
+        self, dataplane: Any, extension: Any, repository: XinrtRepository, extensions: list[str]
+    ) -> None:
         super().__init__(dataplane, extension)
         self._repository = repository
         self._extensions = extensions
@@ -179,8 +194,9 @@ class XinrtServicer(InferenceServicer):
 
 def _tensor(kind: str, entry: dict[str, Any]) -> Any:
     datatype = entry["data_type"].removeprefix("TYPE_")
-    return TRITON[kind](name=entry["name"], data_type=_DATA_TYPES.get(datatype, 0),
-                        dims=entry["dims"])
+    return TRITON[kind](
+        name=entry["name"], data_type=_DATA_TYPES.get(datatype, 0), dims=entry["dims"]
+    )
 
 
 class _Capture:
@@ -219,8 +235,9 @@ class StatusInterceptor(ExceptionToStatusInterceptor):
     """KServe's error -> status mapping, except that a failed execution is INTERNAL (the
     server's fault), not INVALID_ARGUMENT."""
 
-    async def handle_exception(self, ex: Exception, request_or_iterator: Any, context: Any,
-                               method_name: str) -> None:
+    async def handle_exception(
+        self, ex: Exception, request_or_iterator: Any, context: Any, method_name: str
+    ) -> None:
         if isinstance(ex, InferenceError):
             await context.abort(StatusCode.INTERNAL, ex.reason)
         if isinstance(ex, XinrtError):
@@ -228,8 +245,9 @@ class StatusInterceptor(ExceptionToStatusInterceptor):
         await super().handle_exception(ex, request_or_iterator, context, method_name)
 
 
-def build_server(servicer: XinrtServicer, host: str, port: int, max_bytes: int,
-                 reuse_port: bool) -> tuple[grpc.aio.Server, int]:
+def build_server(
+    servicer: XinrtServicer, host: str, port: int, max_bytes: int, reuse_port: bool
+) -> tuple[grpc.aio.Server, int]:
     """The asyncio gRPC server on host:port (port 0: any free port), not yet started."""
     server = grpc.aio.server(
         interceptors=(StatusInterceptor(),),

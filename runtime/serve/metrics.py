@@ -1,11 +1,11 @@
 """Prometheus metrics per model and backend, served at `/metrics` beside KServe's own.
 
-    xinrt_inference_requests_total{model,version,backend}        requests answered (any outcome)
-    xinrt_inference_failures_total{model,version,backend,reason}  reason: invalid | execution
-    xinrt_inference_executions_total{model,version,backend}      batches run
-    xinrt_queue_seconds{model,version,backend}                    histogram: queued -> batch start
-    xinrt_compute_seconds{model,version,backend}                  histogram: one batch's run
-    xinrt_batch_size{model,version,backend}                       histogram: rows per batch
+xinrt_inference_requests_total{model,version,backend}        requests answered (any outcome)
+xinrt_inference_failures_total{model,version,backend,reason}  reason: invalid | execution
+xinrt_inference_executions_total{model,version,backend}      batches run
+xinrt_queue_seconds{model,version,backend}                    histogram: queued -> batch start
+xinrt_compute_seconds{model,version,backend}                  histogram: one batch's run
+xinrt_batch_size{model,version,backend}                       histogram: rows per batch
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ FAILURES = Counter(
     "xinrt_inference_failures", "Inference requests that failed", (*_LABELS, "reason")
 )
 EXECUTIONS = Counter("xinrt_inference_executions", "Batches run", _LABELS)
-QUEUE = Histogram("xinrt_queue_seconds", "Time from arrival to batch start", _LABELS,
-                  buckets=_SECONDS)
+QUEUE = Histogram(
+    "xinrt_queue_seconds", "Time from arrival to batch start", _LABELS, buckets=_SECONDS
+)
 COMPUTE = Histogram("xinrt_compute_seconds", "Time one batch ran", _LABELS, buckets=_SECONDS)
-BATCH = Histogram("xinrt_batch_size", "Rows per batch", _LABELS,
-                  buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+BATCH = Histogram(
+    "xinrt_batch_size", "Rows per batch", _LABELS, buckets=(1, 2, 4, 8, 16, 32, 64, 128)
+)
 
 
 class ModelMetrics:

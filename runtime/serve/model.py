@@ -120,7 +120,7 @@ def _decode(payload: InferRequest, runner: VersionRunner) -> tuple[dict, list[tu
     if missing:
         raise InvalidInput(f"{runner.label}: missing inputs: {', '.join(missing)}")
     feeds = {t.name: to_array(t, declared[t.name], runner.label) for t in payload.inputs}
-    rows = {a.shape[0] if a.ndim else None for a in feeds.values()}
+    rows = {a.shape[0] if a.ndim else -1 for a in feeds.values()}
     if runner.max_batch > 1 and len(rows) > 1:
         raise InvalidInput(f"{runner.label}: inputs disagree on the batch dim 0: {sorted(rows)}")
     types = {o.name: tensor_metadata([o])[0]["datatype"] for o in runner.outputs}

@@ -32,13 +32,11 @@ class VersionRunner:
         self.name, self.version, self.path, self.config = name, version, path, config
         self.label = f"model {name!r} version {version}"
         replicas = config.replica_count(workers)
-        options = dict(intra_op_num_threads=config.thread_count(workers))
-        if config.precision:
-            options["precision"] = config.precision  # type: ignore[assignment]
+        options = SessionOptions(
+            intra_op_num_threads=config.thread_count(workers), precision=config.precision
+        )
         self.sessions = [
-            InferenceSession(
-                str(path), SessionOptions(**options), backends=list(config.backends or []) or None
-            )
+            InferenceSession(str(path), options, backends=list(config.backends or []) or None)
             for _ in range(replicas)
         ]
         first = self.sessions[0]
@@ -48,10 +46,9 @@ class VersionRunner:
         used = sorted({p.backend for p in first.placement.partitions})
         self.backend = "+".join(used) or "none"
         batchable = _dynamic_dim0(self.inputs) and _dynamic_dim0(self.outputs)
-        self.max_batch = config.max_batch_size
-        if self.max_batch is None:
-            self.max_batch = DEFAULT_MAX_BATCH if batchable else 0
-        elif self.max_batch > 1 and not batchable:
+        default = DEFAULT_MAX_BATCH if batchable else 0
+        self.max_batch: int = default if config.max_batch_size is None else config.max_batch_size
+        if self.max_batch > 1 and not batchable:
             raise InvalidArgumentError(
                 f"{self.label}: max_batch_size {self.max_batch} needs a dynamic dim 0 on every "
                 "input and output; set max_batch_size: 0 or export the model with a batch dim"
@@ -102,8 +99,9 @@ class VersionRunner:
             "instance_group": [{"count": len(self.sessions), "kind": "KIND_CPU"}],
             "parameters": {
                 "backends": {"string_value": self.backend},
-                "threads": {"string_value": str(self.sessions[0].get_session_options()
-                                                .intra_op_num_threads)},
+                "threads": {
+                    "string_value": str(self.sessions[0].get_session_options().intra_op_num_threads)
+                },
             },
         }
         if batched:

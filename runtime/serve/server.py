@@ -103,8 +103,9 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         f"http={options.host}:{port} grpc={options.host}:{grpc_port} "
         f"models={','.join(sorted(repository.get_models()))}"
     )
-    await asyncio.wait([http_task, asyncio.create_task(stop.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [http_task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     http.should_exit = True  # stop accepting; uvicorn waits for requests in flight
     await asyncio.gather(grpc_server.stop(options.grace_s), http_task, return_exceptions=True)
     for model in list(repository.get_models().values()):

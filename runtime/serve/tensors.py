@@ -89,7 +89,7 @@ def to_array(tensor: InferInput, arg: NodeArg, where: str) -> np.ndarray:
     if tensor.data is None:
         raise InvalidInput(f"{name} has neither 'data' nor binary data")
     try:
-        array = np.asarray(tensor.data, dtype=dtype)
+        array: np.ndarray = np.asarray(tensor.data, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"{name}: 'data' is not a list of {wanted} values: {exc}") from exc
     if array.size != count:

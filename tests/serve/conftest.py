@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from tests.helpers import make_model, tensor
 
@@ -51,7 +51,9 @@ def serve_deps() -> None:
     requirements = _pinned("serve") + _pinned("serve-test")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", *requirements],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         log = done.stdout + done.stderr
@@ -84,10 +86,22 @@ def reference(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return session.run(None, {"x": x})[0]
 
 
+def broken() -> onnx.ModelProto:
+    """Reshape x[2,8] to the shape the request sends: a wrong one fails at run time."""
+    return make_model(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape")],
+        [tensor("x", [2, 8]), tensor("shape", [2], TensorProto.INT64)],
+        [tensor("y", ["a", "b"])],
+    )
+
+
 @pytest.fixture(scope="session")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mlp versions 1 and 2 (different weights, both served) and 'latest' (version 3 only)."""
+    """mlp versions 1 and 2 (different weights, both served), 'latest' (version 3 only) and
+    'broken' (fails at run time on some inputs)."""
     root = tmp_path_factory.mktemp("repo")
+    (root / "broken" / "1").mkdir(parents=True)
+    onnx.save(broken(), str(root / "broken" / "1" / "model.onnx"))
     for name, versions, config in (
         ("mlp", (1, 2), "versions: all\nmax_batch_size: 8\nreplicas: 1\nthreads: 1\n"),
         ("latest", (1, 3), "replicas: 1\n"),
@@ -122,9 +136,23 @@ class Server:
 def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
     """`xinrt serve` on 127.0.0.1 with free ports; returns once it printed its ready line."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "xinrt.cli", "serve", str(model), "--host", "127.0.0.1",
-         "--port", "0", "--grpc-port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "xinrt.cli",
+            "serve",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--grpc-port",
+            "0",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + timeout
     seen = []
@@ -143,16 +171,17 @@ def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
     raise AssertionError("xinrt serve did not get ready:\n" + "".join(seen[-40:]))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(serve_deps: None, repo: Path) -> Iterator[Server]:
-    """One server over the test repository for a module's tests."""
+    """One server over the test repository, shared by the tests."""
     running = start_server(repo)
     yield running
     assert running.stop() == 0
 
 
-def post(server: Server, path: str, body: bytes, headers: dict[str, str] | None = None
-          ) -> tuple[int, bytes, dict[str, str]]:
+def post(
+    server: Server, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
     """POST to the server; (status, body, headers)."""
     host, port = server.http.rsplit(":", 1)
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -164,17 +193,27 @@ def post(server: Server, path: str, body: bytes, headers: dict[str, str] | None 
         connection.close()
 
 
-def binary_body(x: np.ndarray, datatype: str = "FP32", shape: list | None = None,
-                size: int | None = None, cut: int = 0) -> tuple[bytes, dict[str, str]]:
+def binary_body(
+    x: np.ndarray,
+    datatype: str = "FP32",
+    shape: list | None = None,
+    size: int | None = None,
+    cut: int = 0,
+) -> tuple[bytes, dict[str, str]]:
     """A v2 request with one binary input 'x'; shape/size may lie, `cut` bytes go missing."""
     raw = x.tobytes()
-    header = json.dumps({
-        "inputs": [{
-            "name": "x", "shape": shape if shape is not None else list(x.shape),
-            "datatype": datatype,
-            "parameters": {"binary_data_size": len(raw) if size is None else size},
-        }],
-        "outputs": [{"name": "y", "parameters": {"binary_data": True}}],
-    }).encode()
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "x",
+                    "shape": shape if shape is not None else list(x.shape),
+                    "datatype": datatype,
+                    "parameters": {"binary_data_size": len(raw) if size is None else size},
+                }
+            ],
+            "outputs": [{"name": "y", "parameters": {"binary_data": True}}],
+        }
+    ).encode()
     body = header + raw[: len(raw) - cut]
     return body, {"Inference-Header-Content-Length": str(len(header))}

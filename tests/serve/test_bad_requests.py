@@ -34,20 +34,60 @@ X = np.random.default_rng(3).standard_normal((2, 8)).astype(np.float32)
         ("huge declared size", binary_body(X, size=10**12), 400, "binary_data_size"),
         ("huge declared shape", binary_body(X, shape=[10**9, 8]), 400, "carries 64 bytes"),
         ("negative dim", binary_body(X, shape=[-2, 8]), 400, "whole numbers"),
-        ("header longer than body", (b"{}", {"Inference-Header-Content-Length": "99"}), 400,
-         "the body has 2 bytes"),
+        (
+            "header longer than body",
+            (b"{}", {"Inference-Header-Content-Length": "99"}),
+            400,
+            "the body has 2 bytes",
+        ),
         ("not JSON", (b"\xff\x00garbage", {}), 400, "not v2 JSON"),
         ("JSON without inputs", (b'{"in": []}', {}), 400, "'inputs' list"),
-        ("JSON data of wrong length",
-         (json.dumps({"inputs": [{"name": "x", "shape": [1, 8], "datatype": "FP32",
-                                  "data": [1.0, 2.0]}]}).encode(), {}), 400, "carries 2 values"),
-        ("unknown input", (json.dumps({"inputs": [{"name": "q", "shape": [1, 8],
-                                                   "datatype": "FP32", "data": [0.0] * 8}]})
-                           .encode(), {}), 400, "has no input 'q'"),
-        ("unknown output", (json.dumps({"inputs": [{"name": "x", "shape": [1, 8],
-                                                    "datatype": "FP32", "data": [0.5] * 8}],
-                                        "outputs": [{"name": "nope"}]}).encode(), {}), 400,
-         "has no output 'nope'"),
+        (
+            "JSON data of wrong length",
+            (
+                json.dumps(
+                    {
+                        "inputs": [
+                            {"name": "x", "shape": [1, 8], "datatype": "FP32", "data": [1.0, 2.0]}
+                        ]
+                    }
+                ).encode(),
+                {},
+            ),
+            400,
+            "carries 2 values",
+        ),
+        (
+            "unknown input",
+            (
+                json.dumps(
+                    {
+                        "inputs": [
+                            {"name": "q", "shape": [1, 8], "datatype": "FP32", "data": [0.0] * 8}
+                        ]
+                    }
+                ).encode(),
+                {},
+            ),
+            400,
+            "has no input 'q'",
+        ),
+        (
+            "unknown output",
+            (
+                json.dumps(
+                    {
+                        "inputs": [
+                            {"name": "x", "shape": [1, 8], "datatype": "FP32", "data": [0.5] * 8}
+                        ],
+                        "outputs": [{"name": "nope"}],
+                    }
+                ).encode(),
+                {},
+            ),
+            400,
+            "has no output 'nope'",
+        ),
     ],
 )
 def test_bad_request_is_a_400_with_the_reason_and_serving_goes_on(
@@ -85,8 +125,9 @@ def test_declared_body_over_the_limit_is_413_before_it_is_read(server: Server) -
 
 def test_json_without_content_type_is_accepted(server: Server) -> None:
     x = np.random.default_rng(4).standard_normal((1, 8)).astype(np.float32)
-    body = json.dumps({"inputs": [{"name": "x", "shape": [1, 8], "datatype": "FP32",
-                                   "data": x.ravel().tolist()}]}).encode()
+    body = json.dumps(
+        {"inputs": [{"name": "x", "shape": [1, 8], "datatype": "FP32", "data": x.ravel().tolist()}]}
+    ).encode()
     got, answer, _ = post(server, "/v2/models/mlp/versions/1/infer", body)
     assert got == 200, answer
     y = np.asarray(json.loads(answer)["outputs"][0]["data"], np.float32).reshape(1, 4)

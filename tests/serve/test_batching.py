@@ -35,9 +35,7 @@ def _double(replica: int, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]
 def test_each_request_gets_its_own_rows_back_from_a_shared_batch() -> None:
     rng = np.random.default_rng(1)
     requests = [{"x": rng.standard_normal((rows, 3)).astype(np.float32)} for rows in (1, 2, 1, 3)]
-    results, stats = _run(
-        dict(replicas=1, max_batch=8, max_delay_s=0.2), requests, _double
-    )
+    results, stats = _run(dict(replicas=1, max_batch=8, max_delay_s=0.2), requests, _double)
     for request, result in zip(requests, results):
         np.testing.assert_array_equal(result["y"], request["x"] * 2.0)
     assert [s.size for s in stats] == [7]  # one batch: the window collected all four
@@ -67,8 +65,9 @@ def test_a_failing_batch_fails_its_requests_and_the_next_batch_runs() -> None:
     async def main() -> tuple:
         with ThreadPoolExecutor(1) as pool:
             batcher = Batcher(flaky, replicas=1, executor=pool, max_batch=1, max_delay_s=0.0)
-            bad = await asyncio.gather(batcher.submit({"x": -np.ones((1, 2), np.float32)}),
-                                       return_exceptions=True)
+            bad = await asyncio.gather(
+                batcher.submit({"x": -np.ones((1, 2), np.float32)}), return_exceptions=True
+            )
             good = await batcher.submit({"x": np.arange(2, dtype=np.float32).reshape(1, 2)})
             await batcher.close()
             return bad[0], good

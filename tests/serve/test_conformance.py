@@ -24,9 +24,18 @@ def seen(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     x = np.random.default_rng(21).standard_normal((3, 8)).astype(np.float32)
     np.save(folder / "x.npy", x)
     done = subprocess.run(
-        [sys.executable, str(CLIENT), server.http, server.grpc, "mlp", str(folder / "x.npy"),
-         str(folder / "seen.json")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(CLIENT),
+            server.http,
+            server.grpc,
+            "mlp",
+            str(folder / "x.npy"),
+            str(folder / "seen.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads((folder / "seen.json").read_text())

@@ -14,11 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
-from tests.helpers import make_model, tensor
 from tests.serve.conftest import Server, binary_body, mlp, post, reference, start_server
 
 WINDOW_US = 500_000  # a batch waits this long to fill: long enough to gather every request
@@ -78,11 +75,14 @@ def test_concurrent_requests_share_a_batch_and_get_their_own_rows(slow_server: S
     after = _get(slow_server, "/metrics")
     labels = {"model": "mlp", "version": "2"}
     requests = _metric(after, "xinrt_inference_requests_total", **labels) - _metric(
-        before, "xinrt_inference_requests_total", **labels)
+        before, "xinrt_inference_requests_total", **labels
+    )
     executions = _metric(after, "xinrt_inference_executions_total", **labels) - _metric(
-        before, "xinrt_inference_executions_total", **labels)
+        before, "xinrt_inference_executions_total", **labels
+    )
     rows = _metric(after, "xinrt_batch_size_sum", **labels) - _metric(
-        before, "xinrt_batch_size_sum", **labels)
+        before, "xinrt_batch_size_sum", **labels
+    )
     assert requests == 4 and rows == 7
     assert executions < 4  # at least two requests shared a batch within the window
     for name in ("xinrt_queue_seconds_count", "xinrt_compute_seconds_count"):
@@ -90,49 +90,56 @@ def test_concurrent_requests_share_a_batch_and_get_their_own_rows(slow_server: S
     assert re.search(r'xinrt_inference_requests_total\{backend="[a-z+]+"', after)
 
 
-def test_execution_failure_is_500_and_the_server_stays_up(serve_deps: None, tmp_path: Path
-                                                          ) -> None:
-    broken = make_model(
-        [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape")],
-        [tensor("x", [2, 8]), tensor("shape", [2], TensorProto.INT64)],
-        [tensor("y", ["a", "b"])],
+def test_execution_failure_is_500_and_the_server_stays_up(server: Server) -> None:
+    x = np.ones((2, 8), np.float32)
+
+    def request(shape: list[int]) -> tuple[int, dict]:
+        body = json.dumps(
+            {
+                "inputs": [
+                    {"name": "x", "shape": [2, 8], "datatype": "FP32", "data": x.ravel().tolist()},
+                    {"name": "shape", "shape": [2], "datatype": "INT64", "data": shape},
+                ]
+            }
+        ).encode()
+        status, answer, _ = post(server, "/v2/models/broken/infer", body)
+        return status, json.loads(answer)
+
+    failures = _metric(
+        _get(server, "/metrics"),
+        "xinrt_inference_failures_total",
+        model="broken",
+        reason="execution",
     )
-    onnx.save(broken, str(tmp_path / "broken.onnx"))
-    server = start_server(tmp_path / "broken.onnx", "--replicas", "1")
-    try:
-        x = np.ones((2, 8), np.float32)
-
-        def request(shape: list[int]) -> tuple[int, dict]:
-            body = json.dumps({"inputs": [
-                {"name": "x", "shape": [2, 8], "datatype": "FP32", "data": x.ravel().tolist()},
-                {"name": "shape", "shape": [2], "datatype": "INT64", "data": shape},
-            ]}).encode()
-            status, answer, _ = post(server, "/v2/models/broken/infer", body)
-            return status, json.loads(answer)
-
-        status, answer = request([3, 5])  # 16 values cannot become 3x5
-        assert status == 500, answer
-        assert "broken" in answer["error"]
-        status, answer = request([4, 4])
-        assert status == 200, answer
-        np.testing.assert_array_equal(np.asarray(answer["outputs"][0]["data"]), x.ravel())
-        metrics = _get(server, "/metrics")
-        assert _metric(metrics, "xinrt_inference_failures_total", model="broken",
-                       reason="execution") == 1
-    finally:
-        assert server.stop() == 0
+    status, answer = request([3, 5])  # 16 values cannot become 3x5
+    assert status == 500, answer
+    assert "broken" in answer["error"]
+    status, answer = request([4, 4])
+    assert status == 200, answer
+    np.testing.assert_array_equal(np.asarray(answer["outputs"][0]["data"]), x.ravel())
+    assert (
+        _metric(
+            _get(server, "/metrics"),
+            "xinrt_inference_failures_total",
+            model="broken",
+            reason="execution",
+        )
+        == failures + 1
+    )
 
 
-def test_sigterm_finishes_the_queued_request_then_exits(serve_deps: None, repo: Path) -> None:
-    server = start_server(repo, "--replicas", "1", "--max-queue-delay-us", "3000000")
+def test_sigterm_finishes_the_queued_request_then_exits(slow_server: Server) -> None:
+    """Last in this file: it stops the module's server."""
+    server = slow_server
     x = np.random.default_rng(12).standard_normal((1, 8)).astype(np.float32)
     results: list = []
     thread = threading.Thread(target=lambda: results.extend(_infer_many(server, [x])))
     thread.start()
+    counted = _metric(_get(server, "/metrics"), "xinrt_inference_requests_total", model="mlp")
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # until the request waits in the 3 s batching window
+    while time.monotonic() < deadline:  # until the request waits in the batching window
         metrics = _get(server, "/metrics")
-        if _metric(metrics, "xinrt_inference_requests_total", model="mlp") == 1:
+        if _metric(metrics, "xinrt_inference_requests_total", model="mlp") > counted:
             break
         time.sleep(0.01)
     os.kill(server.process.pid, signal.SIGTERM)

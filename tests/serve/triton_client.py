@@ -90,7 +90,10 @@ def grpc_checks(url: str, model: str, data: np.ndarray) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     http_url, grpc_url, model, input_path, out_path = argv
     data = np.load(input_path)
-    result = {"http": http_checks(http_url, model, data), "grpc": grpc_checks(grpc_url, model, data)}
+    result = {
+        "http": http_checks(http_url, model, data),
+        "grpc": grpc_checks(grpc_url, model, data),
+    }
     with open(out_path, "w") as f:
         json.dump(result, f, default=str)
     return 0
