@@ -3,9 +3,10 @@ versions, model config, the repository index and the fixed decoder (codec.py).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 from kserve import errors as E
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.model_repository_extension import ModelRepositoryExtension
@@ -24,6 +25,11 @@ from .tensors import tensor_metadata
 EXTENSIONS = ["binary_tensor_data", "model_repository", "model_configuration"]
 
 
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """A JSON response encoded by orjson (numpy-free, fast)."""
+    return Response(orjson.dumps(content), status_code, media_type="application/json")
+
+
 class RequestTooLarge(Exception):
     """A request body over the server's --max-request-mb (HTTP 413)."""
 
@@ -38,7 +44,7 @@ class BodyLimit:
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"0")
             if not length.isdigit() or int(length) > self.max_bytes:
-                response = ORJSONResponse(
+                response = json_response(
                     {
                         "error": f"request body of {length.decode(errors='replace')} bytes: "
                         f"over the limit of {self.max_bytes} bytes (--max-request-mb)"
@@ -52,9 +58,7 @@ class BodyLimit:
 
 def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> ASGIApp:
     """The ASGI app serving v2 REST and /metrics for the repository's models."""
-    app = FastAPI(
-        title="xinrt serve", docs_url=None, redoc_url=None, default_response_class=ORJSONResponse
-    )
+    app = FastAPI(title="xinrt serve", docs_url=None, redoc_url=None)
     routes = _Routes(repository, dataplane, max_bytes)
     add = app.router.add_route
     for prefix in ("/v2/models/{model_name}", "/v2/models/{model_name}/versions/{model_version}"):
@@ -85,11 +89,11 @@ def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int)
 
 
 async def _xinrt_error(request: Request, exc: Exception) -> Response:
-    return ORJSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
+    return json_response({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:
-    return ORJSONResponse({"error": str(exc)}, status_code=413)
+    return json_response({"error": str(exc)}, status_code=413)
 
 
 class _Routes:
@@ -105,12 +109,12 @@ class _Routes:
 
     async def server_metadata(self, request: Request) -> Response:
         metadata = self.dataplane.metadata()
-        return ORJSONResponse({**metadata, "extensions": EXTENSIONS})
+        return json_response({**metadata, "extensions": EXTENSIONS})
 
     async def model_metadata(self, request: Request) -> Response:
         model = self._model(request)
         runner = model.runner(request.path_params.get("model_version"))
-        return ORJSONResponse(
+        return json_response(
             {
                 "name": model.name,
                 "versions": sorted(model.runners),
@@ -128,21 +132,20 @@ class _Routes:
         model.runner(request.path_params.get("model_version"))
         if not model.ready:
             raise E.ModelNotReady(model.name)
-        return ORJSONResponse({"name": model.name, "ready": True})
+        return json_response({"name": model.name, "ready": True})
 
     async def model_config(self, request: Request) -> Response:
         runner = self._model(request).runner(request.path_params.get("model_version"))
-        return ORJSONResponse(runner.triton_config())
+        return json_response(runner.triton_config())
 
     async def infer(self, request: Request) -> Response:
         name = request.path_params["model_name"]
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
+        if "content-length" in request.headers:  # BodyLimit has checked it
+            body = await request.body()
+        else:
+            body = await self._read_chunked(request)
         infer_request = decode_request(
-            bytes(body),
+            body,
             request.headers.get(HEADER_LENGTH),
             name,
             request.path_params.get("model_version"),
@@ -150,10 +153,18 @@ class _Routes:
         response, _ = await self.dataplane.infer(name, infer_request)
         payload, json_size = response.to_rest()
         if json_size is None:
-            return ORJSONResponse(payload)
+            return json_response(payload)
         return Response(
             payload, media_type="application/octet-stream", headers={HEADER_LENGTH: str(json_size)}
         )
+
+    async def _read_chunked(self, request: Request) -> bytes:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
+        return bytes(body)
 
     async def index(self, request: Request) -> Response:
         body = await request.body()
@@ -163,11 +174,11 @@ class _Routes:
             raise E.InvalidInput(f"repository index: the body is not JSON: {exc}") from exc
         ready = isinstance(options, dict) and bool(options.get("ready"))
         entries = self.repository.index()
-        return ORJSONResponse([e for e in entries if e["state"] == "READY" or not ready])
+        return json_response([e for e in entries if e["state"] == "READY" or not ready])
 
     async def load(self, request: Request) -> Response:
         await self.repository.load(request.path_params["model_name"])
-        return ORJSONResponse({})
+        return json_response({})
 
     async def unload(self, request: Request) -> Response:
         name = request.path_params["model_name"]
@@ -175,7 +186,7 @@ class _Routes:
             await self.repository.unload_async(name)
         except KeyError as exc:
             raise E.ModelNotFound(name) from exc
-        return ORJSONResponse({})
+        return json_response({})
 
     async def metrics(self, request: Request) -> Response:
         encoder, content_type = exposition.choose_encoder(request.headers.get("accept", ""))
