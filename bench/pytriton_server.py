@@ -3,7 +3,7 @@ nvidia-pytriton wheel) serving raw ONNX Runtime, in the layout docs/serving.md's
 two model instances of one ORT session with one thread each, Triton's dynamic batcher (max 8,
 2 ms). Runs in its own venv (PyTriton pins numpy<2); bench/serve.py starts and stops it.
 
-    python pytriton_server.py MODEL.onnx HTTP_PORT GRPC_PORT METRICS_PORT
+    python pytriton_server.py MODEL.onnx HTTP_PORT GRPC_PORT METRICS_PORT WORKSPACE
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pytriton.model_config import DynamicBatcher, ModelConfig, Tensor
 from pytriton.triton import Triton, TritonConfig
 
 
-def main(model: str, http_port: int, grpc_port: int, metrics_port: int) -> None:
+def main(model: str, http_port: int, grpc_port: int, metrics_port: int, workspace: str) -> None:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     sessions = [
@@ -43,7 +43,7 @@ def main(model: str, http_port: int, grpc_port: int, metrics_port: int) -> None:
         grpc_port=grpc_port,
         metrics_port=metrics_port,
     )
-    with Triton(config=config) as triton:
+    with Triton(config=config, workspace=workspace) as triton:  # not in ~/.cache
         triton.bind(
             model_name="squeezenet",
             infer_func=[instance(s) for s in sessions],
@@ -58,4 +58,4 @@ def main(model: str, http_port: int, grpc_port: int, metrics_port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,8 +82,15 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start(name: str, command: list[str], http: int, grpc: int, env: dict[str, str],
-          log: Path, timeout: float = 120.0) -> Server:
+def start(
+    name: str,
+    command: list[str],
+    http: int,
+    grpc: int,
+    env: dict[str, str],
+    log: Path,
+    timeout: float = 120.0,
+) -> Server:
     """Start a server; ready_s = process start -> the model answers ready over HTTP."""
     started = time.perf_counter()
     with open(log, "w") as out:
@@ -104,11 +112,19 @@ def start(name: str, command: list[str], http: int, grpc: int, env: dict[str, st
 
 
 def http_body(x: np.ndarray) -> tuple[bytes, dict[str, str]]:
-    header = json.dumps({
-        "inputs": [{"name": INPUT, "shape": list(x.shape), "datatype": "FP32",
-                    "parameters": {"binary_data_size": x.nbytes}}],
-        "outputs": [{"name": OUTPUT, "parameters": {"binary_data": True}}],
-    }).encode()
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": INPUT,
+                    "shape": list(x.shape),
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": x.nbytes},
+                }
+            ],
+            "outputs": [{"name": OUTPUT, "parameters": {"binary_data": True}}],
+        }
+    ).encode()
     return header + x.tobytes(), {
         "Inference-Header-Content-Length": str(len(header)),
         "Content-Type": "application/octet-stream",
@@ -227,10 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--levels", default="1,4,16")
-    parser.add_argument("--requests", type=int, default=30,
-                        help="requests per client per level and round (c=16: 16x this)")
-    parser.add_argument("--backends", default="ort",
-                        help="xinrt backends (ort: the same engine PyTriton serves)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=30,
+        help="requests per client per level and round (c=16: 16x this)",
+    )
+    parser.add_argument(
+        "--backends", default="ort", help="xinrt backends (ort: the same engine PyTriton serves)"
+    )
     parser.add_argument("--pytriton-venv", default=str(ROOT / ".venv-pytriton"))
     parser.add_argument("--json", default=str(ROOT / "bench" / "serve_results.json"))
     args = parser.parse_args(argv)
@@ -241,28 +262,56 @@ def main(argv: list[str] | None = None) -> int:
     x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
     import onnxruntime
 
-    expected = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(
-        None, {INPUT: x})[0].ravel()
+    expected = (
+        onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        .run(None, {INPUT: x})[0]
+        .ravel()
+    )
 
     servers: list[Server] = []
     try:
         ports = [free_port() for _ in range(5)]
-        servers.append(start(
-            "xinrt serve",
-            [sys.executable, "-m", "xinrt.cli", "serve", str(model.parents[2]), "--port",
-             str(ports[0]), "--grpc-port", str(ports[1]), "--backends", args.backends],
-            ports[0], ports[1], dict(os.environ), folder / "xinrt.log",
-        ))
+        servers.append(
+            start(
+                "xinrt serve",
+                [
+                    sys.executable,
+                    "-m",
+                    "xinrt.cli",
+                    "serve",
+                    str(model.parents[2]),
+                    "--port",
+                    str(ports[0]),
+                    "--grpc-port",
+                    str(ports[1]),
+                    "--backends",
+                    args.backends,
+                ],
+                ports[0],
+                ports[1],
+                dict(os.environ),
+                folder / "xinrt.log",
+            )
+        )
         venv_python = Path(args.pytriton_venv) / "bin" / "python"
         env = dict(os.environ)
         env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            p for p in (sysconfig.get_config_var("LIBDIR"), env.get("LD_LIBRARY_PATH")) if p)
-        servers.append(start(
-            "PyTriton (raw ORT)",
-            [str(venv_python), str(ROOT / "bench" / "pytriton_server.py"), str(model),
-             str(ports[2]), str(ports[3]), str(ports[4])],
-            ports[2], ports[3], env, folder / "pytriton.log",
-        ))
+            p for p in (sysconfig.get_config_var("LIBDIR"), env.get("LD_LIBRARY_PATH")) if p
+        )
+        for attempt in range(3):  # its model handshake can time out on a busy machine
+            command = [str(venv_python), str(ROOT / "bench" / "pytriton_server.py"), str(model)]
+            command += [str(p) for p in ports[2:]] + [str(folder / f"triton{attempt}")]
+            log = folder / f"pytriton{attempt}.log"
+            try:
+                servers.append(start("PyTriton (raw ORT)", command, ports[2], ports[3], env, log))
+                break
+            except RuntimeError as exc:
+                print(f"PyTriton start {attempt + 1} failed: {str(exc)[-300:]}", flush=True)
+        else:
+            raise RuntimeError("PyTriton did not start in 3 attempts")
+        for server in servers:  # first requests (thread pools, Triton's model stub) not timed
+            for load in (load_http, load_grpc):
+                asyncio.run(load(server, x, 4, 40))
         runs: dict[tuple[str, str, int], list[Level]] = {}
         for round_ in range(args.rounds):
             for c in levels:
@@ -273,13 +322,19 @@ def main(argv: list[str] | None = None) -> int:
                         if level.first is not None:
                             diff = float(np.max(np.abs(level.first - expected)))
                             if diff > 1e-4:
-                                raise RuntimeError(f"{server.name} {protocol}: output off by {diff}")
+                                raise RuntimeError(
+                                    f"{server.name} {protocol}: output off by {diff}"
+                                )
                         runs.setdefault((server.name, protocol, c), []).append(level)
-                        print(f"round {round_} c={c} {protocol} {server.name}: "
-                              f"{len(level.latencies) / level.wall_s:.1f} req/s", flush=True)
+                        print(
+                            f"round {round_} c={c} {protocol} {server.name}: "
+                            f"{len(level.latencies) / level.wall_s:.1f} req/s",
+                            flush=True,
+                        )
     finally:
         for server in servers:
             server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # the model and PyTriton's workspace
     report(servers, runs, levels, args, Path(args.json))
     return 0
 
@@ -292,7 +347,10 @@ def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out:
             mine, theirs = (summarize(runs[(name, protocol, c)]) for name in (xinrt, triton))
             per_round = [a / b for a, b in zip(mine["rps_per_round"], theirs["rps_per_round"])]
             entry = {
-                "protocol": protocol, "concurrency": c, "xinrt": mine, "pytriton": theirs,
+                "protocol": protocol,
+                "concurrency": c,
+                "xinrt": mine,
+                "pytriton": theirs,
                 "rps_ratio": float(np.median(per_round)),
                 "rps_ratio_range": [min(per_round), max(per_round)],
                 "p99_ratio": mine["p99_ms"] / theirs["p99_ms"],
@@ -305,23 +363,35 @@ def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out:
                 f"{theirs['rps']:.0f} | **{entry['rps_ratio']:.2f}** "
                 f"[{min(per_round):.2f}-{max(per_round):.2f}] | {entry['p99_ratio']:.2f} |"
             )
-    table = "\n".join([
-        "| protocol | c | xinrt serve p50/p99 ms, req/s | PyTriton p50/p99 ms, req/s "
-        "| req/s ratio [range over rounds] | p99 ratio |",
-        "|---|---|---|---|---|---|",
-        *rows,
-    ])
+    table = "\n".join(
+        [
+            "| protocol | c | xinrt serve p50/p99 ms, req/s | PyTriton p50/p99 ms, req/s "
+            "| req/s ratio [range over rounds] | p99 ratio |",
+            "|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
     print(table)
-    print(f"start -> model ready: {xinrt} {servers[0].ready_s:.2f} s, "
-          f"{triton} {servers[1].ready_s:.2f} s")
-    out.write_text(json.dumps({
-        "command": "python bench/serve.py " + " ".join(sys.argv[1:]),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "rounds": args.rounds, "requests_per_client": args.requests,
-        "xinrt_backends": args.backends,
-        "ready_s": {s.name: s.ready_s for s in servers},
-        "results": results, "table": table,
-    }, indent=2) + "\n")
+    print(
+        f"start -> model ready: {xinrt} {servers[0].ready_s:.2f} s, "
+        f"{triton} {servers[1].ready_s:.2f} s"
+    )
+    out.write_text(
+        json.dumps(
+            {
+                "command": "python bench/serve.py " + " ".join(sys.argv[1:]),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "rounds": args.rounds,
+                "requests_per_client": args.requests,
+                "xinrt_backends": args.backends,
+                "ready_s": {s.name: s.ready_s for s in servers},
+                "results": results,
+                "table": table,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

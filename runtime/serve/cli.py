@@ -17,7 +17,10 @@ def register(sub: Any) -> None:
         help="serve models over v2 REST + gRPC (tritonclient, KServe clients)",
         description=__doc__,
     )
-    serve.add_argument("model", help="a .onnx file, or a repository <model>/<version>/model.onnx")
+    serve.add_argument(
+        "model",
+        help="a .onnx file, a repository <model>/<version>/model.onnx, or 'demo' (light ResNet-50)",
+    )
     serve.add_argument(
         "--host",
         default="127.0.0.1",
@@ -66,8 +69,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     parsed = parse_config(given, "command line")  # the same checks as config.yaml
     overrides = {key: getattr(parsed, key) for key in given}
+    model = Path(args.model)
+    if args.model == "demo" and not model.exists():
+        from .demo import demo_repository
+
+        model = demo_repository()
     options = ServeOptions(
-        model=Path(args.model),
+        model=model,
         host=args.host,
         port=args.port,
         grpc_port=args.grpc_port,

@@ -78,3 +78,16 @@ def test_repository_scan_finds_versions_and_refuses_empty_folders(
         scan(empty)
     with pytest.raises(ModelNotFoundError):
         scan(tmp_path / "missing")
+
+
+def test_demo_repository_holds_a_batchable_resnet50() -> None:
+    from xinrt.serve.demo import demo_repository
+
+    root = demo_repository()
+    model = onnx.load(str(root / "resnet50" / "1" / "model.onnx"), load_external_data=False)
+    dims = [
+        v.type.tensor_type.shape.dim[0].dim_param
+        for v in (*model.graph.input[:1], *model.graph.output)
+    ]
+    assert dims == ["N", "N"]
+    assert demo_repository() == root  # built once, then reused
