@@ -154,6 +154,7 @@ class Level:
     wall_s: float = 0.0
     errors: int = 0
     first: np.ndarray | None = None
+    cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
 
 
 async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int) -> Level:
@@ -226,6 +227,28 @@ async def _closed_loop(one: Any, concurrency: int, total: int) -> None:
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(proc.name)] = int(fields[1])
+        times[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 def summarize(runs: list[Level]) -> dict[str, float]:
     pooled = np.asarray([t for r in runs for t in r.latencies]) * 1e3
     rates = [len(r.latencies) / r.wall_s for r in runs if r.wall_s > 0]
@@ -234,6 +257,7 @@ def summarize(runs: list[Level]) -> dict[str, float]:
         "p99_ms": float(np.percentile(pooled, 99)),
         "rps": float(np.median(rates)),
         "rps_per_round": [round(r, 1) for r in rates],
+        "cpu_ms_per_request": float(np.median([r.cpu_ms for r in runs])),
         "errors": sum(r.errors for r in runs),
         "requests": int(pooled.size),
     }
@@ -318,7 +342,10 @@ def main(argv: list[str] | None = None) -> int:
                 for protocol, load in (("http", load_http), ("grpc", load_grpc)):
                     order = servers if (round_ + c) % 2 == 0 else servers[::-1]
                     for server in order:
+                        cpu = tree_cpu_s(server.process.pid)
                         level = asyncio.run(load(server, x, c, c * args.requests))
+                        answered = len(level.latencies) + 2 * c  # with the warm-up
+                        level.cpu_ms = (tree_cpu_s(server.process.pid) - cpu) * 1e3 / answered
                         if level.first is not None:
                             diff = float(np.max(np.abs(level.first - expected)))
                             if diff > 1e-4:
@@ -355,19 +382,23 @@ def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out:
                 "rps_ratio_range": [min(per_round), max(per_round)],
                 "p99_ratio": mine["p99_ms"] / theirs["p99_ms"],
                 "p50_ratio": mine["p50_ms"] / theirs["p50_ms"],
+                "cpu_ratio": mine["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
             }
             results.append(entry)
             rows.append(
                 f"| {protocol} | {c} | {mine['p50_ms']:.1f}/{mine['p99_ms']:.1f}, "
                 f"{mine['rps']:.0f} | {theirs['p50_ms']:.1f}/{theirs['p99_ms']:.1f}, "
                 f"{theirs['rps']:.0f} | **{entry['rps_ratio']:.2f}** "
-                f"[{min(per_round):.2f}-{max(per_round):.2f}] | {entry['p99_ratio']:.2f} |"
+                f"[{min(per_round):.2f}-{max(per_round):.2f}] | {entry['p99_ratio']:.2f} "
+                f"| {mine['cpu_ms_per_request']:.1f} / {theirs['cpu_ms_per_request']:.1f} "
+                f"= {entry['cpu_ratio']:.2f} |"
             )
     table = "\n".join(
         [
             "| protocol | c | xinrt serve p50/p99 ms, req/s | PyTriton p50/p99 ms, req/s "
-            "| req/s ratio [range over rounds] | p99 ratio |",
-            "|---|---|---|---|---|---|",
+            "| req/s ratio [range over rounds] | p99 ratio | server CPU ms/request "
+            "xinrt / PyTriton |",
+            "|---|---|---|---|---|---|---|",
             *rows,
         ]
     )

@@ -1,5 +1,5 @@
 """The REST app: KServe's v2 endpoints, with xinrt's routes registered first where xinrt adds
-versions, model config, the repository index and the fixed decoder (codec.py)."""
+versions, model config and the repository index."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from kserve.protocol.rest.v2_endpoints import register_v2_endpoints
 from prometheus_client import REGISTRY, exposition
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ..errors import XinrtError
-from .codec import HEADER_LENGTH, decode_request
+from .front import FrontDoor
 from .model import XinrtModel
 from .repository import XinrtRepository
 from .tensors import tensor_metadata
@@ -30,42 +30,16 @@ def json_response(content: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code, media_type="application/json")
 
 
-class RequestTooLarge(Exception):
-    """A request body over the server's --max-request-mb (HTTP 413)."""
-
-
-class BodyLimit:
-    """Refuses a body whose Content-Length is over the limit before reading any of it."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"0")
-            if not length.isdigit() or int(length) > self.max_bytes:
-                response = json_response(
-                    {
-                        "error": f"request body of {length.decode(errors='replace')} bytes: "
-                        f"over the limit of {self.max_bytes} bytes (--max-request-mb)"
-                    },
-                    status_code=413,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> ASGIApp:
-    """The ASGI app serving v2 REST and /metrics for the repository's models."""
+    """The ASGI app serving v2 REST and /metrics for the repository's models; infer requests
+    are answered by the front door (front.py)."""
     app = FastAPI(title="xinrt serve", docs_url=None, redoc_url=None)
-    routes = _Routes(repository, dataplane, max_bytes)
+    routes = _Routes(repository, dataplane)
     add = app.router.add_route
     for prefix in ("/v2/models/{model_name}", "/v2/models/{model_name}/versions/{model_version}"):
         add(prefix, routes.model_metadata, methods=["GET"])
         add(prefix + "/ready", routes.model_ready, methods=["GET"])
         add(prefix + "/config", routes.model_config, methods=["GET"])
-        add(prefix + "/infer", routes.infer, methods=["POST"])
     add("/v2", routes.server_metadata, methods=["GET"])
     add("/v2/repository/index", routes.index, methods=["POST"])
     add("/v2/repository/models/{model_name}/load", routes.load, methods=["POST"])
@@ -81,24 +55,19 @@ def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int)
         (E.ServerNotLive, E.server_not_live_handler),
         (E.ServerNotReady, E.server_not_ready_handler),
         (XinrtError, _xinrt_error),
-        (RequestTooLarge, _too_large),
         (Exception, E.generic_exception_handler),
     ):
         app.add_exception_handler(error, handler)
-    return BodyLimit(app, max_bytes)
+    return FrontDoor(app, dataplane, max_bytes)
 
 
 async def _xinrt_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
 
 
-async def _too_large(request: Request, exc: Exception) -> Response:
-    return json_response({"error": str(exc)}, status_code=413)
-
-
 class _Routes:
-    def __init__(self, repository: XinrtRepository, dataplane: DataPlane, max_bytes: int) -> None:
-        self.repository, self.dataplane, self.max_bytes = repository, dataplane, max_bytes
+    def __init__(self, repository: XinrtRepository, dataplane: DataPlane) -> None:
+        self.repository, self.dataplane = repository, dataplane
 
     def _model(self, request: Request) -> XinrtModel:
         name = request.path_params["model_name"]
@@ -137,34 +106,6 @@ class _Routes:
     async def model_config(self, request: Request) -> Response:
         runner = self._model(request).runner(request.path_params.get("model_version"))
         return json_response(runner.triton_config())
-
-    async def infer(self, request: Request) -> Response:
-        name = request.path_params["model_name"]
-        if "content-length" in request.headers:  # BodyLimit has checked it
-            body = await request.body()
-        else:
-            body = await self._read_chunked(request)
-        infer_request = decode_request(
-            body,
-            request.headers.get(HEADER_LENGTH),
-            name,
-            request.path_params.get("model_version"),
-        )
-        response, _ = await self.dataplane.infer(name, infer_request)
-        payload, json_size = response.to_rest()
-        if json_size is None:
-            return json_response(payload)
-        return Response(
-            payload, media_type="application/octet-stream", headers={HEADER_LENGTH: str(json_size)}
-        )
-
-    async def _read_chunked(self, request: Request) -> bytes:
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
-        return bytes(body)
 
     async def index(self, request: Request) -> Response:
         body = await request.body()

@@ -124,14 +124,16 @@ class Batcher:
             finally:
                 self._busy -= 1
 
+    def _run_rows(self, index: int, batch: list[_Pending]) -> list[Feeds]:
+        outputs = self._run_batch(index, _concat([p.feeds for p in batch]))
+        return _split(outputs, [p.rows for p in batch])
+
     async def _execute(
         self, loop: asyncio.AbstractEventLoop, index: int, batch: list[_Pending]
     ) -> None:
         started = time.perf_counter()
-        try:
-            feeds = _concat([p.feeds for p in batch])
-            outputs = await loop.run_in_executor(self._executor, self._run_batch, index, feeds)
-            parts = _split(outputs, [p.rows for p in batch])
+        try:  # concatenating and splitting happen in the thread too: the loop stays free
+            parts = await loop.run_in_executor(self._executor, self._run_rows, index, batch)
         except Exception as exc:  # every request of the batch gets the failure
             for p in batch:
                 if not p.future.done():

@@ -35,17 +35,25 @@ class ModelConfig:
     resources: dict[str, float] = dataclasses.field(default_factory=dict)
     versions: str = "latest"
 
+    @staticmethod
+    def cores() -> int:
+        """The CPU cores this process may use (its affinity, else the machine's count)."""
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+
     def replica_count(self, workers: int = 1) -> int:
         """Replicas to start in each worker process."""
         if self.replicas:
             return self.replicas
-        return max(1, (os.cpu_count() or 1) // max(workers, 1))
+        return max(1, self.cores() // max(workers, 1))
 
     def thread_count(self, workers: int = 1) -> int:
         """Intra-op threads per replica: the given number, else the replica's CPU share."""
         if self.threads:
             return self.threads
-        share = (os.cpu_count() or 1) // max(workers * self.replica_count(workers), 1)
+        share = self.cores() // max(workers * self.replica_count(workers), 1)
         return max(1, share)
 
 

@@ -51,6 +51,16 @@ class _Uvicorn(uvicorn.Server):
         pass
 
 
+def _read_whole_bodies(max_bytes: int) -> None:
+    """uvicorn stops reading a request body every 64 KiB until the app asks for more, so a
+    600 KB tensor costs ten event-loop round trips; let it buffer up to the request size limit.
+    (uvicorn reads this module constant on each chunk; it has no setting for it.)"""
+    from uvicorn.protocols.http import h11_impl, httptools_impl
+
+    for module in (h11_impl, httptools_impl):
+        setattr(module, "HIGH_WATER_LIMIT", max(module.HIGH_WATER_LIMIT, max_bytes))  # noqa: B010
+
+
 def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -86,6 +96,7 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         timeout_graceful_shutdown=int(options.grace_s),
         lifespan="off",
     )
+    _read_whole_bodies(options.max_bytes)
     http = _Uvicorn(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -108,10 +119,11 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
     )
     http.should_exit = True  # stop accepting; uvicorn waits for requests in flight
     await asyncio.gather(grpc_server.stop(options.grace_s), http_task, return_exceptions=True)
-    for model in list(repository.get_models().values()):
-        stop_model = getattr(model, "stop_async", None)
-        if stop_model is not None:
-            await stop_model()
+    stops = [m.stop_async() for m in repository.get_models().values() if hasattr(m, "stop_async")]
+    try:  # queued requests whose clients are gone are still computed, within the grace time
+        await asyncio.wait_for(asyncio.gather(*stops), options.grace_s)
+    except asyncio.TimeoutError:
+        print("xinrt serve: grace time over, queued requests dropped", file=sys.stderr)
     sys.stdout.flush()
 
 

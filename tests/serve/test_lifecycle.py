@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -147,3 +148,49 @@ def test_sigterm_finishes_the_queued_request_then_exits(slow_server: Server) -> 
     assert server.process.wait(timeout=30) == 0
     assert len(results) == 1
     np.testing.assert_allclose(results[0], reference(mlp(2), x), rtol=1e-5, atol=1e-6)
+
+
+def test_workers_share_the_ports_and_stop_together(serve_deps: None, repo: Path) -> None:
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    server = start_server(
+        repo,
+        "--workers",
+        "2",
+        "--port",
+        str(ports[0]),
+        "--grpc-port",
+        str(ports[1]),
+        "--replicas",
+        "1",
+    )
+    try:
+        assert "workers=2" in server.ready_line
+        children = _children(server.process.pid)
+        assert len(children) == 2
+        x = np.random.default_rng(13).standard_normal((2, 8)).astype(np.float32)
+        for y in _infer_many(server, [x] * 4):  # new connections: the kernel spreads them
+            np.testing.assert_allclose(y, reference(mlp(2), x), rtol=1e-5, atol=1e-6)
+    finally:
+        assert server.stop() == 0
+    assert all(not Path(f"/proc/{pid}").exists() for pid in children)
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes a parent started (multiprocessing's spawn_main children)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = stat.rsplit(")", 1)[1].split()[1]  # field 4, after the command name
+        if parent == str(pid) and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return found
