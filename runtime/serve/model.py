@@ -32,17 +32,18 @@ class XinrtModel(Model):
     def __init__(self, name: str, runners: dict[str, VersionRunner]) -> None:
         super().__init__(name)
         self.runners = runners
-        self.latest = max(runners, key=_version_key)
+        self.latest = max(runners, key=version_key)
 
     def runner(self, version: str | None) -> VersionRunner:
         """The runner of `version` (the latest for None or "")."""
         if not version:
             return self.runners[self.latest]
         if version not in self.runners:
-            raise VersionNotFound(self.name, version, sorted(self.runners, key=_version_key))
+            raise VersionNotFound(self.name, version, sorted(self.runners, key=version_key))
         return self.runners[version]
 
     def start(self) -> None:
+        """Open every version's batcher (in the serving event loop) and mark the model ready."""
         for runner in self.runners.values():
             if runner.batcher is None:
                 runner.start()
@@ -58,6 +59,8 @@ class XinrtModel(Model):
         self.ready = False  # KServe's unload; the repository awaits stop_async() after it
 
     def load(self) -> bool:
+        """KServe calls this for a model that is not ready: xinrt models load in the
+        repository (off the event loop), so this only reports the state."""
         return self.ready
 
     def get_input_types(self) -> list[dict[str, Any]]:
@@ -134,5 +137,6 @@ def _decode(payload: InferRequest, runner: VersionRunner) -> tuple[dict, list[tu
     return feeds, [(n, types[n]) for n in names]
 
 
-def _version_key(version: str) -> tuple[int, str]:
+def version_key(version: str) -> tuple[int, str]:
+    """Sort key of version names: numbers by value, anything else before them."""
     return (int(version), "") if version.isdigit() else (-1, version)

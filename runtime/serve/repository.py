@@ -16,7 +16,7 @@ from kserve.model_repository import ModelRepository
 
 from ..errors import InvalidArgumentError, ModelNotFoundError
 from .config import ModelConfig, load_config
-from .model import XinrtModel, _version_key
+from .model import XinrtModel, version_key
 from .runner import VersionRunner
 
 MODEL_FILE = "model.onnx"
@@ -34,7 +34,7 @@ class ModelSource:
         """The versions the config's policy serves: the highest, or all."""
         if self.config.versions == "all":
             return dict(self.versions)
-        latest = max(self.versions, key=_version_key)
+        latest = max(self.versions, key=version_key)
         return {latest: self.versions[latest]}
 
 
@@ -131,7 +131,7 @@ class XinrtRepository(ModelRepository):
         entries = []
         for name, source in sorted(self.sources.items()):
             model = self.models.get(name)
-            for version in sorted(source.versions, key=_version_key):
+            for version in sorted(source.versions, key=version_key):
                 entry: dict[str, Any] = {"name": name, "version": version}
                 if isinstance(model, XinrtModel) and version in model.runners and model.ready:
                     entry["state"] = "READY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from .metrics import ModelMetrics
 from .tensors import v2_datatype, v2_shape
 
 DEFAULT_MAX_BATCH = 8
+_LOG = logging.getLogger("xinrt.serve")
 
 
 def _dynamic_dim0(args: list[NodeArg]) -> bool:
@@ -31,6 +33,12 @@ class VersionRunner:
     ) -> None:
         self.name, self.version, self.path, self.config = name, version, path, config
         self.label = f"model {name!r} version {version}"
+        if config.resources:
+            _LOG.warning(
+                "%s: 'resources' places replicas under Ray (--ray), which this xinrt does not "
+                "have yet; ignored",
+                self.label,
+            )
         replicas = config.replica_count(workers)
         options = SessionOptions(
             intra_op_num_threads=config.thread_count(workers), precision=config.precision
