@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backends", default="ort", help="xinrt backends (ort: the same engine PyTriton serves)"
     )
+    parser.add_argument("--workers", type=int, default=1, help="xinrt serve --workers")
     parser.add_argument("--pytriton-venv", default=str(ROOT / ".venv-pytriton"))
     parser.add_argument("--json", default=str(ROOT / "bench" / "serve_results.json"))
     args = parser.parse_args(argv)
@@ -310,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                     str(ports[1]),
                     "--backends",
                     args.backends,
+                    "--workers",
+                    str(args.workers),
                 ],
                 ports[0],
                 ports[1],
@@ -415,6 +418,7 @@ def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out:
                 "rounds": args.rounds,
                 "requests_per_client": args.requests,
                 "xinrt_backends": args.backends,
+                "xinrt_workers": args.workers,
                 "ready_s": {s.name: s.ready_s for s in servers},
                 "results": results,
                 "table": table,
