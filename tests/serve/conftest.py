@@ -134,7 +134,8 @@ class Server:
 
 
 def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
-    """`xinrt serve` on 127.0.0.1 with free ports; returns once it printed its ready line."""
+    """`xinrt serve` (on its default host, loopback) with free ports; returns once it printed
+    its ready line."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -142,8 +143,6 @@ def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
             "xinrt.cli",
             "serve",
             str(model),
-            "--host",
-            "127.0.0.1",
             "--port",
             "0",
             "--grpc-port",
@@ -174,7 +173,7 @@ def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
 @pytest.fixture(scope="session")
 def server(serve_deps: None, repo: Path) -> Iterator[Server]:
     """One server over the test repository, shared by the tests."""
-    running = start_server(repo)
+    running = start_server(repo, "--max-request-mb", "1")
     yield running
     assert running.stop() == 0
 

@@ -132,3 +132,21 @@ def test_json_without_content_type_is_accepted(server: Server) -> None:
     assert got == 200, answer
     y = np.asarray(json.loads(answer)["outputs"][0]["data"], np.float32).reshape(1, 4)
     np.testing.assert_allclose(y, reference(mlp(1), x), rtol=1e-5, atol=1e-6)
+
+
+def test_default_host_is_loopback(server: Server) -> None:
+    assert server.http.startswith("127.0.0.1:") and server.grpc.startswith("127.0.0.1:")
+
+
+def test_chunked_body_over_the_limit_is_413(server: Server) -> None:
+    host, port = server.http.rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    chunks = (b"x" * 65536 for _ in range(20))  # 1.25 MiB, no Content-Length
+    try:
+        connection.request("POST", "/v2/models/mlp/infer", body=chunks, encode_chunked=True)
+        response = connection.getresponse()
+        assert response.status == 413
+        assert "over the limit" in json.loads(response.read())["error"]
+    finally:
+        connection.close()
+    _assert_still_serving(server)

@@ -100,6 +100,7 @@ def test_errors_reach_the_client_with_status_and_reason(seen: dict[str, Any]) ->
     assert grpc["wrong_shape"]["status"] == "StatusCode.INVALID_ARGUMENT"
     assert "dim 1 must be 8" in grpc["wrong_shape"]["message"]
     assert grpc["unknown_model"]["status"] == "StatusCode.NOT_FOUND"
+    assert grpc["too_large"]["status"] == "StatusCode.RESOURCE_EXHAUSTED"
 
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])

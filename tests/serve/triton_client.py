@@ -80,6 +80,9 @@ def grpc_checks(url: str, model: str, data: np.ndarray) -> dict[str, Any]:
     wrong.set_data_from_numpy(np.zeros((data.shape[0], 7), np.float32))
     out["wrong_shape"] = _error(lambda: client.infer(model, [wrong]))
     out["unknown_model"] = _error(lambda: client.infer("no_such_model", [tensor]))
+    big = grpcclient.InferInput("x", [40000, 8], "FP32")  # 1.25 MiB: over the server's 1 MiB
+    big.set_data_from_numpy(np.zeros((40000, 8), np.float32))
+    out["too_large"] = _error(lambda: client.infer(model, [big]))
     out["unload"] = _error(lambda: client.unload_model(model))
     out["ready_after_unload"] = client.is_model_ready(model)
     out["load"] = _error(lambda: client.load_model(model))
