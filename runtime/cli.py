@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .compile_cache import register as register_cache
     from .conformance.cli import register as register_conformance
     from .conformance.compare import register as register_compare
+    from .serve.cli import register as register_serve
     from .worker.cli import register as register_backend_envs
 
     register_bench(sub)
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_compare(sub)
     register_backend_envs(sub)
     register_cache(sub)
+    register_serve(sub)
     return parser
 
 

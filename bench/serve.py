@@ -1,0 +1,433 @@
+"""Closed-loop load on `xinrt serve` and on PyTriton serving raw ONNX Runtime, side by side.
+
+Model: the onnx wheel's light SqueezeNet with seeded random weights and a dynamic batch dim.
+Both servers run at once on loopback; the load alternates between them level by level and
+round by round (the machine is shared, so only ratios measured this way mean anything). Each
+level is a closed loop: `c` clients, each sending its next request when the last is answered,
+over HTTP with the binary tensor extension and over gRPC; p50/p99 latency and req/s.
+
+    .venv/bin/python bench/serve.py [--rounds 3] [--json bench/serve_results.json]
+
+PyTriton needs its own venv (it pins numpy<2): `--pytriton-venv .venv-pytriton`, made by
+`python3 -m venv .venv-pytriton && .venv-pytriton/bin/pip install nvidia-pytriton==0.7.0
+onnxruntime 'numpy<2'`; its Python backend stub links the system libpython, so the interpreter's
+own libpython folder goes first on LD_LIBRARY_PATH (docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "squeezenet"
+INPUT, OUTPUT = "data_0", "softmaxout_1"
+
+
+def squeezenet_dynamic(folder: Path) -> Path:
+    """repo/squeezenet/1/model.onnx: random-weight light SqueezeNet, dim 0 of in/out = N."""
+    from xinrt.testing import randomized_light_model
+
+    model = randomized_light_model("squeezenet", seed=0)
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "N"
+    del model.graph.value_info[:]
+    path = folder / "repo" / MODEL / "1" / "model.onnx"
+    path.parent.mkdir(parents=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A server process under test, stopped by its PID."""
+
+    name: str
+    process: subprocess.Popen
+    http: str
+    grpc: str
+    ready_s: float = 0.0
+    log: Path | None = None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start(
+    name: str,
+    command: list[str],
+    http: int,
+    grpc: int,
+    env: dict[str, str],
+    log: Path,
+    timeout: float = 120.0,
+) -> Server:
+    """Start a server; ready_s = process start -> the model answers ready over HTTP."""
+    started = time.perf_counter()
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    server = Server(name, process, f"127.0.0.1:{http}", f"127.0.0.1:{grpc}", log=log)
+    url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    server.ready_s = time.perf_counter() - started
+                    return server
+        except OSError:
+            time.sleep(0.02)
+    server.stop()
+    raise RuntimeError(f"{name} not ready after {timeout} s: {log.read_text()[-3000:]}")
+
+
+def http_body(x: np.ndarray) -> tuple[bytes, dict[str, str]]:
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": INPUT,
+                    "shape": list(x.shape),
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": x.nbytes},
+                }
+            ],
+            "outputs": [{"name": OUTPUT, "parameters": {"binary_data": True}}],
+        }
+    ).encode()
+    return header + x.tobytes(), {
+        "Inference-Header-Content-Length": str(len(header)),
+        "Content-Type": "application/octet-stream",
+    }
+
+
+def grpc_request(x: np.ndarray) -> Any:
+    from tritonclient.grpc import service_pb2
+
+    request = service_pb2.ModelInferRequest(model_name=MODEL)
+    tensor = request.inputs.add(name=INPUT, datatype="FP32", shape=list(x.shape))
+    del tensor  # the data goes in raw_input_contents, as tritonclient sends it
+    request.outputs.add(name=OUTPUT)
+    request.raw_input_contents.append(x.tobytes())
+    return request
+
+
+def decode_http(body: bytes, length: int) -> np.ndarray:
+    return np.frombuffer(body[length:], np.float32)
+
+
+@dataclass
+class Level:
+    """One closed-loop run: latencies in seconds, wall time, failures."""
+
+    latencies: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    errors: int = 0
+    first: np.ndarray | None = None
+    cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
+
+
+async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int) -> Level:
+    import aiohttp
+
+    body, headers = http_body(x)
+    url = f"http://{server.http}/v2/models/{MODEL}/infer"
+    level = Level()
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            t0 = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as answer:
+                data = await answer.read()
+                ok = answer.status == 200
+                length = int(answer.headers.get("Inference-Header-Content-Length", "0"))
+            level.latencies.append(time.perf_counter() - t0)
+            if not ok:
+                level.errors += 1
+            elif level.first is None:
+                level.first = decode_http(data, length)
+
+        await _closed_loop(one, concurrency, 2 * concurrency)  # warm-up
+        level.latencies.clear()
+        t0 = time.perf_counter()
+        await _closed_loop(one, concurrency, total)
+        level.wall_s = time.perf_counter() - t0
+    return level
+
+
+async def load_grpc(server: Server, x: np.ndarray, concurrency: int, total: int) -> Level:
+    import grpc
+    from tritonclient.grpc import service_pb2_grpc
+
+    request = grpc_request(x)
+    level = Level()
+    options = [("grpc.max_receive_message_length", 64 << 20)]
+    async with grpc.aio.insecure_channel(server.grpc, options=options) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+
+        async def one() -> None:
+            t0 = time.perf_counter()
+            try:
+                answer = await stub.ModelInfer(request)
+            except grpc.aio.AioRpcError:
+                level.errors += 1
+                level.latencies.append(time.perf_counter() - t0)
+                return
+            level.latencies.append(time.perf_counter() - t0)
+            if level.first is None:
+                level.first = np.frombuffer(answer.raw_output_contents[0], np.float32)
+
+        await _closed_loop(one, concurrency, 2 * concurrency)
+        level.latencies.clear()
+        t0 = time.perf_counter()
+        await _closed_loop(one, concurrency, total)
+        level.wall_s = time.perf_counter() - t0
+    return level
+
+
+async def _closed_loop(one: Any, concurrency: int, total: int) -> None:
+    remaining = [total]
+
+    async def client() -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            await one()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(proc.name)] = int(fields[1])
+        times[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def summarize(runs: list[Level]) -> dict[str, float]:
+    pooled = np.asarray([t for r in runs for t in r.latencies]) * 1e3
+    rates = [len(r.latencies) / r.wall_s for r in runs if r.wall_s > 0]
+    return {
+        "p50_ms": float(np.percentile(pooled, 50)),
+        "p99_ms": float(np.percentile(pooled, 99)),
+        "rps": float(np.median(rates)),
+        "rps_per_round": [round(r, 1) for r in rates],
+        "cpu_ms_per_request": float(np.median([r.cpu_ms for r in runs])),
+        "errors": sum(r.errors for r in runs),
+        "requests": int(pooled.size),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--levels", default="1,4,16")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=30,
+        help="requests per client per level and round (c=16: 16x this)",
+    )
+    parser.add_argument(
+        "--backends", default="ort", help="xinrt backends (ort: the same engine PyTriton serves)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="xinrt serve --workers")
+    parser.add_argument("--pytriton-venv", default=str(ROOT / ".venv-pytriton"))
+    parser.add_argument("--json", default=str(ROOT / "bench" / "serve_results.json"))
+    args = parser.parse_args(argv)
+    levels = [int(c) for c in args.levels.split(",")]
+
+    folder = Path(tempfile.mkdtemp(prefix="xinrt-serve-bench-"))
+    model = squeezenet_dynamic(folder)
+    x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    import onnxruntime
+
+    expected = (
+        onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        .run(None, {INPUT: x})[0]
+        .ravel()
+    )
+
+    servers: list[Server] = []
+    try:
+        ports = [free_port() for _ in range(5)]
+        servers.append(
+            start(
+                "xinrt serve",
+                [
+                    sys.executable,
+                    "-m",
+                    "xinrt.cli",
+                    "serve",
+                    str(model.parents[2]),
+                    "--port",
+                    str(ports[0]),
+                    "--grpc-port",
+                    str(ports[1]),
+                    "--backends",
+                    args.backends,
+                    "--workers",
+                    str(args.workers),
+                ],
+                ports[0],
+                ports[1],
+                dict(os.environ),
+                folder / "xinrt.log",
+            )
+        )
+        venv_python = Path(args.pytriton_venv) / "bin" / "python"
+        env = dict(os.environ)
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(
+            p for p in (sysconfig.get_config_var("LIBDIR"), env.get("LD_LIBRARY_PATH")) if p
+        )
+        for attempt in range(3):  # its model handshake can time out on a busy machine
+            command = [str(venv_python), str(ROOT / "bench" / "pytriton_server.py"), str(model)]
+            command += [str(p) for p in ports[2:]] + [str(folder / f"triton{attempt}")]
+            log = folder / f"pytriton{attempt}.log"
+            try:
+                servers.append(start("PyTriton (raw ORT)", command, ports[2], ports[3], env, log))
+                break
+            except RuntimeError as exc:
+                print(f"PyTriton start {attempt + 1} failed: {str(exc)[-300:]}", flush=True)
+        else:
+            raise RuntimeError("PyTriton did not start in 3 attempts")
+        for server in servers:  # first requests (thread pools, Triton's model stub) not timed
+            for load in (load_http, load_grpc):
+                asyncio.run(load(server, x, 4, 40))
+        runs: dict[tuple[str, str, int], list[Level]] = {}
+        for round_ in range(args.rounds):
+            for c in levels:
+                for protocol, load in (("http", load_http), ("grpc", load_grpc)):
+                    order = servers if (round_ + c) % 2 == 0 else servers[::-1]
+                    for server in order:
+                        cpu = tree_cpu_s(server.process.pid)
+                        level = asyncio.run(load(server, x, c, c * args.requests))
+                        answered = len(level.latencies) + 2 * c  # with the warm-up
+                        level.cpu_ms = (tree_cpu_s(server.process.pid) - cpu) * 1e3 / answered
+                        if level.first is not None:
+                            diff = float(np.max(np.abs(level.first - expected)))
+                            if diff > 1e-4:
+                                raise RuntimeError(
+                                    f"{server.name} {protocol}: output off by {diff}"
+                                )
+                        runs.setdefault((server.name, protocol, c), []).append(level)
+                        print(
+                            f"round {round_} c={c} {protocol} {server.name}: "
+                            f"{len(level.latencies) / level.wall_s:.1f} req/s",
+                            flush=True,
+                        )
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # the model and PyTriton's workspace
+    report(servers, runs, levels, args, Path(args.json))
+    return 0
+
+
+def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out: Path) -> None:
+    xinrt, triton = servers[0].name, servers[1].name
+    rows, results = [], []
+    for protocol in ("http", "grpc"):
+        for c in levels:
+            mine, theirs = (summarize(runs[(name, protocol, c)]) for name in (xinrt, triton))
+            per_round = [a / b for a, b in zip(mine["rps_per_round"], theirs["rps_per_round"])]
+            entry = {
+                "protocol": protocol,
+                "concurrency": c,
+                "xinrt": mine,
+                "pytriton": theirs,
+                "rps_ratio": float(np.median(per_round)),
+                "rps_ratio_range": [min(per_round), max(per_round)],
+                "p99_ratio": mine["p99_ms"] / theirs["p99_ms"],
+                "p50_ratio": mine["p50_ms"] / theirs["p50_ms"],
+                "cpu_ratio": mine["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
+            }
+            results.append(entry)
+            rows.append(
+                f"| {protocol} | {c} | {mine['p50_ms']:.1f}/{mine['p99_ms']:.1f}, "
+                f"{mine['rps']:.0f} | {theirs['p50_ms']:.1f}/{theirs['p99_ms']:.1f}, "
+                f"{theirs['rps']:.0f} | **{entry['rps_ratio']:.2f}** "
+                f"[{min(per_round):.2f}-{max(per_round):.2f}] | {entry['p99_ratio']:.2f} "
+                f"| {mine['cpu_ms_per_request']:.1f} / {theirs['cpu_ms_per_request']:.1f} "
+                f"= {entry['cpu_ratio']:.2f} |"
+            )
+    table = "\n".join(
+        [
+            "| protocol | c | xinrt serve p50/p99 ms, req/s | PyTriton p50/p99 ms, req/s "
+            "| req/s ratio [range over rounds] | p99 ratio | server CPU ms/request "
+            "xinrt / PyTriton |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    print(table)
+    print(
+        f"start -> model ready: {xinrt} {servers[0].ready_s:.2f} s, "
+        f"{triton} {servers[1].ready_s:.2f} s"
+    )
+    out.write_text(
+        json.dumps(
+            {
+                "command": "python bench/serve.py " + " ".join(sys.argv[1:]),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "rounds": args.rounds,
+                "requests_per_client": args.requests,
+                "xinrt_backends": args.backends,
+                "xinrt_workers": args.workers,
+                "ready_s": {s.name: s.ready_s for s in servers},
+                "results": results,
+                "table": table,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""`xinrt serve MODEL_OR_REPO`: the Open Inference Protocol (KServe v2 / Triton) over xinrt."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendUnavailableError
+
+
+def register(sub: Any) -> None:
+    """Add the `serve` subcommand to the `xinrt` parser."""
+    serve = sub.add_parser(
+        "serve",
+        help="serve models over v2 REST + gRPC (tritonclient, KServe clients)",
+        description=__doc__,
+    )
+    serve.add_argument(
+        "model",
+        help="a .onnx file, a repository <model>/<version>/model.onnx, or 'demo' (light ResNet-50)",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default loopback; 0.0.0.0 for all)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (0: any free port)")
+    serve.add_argument("--grpc-port", type=int, default=8001, help="gRPC port (0: any free port)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (SO_REUSEPORT)")
+    serve.add_argument(
+        "--max-request-mb",
+        type=float,
+        default=64.0,
+        help="largest request body / gRPC message accepted",
+    )
+    serve.add_argument(
+        "--grace", type=float, default=30.0, help="seconds to finish in-flight requests on SIGTERM"
+    )
+    group = serve.add_argument_group("settings over every model's config.yaml")
+    group.add_argument("--backends", help="comma-separated, in priority order")
+    group.add_argument("--threads", type=int, help="intra-op threads per replica")
+    group.add_argument("--replicas", type=int, help="sessions per model")
+    group.add_argument("--max-batch-size", type=int, help="dynamic batching limit (0: off)")
+    group.add_argument("--max-queue-delay-us", type=int, help="how long a batch waits to fill")
+    serve.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the server in the foreground until SIGTERM/SIGINT."""
+    argv, sys.argv = sys.argv, sys.argv[:1]  # kserve parses sys.argv when imported
+    try:
+        import kserve  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"xinrt serve needs the 'serve' extra: pip install 'xinrt[serve]' ({exc})"
+        ) from exc
+    finally:
+        sys.argv = argv
+    from .config import parse_config
+    from .server import ServeOptions
+    from .workers import run_workers
+
+    given = {
+        key: getattr(args, key)
+        for key in ("backends", "threads", "replicas", "max_batch_size", "max_queue_delay_us")
+        if getattr(args, key) is not None
+    }
+    parsed = parse_config(given, "command line")  # the same checks as config.yaml
+    overrides = {key: getattr(parsed, key) for key in given}
+    model = Path(args.model)
+    if args.model == "demo" and not model.exists():
+        from .demo import demo_repository
+
+        model = demo_repository()
+    options = ServeOptions(
+        model=model,
+        host=args.host,
+        port=args.port,
+        grpc_port=args.grpc_port,
+        workers=max(1, args.workers),
+        max_request_mb=args.max_request_mb,
+        grace_s=args.grace,
+        overrides=overrides,
+    )
+    sys.stdout.flush()
+    return run_workers(options)

@@ -1,0 +1,112 @@
+"""The ASGI front door: body size limit for every request, and the infer route served right here
+(KServe's data plane and model, xinrt's decoder) without the framework's middleware stack, which
+costs more CPU per request than the decoding. Everything else goes on to the FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import orjson
+from kserve import errors as E
+from kserve.protocol.dataplane import DataPlane
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import XinrtError
+from .codec import HEADER_LENGTH, decode_request
+
+INFER_PATH = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?/infer$")
+_LOG = logging.getLogger("xinrt.serve")
+
+
+class RequestTooLarge(Exception):
+    """A request body over the server's --max-request-mb (HTTP 413)."""
+
+
+def error_status(exc: BaseException) -> tuple[int, str]:
+    """The HTTP status and message for an error raised while answering a request."""
+    for kind, status in (
+        (E.InvalidInput, 400),
+        (E.ModelNotFound, 404),
+        (E.ModelNotReady, 503),
+        (E.InferenceError, 500),
+        (RequestTooLarge, 413),
+        (NotImplementedError, 501),
+    ):
+        if isinstance(exc, kind):
+            return status, str(exc)
+    if isinstance(exc, XinrtError):
+        return 400, f"{type(exc).__name__}: {exc}"
+    _LOG.error("internal error", exc_info=exc)
+    return 500, f"internal error: {type(exc).__name__}: {exc}"
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(send: Send, status: int, content: Any) -> None:
+    """A JSON response, encoded by orjson."""
+    await _send(send, status, orjson.dumps(content), [(b"content-type", b"application/json")])
+
+
+class FrontDoor:
+    """Size limit, then `POST .../infer` here, everything else to `app`."""
+
+    def __init__(self, app: ASGIApp, dataplane: DataPlane, max_bytes: int) -> None:
+        self.app, self.dataplane, self.max_bytes = app, dataplane, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            message = (
+                f"request body of {length.decode(errors='replace')} bytes: over the limit of "
+                f"{self.max_bytes} bytes (--max-request-mb)"
+            )
+            await send_json(send, 413, {"error": message})
+            return
+        match = INFER_PATH.match(scope["path"]) if scope["method"] == "POST" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._body(receive)
+            header = headers.get(HEADER_LENGTH.encode())
+            request = decode_request(
+                body, header.decode() if header is not None else None, *match.groups()
+            )
+            response, _ = await self.dataplane.infer(match.group(1), request)
+            payload, json_size = response.to_rest()
+        except Exception as exc:
+            status, message = error_status(exc)
+            await send_json(send, status, {"error": message})
+            return
+        if json_size is None:
+            await send_json(send, 200, payload)
+            return
+        binary = [
+            (b"content-type", b"application/octet-stream"),
+            (HEADER_LENGTH.encode(), str(json_size).encode()),
+        ]
+        await _send(send, 200, payload, binary)
+
+    async def _body(self, receive: Receive) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise E.InvalidInput("the client went away before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise RequestTooLarge(f"request body over the limit of {self.max_bytes} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)

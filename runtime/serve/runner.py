@@ -1,0 +1,119 @@
+"""One version of a served model: its sessions (replicas), its batcher and its metrics."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+from ..options import SessionOptions
+from ..session import InferenceSession, NodeArg
+from .batching import Batcher
+from .config import ModelConfig
+from .metrics import ModelMetrics
+from .tensors import v2_datatype, v2_shape
+
+DEFAULT_MAX_BATCH = 8
+_LOG = logging.getLogger("xinrt.serve")
+
+
+def _dynamic_dim0(args: list[NodeArg]) -> bool:
+    return all(a.shape and not (isinstance(a.shape[0], int) and a.shape[0] >= 0) for a in args)
+
+
+class VersionRunner:
+    """Sessions of one model file; `start()` (in the event loop) opens the batcher."""
+
+    def __init__(
+        self, name: str, version: str, path: Path, config: ModelConfig, workers: int = 1
+    ) -> None:
+        self.name, self.version, self.path, self.config = name, version, path, config
+        self.label = f"model {name!r} version {version}"
+        if config.resources:
+            _LOG.warning(
+                "%s: 'resources' places replicas under Ray (--ray), which this xinrt does not "
+                "have yet; ignored",
+                self.label,
+            )
+        replicas = config.replica_count(workers)
+        options = SessionOptions(
+            intra_op_num_threads=config.thread_count(workers), precision=config.precision
+        )
+        self.sessions = [
+            InferenceSession(str(path), options, backends=list(config.backends or []) or None)
+            for _ in range(replicas)
+        ]
+        first = self.sessions[0]
+        self.inputs: list[NodeArg] = first.get_inputs()
+        self.outputs: list[NodeArg] = first.get_outputs()
+        self.output_names = [o.name for o in self.outputs]
+        used = sorted({p.backend for p in first.placement.partitions})
+        self.backend = "+".join(used) or "none"
+        batchable = _dynamic_dim0(self.inputs) and _dynamic_dim0(self.outputs)
+        default = DEFAULT_MAX_BATCH if batchable else 0
+        self.max_batch: int = default if config.max_batch_size is None else config.max_batch_size
+        if self.max_batch > 1 and not batchable:
+            raise InvalidArgumentError(
+                f"{self.label}: max_batch_size {self.max_batch} needs a dynamic dim 0 on every "
+                "input and output; set max_batch_size: 0 or export the model with a batch dim"
+            )
+        self.metrics = ModelMetrics(name, version, self.backend)
+        self._executor = ThreadPoolExecutor(len(self.sessions), thread_name_prefix=f"xinrt-{name}")
+        self.batcher: Batcher | None = None
+
+    def start(self) -> None:
+        """Open the batcher; call from the event loop that will serve requests."""
+        self.batcher = Batcher(
+            self._run,
+            len(self.sessions),
+            self._executor,
+            max_batch=self.max_batch,
+            max_delay_s=self.config.max_queue_delay_us / 1e6,
+            on_batch=self.metrics.batch_done,
+        )
+
+    async def stop(self) -> None:
+        """Finish queued requests, then release the threads."""
+        if self.batcher is not None:
+            await self.batcher.close()
+        self._executor.shutdown(wait=True)
+
+    def _run(self, replica: int, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outputs = self.sessions[replica].run(None, feeds)
+        return dict(zip(self.output_names, outputs))
+
+    def triton_config(self) -> dict[str, Any]:
+        """The version's settings in Triton's model-config JSON form (`/config`)."""
+        batched = self.max_batch > 0
+
+        def dims(arg: NodeArg) -> list[int]:
+            shape = v2_shape(arg)
+            return shape[1:] if batched else shape
+
+        def entry(arg: NodeArg) -> dict[str, Any]:
+            return {"name": arg.name, "data_type": f"TYPE_{v2_datatype(arg)}", "dims": dims(arg)}
+
+        config: dict[str, Any] = {
+            "name": self.name,
+            "platform": "xinrt_onnx",
+            "backend": "xinrt",
+            "max_batch_size": self.max_batch,
+            "input": [entry(a) for a in self.inputs],
+            "output": [entry(a) for a in self.outputs],
+            "instance_group": [{"count": len(self.sessions), "kind": "KIND_CPU"}],
+            "parameters": {
+                "backends": {"string_value": self.backend},
+                "threads": {
+                    "string_value": str(self.sessions[0].get_session_options().intra_op_num_threads)
+                },
+            },
+        }
+        if batched:
+            config["dynamic_batching"] = {
+                "max_queue_delay_microseconds": self.config.max_queue_delay_us
+            }
+        return config
