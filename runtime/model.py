@@ -14,6 +14,8 @@ from onnx import external_data_helper
 from typing_extensions import TypeIs
 
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
+from .lenient_load import accept_as_ort_does, checkable_copy
+from .sparse import densify_sparse_initializers
 
 ModelSource = Union[str, "os.PathLike[str]", bytes, onnx.ModelProto]
 
@@ -38,6 +40,10 @@ def load_model(
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = str(path)
+        if path.is_dir():
+            raise InvalidModelError(
+                f"{label} is a folder, not a model file; give the path of the .onnx file in it"
+            )
         if not path.is_file():
             raise ModelNotFoundError(f"model file not found: {label}")
         proto = _parse(path.read_bytes(), label)
@@ -47,9 +53,11 @@ def load_model(
             f"model must be a path, bytes or onnx.ModelProto, got {type(source).__name__}"
         )
     _load_external_data(proto, label, base_dir)
+    densify_sparse_initializers(proto, label)
     _check_initializer_sizes(proto, label)
+    accept_as_ort_does(proto, label)
     weightless = _without_large_initializers(proto)
-    _check(weightless, label)
+    _check(checkable_copy(weightless), label)
     name_unnamed_nodes(proto.graph)
     name_unnamed_nodes(weightless.graph)
     _take_inferred_types(proto, _infer_shapes(weightless))
@@ -96,7 +104,19 @@ def _load_external_data(
         )
     root = Path(base_dir).resolve()
     for tensor in tensors:
-        info = external_data_helper.ExternalDataInfo(tensor)
+        try:
+            info = external_data_helper.ExternalDataInfo(tensor)
+        except ValueError as exc:
+            raise ExternalDataError(
+                f"{label}: tensor {tensor.name!r} has unreadable external data fields: {exc}"
+            ) from None
+        for field_name in ("offset", "length"):
+            if (getattr(info, field_name) or 0) < 0:
+                raise ExternalDataError(
+                    f"{label}: tensor {tensor.name!r} has a negative external data "
+                    f"{field_name} ({getattr(info, field_name)}); offsets and lengths are byte "
+                    "counts >= 0"
+                )
         location = info.location
         target = (root / location).resolve()
         if os.path.isabs(location) or not target.is_relative_to(root):
@@ -133,8 +153,16 @@ def _check(proto: onnx.ModelProto, label: str) -> None:
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidModelError(f"{label} fails the ONNX checker: {first}") from None
+        raise InvalidModelError(f"{label} fails the ONNX checker: {checker_message(exc)}") from None
+
+
+def checker_message(exc: Exception) -> str:
+    """The checker's whole message on one line (it breaks lines mid-sentence around the node
+    it prints), then its context ("Bad node spec for node. Name: ...")."""
+    message, _, context = str(exc).partition("==> Context:")
+    text = " ".join(message.split()) or type(exc).__name__
+    context = " ".join(context.split())
+    return f"{text} (context: {context})" if context else text
 
 
 def name_unnamed_nodes(graph: onnx.GraphProto) -> None:
