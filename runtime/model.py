@@ -108,7 +108,7 @@ def _load_external_data(
             info = external_data_helper.ExternalDataInfo(tensor)
         except ValueError as exc:
             raise ExternalDataError(
-                f"{label}: tensor {tensor.name!r} has unreadable external data fields: {exc}"
+                f"{label}: tensor {tensor.name!r} has invalid external data fields: {exc}"
             ) from None
         for field_name in ("offset", "length"):
             if (getattr(info, field_name) or 0) < 0:
@@ -269,11 +269,28 @@ def _take_inferred_types(proto: onnx.ModelProto, inferred: onnx.ModelProto) -> N
     del graph.value_info[:]
     graph.value_info.extend(igraph.value_info)
     for output, ioutput in zip(graph.output, igraph.output):
+        declared = onnx.TypeProto()
+        declared.CopyFrom(output.type)
         output.type.CopyFrom(ioutput.type)
+        _keep_unnamed_dims(output.type, declared)
     if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
            for n in graph.node for a in n.attribute):  # fmt: skip
         del graph.node[:]
         graph.node.extend(igraph.node)
+
+
+def _keep_unnamed_dims(inferred: onnx.TypeProto, declared: onnx.TypeProto) -> None:
+    """A dim the model declares without value or name stays so (get_outputs shows None, as in
+    ORT) rather than taking the `unk__N` name shape inference makes up for it."""
+    if {inferred.WhichOneof("value"), declared.WhichOneof("value")} != {"tensor_type"}:
+        return
+    dims, given = inferred.tensor_type.shape.dim, declared.tensor_type.shape.dim
+    if not declared.tensor_type.HasField("shape") or len(dims) != len(given):
+        return
+    for dim, want in zip(dims, given):
+        unnamed = not want.HasField("dim_value") and not want.HasField("dim_param")
+        if unnamed and dim.HasField("dim_param") and dim.dim_param.startswith("unk__"):
+            dim.ClearField("dim_param")
 
 
 def _infer_shapes(proto: onnx.ModelProto) -> onnx.ModelProto:

@@ -149,7 +149,7 @@ class InferenceSession(OrtSessionMethods):
         # constants that cannot be fed (both as in ORT).
         self._defaults = take_overridable_initializers(self._ir)
         graph = self._ir.graph
-        self._constant_inputs = [name_of(v) for v in graph.inputs if name_of(v) in graph.initializers]
+        self._constant_inputs = [n for n in map(name_of, graph.inputs) if n in graph.initializers]
         if not any(get_backend(name).prefers_original_model for name in self._backend_names):
             self._release_proto()  # before the passes copy weights (BatchNorm folding...)
         self._ir = optimize(prepare_for_placement(self._ir), int(options.graph_optimization_level))
@@ -157,7 +157,8 @@ class InferenceSession(OrtSessionMethods):
         _fix_free_dimensions(graph, options.free_dimension_overrides)
         self._feedable = list(graph.inputs)
         self._inputs = [v for v in self._feedable if name_of(v) not in self._defaults]
-        self._overridable_args = [_node_arg(v) for v in self._feedable if name_of(v) in self._defaults]
+        overridable = [v for v in self._feedable if name_of(v) in self._defaults]
+        self._overridable_args = [_node_arg(v) for v in overridable]
         self._outputs = list(graph.outputs)
         self._profile: list[tuple[str, int, int]] | None = [] if options.enable_profiling else None
         self._profile_start_ns = time.perf_counter_ns()

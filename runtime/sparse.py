@@ -35,7 +35,9 @@ def dense_tensor(sparse: onnx.SparseTensorProto, label: str) -> onnx.TensorProto
         values = numpy_helper.to_array(sparse.values).reshape(-1)
         indices = numpy_helper.to_array(sparse.indices).astype(np.int64)
     except Exception as exc:  # a malformed values/indices tensor: the model's fault
-        raise InvalidModelError(f"{label}: sparse initializer {name!r} is malformed: {exc}") from None
+        raise InvalidModelError(
+            f"{label}: sparse initializer {name!r} is malformed: {exc}"
+        ) from None
     if any(d < 0 for d in dims):
         raise InvalidModelError(f"{label}: sparse initializer {name!r} has negative dims {dims}")
     size = int(np.prod(dims, dtype=np.int64))

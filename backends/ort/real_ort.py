@@ -11,6 +11,7 @@ import importlib
 import sys
 import threading
 from types import ModuleType
+from typing import Any
 
 _LOCK = threading.Lock()
 
@@ -60,4 +61,4 @@ if _found is None:
         "the real onnxruntime is not installed (`onnxruntime` here is xinrt itself or absent); "
         "pip install onnxruntime for xinrt's ort backend"
     )
-real_onnxruntime: ModuleType = _found
+real_onnxruntime: Any = _found  # untyped, as `import onnxruntime` is

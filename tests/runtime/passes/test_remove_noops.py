@@ -28,7 +28,9 @@ def _lstm_branch(prefix: str, source: str) -> onnx.GraphProto:
     nodes = [
         helper.make_node("Unsqueeze", [source, f"{prefix}axes"], [f"{prefix}seq"]),
         helper.make_node(
-            "LSTM", [f"{prefix}seq", f"{prefix}W", f"{prefix}R"], [f"{prefix}Y", f"{prefix}h"],
+            "LSTM",
+            [f"{prefix}seq", f"{prefix}W", f"{prefix}R"],
+            [f"{prefix}Y", f"{prefix}h"],
             hidden_size=4,
         ),
         helper.make_node("Identity", [f"{prefix}h"], [f"{prefix}/decoder/rnn/Identity_3_output_0"]),
@@ -51,7 +53,9 @@ def _if_model() -> onnx.ModelProto:
     nodes = [
         helper.make_node("Relu", ["x"], ["a"]),
         helper.make_node(
-            "If", ["c"], ["y", "z"],
+            "If",
+            ["c"],
+            ["y", "z"],
             then_branch=_lstm_branch("then_", "a"),
             else_branch=_lstm_branch("If_0_else_branch__Inline_0_", "a"),
         ),
