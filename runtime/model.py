@@ -61,7 +61,14 @@ def load_model(
     name_unnamed_nodes(proto.graph)
     name_unnamed_nodes(weightless.graph)
     _take_inferred_types(proto, _infer_shapes(weightless))
-    return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
+    try:
+        ir_model = ir.from_proto(proto)
+    except Exception as exc:  # onnx_ir's own errors for what the checker let through
+        raise InvalidModelError(
+            f"{label} cannot be read into the graph IR: {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}"
+        ) from None
+    return LoadedModel(proto=proto, ir_model=ir_model, label=label)
 
 
 def _copy(proto: onnx.ModelProto) -> onnx.ModelProto:
