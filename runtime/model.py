@@ -16,6 +16,7 @@ from typing_extensions import TypeIs
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
 from .lenient_load import accept_as_ort_does, checkable_copy
 from .sparse import densify_sparse_initializers
+from .type_check import check_type_bindings
 
 ModelSource = Union[str, "os.PathLike[str]", bytes, onnx.ModelProto]
 
@@ -60,7 +61,10 @@ def load_model(
     _check(checkable_copy(weightless), label)
     name_unnamed_nodes(proto.graph)
     name_unnamed_nodes(weightless.graph)
-    _take_inferred_types(proto, _infer_shapes(weightless))
+    inferred = _infer_shapes(weightless)
+    check_type_bindings(inferred, label)
+    _take_inferred_types(proto, inferred)
+    del inferred
     try:
         ir_model = ir.from_proto(proto)
     except Exception as exc:  # onnx_ir's own errors for what the checker let through
