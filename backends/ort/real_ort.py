@@ -37,6 +37,8 @@ def find_real_onnxruntime() -> ModuleType | None:
     `onnxruntime.capi...` by absolute name), then put back, so the program keeps its alias.
     """
     with _LOCK:
+        if "onnxruntime" in sys.modules and sys.modules["onnxruntime"] is None:
+            return None  # the import system's own way to block a module: respected
         current = sys.modules.get("onnxruntime")
         if current is not None and not is_xinrt(current):
             return current

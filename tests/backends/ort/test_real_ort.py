@@ -126,3 +126,12 @@ def test_find_real_onnxruntime_is_the_installed_package():
     found = find_real_onnxruntime()
     assert found is onnxruntime and not is_xinrt(found)
     assert Path(found.__file__).parent.name == "onnxruntime"
+
+
+def test_a_blocked_onnxruntime_stays_blocked(monkeypatch):
+    """`sys.modules["onnxruntime"] = None` is the import system's way to hide a module."""
+    from xinrt.backends.ort.real_ort import find_real_onnxruntime
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    assert find_real_onnxruntime() is None
+    assert sys.modules["onnxruntime"] is None
