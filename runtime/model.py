@@ -165,6 +165,11 @@ def _check(proto: onnx.ModelProto, label: str) -> None:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
         raise InvalidModelError(f"{label} fails the ONNX checker: {checker_message(exc)}") from None
+    except UnicodeDecodeError:  # the checker's message quotes a name that is not UTF-8
+        raise InvalidModelError(
+            f"{label} fails the ONNX checker on a name or string that is not valid UTF-8 "
+            "(a corrupt or truncated model)"
+        ) from None
 
 
 def checker_message(exc: Exception) -> str:

@@ -108,4 +108,7 @@ def _type_string(type_proto: onnx.TypeProto) -> str | None:
 
 
 def _element_name(data_type: int) -> str:
-    return onnx.TensorProto.DataType.Name(data_type).lower()
+    try:
+        return onnx.TensorProto.DataType.Name(data_type).lower()
+    except ValueError:  # not an ONNX element type: no schema allows it (ORT refuses it too)
+        return f"element type {data_type}"

@@ -246,3 +246,12 @@ def test_sparse_constant_node_runs():
 def test_malformed_sparse_initializer_is_an_invalid_model_error(indices):
     with pytest.raises(InvalidModelError, match="sparse initializer 'w'"):
         load_model(_sparse_model(indices))
+
+
+def test_a_name_that_is_not_utf8_is_an_invalid_model_error():
+    """The checker quotes the name in its message; decoding that must not escape raw."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    data = make_model([node], [tensor("x", [2])], [tensor("y", [2])]).SerializeToString()
+    corrupt = data.replace(b"Relu", b"R\xb9lu", 1)
+    with pytest.raises(InvalidModelError):
+        load_model(corrupt)

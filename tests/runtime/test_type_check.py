@@ -64,3 +64,13 @@ def test_heterogeneous_variadics_and_mixed_type_parameters_load():
     model = make_model(nodes, [tensor("x", [3, 4])], [tensor("y", [4])])
     x = np.zeros((3, 4), np.float32)
     np.testing.assert_array_equal(InferenceSession(model).run(None, {"x": x})[0], [3, 4, 3, 4])
+
+
+def test_an_unknown_element_type_is_an_invalid_model_error():
+    model = make_model(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+        [tensor("x", [3, 4])],
+        [tensor("y", [3, 4], 99)],
+    )
+    with pytest.raises(InvalidModelError):
+        InferenceSession(model)
