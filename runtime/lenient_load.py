@@ -52,7 +52,7 @@ def checkable_copy(proto: onnx.ModelProto) -> onnx.ModelProto:
 
 
 def _require_input_type(value: onnx.ValueInfoProto, label: str) -> None:
-    if not value.HasField("type"):
+    if value.type.WhichOneof("value") is None:  # no type, or an empty one
         raise InvalidModelError(
             f"{label}: model input {value.name!r} has no type; ORT refuses such a model too. "
             "Re-export it with typed inputs"
