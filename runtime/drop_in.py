@@ -5,8 +5,9 @@
     xinrt.install_as_onnxruntime()          # in a notebook
 
 After install(), `import onnxruntime` (and `onnxruntime.capi.onnxruntime_pybind11_state`) give
-xinrt's ORT-compatible module. When the real onnxruntime is installed, xinrt's own `ort` backend
-keeps its reference to it (imported before the switch), so nothing recurses.
+xinrt's ORT-compatible module. xinrt's own `ort` backend finds the real onnxruntime through the
+import system whatever `sys.modules["onnxruntime"]` holds (xinrt.backends.ort.real_ort), so
+nothing recurses, whoever made the alias and whenever.
 """
 
 from __future__ import annotations
@@ -39,11 +40,9 @@ def install() -> None:
     if getattr(sys.modules.get("onnxruntime"), "__xinrt__", False):
         return
     import xinrt
-    from xinrt.backends.ort import backend as _real_ort_holder  # binds the real ORT first
     from xinrt.capi import onnxruntime_pybind11_state as state
     from xinrt.ort_api import ORT_API_VERSION
 
-    del _real_ort_holder
     names = {name: getattr(xinrt, name) for name in xinrt.__all__}
     shim = _module("onnxruntime", names, "xinrt, standing in for onnxruntime")
     shim.__dict__["__version__"] = f"{ORT_API_VERSION}+xinrt{xinrt.__version__}"

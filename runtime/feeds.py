@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,29 +34,40 @@ def validate_feeds(
     label: str,
     inputs: Sequence[ir.Value],
     input_feed: Mapping[str, Any],
-    overridable: Sequence[str] = (),
+    defaults: Mapping[str, np.ndarray] | None = None,
+    constants: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Every input present, nothing unknown, each of the declared dtype, rank and static dims."""
+    """Every input present, nothing unknown, each of the declared dtype, rank and static dims.
+
+    `defaults` holds the overridable initializers (IR >= 4 initializers listed as inputs): a
+    feed may replace one for a run, else its value is used. `constants` names IR < 4
+    initializers listed as inputs, which cannot be fed (as in ORT).
+    """
     if not isinstance(input_feed, Mapping):
         raise InvalidInputError(
             f"input feed must be a dict of name -> numpy array, got {type(input_feed).__name__}"
         )
+    defaults = defaults or {}
     expected = {name_of(v): v for v in inputs}
     for name in input_feed:
-        if name in overridable:
+        if name in constants:
             raise InvalidInputError(
-                f"{label}: {name!r} is an initializer listed among the inputs (IR < 4); "
-                "overriding initializers is not supported by xinrt"
+                f"{label}: {name!r} is an initializer of this IR < 4 model, where listing it "
+                "among the inputs does not make it feedable (ORT agrees); re-export the model "
+                "(IR >= 4) to override it"
             )
         if name not in expected:
             more = _did_you_mean(str(name), list(expected))
             raise InvalidInputError(
                 f"{label} has no input {name!r}; inputs: {', '.join(expected) or '(none)'}.{more}"
             )
-    missing = [n for n in expected if n not in input_feed]
+    missing = [n for n in expected if n not in input_feed and n not in defaults]
     if missing:
         raise InvalidInputError(f"{label}: missing inputs: {', '.join(missing)}")
-    return {name: _check_feed(name, input_feed[name], value) for name, value in expected.items()}
+    return {
+        name: _check_feed(name, input_feed[name], value) if name in input_feed else defaults[name]
+        for name, value in expected.items()
+    }
 
 
 def warn_on_shape_mismatch(

@@ -14,6 +14,9 @@ from onnx import external_data_helper
 from typing_extensions import TypeIs
 
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
+from .lenient_load import accept_as_ort_does, checkable_copy
+from .sparse import densify_sparse_initializers
+from .type_check import check_type_bindings
 
 ModelSource = Union[str, "os.PathLike[str]", bytes, onnx.ModelProto]
 
@@ -38,6 +41,10 @@ def load_model(
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = str(path)
+        if path.is_dir():
+            raise InvalidModelError(
+                f"{label} is a folder, not a model file; give the path of the .onnx file in it"
+            )
         if not path.is_file():
             raise ModelNotFoundError(f"model file not found: {label}")
         proto = _parse(path.read_bytes(), label)
@@ -47,13 +54,25 @@ def load_model(
             f"model must be a path, bytes or onnx.ModelProto, got {type(source).__name__}"
         )
     _load_external_data(proto, label, base_dir)
+    densify_sparse_initializers(proto, label)
     _check_initializer_sizes(proto, label)
+    accept_as_ort_does(proto, label)
     weightless = _without_large_initializers(proto)
-    _check(weightless, label)
+    _check(checkable_copy(weightless), label)
     name_unnamed_nodes(proto.graph)
     name_unnamed_nodes(weightless.graph)
-    _take_inferred_types(proto, _infer_shapes(weightless))
-    return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
+    inferred = _infer_shapes(weightless)
+    check_type_bindings(inferred, label)
+    _take_inferred_types(proto, inferred)
+    del inferred
+    try:
+        ir_model = ir.from_proto(proto)
+    except Exception as exc:  # onnx_ir's own errors for what the checker let through
+        raise InvalidModelError(
+            f"{label} cannot be read into the graph IR: {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}"
+        ) from None
+    return LoadedModel(proto=proto, ir_model=ir_model, label=label)
 
 
 def _copy(proto: onnx.ModelProto) -> onnx.ModelProto:
@@ -96,7 +115,19 @@ def _load_external_data(
         )
     root = Path(base_dir).resolve()
     for tensor in tensors:
-        info = external_data_helper.ExternalDataInfo(tensor)
+        try:
+            info = external_data_helper.ExternalDataInfo(tensor)
+        except ValueError as exc:
+            raise ExternalDataError(
+                f"{label}: tensor {tensor.name!r} has invalid external data fields: {exc}"
+            ) from None
+        for field_name in ("offset", "length"):
+            if (getattr(info, field_name) or 0) < 0:
+                raise ExternalDataError(
+                    f"{label}: tensor {tensor.name!r} has a negative external data "
+                    f"{field_name} ({getattr(info, field_name)}); offsets and lengths are byte "
+                    "counts >= 0"
+                )
         location = info.location
         target = (root / location).resolve()
         if os.path.isabs(location) or not target.is_relative_to(root):
@@ -133,8 +164,21 @@ def _check(proto: onnx.ModelProto, label: str) -> None:
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidModelError(f"{label} fails the ONNX checker: {first}") from None
+        raise InvalidModelError(f"{label} fails the ONNX checker: {checker_message(exc)}") from None
+    except UnicodeDecodeError:  # the checker's message quotes a name that is not UTF-8
+        raise InvalidModelError(
+            f"{label} fails the ONNX checker on a name or string that is not valid UTF-8 "
+            "(a corrupt or truncated model)"
+        ) from None
+
+
+def checker_message(exc: Exception) -> str:
+    """The checker's whole message on one line (it breaks lines mid-sentence around the node
+    it prints), then its context ("Bad node spec for node. Name: ...")."""
+    message, _, context = str(exc).partition("==> Context:")
+    text = " ".join(message.split()) or type(exc).__name__
+    context = " ".join(context.split())
+    return f"{text} (context: {context})" if context else text
 
 
 def name_unnamed_nodes(graph: onnx.GraphProto) -> None:
@@ -241,11 +285,28 @@ def _take_inferred_types(proto: onnx.ModelProto, inferred: onnx.ModelProto) -> N
     del graph.value_info[:]
     graph.value_info.extend(igraph.value_info)
     for output, ioutput in zip(graph.output, igraph.output):
+        declared = onnx.TypeProto()
+        declared.CopyFrom(output.type)
         output.type.CopyFrom(ioutput.type)
+        _keep_unnamed_dims(output.type, declared)
     if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
            for n in graph.node for a in n.attribute):  # fmt: skip
         del graph.node[:]
         graph.node.extend(igraph.node)
+
+
+def _keep_unnamed_dims(inferred: onnx.TypeProto, declared: onnx.TypeProto) -> None:
+    """A dim the model declares without value or name stays so (get_outputs shows None, as in
+    ORT) rather than taking the `unk__N` name shape inference makes up for it."""
+    if {inferred.WhichOneof("value"), declared.WhichOneof("value")} != {"tensor_type"}:
+        return
+    dims, given = inferred.tensor_type.shape.dim, declared.tensor_type.shape.dim
+    if not declared.tensor_type.HasField("shape") or len(dims) != len(given):
+        return
+    for dim, want in zip(dims, given):
+        unnamed = not want.HasField("dim_value") and not want.HasField("dim_param")
+        if unnamed and dim.HasField("dim_param") and dim.dim_param.startswith("unk__"):
+            dim.ClearField("dim_param")
 
 
 def _infer_shapes(proto: onnx.ModelProto) -> onnx.ModelProto:

@@ -45,7 +45,8 @@ class OrtSessionMethods:
         return options
 
     def get_overridable_initializers(self) -> list[NodeArg]:
-        """Initializers listed among graph inputs (IR < 4 models); xinrt refuses to feed them."""
+        """Initializers listed among the graph inputs of an IR >= 4 model: a feed of that name
+        replaces the initializer for that run (as in ORT; IR < 4 ones are constants)."""
         return list(self._overridable_args)
 
     def run_with_ort_values(

@@ -27,7 +27,7 @@ from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
 from .ort_session import OrtSessionMethods
 from .partition import Partition, partition_graph
-from .passes import optimize, prepare_for_placement
+from .passes import optimize, prepare_for_placement, take_overridable_initializers
 from .placement import PlacementReport, assign_nodes, build_report
 from .providers import ProviderSpec, backends_from_providers
 from .types import type_string
@@ -143,18 +143,22 @@ class InferenceSession(OrtSessionMethods):
         # model as given; then the IR gets its own tensors and the proto goes (_release_proto).
         self._proto: onnx.ModelProto | None = loaded.proto
         self._metadata = metadata_only(loaded.proto)
-        graph = loaded.ir_model.graph
-        overridable = [v for v in graph.inputs if name_of(v) in graph.initializers]
-        self._overridable = [name_of(v) for v in overridable]
-        self._overridable_args = [_node_arg(v) for v in overridable]
         self._ir = loaded.ir_model
-        del loaded, overridable
+        del loaded
+        # Overridable initializers (IR >= 4) become inputs with default values; IR < 4 ones stay
+        # constants that cannot be fed (both as in ORT).
+        self._defaults = take_overridable_initializers(self._ir)
+        graph = self._ir.graph
+        self._constant_inputs = [n for n in map(name_of, graph.inputs) if n in graph.initializers]
         if not any(get_backend(name).prefers_original_model for name in self._backend_names):
             self._release_proto()  # before the passes copy weights (BatchNorm folding...)
         self._ir = optimize(prepare_for_placement(self._ir), int(options.graph_optimization_level))
         graph = self._ir.graph
         _fix_free_dimensions(graph, options.free_dimension_overrides)
-        self._inputs = list(graph.inputs)
+        self._feedable = list(graph.inputs)
+        self._inputs = [v for v in self._feedable if name_of(v) not in self._defaults]
+        overridable = [v for v in self._feedable if name_of(v) in self._defaults]
+        self._overridable_args = [_node_arg(v) for v in overridable]
         self._outputs = list(graph.outputs)
         self._profile: list[tuple[str, int, int]] | None = [] if options.enable_profiling else None
         self._profile_start_ns = time.perf_counter_ns()
@@ -355,7 +359,9 @@ class InferenceSession(OrtSessionMethods):
         """Run the model; outputs come back in the order asked (all outputs for None)."""
         if run_options is not None and getattr(run_options, "terminate", False):
             raise ExecutionError(f"{self._model_label}: run_options.terminate is set")
-        feeds = validate_feeds(self._model_label, self._inputs, input_feed, self._overridable)
+        feeds = validate_feeds(
+            self._model_label, self._feedable, input_feed, self._defaults, self._constant_inputs
+        )
         names = validate_output_names(self._model_label, self._outputs, output_names)
         outputs = self._executor.run(feeds, names, self._profile)
         warn_on_shape_mismatch(self._outputs, names, outputs)

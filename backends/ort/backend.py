@@ -18,7 +18,7 @@ from .probe import probe_key, probe_model, short_reason
 from .rules import known_deviation
 
 try:
-    import onnxruntime as _ort
+    from .real_ort import real_onnxruntime as _ort  # never xinrt itself, even when aliased
 except ImportError:  # the native backend must work without ORT
     _ort = None
 

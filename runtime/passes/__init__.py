@@ -11,7 +11,7 @@ import onnx_ir as ir
 
 from .fold_batchnorm import fold_batchnorm_into_conv
 from .fold_constants import fold_constants
-from .prepare import prepare_for_placement
+from .prepare import prepare_for_placement, take_overridable_initializers
 from .remove_noops import remove_inference_noops
 
 
@@ -31,4 +31,5 @@ __all__ = [
     "optimize",
     "prepare_for_placement",
     "remove_inference_noops",
+    "take_overridable_initializers",
 ]

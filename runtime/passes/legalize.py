@@ -79,11 +79,12 @@ def remove_inference_noops(model: onnx.ModelProto) -> onnx.ModelProto:
     graph_inputs = {v.name for v in graph.input} | set(constants)
     producers = {out: node for node in graph.node for out in node.output}
     needed = {name for node in graph.node for name in node.input} | graph_outputs
+    captured = _read_in_subgraphs(graph)
     rename: dict[str, str] = {}
     kept: list[onnx.NodeProto] = []
     for node in graph.node:
-        if not _is_noop(node, constants, needed):
-            kept.append(node)
+        if not _is_noop(node, constants, needed) or {*node.input[:1], *node.output} & captured:
+            kept.append(node)  # If/Loop bodies read these names: renaming would break them
             continue
         source, result = node.input[0], node.output[0]
         source = rename.get(source, source)
@@ -110,6 +111,20 @@ def remove_inference_noops(model: onnx.ModelProto) -> onnx.ModelProto:
     del graph.value_info[:]
     graph.value_info.extend(infos)
     return model
+
+
+def _read_in_subgraphs(graph: onnx.GraphProto) -> set[str]:
+    """Every name a node inside an If/Loop/Scan body of this graph reads (outer-scope or not)."""
+    names: set[str] = set()
+    for node in graph.node:
+        for attribute in node.attribute:
+            bodies = [attribute.g] if attribute.type == onnx.AttributeProto.GRAPH else []
+            bodies += list(attribute.graphs)
+            for body in bodies:
+                names.update(n for inner in body.node for n in inner.input)
+                names.update(v.name for v in body.output)
+                names |= _read_in_subgraphs(body)
+    return names
 
 
 def symbolic_inputs(model: onnx.ModelProto) -> dict[str, list[int | str]]:

@@ -142,3 +142,24 @@ def test_shipped_light_model_overflows_fp16():
     model = legalize(onnx.load(str(light_model_path("squeezenet"))))
     found = fp16_overflow(model, seeded_feeds(model))
     assert found and found[0][1] > 65504
+
+
+def test_a_noop_whose_names_an_if_branch_reads_stays():
+    """Renaming `t` or `a` in the main graph only would leave the branch reading a lost name."""
+    out = helper.make_tensor_value_info("o", TensorProto.FLOAT, [1, 4])
+    out2 = helper.make_tensor_value_info("o2", TensorProto.FLOAT, [1, 4])
+    then = helper.make_graph([helper.make_node("Neg", ["t"], ["o"])], "then", [], [out])
+    other = helper.make_graph([helper.make_node("Abs", ["a"], ["o2"])], "else", [], [out2])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Identity", ["a"], ["t"]),
+        helper.make_node("If", ["c"], ["y"], then_branch=then, else_branch=other),
+    ]
+    flag = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    model = _model(nodes, [_x(), flag], [_y()])
+    cleaned = remove_inference_noops(model)
+    onnx.checker.check_model(cleaned)
+    x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+    for branch in (True, False):
+        feeds = {"x": x, "c": np.array(branch)}
+        np.testing.assert_allclose(evaluate(cleaned, feeds)["y"], evaluate(model, feeds)["y"])

@@ -141,3 +141,117 @@ def test_unnamed_nodes_get_unique_names():
     loaded = load_model(make_model(nodes, [tensor("x", [2])], [tensor("y", [2])]))
     names = [n.name for n in loaded.ir_model.graph]
     assert len(set(names)) == 2 and all(names)
+
+
+def _set_external_field(path: str, key: str, value: str) -> None:
+    saved = onnx.load(path, load_external_data=False)
+    entries = saved.graph.initializer[0].external_data
+    for entry in entries:
+        if entry.key == key:
+            entry.value = value
+            break
+    else:
+        entries.add(key=key, value=value)
+    onnx.save(saved, path)
+
+
+@pytest.mark.parametrize("key", ["offset", "length"])
+def test_negative_external_data_offset_or_length_is_an_external_data_error(tmp_path, key):
+    path = _external_model(tmp_path, "weights.bin")
+    _set_external_field(path, key, "-8")
+    with pytest.raises(ExternalDataError, match=f"'w'.*external data.*{key}.*-8"):
+        load_model(path)
+
+
+def test_unreadable_external_data_offset_is_an_external_data_error(tmp_path):
+    path = _external_model(tmp_path, "weights.bin")
+    _set_external_field(path, "offset", "eight")
+    with pytest.raises(ExternalDataError, match="invalid external data"):
+        load_model(path)
+
+
+def test_a_folder_is_reported_as_a_folder(tmp_path):
+    with pytest.raises(InvalidModelError, match="is a folder, not a model file") as caught:
+        load_model(tmp_path)
+    assert not isinstance(caught.value, ModelNotFoundError)
+
+
+def test_checker_message_is_whole_not_cut_at_the_first_line_break():
+    """The checker prints the offending node across lines mid-sentence; the message keeps the
+    sentence's end and the context naming the node."""
+    then = helper.make_graph(
+        [helper.make_node("Relu", ["t"], ["o"]), helper.make_node("Neg", ["x"], ["t"])],
+        "then",
+        [],
+        [tensor("o", [2])],
+    )
+    other = helper.make_graph(
+        [helper.make_node("Abs", ["x"], ["o2"])], "else", [], [tensor("o2", [2])]
+    )
+    node = helper.make_node("If", ["c"], ["y"], then_branch=then, else_branch=other, name="cond")
+    model = make_model(
+        [node], [tensor("x", [2]), tensor("c", [], onnx.TensorProto.BOOL)], [tensor("y", [2])]
+    )
+    with pytest.raises(InvalidModelError) as caught:
+        load_model(model)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "is not output of any previous nodes." in message
+    assert "Bad node spec for node. Name: cond OpType: If" in message
+
+
+def _sparse_model(indices: list[int] | list[list[int]]) -> onnx.ModelProto:
+    values = numpy_helper.from_array(np.array([1.5, -2.0, 3.25], np.float32), "w")
+    index_array = np.array(indices, np.int64)
+    sparse = helper.make_sparse_tensor(values, numpy_helper.from_array(index_array, "i"), [3, 4])
+    model = make_model(
+        [helper.make_node("Add", ["x", "w"], ["y"])], [tensor("x", [3, 4])], [tensor("y", [3, 4])]
+    )
+    model.graph.sparse_initializer.append(sparse)
+    return model
+
+
+@pytest.mark.parametrize("indices", [[1, 6, 11], [[0, 1], [1, 2], [2, 3]]])
+def test_sparse_initializer_runs_as_in_ort(indices):
+    """Densified at load, as ORT does (it was a raw KeyError at run time)."""
+    import onnxruntime as ort
+
+    from xinrt import InferenceSession
+
+    model = _sparse_model(indices)
+    x = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    expected = want.run(None, {"x": x})[0]
+    np.testing.assert_allclose(InferenceSession(model).run(None, {"x": x})[0], expected)
+    dense = np.zeros(12, np.float32)
+    dense[[1, 6, 11]] = [1.5, -2.0, 3.25]
+    np.testing.assert_allclose(expected, x + dense.reshape(3, 4))
+
+
+def test_sparse_constant_node_runs():
+    values = numpy_helper.from_array(np.array([4.0, 5.0], np.float32), "")
+    sparse = helper.make_sparse_tensor(values, numpy_helper.from_array(np.array([0, 3]), ""), [4])
+    nodes = [
+        helper.make_node("Constant", [], ["w"], sparse_value=sparse),
+        helper.make_node("Add", ["x", "w"], ["y"]),
+    ]
+    model = make_model(nodes, [tensor("x", [4])], [tensor("y", [4])])
+    from xinrt import InferenceSession
+
+    x = np.arange(4, dtype=np.float32)
+    np.testing.assert_allclose(InferenceSession(model).run(None, {"x": x})[0], [4, 1, 2, 8])
+
+
+@pytest.mark.parametrize("indices", [[1, 6, 12], [1, -1, 2], [[0, 1], [3, 0], [2, 3]], [1, 2]])
+def test_malformed_sparse_initializer_is_an_invalid_model_error(indices):
+    with pytest.raises(InvalidModelError, match="sparse initializer 'w'"):
+        load_model(_sparse_model(indices))
+
+
+def test_a_name_that_is_not_utf8_is_an_invalid_model_error():
+    """The checker quotes the name in its message; decoding that must not escape raw."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    data = make_model([node], [tensor("x", [2])], [tensor("y", [2])]).SerializeToString()
+    corrupt = data.replace(b"Relu", b"R\xb9lu", 1)
+    with pytest.raises(InvalidModelError):
+        load_model(corrupt)

@@ -201,7 +201,7 @@ def test_free_dimension_override_fixes_a_symbolic_dim(mlp_model):
         session.run(None, {"x": _x(2)})
 
 
-def test_overridable_initializers_are_listed_and_refused():
+def test_overridable_initializers_are_listed_and_can_be_fed():
     w = numpy_helper.from_array(np.ones(2, np.float32), "w")
     model = make_model(
         [helper.make_node("Add", ["x", "w"], ["y"])],
@@ -212,8 +212,9 @@ def test_overridable_initializers_are_listed_and_refused():
     session = ort.InferenceSession(model)
     assert [a.name for a in session.get_overridable_initializers()] == ["w"]
     assert [a.name for a in session.get_inputs()] == ["x"]
-    with pytest.raises(ort.InvalidArgument, match="overriding initializers"):
-        session.run(None, {"x": np.ones(2, np.float32), "w": np.ones(2, np.float32)})
+    x = np.array([1.0, 2.0], np.float32)
+    assert session.run(None, {"x": x})[0].tolist() == [2.0, 3.0]
+    assert session.run(None, {"x": x, "w": np.full(2, 5, np.float32)})[0].tolist() == [6.0, 7.0]
 
 
 def test_run_async_calls_back_with_outputs(mlp_model):
