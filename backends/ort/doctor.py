@@ -137,8 +137,8 @@ def diagnose(backend: OrtBackend) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"a device: {provider} is registered but reports no supported device here",
-                    "check the vendor's hardware/driver requirements (e.g. the OpenVINO plugin "
-                    "lists only Intel CPUs, GPUs and NPUs)",
+                    "the EP's factory found no hardware it supports: check the vendor's hardware "
+                    "and driver requirements",
                 )
             )
         return problems
