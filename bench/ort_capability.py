@@ -2,16 +2,18 @@
 
     .venv/bin/python bench/ort_capability.py [--webgpu] [--rounds 5]
 
-Interleaved rounds; each xinrt measurement uses a fresh, empty cache folder (cold capability
-cache) unless marked warm. Figures are medians, as ratios to raw ORT's session creation from
-the same model bytes. `--webgpu` adds `ort:webgpu` (needs onnxruntime-ep-webgpu and a Vulkan
-driver; on a machine without a GPU set ORT_WEBGPU_EP_ALLOW_SOFTWARE_ADAPTER=1 for lavapipe).
+Interleaved rounds in a shuffled order; each xinrt measurement uses a fresh, empty cache folder
+(cold capability cache) unless marked warm. Figures are medians, as ratios to raw ORT's
+session creation from the same model bytes. `--webgpu` adds `ort:webgpu` (needs
+onnxruntime-ep-webgpu and a Vulkan driver; on a machine without a GPU set
+ORT_WEBGPU_EP_ALLOW_SOFTWARE_ADAPTER=1 for lavapipe).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -21,6 +23,7 @@ import onnxruntime as ort
 
 import xinrt
 from xinrt.backend import get_backend
+from xinrt.cache import JsonCache
 from xinrt.model import load_model
 from xinrt.passes import optimize, prepare_for_placement
 from xinrt.testing import randomized_light_model
@@ -54,6 +57,8 @@ def _probe_all(backend_name: str, graph: object) -> Callable[[], object]:
     backend = get_backend(backend_name)
 
     def run() -> object:
+        # a fresh probe cache: the backend keeps the one it loaded when it was created
+        backend._probes = JsonCache(f"ort-capability-probe-{backend.name}")  # type: ignore[attr-defined]
         answers = {n.name: backend._probe(n, graph) for n in graph}  # type: ignore[attr-defined]
         backend._probes.flush()  # type: ignore[attr-defined]
         return answers
@@ -105,9 +110,11 @@ def main() -> None:
         )
     _warm(lambda: xinrt.InferenceSession(data, backends=["ort"]), warm)()  # imports; warm entry
     times: dict[str, list[float]] = {name: [] for name in steps}
+    order = list(steps)
     for _ in range(args.rounds):
-        for name, step in steps.items():
-            times[name].append(_timed(step))
+        random.Random(len(times[order[0]])).shuffle(order)  # no step always runs first
+        for name in order:
+            times[name].append(_timed(steps[name]))
     base = {"CPU": statistics.median(times["raw ORT CPU session"])}
     if args.webgpu:
         base["WebGPU"] = statistics.median(times["raw ORT WebGPU session"])

@@ -218,7 +218,9 @@ class OrtBackend(Backend):
             raise UnsupportedError(f"{self.name}: {missing}")
         report: dict[str, Any] = {"ep": self.provider}
         if devices:
-            report["device"] = ep_devices.describe(devices[0])
+            listed = ep_devices.ep_devices(self.provider)
+            index = self.device_index if self.device_index is not None else 0
+            report["device"] = ep_devices.as_device(self.provider, index, listed[index]).name
         if self.last_capability.method:
             report["capability"] = self.last_capability.method
         return OrtExecutable(session, model, report)

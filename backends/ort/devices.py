@@ -44,7 +44,8 @@ def describe(ep_device: Any) -> str:
 def as_device(provider: str, index: int, ep_device: Any) -> Device:
     """The xinrt Device for one of ORT's EP devices."""
     kind = _KINDS.get(_hardware_type(ep_device), "accelerator")
-    return Device(f"{provider}:{index}", kind, describe(ep_device))
+    hardware = f"{ep_device.device.vendor or 'unknown vendor'} {_hardware_type(ep_device)}"
+    return Device(f"{provider}:{index} ({hardware})", kind, describe(ep_device))
 
 
 def select(provider: str, index: int | None) -> list[Any]:
