@@ -28,11 +28,16 @@ from xinrt.model import load_model
 from xinrt.passes import optimize, prepare_for_placement
 from xinrt.testing import randomized_light_model
 
+_PARTS: dict[str, list[dict[str, float]]] = {}  # step name -> xinrt sessions' timings
 
-def _timed(step: Callable[[], object]) -> float:
+
+def _timed(name: str, step: Callable[[], object]) -> float:
     start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
+    made = step()
+    seconds = time.perf_counter() - start
+    if isinstance(made, xinrt.InferenceSession):
+        _PARTS.setdefault(name, []).append(dict(made.timings))
+    return seconds
 
 
 def _cold(step: Callable[[], object]) -> Callable[[], object]:
@@ -114,7 +119,7 @@ def main() -> None:
     for _ in range(args.rounds):
         random.Random(len(times[order[0]])).shuffle(order)  # no step always runs first
         for name in order:
-            times[name].append(_timed(steps[name]))
+            times[name].append(_timed(name, steps[name]))
     base = {"CPU": statistics.median(times["raw ORT CPU session"])}
     if args.webgpu:
         base["WebGPU"] = statistics.median(times["raw ORT WebGPU session"])
@@ -123,6 +128,17 @@ def main() -> None:
         ref = base["WebGPU"] if "webgpu" in name.lower() else base["CPU"]
         label = "WebGPU" if "webgpu" in name.lower() else "CPU"
         print(f"{name:<48} {median / ref:6.2f}x raw ORT {label} session creation")
+        if name in _PARTS:
+            parts = {
+                key: statistics.median(t[key] for t in _PARTS[name]) / ref
+                for key in ("load_s", "capability_s", "compile_s")
+            }
+            rest = median / ref - sum(parts.values())
+            print(
+                "    "
+                + ", ".join(f"{k[:-2]} {v:.2f}x" for k, v in parts.items())
+                + f", passes and rest {rest:.2f}x"
+            )
 
 
 if __name__ == "__main__":
