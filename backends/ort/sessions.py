@@ -50,7 +50,7 @@ def create_session(
     with `cpu_fallback` ORT may give nodes to the CPU EP too, as raw ORT does."""
     ort = onnxruntime()
     model.attach(options)
-    if has_assignment_info():
+    if has_assignment_info() and provider != CPU:  # the CPU EP takes all: nothing to check
         options.add_session_config_entry(RECORD_ASSIGNMENT, "1")
     opts = {k: str(v) for k, v in (provider_options or {}).items()}
     if provider != CPU and not cpu_fallback:
