@@ -35,7 +35,10 @@ def test_model_onnxruntime_cannot_load_falls_back_to_the_probe_with_reasons():
     assert "Det" in backend.last_capability.fallback_reason  # why the whole model failed
 
 
-def test_capability_claims_a_loadable_model_and_caches_orts_answer_on_disk(det_model):
+def test_capability_claims_a_loadable_model_and_caches_orts_answer_on_disk(
+    det_model, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))  # cold: other tests cached this model
     backend = get_backend("ort")
     graph = _graph(det_model)
     answers = backend.capability(graph)
