@@ -245,7 +245,8 @@ class OrtBackend(Backend):
             return {}
         assignment = map_to_graph(assigned_nodes(session), partition.nodes)
         return {
-            name: f"ORT gives it to {ep}, not {self.provider}, inside this partition"
+            name: f"ORT gives it to {ep or 'no EP (computed at load)'}, not {self.provider}, "
+            "inside this partition"
             for name, ep in assignment.items()
             if ep != self.provider
         }

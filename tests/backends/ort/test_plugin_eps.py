@@ -95,6 +95,12 @@ def test_small_transformer_runs_on_the_first_webgpu_device_with_orts_answers():
     _check_mostly_on_webgpu(_webgpu_result("transformer", "ort:webgpu:0"), "ort:webgpu:0")
 
 
+def test_a_partition_the_ep_cannot_hold_whole_declines_only_the_node_ort_keeps_on_cpu():
+    declined = _webgpu_result("compile-decline")["declined"]
+    assert isinstance(declined, dict) and list(declined) == ["sum"], declined
+    assert "CPUExecutionProvider" in declined["sum"]
+
+
 def test_openvino_plugin_runs_a_transformer_on_its_cpu_device():
     if importlib.util.find_spec("onnxruntime_ep_openvino") is None:
         pytest.skip("onnxruntime-ep-openvino is not installed")
