@@ -32,14 +32,15 @@ EP_PACKAGES = {
     "cuda": "onnxruntime-gpu",
     "tensorrt": "onnxruntime-gpu (plus TensorRT libraries)",
     "cann": "onnxruntime-cann",
-    "openvino": "onnxruntime-openvino",
+    "openvino": "onnxruntime-ep-openvino (plugin EP) or onnxruntime-openvino",
     "migraphx": "onnxruntime-migraphx",
     "rocm": "onnxruntime-rocm",
     "qnn": "onnxruntime-qnn",
     "coreml": "onnxruntime (macOS build)",
     "dml": "onnxruntime-directml",
     "vitisai": "onnxruntime-vitisai",
-    "nv_tensorrt_rtx": "onnxruntime-gpu (TensorRT RTX build)",
+    "nv_tensorrt_rtx": "onnxruntime-ep-nv-tensorrt-rtx (plugin EP)",
+    "webgpu": "onnxruntime-ep-webgpu (plugin EP; needs a Vulkan driver on Linux)",
 }
 
 ProviderSpec = Union[str, tuple[str, dict[str, Any]]]

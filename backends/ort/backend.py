@@ -1,4 +1,4 @@
-"""The ORT backend: placement per node by probing, one ORT session per partition."""
+"""The ORT backend: capability from ORT's own whole-model assignment, one session per partition."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ from xinrt.graph_utils import name_of
 from xinrt.partition import Partition
 from xinrt.providers import EP_PACKAGES, EP_TARGETS
 
+from . import devices as ep_devices
+from .assignment import map_to_graph
+from .capability import CapabilityRun, answers_from_assignment, cached_assignment, fallback_reason
+from .plugins import installed_plugin_packages
 from .probe import probe_key, probe_model, short_reason
 from .rules import known_deviation
+from .session_model import SessionModel, build_session_model, proto_session_model
+from .sessions import CPU, assigned_nodes, create_session, has_assignment_info, missing_provider
+from .sessions import session_options as _session_options
 
 try:
     from .real_ort import real_onnxruntime as _ort  # never xinrt itself, even when aliased
@@ -27,13 +34,16 @@ _PROBE_OPTIONS = CompileOptions(intra_op_num_threads=1)  # probes only create se
 _PROVIDER_FOR_TARGET = {target: provider for provider, target in EP_TARGETS.items()}
 
 
-def _plugin_devices(provider: str) -> list[Any]:
-    """ORT's devices for an EP that a plugin library registered (none for built-in EPs)."""
-    if _ort is None or not hasattr(_ort, "get_ep_devices"):
-        return []
-    if provider in _ort.get_available_providers():
-        return []
-    return [d for d in _ort.get_ep_devices() if d.ep_name == provider]
+def _split_target(target: str) -> tuple[str, int | None]:
+    """`webgpu:1` -> ("webgpu", 1); `webgpu` -> ("webgpu", None)."""
+    ep, _, index = target.partition(":")
+    if not index:
+        return ep, None
+    if not index.isdigit():
+        raise BackendNotFoundError(
+            f"'ort:{target}': the part after the EP must be a device index (e.g. 'ort:{ep}:0')"
+        )
+    return ep, int(index)
 
 
 def _provider_name(target: str) -> str:
@@ -53,104 +63,117 @@ def _provider_name(target: str) -> str:
     )
 
 
-def _session_options(compile_options: CompileOptions, severity: int) -> Any:
-    options = _ort.SessionOptions()
-    options.intra_op_num_threads = compile_options.intra_op_num_threads
-    options.inter_op_num_threads = compile_options.inter_op_num_threads or 1
-    options.log_severity_level = severity
-    options.graph_optimization_level = _ort.GraphOptimizationLevel(
-        {0: 0, 1: 1, 2: 2}.get(compile_options.graph_optimization_level, 99)
-    )
-    if compile_options.parallel_execution:
-        options.execution_mode = _ort.ExecutionMode.ORT_PARALLEL
-    for key, value in compile_options.session_config.items():
-        options.add_session_config_entry(key, value)
-    return options
-
-
-def _create_session(
-    model_bytes: bytes, options: Any, provider: str, provider_options: dict[str, Any] | None = None
-) -> Any:
-    """An ORT session on exactly one EP: built-in by name, plugin EPs by their devices."""
-    if provider != "CPUExecutionProvider":
-        options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
-    devices = _plugin_devices(provider)
-    if devices:
-        options.add_provider_for_devices(devices, dict(provider_options or {}))
-        return _ort.InferenceSession(model_bytes, options)
-    return _ort.InferenceSession(
-        model_bytes, options, providers=[(provider, dict(provider_options or {}))]
-    )
+def _target_for(provider: str) -> str:
+    return EP_TARGETS.get(provider, provider.replace("ExecutionProvider", "").lower())
 
 
 class OrtExecutable:
     """One ORT InferenceSession; ORT's run() is thread-safe."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, model: SessionModel, report: dict[str, Any]) -> None:
         self._session = session
+        self._model = model  # ORT reads the in-memory initializers for the session's lifetime
         self._outputs = [o.name for o in session.get_outputs()]
+        self.report = report
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return dict(zip(self._outputs, self._session.run(None, feeds)))
 
 
 class OrtBackend(Backend):
-    """ONNX Runtime on one execution provider: `ort` (CPU EP) or `ort:<ep>`."""
+    """ONNX Runtime on one execution provider: `ort` (CPU EP), `ort:<ep>`, `ort:<ep>:<device>`."""
 
     prefers_original_model = True
 
     def __init__(self, target: str | None = None) -> None:
+        installed_plugin_packages()  # onnxruntime-ep-* packages answer to ort:<ep> with no setup
         self.target = (target or "").lower()
         if self.target == "cpu":
             self.target = ""
+        self.ep_target, self.device_index = _split_target(self.target)
         self.name = f"ort:{self.target}" if self.target else "ort"
-        self.provider = _provider_name(self.target) if self.target else "CPUExecutionProvider"
+        self.provider = _provider_name(self.ep_target) if self.ep_target else CPU
         version = _ort.__version__ if _ort is not None else "none"
         self._probes = JsonCache(f"ort-capability-{version}-{self.provider}")
+        self.last_capability = CapabilityRun()
+
+    # -- devices --------------------------------------------------------------------------
+
+    def _selected_devices(self) -> list[Any]:
+        """ORT's EP devices the sessions use (none for the CPU EP and EPs ORT lists none for)."""
+        if self.provider == CPU:
+            return []
+        return ep_devices.select(self.provider, self.device_index)
 
     def devices(self) -> list[Device]:
         if self.unavailable_reason():
             return []
-        kind = (
-            "cpu"
-            if self.provider in ("CPUExecutionProvider", "XnnpackExecutionProvider")
-            else "accelerator"
-        )
-        return [Device(f"{self.provider}", kind, f"onnxruntime {_ort.__version__}")]
+        listed = ep_devices.ep_devices(self.provider) if self.provider != CPU else []
+        if listed:
+            indices = [self.device_index] if self.device_index is not None else range(len(listed))
+            return [ep_devices.as_device(self.provider, i, listed[i]) for i in indices]
+        kind = "cpu" if self.provider in (CPU, "XnnpackExecutionProvider") else "accelerator"
+        return [Device(self.provider, kind, f"onnxruntime {_ort.__version__}")]
 
     def unavailable_reason(self) -> str:
         if _ort is None:
             return "onnxruntime is not installed; pip install onnxruntime (or xinrt[ort])"
-        if self.provider not in _ort.get_available_providers() and not _plugin_devices(
-            self.provider
-        ):
-            package = EP_PACKAGES.get(self.target, "an onnxruntime build with this provider")
+        listed = ep_devices.ep_devices(self.provider) if self.provider != CPU else []
+        if self.provider not in _ort.get_available_providers() and not listed:
+            package = EP_PACKAGES.get(self.ep_target, "an onnxruntime build with this provider")
             return (
                 f"{self.provider} is not in this onnxruntime {_ort.__version__}'s providers "
-                f"({', '.join(_ort.get_available_providers())}); install {package}"
+                f"({', '.join(_ort.get_available_providers())}) and ORT lists no device for it; "
+                f"install {package}, then see `xinrt backend doctor {self.name}`"
+            )
+        if self.device_index is not None and self.device_index >= len(listed):
+            return (
+                f"{self.name}: ORT lists {len(listed)} device(s) for {self.provider}; "
+                f"use an index below {len(listed)} (`xinrt backends` shows them)"
             )
         return ""
 
     def extra_names(self) -> list[str]:
-        """`ort:<ep>` names for the non-CPU providers this onnxruntime has (for listings)."""
+        """`ort:<ep>` names (and `ort:<ep>:<i>` where ORT lists several devices) for listings."""
         if self.target or _ort is None:
             return []
-        return [
-            f"ort:{EP_TARGETS.get(p, p.replace('ExecutionProvider', '').lower())}"
-            for p in _ort.get_available_providers()
-            if p not in ("CPUExecutionProvider", "AzureExecutionProvider")
-        ]
+        providers = list(_ort.get_available_providers())
+        if hasattr(_ort, "get_ep_devices"):
+            providers += [d.ep_name for d in _ort.get_ep_devices()]
+        names: list[str] = []
+        for provider in dict.fromkeys(providers):
+            if provider in (CPU, "AzureExecutionProvider"):
+                continue
+            names.append(f"ort:{_target_for(provider)}")
+            count = len(ep_devices.ep_devices(provider))
+            names += [f"ort:{_target_for(provider)}:{i}" for i in range(count) if count > 1]
+        return names
+
+    def doctor(self) -> list[tuple[str, str]]:
+        """(what is missing, how to fix it) for this backend; empty when it runs here."""
+        from .doctor import diagnose
+
+        return diagnose(self)
+
+    # -- capability -----------------------------------------------------------------------
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
-        answers = {name_of(node): self._probe(node, graph, _PROBE_IR_VERSION) for node in graph}
-        self._probes.flush()
+        try:  # provider options are not known before compile: ORT's defaults are asked
+            run, assignment = cached_assignment(graph, self.provider, self._selected_devices(), {})
+            answers = answers_from_assignment(graph, self.provider, assignment, run.method)
+        except Exception as exc:  # ORT refuses the whole model: ask node by node instead
+            run = CapabilityRun(method="one-node probe", fallback_reason=fallback_reason(exc))
+            answers = {name_of(node): self._probe(node, graph) for node in graph}
+            self._probes.flush()
+        self.last_capability = run
+        for node in graph:
+            deviation = known_deviation(node, self.provider)
+            if deviation:  # ORT runs it, but computes it wrongly: never claimed
+                answers[name_of(node)] = unsupported(deviation)
         return answers
 
-    def _probe(self, node: ir.Node, graph: ir.Graph, ir_version: int) -> Support:
-        deviation = known_deviation(node, self.provider)
-        if deviation:
-            return unsupported(deviation)
-        model = probe_model(node, graph, ir_version)
+    def _probe(self, node: ir.Node, graph: ir.Graph) -> Support:
+        model = probe_model(node, graph, _PROBE_IR_VERSION)
         if isinstance(model, str):
             return unsupported(model)
         key = probe_key(model)
@@ -158,22 +181,88 @@ class OrtBackend(Backend):
         if reason is None:
             reason = self._try_session(model.SerializeToString())
             self._probes.put(key, reason)
-        return unsupported(f"ORT {self.provider}: {reason}") if reason else SUPPORTED
+        if not reason:
+            return SUPPORTED
+        why = self.last_capability.fallback_reason or "whole model not loadable"
+        return unsupported(f"ORT {self.provider} (one-node probe; {why}): {reason}")
 
     def _try_session(self, model_bytes: bytes) -> str:
         try:
-            _create_session(model_bytes, _session_options(_PROBE_OPTIONS, 3), self.provider)
+            create_session(
+                SessionModel(model_bytes),
+                _session_options(_PROBE_OPTIONS, 3),
+                self.provider,
+                self._selected_devices(),
+            )
         except Exception as exc:  # ORT raises its own exception types for every refusal
             return short_reason(str(exc))
         return ""
 
+    # -- compile --------------------------------------------------------------------------
+
     def compile(self, partition: Partition, options: CompileOptions) -> OrtExecutable:
-        model = partition.to_model_proto()
+        model = _partition_model(partition)
+        devices = self._selected_devices()
         session_options = _session_options(options, max(options.log_severity_level, 2))
         try:
-            session = _create_session(
-                model.SerializeToString(), session_options, self.provider, options.backend_options
+            session = create_session(
+                model, session_options, self.provider, devices, options.backend_options
             )
         except Exception as exc:
-            raise UnsupportedError(f"{self.name}: {short_reason(str(exc))}") from exc
-        return OrtExecutable(session)
+            reasons = self._nodes_ort_keeps_on_cpu(partition, model, options)
+            raise UnsupportedError(
+                f"{self.name}: {short_reason(str(exc))}", node_reasons=reasons
+            ) from exc
+        missing = missing_provider(session, self.provider)
+        if missing:  # never a silent CPU-only session under an accelerator's name
+            raise UnsupportedError(f"{self.name}: {missing}")
+        report: dict[str, Any] = {"ep": self.provider}
+        if devices:
+            listed = ep_devices.ep_devices(self.provider)
+            index = self.device_index if self.device_index is not None else 0
+            report["device"] = ep_devices.as_device(self.provider, index, listed[index]).name
+        if self.last_capability.method:
+            report["capability"] = self.last_capability.method
+        return OrtExecutable(session, model, report)
+
+    def _nodes_ort_keeps_on_cpu(
+        self, partition: Partition, model: SessionModel, options: CompileOptions
+    ) -> dict[str, str]:
+        """When the EP-only session fails: the nodes ORT gives the CPU EP inside this partition
+        (declined alone, so the rest stays on the EP); empty if that cannot be told."""
+        if self.provider == CPU or not has_assignment_info():
+            return {}
+        try:
+            session = create_session(
+                model,
+                _session_options(options, 3),
+                self.provider,
+                self._selected_devices(),
+                options.backend_options,
+                cpu_fallback=True,
+            )
+        except Exception:
+            return {}
+        assignment = map_to_graph(assigned_nodes(session), partition.nodes)
+        return {
+            name: f"ORT gives it to {ep or 'no EP (computed at load)'}, not {self.provider}, "
+            "inside this partition"
+            for name, ep in assignment.items()
+            if ep != self.provider
+        }
+
+
+def _partition_model(partition: Partition) -> SessionModel:
+    """The partition as ORT input: the original model when it is all of it, else its nodes
+    with the weights handed over in memory."""
+    if partition.whole_model is not None:
+        return proto_session_model(partition.whole_model)
+    return build_session_model(
+        partition.nodes,
+        partition.inputs,
+        partition.outputs,
+        partition.initializers,
+        partition.opset_imports,
+        partition.ir_version,
+        name=f"xinrt_partition_{partition.index}",
+    )

@@ -45,7 +45,31 @@ def _cmd_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backend_doctor(name: str) -> int | None:
+    """A backend with its own doctor() (e.g. ort:<ep>): print its diagnosis; None otherwise."""
+    from xinrt.backend import _entry_points, get_backend
+
+    entry = _entry_points().get(name.partition(":")[0])
+    if entry is None or not callable(getattr(entry.load(), "doctor", None)):
+        return None
+    backend = get_backend(name)
+    problems = backend.doctor()  # type: ignore[attr-defined]
+    print(f"{backend.name}:")
+    for device in backend.devices():
+        print(f"  device: {device.name} [{device.kind}] {device.detail}")
+    if not problems:
+        print("  ok: a one-node model runs correctly on it")
+        return 0
+    for problem, fix in problems:
+        print(f"  missing: {problem}\n    fix: {fix}")
+    sys.stdout.flush()
+    return 1
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    status = _backend_doctor(args.name)
+    if status is not None:
+        return status
     spec = env_spec_for(args.name)
     problems = envs.doctor(spec)
     print(f"{spec.name}: {spec.sdk}, venv {envs.env_dir(spec.name)}")
@@ -75,6 +99,8 @@ def register(subparsers: Any) -> None:
     install.add_argument("--force", action="store_true", help="delete and rebuild the venv")
     install.add_argument("--quiet", action="store_true", help="hide pip's own output")
     install.set_defaults(func=_cmd_install)
-    doctor = sub.add_parser("doctor", help="say what the SDK's worker is missing, and the fix")
+    doctor = sub.add_parser(
+        "doctor", help="say what a backend (SDK worker, ORT execution provider) misses, and the fix"
+    )
     doctor.add_argument("name")
     doctor.set_defaults(func=_cmd_doctor)

@@ -1,4 +1,4 @@
-"""The ort backend: per-node capability by probing, cached on disk; one session per partition."""
+"""The ort backend: capability, names, plugin library errors, rules; one session per partition."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _graph(model):
     return load_model(model).ir_model.graph
 
 
-def test_probe_declines_what_onnxruntime_cannot_run_with_its_reason():
+def test_model_onnxruntime_cannot_load_falls_back_to_the_probe_with_reasons():
     # ORT has no int64 Det kernel (the op's schema allows only floats, so ORT rejects the node).
     nodes = [helper.make_node("Det", ["x"], ["y"], name="det_int")]
     model = make_model(nodes, [tensor("x", [2, 2], TensorProto.INT64)], [tensor("y", [])])
@@ -31,16 +31,26 @@ def test_probe_declines_what_onnxruntime_cannot_run_with_its_reason():
     graph = ir.from_proto(model).graph  # the checker would refuse it; capability must still answer
     answer = backend.capability(graph)["det_int"]
     assert not answer.claimed and "ORT CPUExecutionProvider" in answer.reason
+    assert backend.last_capability.method == "one-node probe"
+    assert "Det" in backend.last_capability.fallback_reason  # why the whole model failed
 
 
-def test_probe_claims_supported_nodes_and_caches_answers_on_disk(det_model):
+def test_capability_claims_a_loadable_model_and_caches_orts_answer_on_disk(
+    det_model, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))  # cold: other tests cached this model
     backend = get_backend("ort")
-    answers = backend.capability(_graph(det_model))
+    graph = _graph(det_model)
+    answers = backend.capability(graph)
     assert all(a.claimed for a in answers.values())
-    files = list(cache_dir().glob("ort-capability-*-CPUExecutionProvider.json"))
-    assert files, "probe answers must be written to the cache folder"
-    entries = json.loads(files[0].read_text())
-    assert sum(1 for reason in entries.values() if reason == "") >= 4
+    assert backend.last_capability.method == "session created"
+    files = list((cache_dir() / "ort-assignment").glob("*.json"))
+    entries = [json.loads(f.read_text()) for f in files]
+    mine = [e for e in entries if e["assignment"].keys() == answers.keys()]
+    assert mine and mine[0]["key"]["provider"] == "CPUExecutionProvider"
+    assert mine[0]["key"]["onnxruntime"] == ort.__version__
+    backend.capability(graph)
+    assert backend.last_capability.method == "cache (session created)"
 
 
 def test_probe_signature_ignores_node_names():
