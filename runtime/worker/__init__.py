@@ -7,7 +7,15 @@ run by the SDK venv's Python), `envs` (the venvs, `xinrt backend install|doctor`
 
 from __future__ import annotations
 
-from .client import Worker, WorkerCallError, WorkerCrashed, WorkerError, WorkerTimeout
+from .client import (
+    Worker,
+    WorkerCallError,
+    WorkerCrashed,
+    WorkerError,
+    WorkerProtocolError,
+    WorkerRestarted,
+    WorkerTimeout,
+)
 from .envs import EnvSpec, env_dir, env_installed, env_python
 
 __all__ = [
@@ -16,6 +24,8 @@ __all__ = [
     "WorkerCallError",
     "WorkerCrashed",
     "WorkerError",
+    "WorkerProtocolError",
+    "WorkerRestarted",
     "WorkerTimeout",
     "env_dir",
     "env_installed",
