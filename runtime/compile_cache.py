@@ -160,13 +160,17 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         print(
             f"  {entry.backend:<16} {entry.key[:12]}  {entry.size_bytes / 1e6:8.2f} MB  "
             f"{meta.get('precision', '?'):<5} sdk {meta.get('sdk_version', '?'):<10} "
-            f"compile {float(meta.get('compile_s', 0.0)):7.2f} s  {meta.get('created', '')}  "
+            f"compile {_seconds(meta.get('compile_s')):7.2f} s  {meta.get('created', '')}  "
             f"{meta.get('model', '')}"
         )
     capability = sorted(cache_dir().glob("*.json"))
     if capability:
         print(f"capability caches: {', '.join(p.name for p in capability)}")
     return 0
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _cmd_clear(args: argparse.Namespace) -> int:

@@ -63,13 +63,22 @@ def soak_model() -> ModelProto:
     return model
 
 
-def rss_kib() -> int:
-    """Resident set size of this process, KiB (Linux)."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+def rss_kib(pid: int | str = "self") -> int:
+    """Resident set size of a process (this one by default), KiB (Linux)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return -1
+
+
+def worker_rss_kib() -> int:
+    """Resident set size of the example backend's worker process, KiB."""
+    pid = backend_module.get_backend("example:v1").worker.pid  # type: ignore[attr-defined]
+    return rss_kib(pid) if pid is not None else -1
 
 
 def open_fds() -> int:
@@ -141,12 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"partitions: {placed}")
     soak(session, args.threads, max(args.runs // 100, 8))  # warm-up: caches, arenas, threads
     gc.collect()
-    before = {"rss_kib": rss_kib(), "fds": open_fds(), "scratch_files": scratch_files()}
+    before = {
+        "rss_kib": rss_kib(),
+        "worker_rss_kib": worker_rss_kib(),
+        "fds": open_fds(),
+        "scratch_files": scratch_files(),
+    }
     started = time.perf_counter()
     counts = soak(session, args.threads, args.runs)
     seconds = time.perf_counter() - started
     gc.collect()
-    after = {"rss_kib": rss_kib(), "fds": open_fds(), "scratch_files": scratch_files()}
+    after = {
+        "rss_kib": rss_kib(),
+        "worker_rss_kib": worker_rss_kib(),
+        "fds": open_fds(),
+        "scratch_files": scratch_files(),
+    }
     print(f"{args.threads} threads x {args.runs} runs in {seconds:.0f} s: {counts}")
     for key in before:
         print(f"  {key:<14} before {before[key]:>9}  after {after[key]:>9}")

@@ -267,6 +267,8 @@ class WorkerBackend(Backend):
         args = {"target": self.target, "count": len(keys), **self.compile_args("")}
         result, _ = self.worker.call("probe", args, arrays, timeout_s=self.probe_timeout_s)
         reasons = result.get("reasons", [])
+        if not isinstance(reasons, list):
+            reasons = []  # a malformed answer claims nothing
         return {k: str(reasons[i]) if i < len(reasons) else "no answer" for i, k in enumerate(keys)}
 
     def compile(self, partition: Partition, options: CompileOptions) -> Executable:
@@ -538,11 +540,14 @@ class WorkerExecutable:
         if missing:
             raise ExecutionError(f"{self.backend.name}: {self.label}: no output {missing}")
         for name, shape in self._shapes.items():
-            if out[name].shape != shape:
+            if out[name].shape == shape:
+                continue
+            if out[name].size != int(np.prod(shape)):
                 raise ExecutionError(
                     f"{self.backend.name} ({sdk}): {self.label}: output {name!r} came back with "
                     f"shape {list(out[name].shape)}, the model says {list(shape)}"
                 )
+            out[name] = out[name].reshape(shape)  # SDKs may add or drop unit dims (rknn)
         return {n: out[n].astype(self._types[n], copy=False) for n in self.outputs}
 
     def _rebuild(self) -> None:
