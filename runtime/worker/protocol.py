@@ -55,6 +55,9 @@ def _write_shm(path: str, array: np.ndarray) -> None:
     fd = os.open(path, flags, 0o600)
     try:
         _write_all(fd, byte_view(array))
+    except BaseException:
+        os.unlink(path)
+        raise
     finally:
         os.close(fd)
 
@@ -75,15 +78,19 @@ def write_message(
     for index, (name, value) in enumerate((arrays or {}).items()):
         array = np.ascontiguousarray(value)
         entry: dict[str, Any] = {"name": name, "dtype": array.dtype.str, "shape": [*array.shape]}
+        described.append(entry)
         if shm_prefix is not None and array.nbytes >= SHM_THRESHOLD:
             path = f"{shm_prefix}{index}"
-            shm_files.append(path)  # listed first: a failed write still gets cleaned up
-            _write_shm(path, array)
-            entry["shm"] = True
-        else:
-            entry["nbytes"] = array.nbytes
-            payloads.append(byte_view(array))
-        described.append(entry)
+            try:
+                _write_shm(path, array)
+            except OSError:  # shared memory full, or a name already taken: use the pipe
+                pass
+            else:
+                shm_files.append(path)
+                entry["shm"] = True
+                continue
+        entry["nbytes"] = array.nbytes
+        payloads.append(byte_view(array))
     text = json.dumps({**header, "arrays": described}).encode()
     stream.write(_LENGTH.pack(len(text)) + text)
     for data in payloads:

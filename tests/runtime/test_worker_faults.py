@@ -5,6 +5,7 @@ and what a worker start or a killed xinrt process leaves behind."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -208,10 +209,23 @@ def test_shared_memory_files_are_private_and_named_by_xinrt(monkeypatch):
     protocol.write_message(io.BytesIO(), {}, {"big": np.ones(1 << 18, np.float32)}, prefix)
     assert written == [(prefix + "0", 0o600)]
     os.unlink(prefix + "0")
-    with pytest.raises(FileExistsError):  # a planted file (or link) is never written through
-        open(prefix + "0", "w").close()
-        protocol.write_message(io.BytesIO(), {}, {"big": np.ones(1 << 18, np.float32)}, prefix)
+    (folder / "t.0").write_text("planted")  # a planted file (or link) is never written through
+    stream = io.BytesIO()
+    assert protocol.write_message(stream, {}, {"big": np.ones(1 << 18, np.float32)}, prefix) == []
+    assert (folder / "t.0").read_text() == "planted"
+    stream.seek(0)
+    assert protocol.read_message(stream)[1]["big"].sum() == 1 << 18, "sent inline instead"
     os.unlink(prefix + "0")
+
+
+def test_a_full_shared_memory_folder_sends_through_the_pipe(worker, monkeypatch):
+    def full(path, array):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(protocol, "_write_shm", full)
+    big = np.ones((512, 1024), np.float32)
+    _, arrays = worker.call("echo", {}, {"x": big})
+    np.testing.assert_array_equal(arrays["x"], big + 1)
 
 
 def test_large_replies_and_inputs_leave_no_file_on_any_path(worker):
