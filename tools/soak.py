@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--runs", type=int, default=10_000, help="runs per thread")
+    parser.add_argument("--phases", type=int, default=5, help="RSS is printed after each")
     args = parser.parse_args(argv)
     os.environ.setdefault("XINRT_CACHE_DIR", tempfile.mkdtemp(prefix="xinrt-soak-cache-"))
     register_example_backend()
@@ -157,7 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         "scratch_files": scratch_files(),
     }
     started = time.perf_counter()
-    counts = soak(session, args.threads, args.runs)
+    counts = {"good": 0, "rejected": 0, "failures": 0}
+    for phase in range(args.phases):  # RSS after each phase: a leak grows, a high-water mark not
+        for key, value in soak(session, args.threads, args.runs // args.phases).items():
+            counts[key] += value
+        gc.collect()
+        print(f"  after phase {phase + 1}/{args.phases}: rss_kib {rss_kib()}", flush=True)
     seconds = time.perf_counter() - started
     gc.collect()
     after = {
@@ -166,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         "fds": open_fds(),
         "scratch_files": scratch_files(),
     }
-    print(f"{args.threads} threads x {args.runs} runs in {seconds:.0f} s: {counts}")
+    runs = args.runs // args.phases * args.phases
+    print(f"{args.threads} threads x {runs} runs in {seconds:.0f} s: {counts}")
     for key in before:
         print(f"  {key:<14} before {before[key]:>9}  after {after[key]:>9}")
     return 1 if counts["failures"] else 0

@@ -8,7 +8,6 @@ what the SDK printed. The next call starts a fresh process.
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import select
@@ -116,12 +115,20 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def _remove_call_files(prefix: str) -> None:
-    """The shared-memory files of one call (ours and what the worker wrote), read or not."""
-    for path in glob.glob(glob.escape(prefix) + "*"):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+    """The shared-memory files of one call (ours and what the worker wrote), read or not.
+
+    (Not glob: every call has its own pattern, and fnmatch caches up to 32,768 of them.)"""
+    folder, start = os.path.split(prefix)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(start):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
 
 
 def _tail(path: str, limit: int = 6000) -> str:
