@@ -96,11 +96,12 @@ class _DeadlineWriter:
 
 
 def _wait(fd: int, deadline: float | None, readable: bool) -> None:
-    """Block until `fd` is ready, or raise TimeoutError at the deadline."""
+    """Block until `fd` is ready (or its other end closed), or raise TimeoutError at the
+    deadline. poll, not select: select fails on descriptors above 1023."""
     left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-    watch = [fd]
-    ready = select.select(watch, [], [], left) if readable else select.select([], watch, [], left)
-    if not any(ready):
+    poller = select.poll()
+    poller.register(fd, select.POLLIN if readable else select.POLLOUT)
+    if not poller.poll(None if left is None else left * 1000.0):
         raise TimeoutError
 
 
