@@ -1,8 +1,9 @@
 """Out-of-process SDK workers: each vendor SDK in its own venv, spoken to over a pipe.
 
 `client.Worker` (xinrt's side), `server.py` + `protocol.py` + `sdk_tools.py` (the worker's side,
-run by the SDK venv's Python), `envs` (the venvs, `xinrt backend install|doctor`), and
-`backend.WorkerBackend` (what every worker-backed backend shares).
+run by the SDK venv's Python), `envs` (the venvs, `xinrt backend install|doctor`),
+`scratch` (private folders for shared-memory files and worker logs), `backend.WorkerBackend`
+(what every worker-backed backend shares) and `executable` (what it compiles to).
 """
 
 from __future__ import annotations
