@@ -77,8 +77,8 @@ def rss_kib(pid: int | str = "self") -> int:
 
 def worker_rss_kib() -> int:
     """Resident set size of the example backend's worker process, KiB."""
-    pid = backend_module.get_backend("example:v1").worker.pid  # type: ignore[attr-defined]
-    return rss_kib(pid) if pid is not None else -1
+    worker = getattr(backend_module.get_backend("example:v1"), "_worker", None)
+    return rss_kib(worker.pid) if worker is not None and worker.pid is not None else -1
 
 
 def open_fds() -> int:
@@ -143,10 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--runs", type=int, default=10_000, help="runs per thread")
     parser.add_argument("--phases", type=int, default=5, help="RSS is printed after each")
+    parser.add_argument(
+        "--backends", default="example:v1,cpu", help="e.g. cpu alone, to compare RSS growth"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("XINRT_CACHE_DIR", tempfile.mkdtemp(prefix="xinrt-soak-cache-"))
     register_example_backend()
-    session = xinrt.InferenceSession(soak_model(), backends=["example:v1", "cpu"])
+    session = xinrt.InferenceSession(soak_model(), backends=args.backends.split(","))
     placed = [p.backend for p in session.placement.partitions]
     print(f"partitions: {placed}")
     soak(session, args.threads, max(args.runs // 100, 8))  # warm-up: caches, arenas, threads
