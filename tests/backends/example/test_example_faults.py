@@ -263,3 +263,26 @@ def test_a_cache_folder_writable_by_others_is_ignored_with_a_warning():
     assert _run_checked(session, _feeds()) == ""
     os.chmod(cache_dir(), 0o700)
     assert _npu_details(_session())["cache"] == "hit"
+
+
+def test_outputs_of_the_wrong_size_are_an_execution_error_and_unit_dims_are_restored(
+    monkeypatch,
+):
+    session = _session()
+    worker = backend_module.get_backend("example:v1").worker
+    real = worker.call
+    flat = np.arange(8, dtype=np.float32)
+
+    def answer(shape):
+        def call(method, args=None, arrays=None, timeout_s=None, generation=None):
+            if method != "run":
+                return real(method, args, arrays, timeout_s)
+            return {}, {"y": flat[: int(np.prod(shape))].reshape(shape)}
+
+        return call
+
+    monkeypatch.setattr(worker, "call", answer((1, 2, 4)))  # an SDK that adds a unit dim
+    np.testing.assert_array_equal(session.run(None, _feeds())[0], flat.reshape(2, 4))
+    monkeypatch.setattr(worker, "call", answer((3,)))
+    with pytest.raises(xinrt.ExecutionError, match=r"output 'y' came back with shape \[3\]"):
+        session.run(None, _feeds())
