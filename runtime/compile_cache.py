@@ -4,7 +4,10 @@ An entry is keyed by the partition's model bytes, its input shapes, the SDK vers
 and the precision: a change in any of them is a miss. Each entry is two files under
 `cache_dir()/compiled/<backend>/`: `<key>.bin` (the artifact, e.g. a kmodel; may be empty when
 the SDK cannot reload one) and `<key>.json` (what was built, how long it took, its verified
-error). Writes are atomic; a read-only cache folder only means nothing is cached.
+error, the SHA-256 of the artifact). Every hit checks that hash; an entry that fails it (torn
+write, edited bytes) is deleted and reads as a miss. A hash only proves the bytes are the ones
+recorded, so a backend also re-verifies the numbers of a hit before use (WorkerBackend.build).
+Writes are atomic; a read-only, full or untrusted cache folder only means nothing is cached.
 """
 
 from __future__ import annotations
@@ -12,9 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 
 import onnx
 
-from .cache import cache_dir
+from .cache import atomic_write, cache_dir, make_private_folder, untrusted
 
 
 def compiled_root() -> Path:
@@ -69,15 +70,27 @@ class CompileCache:
         self.folder = compiled_root() / _safe(backend)
 
     def get(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
-        """(artifact bytes, metadata) for a key, or None on a miss."""
+        """(artifact bytes, metadata) for a key, or None on a miss. An entry whose bytes do not
+        match the hash recorded at compile time is deleted (a miss)."""
+        if untrusted(self.folder):
+            return None
         try:
             meta = json.loads((self.folder / f"{key}.json").read_text())
             data = (self.folder / f"{key}.bin").read_bytes()
         except (OSError, ValueError):
             return None
-        if len(data) != meta.get("size_bytes", len(data)):
-            return None  # a torn write: treat as a miss
+        if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(data).hexdigest():
+            self.drop(key)
+            return None
         return data, meta
+
+    def drop(self, key: str) -> None:
+        """Delete one entry (it failed a check); a read-only folder keeps it, silently."""
+        for suffix in (".json", ".bin"):
+            try:
+                (self.folder / f"{key}{suffix}").unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def put(self, key: str, artifact: bytes, meta: Mapping[str, Any]) -> None:
         """Store an artifact and its metadata atomically (silently skipped if unwritable)."""
@@ -85,21 +98,17 @@ class CompileCache:
             **meta,
             "backend": self.backend,
             "size_bytes": len(artifact),
+            "sha256": hashlib.sha256(artifact).hexdigest(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
+        if untrusted(self.folder):
+            return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.folder / f"{key}.bin", artifact)
-            _atomic_write(self.folder / f"{key}.json", json.dumps(record, indent=2).encode())
+            make_private_folder(self.folder)
+            atomic_write(self.folder / f"{key}.bin", artifact)
+            atomic_write(self.folder / f"{key}.json", json.dumps(record, indent=2).encode())
         except OSError:
-            pass
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+            self.drop(key)  # half an entry (disk full after the .bin) is no entry
 
 
 def entries(backend: str | None = None) -> list[CacheEntry]:
@@ -109,12 +118,13 @@ def entries(backend: str | None = None) -> list[CacheEntry]:
     for meta_path in sorted(root.glob("*/*.json")):
         try:
             meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError):
-            continue
+            size = int(meta.get("size_bytes", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue  # not an entry this xinrt wrote
         name = str(meta.get("backend", meta_path.parent.name))
         if backend is not None and name != backend and meta_path.parent.name != _safe(backend):
             continue
-        found.append(CacheEntry(name, meta_path.stem, int(meta.get("size_bytes", 0)), meta))
+        found.append(CacheEntry(name, meta_path.stem, size, meta))
     return sorted(found, key=lambda e: str(e.meta.get("created", "")))
 
 
@@ -150,13 +160,17 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         print(
             f"  {entry.backend:<16} {entry.key[:12]}  {entry.size_bytes / 1e6:8.2f} MB  "
             f"{meta.get('precision', '?'):<5} sdk {meta.get('sdk_version', '?'):<10} "
-            f"compile {float(meta.get('compile_s', 0.0)):7.2f} s  {meta.get('created', '')}  "
+            f"compile {_seconds(meta.get('compile_s')):7.2f} s  {meta.get('created', '')}  "
             f"{meta.get('model', '')}"
         )
     capability = sorted(cache_dir().glob("*.json"))
     if capability:
         print(f"capability caches: {', '.join(p.name for p in capability)}")
     return 0
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _cmd_clear(args: argparse.Namespace) -> int:

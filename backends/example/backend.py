@@ -28,7 +28,7 @@ ENV = EnvSpec(
 
 
 class ExampleBackend(WorkerBackend):
-    """The example NPU: fp32 and fp16 (emulated), target v1; a fake SDK in a worker."""
+    """The example NPU: fp32, fp16 and int8 (emulated), target v1; a fake SDK in a worker."""
 
     family = "example"
     env_spec = ENV
@@ -37,7 +37,7 @@ class ExampleBackend(WorkerBackend):
     sdk_version = "1.0.0"
     targets: ClassVar[tuple[str, ...]] = ("v1",)
     default_target = "v1"
-    precisions: ClassVar[tuple[str, ...]] = ("fp32", "fp16")
+    precisions: ClassVar[tuple[str, ...]] = ("fp32", "fp16", "int8")
     default_precision = "fp32"
     probe_timeout_s = 60.0
     compile_timeout_s = 60.0

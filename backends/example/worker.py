@@ -43,7 +43,8 @@ class ExampleAdapter:
             compiled = fake_sdk.load_compiled(arrays["artifact"].tobytes(), precision)
         else:
             model = arrays["model"].tobytes()
-            compiled = fake_sdk.compile_model(model, str(args["target"]), precision)
+            calibration = _calibration_samples(arrays, list(args["inputs"]))
+            compiled = fake_sdk.compile_model(model, str(args["target"]), precision, calibration)
         handle = self.next_handle
         self.next_handle += 1
         self.models[handle] = (compiled, list(args["inputs"]))
@@ -52,12 +53,30 @@ class ExampleAdapter:
 
     def run(self, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         compiled, inputs = self.models[int(args["handle"])]
-        results = compiled.run({name: arrays[name] for name in inputs})
+        feeds = {name: arrays[name] for name in inputs}
+        if any(np.isposinf(v).any() for v in feeds.values() if v.dtype.kind == "f"):
+            _answer_garbage()
+        results = compiled.run(feeds)
         return {}, dict(zip(args["outputs"], results))
 
     def release(self, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         self.models.pop(int(args["handle"]), None)
         return {}, {}
+
+
+def _calibration_samples(
+    arrays: dict[str, np.ndarray], inputs: list[str]
+) -> list[dict[str, np.ndarray]]:
+    """xinrt sends calibration data as arrays named `calib.<sample>.<input>`."""
+    count = len({name.split(".")[1] for name in arrays if name.startswith("calib.")})
+    return [{n: arrays[f"calib.{i}.{n}"] for n in inputs} for i in range(count)]
+
+
+def _answer_garbage() -> None:
+    """A misbehaving SDK (tests only): bytes on the pipe to xinrt that are not a message."""
+    import __main__  # the worker server, which keeps the pipe's file descriptor
+
+    os.write(__main__.PROTOCOL_FD, b"\x00\x10garbage that is not a message" * 100)
 
 
 def create() -> ExampleAdapter:

@@ -32,7 +32,7 @@ class NncaseBackend(WorkerBackend):
     default_precision = "fp32"
     probe_timeout_s = 900.0
     compile_timeout_s = 3600.0
-    run_timeout_s = 900.0
+    run_timeout_s = 300.0  # the simulator takes seconds per inference; minutes for big models
 
     def node_rule(self, node: ir.Node, graph: ir.Graph) -> str:
         return node_rule(node)

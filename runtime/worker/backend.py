@@ -46,7 +46,15 @@ from xinrt.passes.legalize import (
 )
 
 from .client import Worker, WorkerError
-from .envs import EnvSpec, env_dir, env_installed, env_python, worker_environment
+from .envs import (
+    EnvSpec,
+    env_dir,
+    env_installed,
+    env_python,
+    env_trust_problem,
+    worker_environment,
+)
+from .executable import BuildOptions, ShapeKeyedExecutable, WorkerExecutable
 from .probe import probe_model
 
 TOLERANCE = {"fp32": 1e-5, "fp16": 1e-3}  # max abs error, scaled by max(1, max |reference|)
@@ -108,7 +116,10 @@ class WorkerBackend(Backend):
     min_opset: ClassVar[int] = 13
     probe_timeout_s: ClassVar[float] = 300.0
     compile_timeout_s: ClassVar[float] = 1800.0
-    run_timeout_s: ClassVar[float] = 600.0
+    # One run (sending inputs, computing, receiving outputs) on a simulator or board: past
+    # this the worker is killed and run() raises ExecutionError; a subclass with a slow
+    # simulator raises it (docs/security.md).
+    run_timeout_s: ClassVar[float] = 120.0
 
     def __init__(self, target: str | None = None) -> None:
         chosen = (target or self.default_target).lower()
@@ -129,8 +140,15 @@ class WorkerBackend(Backend):
         return []
 
     def simulator_ready(self) -> bool:
-        """Whether the SDK's simulator can run here (its worker venv is installed)."""
-        return env_installed(self.env_spec.name)
+        """Whether the SDK's simulator can run here (its worker venv is installed and trusted)."""
+        return env_installed(self.env_spec.name) and not self.worker_trust_problem()
+
+    def worker_trust_problem(self) -> str:
+        """ "" when the worker's venv may be run, else why not (owned by someone else, or
+        writable by group or others: code anyone could change would run as this user)."""
+        if env_dir(self.env_spec.name) in self.worker_python().parents:
+            return env_trust_problem(self.env_spec.name)
+        return ""
 
     def worker_python(self) -> Path:
         """The interpreter the worker runs on: the SDK venv's."""
@@ -169,6 +187,9 @@ class WorkerBackend(Backend):
     def unavailable_reason(self) -> str:
         if self.devices():
             return ""
+        untrusted = self.worker_trust_problem()
+        if untrusted:
+            return f"{self.family}: refusing its worker venv: {untrusted}"
         return (
             f"no {self.target} device and {self.env_spec.sdk}'s simulator is not installed; run "
             f"`xinrt backend install {self.family}` (own venv under {env_dir(self.env_spec.name)})"
@@ -184,6 +205,7 @@ class WorkerBackend(Backend):
                     self.worker_python(),
                     self.adapter_path,
                     env=worker_environment(self.env_spec),
+                    preflight=self.worker_trust_problem,
                 )
             return self._worker
 
@@ -245,6 +267,8 @@ class WorkerBackend(Backend):
         args = {"target": self.target, "count": len(keys), **self.compile_args("")}
         result, _ = self.worker.call("probe", args, arrays, timeout_s=self.probe_timeout_s)
         reasons = result.get("reasons", [])
+        if not isinstance(reasons, list):
+            reasons = []  # a malformed answer claims nothing
         return {k: str(reasons[i]) if i < len(reasons) else "no answer" for i, k in enumerate(keys)}
 
     def compile(self, partition: Partition, options: CompileOptions) -> Executable:
@@ -268,8 +292,12 @@ class WorkerBackend(Backend):
         label: str,
         precision: str,
         calibration: Sequence[Mapping[str, Any]] | None,
-    ) -> Executable:
-        """Legalize, check the fp16 range, compile (or reuse the cache), verify: an executable."""
+    ) -> WorkerExecutable:
+        """Legalize, check the fp16 range, compile (or reuse the cache), verify: an executable.
+
+        A cache hit is verified like a fresh compile before use (its bytes against the hash
+        recorded at compile time, its numbers against the reference); one that fails either
+        check is dropped and compiled afresh, and the report says so."""
         started = time.perf_counter()
         try:
             legal = legalize(model, shapes, self.min_opset)
@@ -287,9 +315,29 @@ class WorkerBackend(Backend):
         key = compile_key(
             legal, input_shapes, self.sdk_version, self.target, precision, digest.hexdigest()
         )
-        cached = self.compile_cache.get(key)
+        options = BuildOptions(precision, calibration)
         feeds = seeded_feeds(legal, seed=0)
-        if precision in ("fp16", "int8") and cached is None:
+        cached = self.compile_cache.get(key)
+        dropped = ""
+        if cached is not None:
+            try:
+                executable, _ = self._compile_in_worker(
+                    legal, label, options, input_shapes, calibration_arrays, cached[0]
+                )
+                report = self._verify(executable, legal, feeds, precision, label)
+            except UnsupportedError as exc:
+                self.compile_cache.drop(key)
+                dropped = f"the cached entry failed verification and was dropped: {exc}"[:300]
+            else:
+                compiled_s = time.perf_counter() - started
+                first = cached[1].get("compile_s", 0.0)
+                first = float(first) if isinstance(first, (int, float)) else 0.0
+                report["cache"] = "hit"
+                report["compile_s"] = round(compiled_s, 3)
+                report["saved_s"] = round(max(first - compiled_s, 0.0), 3)
+                executable.report = report
+                return executable
+        if precision in ("fp16", "int8"):
             overflow = fp16_overflow(legal, feeds)
             if overflow:
                 tensor, peak = overflow[0]
@@ -298,57 +346,75 @@ class WorkerBackend(Backend):
                     f"inputs, beyond fp16's 65504 ({len(overflow)} tensors do): it would be "
                     f"inf/NaN at {precision}"
                 )
+        executable, result = self._compile_in_worker(
+            legal, label, options, input_shapes, calibration_arrays, None
+        )
+        report = self._verify(executable, legal, feeds, precision, label)
+        report["compile_s"] = round(time.perf_counter() - started, 3)
+        report["cache"] = "miss"
+        if dropped:
+            report["cache_dropped"] = dropped
+        self.compile_cache.put(
+            key,
+            executable.artifact,
+            {
+                "report": report,
+                "compile_s": report["compile_s"],
+                "sdk_version": self.sdk_version,
+                "target": self.target,
+                "precision": precision,
+                "model": f"{label}, {len(legal.graph.node)} nodes",
+                "sdk_log": str(result.get("log", ""))[-2000:],
+            },
+        )
+        executable.report = report
+        return executable
+
+    def _compile_in_worker(
+        self,
+        legal: onnx.ModelProto,
+        label: str,
+        options: BuildOptions,
+        input_shapes: dict[str, list[int]],
+        calibration_arrays: dict[str, np.ndarray],
+        artifact: bytes | None,
+    ) -> tuple[WorkerExecutable, dict[str, Any]]:
+        """The SDK's compile (or reload of a cached artifact) of a legalized partition."""
         arrays: dict[str, np.ndarray] = {"model": _as_bytes_array(legal.SerializeToString())}
-        if cached is not None and cached[0]:
-            arrays["artifact"] = _as_bytes_array(cached[0])
+        if artifact:
+            arrays["artifact"] = _as_bytes_array(artifact)
         arrays.update(calibration_arrays)  # an SDK that must rebuild (rknn) needs them again
         args = {
             "target": self.target,
-            "precision": precision,
+            "precision": options.precision,
             "inputs": list(input_shapes),
             "shapes": input_shapes,
             "outputs": [v.name for v in legal.graph.output],
-            **self.compile_args(precision),
+            **self.compile_args(options.precision),
         }
         try:
             result, out = self.worker.call("compile", args, arrays, self.compile_timeout_s)
         except WorkerError as exc:
             raise UnsupportedError(f"{self.name}: {label}: {exc.message}") from exc
-        declined = dict(result.get("declined") or {})
+        declined = result.get("declined") or {}
+        if not isinstance(declined, dict):
+            raise UnsupportedError(f"{self.name}: {label}: the SDK adapter's 'declined' is bad")
         if declined:
-            ours = {n.name for n in model.graph.node}
+            ours = {n.name for n in legal.graph.node}
             raise UnsupportedError(
                 f"{self.name}: {label}: {len(declined)} nodes would not run on the NPU: "
                 + "; ".join(f"{n}: {r}" for n, r in list(declined.items())[:3]),
-                {n: r for n, r in declined.items() if n in ours},
+                {str(n): str(r) for n, r in declined.items() if n in ours},
             )
-        executable = WorkerExecutable(self, legal, label, int(result["handle"]), self.worker.starts)
-        compiled_s = time.perf_counter() - started
-        if cached is not None:
-            report = {**cached[1].get("report", {}), "cache": "hit"}
-            first = float(cached[1].get("compile_s", 0.0))
-            report["compile_s"] = round(compiled_s, 3)
-            report["saved_s"] = round(max(first - compiled_s, 0.0), 3)
-        else:
-            report = self._verify(executable, legal, feeds, precision, label)
-            report["compile_s"] = round(time.perf_counter() - started, 3)
-            report["cache"] = "miss"
-            artifact = out.get("artifact")
-            self.compile_cache.put(
-                key,
-                artifact.tobytes() if artifact is not None else b"",
-                {
-                    "report": report,
-                    "compile_s": report["compile_s"],
-                    "sdk_version": self.sdk_version,
-                    "target": self.target,
-                    "precision": precision,
-                    "model": f"{label}, {len(legal.graph.node)} nodes",
-                    "sdk_log": str(result.get("log", ""))[-2000:],
-                },
+        handle = result.get("handle")
+        if not isinstance(handle, int) or isinstance(handle, bool):
+            raise UnsupportedError(
+                f"{self.name}: {label}: the SDK adapter answered handle {handle!r}, not an int"
             )
-        executable.report = report
-        return executable
+        executable = WorkerExecutable(self, legal, label, handle, self.worker.starts, options)
+        built = out.get("artifact")
+        executable.artifact = built.tobytes() if built is not None else b""
+        return executable, result
 
     def _verify(
         self,
@@ -400,98 +466,3 @@ class WorkerBackend(Backend):
             for i, sample in enumerate(usable)
             for n in names
         }
-
-
-class WorkerExecutable:
-    """A compiled partition living in the worker; rebuilt there if the worker was restarted."""
-
-    def __init__(
-        self,
-        backend: WorkerBackend,
-        model: onnx.ModelProto,
-        label: str,
-        handle: int,
-        generation: int,
-    ) -> None:
-        self.backend = backend
-        self.model = model
-        self.label = label
-        self.handle = handle
-        self.generation = generation
-        self.report: dict[str, Any] = {}
-        self.outputs = [v.name for v in model.graph.output]
-        self._types = {
-            v.name: onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type)
-            for v in model.graph.output
-        }
-
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        worker = self.backend.worker
-        sdk = self.backend.env_spec.sdk
-        try:
-            if worker.pid is None or worker.starts != self.generation:  # lost in a crash
-                self._rebuild()
-            _, out = worker.call(
-                "run",
-                {"handle": self.handle, "outputs": self.outputs},
-                feeds,
-                self.backend.run_timeout_s,
-            )
-        except WorkerError as exc:
-            raise ExecutionError(
-                f"{self.backend.name} ({sdk}): {self.label}: {exc.message}"
-            ) from exc
-        missing = [n for n in self.outputs if n not in out]
-        if missing:
-            raise ExecutionError(f"{self.backend.name}: {self.label}: no output {missing}")
-        return {n: out[n].astype(self._types[n], copy=False) for n in self.outputs}
-
-    def _rebuild(self) -> None:
-        rebuilt = self.backend.build(self.model, {}, self.label, self.report["precision"], None)
-        assert isinstance(rebuilt, WorkerExecutable)
-        self.handle, self.generation = rebuilt.handle, rebuilt.generation
-
-    def release(self) -> None:
-        """Free the compiled model in the worker (best effort)."""
-        try:
-            self.backend.worker.call("release", {"handle": self.handle}, timeout_s=30)
-        except WorkerError:
-            pass
-
-
-class ShapeKeyedExecutable:
-    """A partition with symbolic input dims: compiled (and cached) once per distinct shape."""
-
-    def __init__(
-        self,
-        backend: WorkerBackend,
-        model: onnx.ModelProto,
-        label: str,
-        precision: str,
-        calibration: Sequence[Mapping[str, Any]] | None,
-    ) -> None:
-        self.backend = backend
-        self.model = model
-        self.label = label
-        self.precision = precision
-        self.calibration = calibration
-        self.report: dict[str, Any] = {
-            "device": f"{backend.target} (compiled per input shape at run time)",
-            "precision": precision,
-        }
-        self._built: dict[tuple[tuple[str, tuple[int, ...]], ...], Executable] = {}
-        self._lock = threading.Lock()
-
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        shapes = tuple(sorted((n, tuple(np.shape(v))) for n, v in feeds.items()))
-        with self._lock:
-            executable = self._built.get(shapes)
-            if executable is None:
-                try:
-                    executable = self.backend.build(
-                        self.model, dict(shapes), self.label, self.precision, self.calibration
-                    )
-                except UnsupportedError as exc:
-                    raise ExecutionError(f"{exc} (input shapes {dict(shapes)})") from exc
-                self._built[shapes] = executable
-        return executable.run(feeds)

@@ -8,23 +8,22 @@ what the SDK printed. The next call starts a fresh process.
 
 from __future__ import annotations
 
-import glob
+import itertools
 import os
 import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-from . import protocol
+from . import protocol, scratch
 
 SERVER = Path(__file__).with_name("server.py")
 DEFAULT_TIMEOUT_S = 600.0
@@ -52,6 +51,14 @@ class WorkerCallError(WorkerError):
     """The SDK raised an error; the worker is still alive."""
 
 
+class WorkerRestarted(WorkerError):
+    """The call was for a worker process that has since been replaced (its state is gone)."""
+
+
+class WorkerProtocolError(WorkerError):
+    """The worker sent something that is not a valid reply; it was killed."""
+
+
 class _DeadlineReader:
     """A binary reader over a pipe that raises TimeoutError once the deadline passes."""
 
@@ -60,12 +67,42 @@ class _DeadlineReader:
         self.deadline = deadline
 
     def read(self, count: int) -> bytes:
-        if self.deadline is not None:
-            left = self.deadline - time.monotonic()
-            ready, _, _ = select.select([self.fd], [], [], max(left, 0.0))
-            if not ready:
-                raise TimeoutError
+        _wait(self.fd, self.deadline, readable=True)
         return os.read(self.fd, min(count, 1 << 24))
+
+
+class _DeadlineWriter:
+    """A binary writer over a non-blocking pipe: raises TimeoutError once the deadline passes,
+    so a stalled worker that stops reading cannot block the caller (the pipe holds 64 KiB)."""
+
+    def __init__(self, fd: int, deadline: float | None) -> None:
+        self.fd = fd
+        self.deadline = deadline
+
+    def write(self, data: bytes | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        total = len(view)
+        while view:
+            _wait(self.fd, self.deadline, readable=False)
+            try:
+                written = os.write(self.fd, view[: 1 << 20])
+            except BlockingIOError:
+                continue
+            view = view[written:]
+        return total
+
+    def flush(self) -> None:
+        pass
+
+
+def _wait(fd: int, deadline: float | None, readable: bool) -> None:
+    """Block until `fd` is ready (or its other end closed), or raise TimeoutError at the
+    deadline. poll, not select: select fails on descriptors above 1023."""
+    left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN if readable else select.POLLOUT)
+    if not poller.poll(None if left is None else left * 1000.0):
+        raise TimeoutError
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -78,13 +115,21 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _remove_shm_files(pid: int) -> None:
-    """Shared-memory files a dead worker wrote but nobody read."""
-    for path in glob.glob(os.path.join(protocol.shm_folder(), f"xinrt-{pid}-*")):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+def _remove_call_files(prefix: str) -> None:
+    """The shared-memory files of one call (ours and what the worker wrote), read or not.
+
+    (Not glob: every call has its own pattern, and fnmatch caches up to 32,768 of them.)"""
+    folder, start = os.path.split(prefix)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(start):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
 
 
 def _tail(path: str, limit: int = 6000) -> str:
@@ -98,8 +143,26 @@ def _tail(path: str, limit: int = 6000) -> str:
         return ""
 
 
+def _checked_reply(header: dict[str, Any]) -> dict[str, Any]:
+    """A reply whose fields have the types the protocol promises, else ProtocolError."""
+    ok = header.get("ok")
+    if not isinstance(ok, bool):
+        raise protocol.ProtocolError(f"reply field 'ok' is {ok!r}, not true/false")
+    if ok and not isinstance(header.get("result", {}), (dict, type(None))):
+        raise protocol.ProtocolError("reply field 'result' is not an object")
+    for field in ("error", "traceback"):
+        if not isinstance(header.get(field, ""), str):
+            raise protocol.ProtocolError(f"reply field {field!r} is not a string")
+    return header
+
+
 class Worker:
-    """One SDK worker process (started on the first call), safe to share between threads."""
+    """One SDK worker process (started on the first call), safe to share between threads.
+
+    Its log and working folder live in this process's private temp folder (`scratch`), one of
+    each per Worker, reused across restarts and removed by `close()` or at exit; tensors of
+    1 MiB and more cross through files this side names in the private /dev/shm folder and
+    removes after every call, whatever happened."""
 
     def __init__(
         self,
@@ -108,17 +171,21 @@ class Worker:
         adapter: str | Path,
         env: Mapping[str, str] | None = None,
         start_timeout_s: float = 120.0,
+        preflight: Callable[[], str] | None = None,
     ) -> None:
         self.sdk = sdk
         self.python = str(python)
         self.adapter = str(adapter)
         self.env = dict(env or {})
         self.start_timeout_s = start_timeout_s
+        self.preflight = preflight  # "" when the worker may start, else why not
         self.starts = 0  # how many processes this worker has started (restarts after crashes)
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self._stdin: IO[bytes] | None = None
+        self._calls = itertools.count()
+        self._tag = f"{''.join(c if c.isalnum() else '_' for c in sdk)}-{next(_worker_ids)}"
         self._log_path = ""
+        self._workdir = ""
         self._finalizer: weakref.finalize | None = None
 
     @property
@@ -133,65 +200,72 @@ class Worker:
         args: dict[str, Any] | None = None,
         arrays: Mapping[str, np.ndarray] | None = None,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        generation: int | None = None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Call `method` of the SDK adapter; returns (result, arrays) or raises WorkerError."""
+        """Call `method` of the SDK adapter; returns (result, arrays) or raises WorkerError.
+
+        `timeout_s` bounds the whole exchange (sending the inputs and receiving the reply).
+        With `generation` (a value of `starts`), the call is made only to that process: if it
+        was replaced or is gone, WorkerRestarted is raised and nothing is started."""
         with self._lock:
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            if generation is not None and (self.pid is None or self.starts != generation):
+                raise WorkerRestarted(
+                    self.sdk, "the worker died and was restarted while this call waited"
+                )
             if self.pid is None:
                 self._start()
-            header, out = self._exchange({"method": method, "args": args or {}}, arrays, timeout_s)
-            if not header.get("ok"):
+            header, out = self._exchange(method, args or {}, arrays or {}, deadline)
+            if not header["ok"]:
                 raise WorkerCallError(
                     self.sdk, str(header.get("error", "unknown error")), header.get("traceback", "")
                 )
             return dict(header.get("result") or {}), out
 
     def close(self) -> None:
-        """Ask the worker to exit, then kill it if it does not (threads an SDK leaked die too)."""
+        """Ask the worker to exit, then kill it if it does not (threads an SDK leaked die too);
+        its log and working folder go too."""
         with self._lock:
             self._stop(polite=True)
-            self._forget_log()
-
-    def _forget_log(self) -> None:
-        if self._log_path:
-            try:
-                os.unlink(self._log_path)
-            except OSError:
-                pass
-            self._log_path = ""
+            _remove_files(self._log_path, self._workdir)
+            self._log_path = self._workdir = ""
 
     def _start(self) -> None:
         self._stop(polite=False)
-        self._forget_log()
+        problem = self.preflight() if self.preflight is not None else ""
+        if problem:
+            raise WorkerError(self.sdk, f"refusing to start the worker: {problem}")
         env = {**os.environ, **self.env, "PYTHONNOUSERSITE": "1", "PYTHONUNBUFFERED": "1"}
         env.pop("PYTHONPATH", None)  # xinrt's own packages must not leak into the SDK's Python
         env.pop("PYTHONHOME", None)
-        log = tempfile.NamedTemporaryFile(prefix=f"xinrt-{self.sdk}-", suffix=".log", delete=False)
-        # SDKs drop files in their working folder (rknn writes check*.onnx): give them their own
-        workdir = tempfile.mkdtemp(prefix=f"xinrt-{self.sdk}-work-")
-        weakref.finalize(self, shutil.rmtree, workdir, True)
-        self._log_path = log.name
+        work = scratch.private_folder("work")
+        self._log_path = str(work / f"{self._tag}.log")
+        # SDKs drop files in their working folder (rknn writes check*.onnx): a fresh one each start
+        self._workdir = str(work / f"{self._tag}-work")
+        shutil.rmtree(self._workdir, ignore_errors=True)
         try:
-            process = subprocess.Popen(
-                [self.python, str(SERVER), self.adapter],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                cwd=workdir,
-                start_new_session=True,
-            )
+            os.mkdir(self._workdir, 0o700)
+            with open(self._log_path, "wb") as log:  # truncated: one log per Worker, not per start
+                process = subprocess.Popen(
+                    [self.python, str(SERVER), self.adapter],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                    cwd=self._workdir,
+                    start_new_session=True,
+                )
         except OSError as exc:
             raise WorkerCrashed(
                 self.sdk, f"cannot start the worker ({self.python}): {exc}"
             ) from exc
-        finally:
-            log.close()
+        assert process.stdin is not None
+        os.set_blocking(process.stdin.fileno(), False)
         self._process = process
-        self._stdin = process.stdin
         self.starts += 1
-        self._finalizer = weakref.finalize(self, _kill, process)
-        header, _ = self._receive(time.monotonic() + self.start_timeout_s, "starting")
-        if not header.get("ok"):
+        self._finalizer = weakref.finalize(self, _finish, process, self._log_path, self._workdir)
+        header, _ = self._receive(time.monotonic() + self.start_timeout_s, "starting", None)
+        if not header["ok"]:
             message = str(header.get("error", "the SDK did not load"))
             log_text = header.get("traceback", "")
             self._stop(polite=False)
@@ -201,34 +275,51 @@ class Worker:
 
     def _exchange(
         self,
-        header: dict[str, Any],
-        arrays: Mapping[str, np.ndarray] | None,
-        timeout_s: float | None,
+        method: str,
+        args: dict[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        deadline: float | None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        assert self._stdin is not None
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        """Send one request and read its reply, both within `deadline`; the call's
+        shared-memory files are removed on every path out."""
+        process = self._process
+        assert process is not None and process.stdin is not None
+        prefix = str(scratch.private_folder("shm") / f"{process.pid}.{next(self._calls)}.")
+        header = {"method": method, "args": args, "shm_in": prefix + "i", "shm_out": prefix + "o"}
         try:
-            sent = protocol.write_message(self._stdin, header, dict(arrays or {}))
-        except OSError as exc:
-            message = f"{header['method']}: the pipe broke ({exc})"
-            raise self._fail(WorkerCrashed, message, []) from None
-        return self._receive(deadline, str(header["method"]), sent)
+            writer = _DeadlineWriter(process.stdin.fileno(), deadline)
+            try:
+                protocol.write_message(writer, header, dict(arrays), prefix + "i")  # type: ignore[arg-type]
+            except TimeoutError:
+                message = f"{method}: the worker stopped reading its input in time; it was killed"
+                raise self._fail(WorkerTimeout, message) from None
+            except OSError as exc:
+                raise self._fail(WorkerCrashed, f"{method}: the pipe broke ({exc})") from None
+            except (TypeError, ValueError) as exc:  # arguments that are not JSON: our bug
+                raise self._fail(WorkerProtocolError, f"{method}: cannot send: {exc}") from None
+            return self._receive(deadline, method, prefix + "o")
+        finally:
+            _remove_call_files(prefix)
 
     def _receive(
-        self, deadline: float | None, what: str, sent: list[str] | None = None
+        self, deadline: float | None, what: str, shm_prefix: str | None
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         assert self._process is not None and self._process.stdout is not None
         reader = _DeadlineReader(self._process.stdout.fileno(), deadline)
         try:
-            return protocol.read_message(reader)  # type: ignore[arg-type]
+            header = _checked_reply(protocol.read_header(reader))  # type: ignore[arg-type]
+            return header, protocol.read_arrays(header, reader, shm_prefix)  # type: ignore[arg-type]
         except TimeoutError:
             raise self._fail(
-                WorkerTimeout, f"{what}: no answer in time; the worker was killed", sent
+                WorkerTimeout, f"{what}: no answer in time; the worker was killed"
             ) from None
-        except (EOFError, protocol.ProtocolError, OSError) as exc:
-            raise self._fail(WorkerCrashed, f"{what}: {exc}", sent) from None
+        except protocol.ProtocolError as exc:
+            message = f"{what}: malformed reply ({exc}); the worker was killed"
+            raise self._fail(WorkerProtocolError, message) from None
+        except (EOFError, OSError) as exc:
+            raise self._fail(WorkerCrashed, f"{what}: {exc}") from None
 
-    def _fail(self, kind: type[WorkerError], message: str, sent: list[str] | None) -> WorkerError:
+    def _fail(self, kind: type[WorkerError], message: str) -> WorkerError:
         """Stop the worker and build the error, quoting the last lines the SDK printed."""
         process = self._process
         code: int | None = None
@@ -237,11 +328,6 @@ class Worker:
                 code = process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 code = None
-        for path in sent or []:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
         self._stop(polite=False)
         log = _tail(self._log_path)
         last = [line.strip() for line in log.strip().splitlines() if line.strip()][-3:]
@@ -256,29 +342,48 @@ class Worker:
         process = self._process
         if process is None:
             return
-        if polite and process.poll() is None and self._stdin is not None:
+        if polite and process.poll() is None and process.stdin is not None:
             try:
-                protocol.write_message(self._stdin, {"method": "exit"})
+                writer = _DeadlineWriter(process.stdin.fileno(), time.monotonic() + 5)
+                protocol.write_message(writer, {"method": "exit"})  # type: ignore[arg-type]
                 process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, TimeoutError, subprocess.TimeoutExpired):
                 pass
         try:
-            if process.poll() is None:
-                _kill(process)
-            else:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)  # children the SDK left behind
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _finish(process, "", "")
         finally:
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    try:
-                        stream.close()
-                    except OSError:
-                        pass
-            _remove_shm_files(process.pid)
             if self._finalizer is not None:
                 self._finalizer.detach()
             self._process = None
-            self._stdin = None
+
+
+_worker_ids = itertools.count(1)
+
+
+def _finish(process: subprocess.Popen[bytes], log_path: str, workdir: str) -> None:
+    """Kill a worker's process group (children an SDK left behind too), close its pipes, and
+    remove the files it had, if named."""
+    if process.poll() is None:
+        _kill(process)
+    else:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
+    _remove_files(log_path, workdir)
+
+
+def _remove_files(log_path: str, workdir: str) -> None:
+    if log_path:
+        try:
+            os.unlink(log_path)
+        except OSError:
+            pass
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xinrt.cache import cache_dir
+from xinrt.cache import cache_dir, trust_problem
 
 MARKER = "xinrt-env.json"
 
@@ -75,6 +75,18 @@ def read_marker(name: str) -> dict[str, Any] | None:
 def env_installed(name: str) -> bool:
     """True when `xinrt backend install NAME` finished and the interpreter is still there."""
     return read_marker(name) is not None and env_python(name).exists()
+
+
+def env_trust_problem(name: str) -> str:
+    """ "" when the venv's folders and interpreter belong to this user (or root) and are not
+    writable by group or others, else the first problem. Only the folders code is loaded from
+    are checked (the venv, bin/, site-packages, the interpreter), not every file."""
+    root = env_dir(name)
+    for path in (envs_root(), root, root / "bin", env_python(name), site_packages(name)):
+        problem = trust_problem(path)
+        if problem:
+            return problem
+    return ""
 
 
 def worker_environment(spec: EnvSpec) -> dict[str, str]:

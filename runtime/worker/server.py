@@ -18,6 +18,8 @@ import time
 import traceback
 from typing import Any
 
+PROTOCOL_FD = -1  # the pipe to xinrt once main() runs; adapters must never write to it
+
 
 def _die_with_parent() -> None:
     """Exit when xinrt's process goes away, even while the SDK is busy in the main thread.
@@ -60,7 +62,9 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, here)
     import protocol
 
+    global PROTOCOL_FD
     proto_in, proto_out = _protocol_streams()
+    PROTOCOL_FD = proto_out.fileno()
     try:
         adapter = _load_adapter(argv[1])
     except BaseException as exc:  # report why the SDK does not import, then stop
@@ -69,9 +73,14 @@ def main(argv: list[str]) -> int:
     protocol.write_message(proto_out, {"ok": True, "ready": True, "pid": os.getpid()})
     while True:
         try:
-            request, arrays = protocol.read_message(proto_in)
+            request = protocol.read_header(proto_in)
+            shm_in, shm_out = request.get("shm_in"), request.get("shm_out")
+            arrays = protocol.read_arrays(request, proto_in, _prefix(shm_in))
         except EOFError:
             return 0
+        except protocol.ProtocolError as exc:  # not from xinrt: stop; xinrt starts a new worker
+            sys.stderr.write(f"xinrt worker: bad request: {exc}\n")
+            return 4
         method = str(request.get("method", ""))
         if method == "exit":
             protocol.write_message(proto_out, {"ok": True})
@@ -84,7 +93,15 @@ def main(argv: list[str]) -> int:
             reply: dict[str, Any] = {"ok": True, "result": result}
         except Exception as exc:  # every SDK failure goes back to xinrt as a message
             reply, out_arrays = _failure(exc), {}
-        protocol.write_message(proto_out, reply, out_arrays)
+        try:
+            protocol.write_message(proto_out, reply, out_arrays, _prefix(shm_out))
+        except (TypeError, ValueError) as exc:  # a result that is not JSON: nothing sent yet
+            protocol.write_message(proto_out, _failure(exc))
+
+
+def _prefix(value: Any) -> str | None:
+    """A shared-memory prefix xinrt offered (a string), else None: send inline."""
+    return value if isinstance(value, str) and value else None
 
 
 def _failure(exc: BaseException) -> dict[str, Any]:

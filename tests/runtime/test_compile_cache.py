@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import hashlib
+import json
+import os
+import stat
 
 import pytest
 from onnx import TensorProto, helper
 
+from xinrt import cache as cache_module
 from xinrt import compile_cache
+from xinrt.cache import JsonCache
 from xinrt.compile_cache import CompileCache, compile_key
 
 
@@ -72,3 +79,66 @@ def test_cli_ls_and_clear(capsys):
     args = parser.parse_args(["cache", "clear", "--backend", "example:v1"])
     assert args.func(args) == 0
     assert "removed 2 cached files" in capsys.readouterr().out
+
+
+def test_an_entry_whose_bytes_changed_is_dropped_on_the_next_get():
+    cache = CompileCache("example:v1")
+    cache.put("k", b"artifact-bytes", {"precision": "fp32"})
+    assert cache.get("k")[1]["sha256"] == hashlib.sha256(b"artifact-bytes").hexdigest()
+    (cache.folder / "k.bin").write_bytes(b"artifact-BYTES")  # same size, other bytes
+    assert cache.get("k") is None
+    assert not (cache.folder / "k.bin").exists() and not (cache.folder / "k.json").exists()
+
+
+def test_an_entry_without_a_recorded_hash_is_not_trusted():
+    cache = CompileCache("example:v1")
+    cache.put("k", b"abc", {})
+    meta = json.loads((cache.folder / "k.json").read_text())
+    del meta["sha256"]
+    (cache.folder / "k.json").write_text(json.dumps(meta))
+    assert cache.get("k") is None
+
+
+def test_a_full_disk_leaves_no_temporary_or_half_entry(monkeypatch, isolated_cache):
+    def full(handle, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache_module, "write_bytes", full)
+    cache = CompileCache("example:v1")
+    cache.put("k", b"abc", {})
+    assert cache.get("k") is None
+    assert [p for p in isolated_cache.rglob("*") if p.is_file()] == []
+    json_cache = JsonCache("probe")
+    json_cache.put("a", "b")
+    json_cache.flush()
+    assert [p for p in isolated_cache.rglob("*") if p.is_file()] == []
+
+
+def test_a_cache_folder_writable_by_others_is_neither_read_nor_written(isolated_cache):
+    cache = CompileCache("example:v1")
+    cache.put("k", b"abc", {})
+    os.chmod(cache.folder, 0o775)
+    cache_module._warned.clear()
+    with pytest.warns(RuntimeWarning, match="writable by group or others.*chmod go-w"):
+        assert cache.get("k") is None
+    cache.put("k2", b"abc", {})
+    assert not (cache.folder / "k2.bin").exists()
+    os.chmod(cache.folder, 0o700)
+    assert cache.get("k")[0] == b"abc"
+
+
+def test_new_cache_folders_are_private(isolated_cache):
+    CompileCache("example:v1").put("k", b"abc", {})
+    for folder in (isolated_cache / "compiled", isolated_cache / "compiled" / "example_v1"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+
+
+def test_damaged_metadata_is_skipped_not_raised(isolated_cache):
+    CompileCache("example:v1").put("good", b"abc", {})
+    folder = isolated_cache / "compiled" / "example_v1"
+    (folder / "list.json").write_text("[1, 2]")
+    (folder / "size.json").write_text('{"size_bytes": "many"}')
+    (isolated_cache / "probe.json").write_text('["not", "a", "map"]')
+    assert [e.key for e in compile_cache.entries()] == ["good"]
+    assert CompileCache("example:v1").get("list") is None
+    assert JsonCache("probe").get("not") is None

@@ -1,5 +1,6 @@
 """The SDK worker mechanism with a fake SDK adapter on xinrt's own Python: protocol, large
-tensors through shared memory, SDK errors, crashes, hangs, leaked threads, concurrent callers."""
+tensors through shared memory, SDK errors, crashes, hangs, leaked threads, concurrent callers.
+Malformed replies, stalled workers and leftover files: tests/runtime/test_worker_faults.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from xinrt.worker import protocol
+from xinrt.worker import protocol, scratch
 from xinrt.worker.client import Worker, WorkerCallError, WorkerCrashed, WorkerTimeout
 
 ADAPTER = textwrap.dedent(
@@ -61,14 +62,16 @@ def test_protocol_round_trip_inline_and_through_shared_memory():
     small = np.arange(6, dtype=np.int64).reshape(2, 3)
     large = np.random.default_rng(0).standard_normal((512, 1024)).astype(np.float32)  # 2 MiB
     stream = io.BytesIO()
-    shm_files = protocol.write_message(stream, {"x": 1}, {"small": small, "large": large})
-    assert len(shm_files) == 1 and os.path.exists(shm_files[0])
+    prefix = str(scratch.private_folder("shm") / "roundtrip.")
+    arrays_in = {"small": small, "large": large}
+    shm_files = protocol.write_message(stream, {"x": 1}, arrays_in, prefix)
+    assert shm_files == [prefix + "1"] and os.path.exists(shm_files[0])
     stream.seek(0)
-    header, arrays = protocol.read_message(stream)
+    header, arrays = protocol.read_message(stream, prefix)
+    os.unlink(shm_files[0])  # the parent's job, after every call
     assert header == {"x": 1}
     np.testing.assert_array_equal(arrays["small"], small)
     np.testing.assert_array_equal(arrays["large"], large)
-    assert not os.path.exists(shm_files[0]), "the receiver unlinks the shared-memory file"
 
 
 def test_call_returns_arrays_and_ignores_stray_stdout(worker):
@@ -82,8 +85,7 @@ def test_large_tensors_cross_through_shared_memory_both_ways(worker):
     big = np.random.default_rng(1).standard_normal((4, 1024, 1024)).astype(np.float32)  # 16 MiB
     _, arrays = worker.call("echo", {}, {"big": big})
     np.testing.assert_array_equal(arrays["big"], big * 2)
-    leftovers = [f for f in os.listdir(protocol.shm_folder()) if f.startswith("xinrt-")]
-    assert not [f for f in leftovers if f.startswith(f"xinrt-{worker.pid}-")]
+    assert os.listdir(scratch.private_folder("shm")) == [], "every call removes its files"
 
 
 def test_sdk_error_names_the_sdk_and_keeps_the_worker(worker):
