@@ -61,6 +61,17 @@ const std::vector<Kernel>& all_kernels() {
     register_qmatmul(k);
     register_recurrent(k);
     register_qconv(k);
+    register_unary(k);
+    register_logical(k);
+    register_minmax_mod(k);
+    register_reduce_ops(k);
+    register_sequence_ops(k);
+    register_topk(k);
+    register_gather_scatter(k);
+    register_einsum(k);
+    register_layout_ops(k);
+    register_softmax_variants(k);
+    register_norm_extra(k);
     return k;
   }();
   return kernels;

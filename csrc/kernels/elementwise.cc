@@ -308,10 +308,8 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
     unary_vmath(X, Y, p, ctx.simd, sigmoid_f32);
   } else if (op == "Tanh") unary_vmath(X, Y, p, ctx.simd, tanh_f32);
   else if (op == "Exp") unary_vmath(X, Y, p, ctx.simd, exp_f32);
-  else if (op == "Neg") unary_f32(X, Y, p, [](float v) { return -v; });
   else if (op == "Sqrt") unary_f32(X, Y, p, [](float v) { return std::sqrt(v); });
   else if (op == "Reciprocal") unary_f32(X, Y, p, [](float v) { return 1.0f / v; });
-  else if (op == "Abs") unary_f32(X, Y, p, [](float v) { return std::fabs(v); });
   else if (op == "Erf") unary_vmath(X, Y, p, ctx.simd, erf_f32); else if (op == "HardSigmoid") {
     float alpha = ctx.node.attr_float("alpha", 0.2f), beta = ctx.node.attr_float("beta", 0.5f);
     unary_f32(X, Y, p, [alpha, beta](float v) {
@@ -381,7 +379,7 @@ void register_elementwise(std::vector<Kernel>& k) {
     k.push_back({op, "", 7, kMaxOpset, {DType::f32, DType::i64, DType::i32}, 0, check_binary, nullptr,
                  compute_binary, nullptr});
   k.push_back({"Sum", "", 8, kMaxOpset, {DType::f32}, 0, check_sum, nullptr, compute_sum, nullptr});
-  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Sqrt", "Reciprocal", "Abs", "LeakyRelu"})
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Sqrt", "Reciprocal", "LeakyRelu"})
     k.push_back({op, "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
   k.push_back({"Clip", "", 6, kMaxOpset, {DType::f32}, 0, check_clip, nullptr, compute_unary, nullptr});
   k.push_back({"GeluErf", "xinrt", 1, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_gelu_erf, nullptr});
