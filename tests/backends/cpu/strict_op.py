@@ -60,9 +60,7 @@ def one_node_model(
 
 
 def _feeds(inputs: Sequence[np.ndarray | None], constant: Sequence[int]) -> dict[str, np.ndarray]:
-    return {
-        f"x{i}": a for i, a in enumerate(inputs) if a is not None and i not in constant
-    }
+    return {f"x{i}": a for i, a in enumerate(inputs) if a is not None and i not in constant}
 
 
 def run_cpu_strict(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -104,7 +102,8 @@ def check_op(
     for g, w in zip(got, want):
         assert g.dtype == w.dtype, (op_type, g.dtype, w.dtype)
         assert g.shape == w.shape, (op_type, g.shape, w.shape)
-        np.testing.assert_allclose(g, w, **(tol or (FLOAT_TOL if g.dtype.kind == "f" else EXACT)))
+        t = tol or (FLOAT_TOL if g.dtype.kind == "f" else EXACT)
+        np.testing.assert_allclose(g, w, rtol=t["rtol"], atol=t["atol"])
     return got
 
 

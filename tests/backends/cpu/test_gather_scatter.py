@@ -22,7 +22,9 @@ def test_gather_elements_with_negative_indices(axis, dtype):
     idx = rng.integers(-dim, dim, size=shape).astype(np.int64)
     oracle = "ort" if axis < 0 else "reference"  # onnx.reference mishandles a negative axis
     check_op("GatherElements", [data, idx], {"axis": axis}, opset=13, oracle=oracle)
-    check_op("GatherElements", [data, idx.astype(np.int32)], {"axis": axis}, opset=13, oracle=oracle)
+    check_op(
+        "GatherElements", [data, idx.astype(np.int32)], {"axis": axis}, opset=13, oracle=oracle
+    )
     # Indices smaller than the data on the other axes too (ONNX Runtime: onnx.reference
     # requires them equal).
     check_op("GatherElements", [data, idx[:2, :3, :4]], {"axis": axis}, opset=13, oracle="ort")
@@ -38,8 +40,7 @@ def test_scatter_elements(reduction, axis):
     idx = np.stack([rng.permutation(dim)[:3] for _ in range(4)], axis=1 if axis == 0 else 0)
     idx = (idx - dim * (rng.random(idx.shape) < 0.5)).astype(np.int64)  # some negative
     upd = rng.uniform(-2, 2, size=idx.shape).astype(np.float32)
-    check_op("ScatterElements", [data, idx, upd], {"axis": axis, "reduction": reduction},
-             opset=18)
+    check_op("ScatterElements", [data, idx, upd], {"axis": axis, "reduction": reduction}, opset=18)
 
 
 def test_scatter_elements_add_accumulates_repeated_indices():
@@ -73,8 +74,11 @@ def test_scatter_nd(reduction, dtype):
 def test_scatter_nd_whole_slices():
     rng = np.random.default_rng(75)
     data = rng.uniform(size=(4, 3)).astype(np.float32)
-    check_op("ScatterND", [data, np.array([[3], [0]], np.int64),
-                           rng.uniform(size=(2, 3)).astype(np.float32)], opset=13)
+    check_op(
+        "ScatterND",
+        [data, np.array([[3], [0]], np.int64), rng.uniform(size=(2, 3)).astype(np.float32)],
+        opset=13,
+    )
 
 
 def test_declines_with_reason():
@@ -82,6 +86,10 @@ def test_declines_with_reason():
     idx = np.zeros((1, 3), np.int64)
     reason = cpu_reason("ScatterElements", [data, idx, data[:1]], {"reduction": "max"}, opset=16)
     assert "reduction" in reason
-    reason = cpu_reason("ScatterND", [data.astype(np.uint8), idx[:, :1], data[:1].astype(np.uint8)],
-                        {"reduction": "add"}, opset=16)
+    reason = cpu_reason(
+        "ScatterND",
+        [data.astype(np.uint8), idx[:, :1], data[:1].astype(np.uint8)],
+        {"reduction": "add"},
+        opset=16,
+    )
     assert "reduction" in reason

@@ -57,7 +57,9 @@ def test_empty_axes_with_noop_reduces_each_element_alone(op):
         np.testing.assert_array_equal(y, x)
 
 
-@pytest.mark.parametrize("op", ["ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1"])
+@pytest.mark.parametrize(
+    "op", ["ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1"]
+)
 @pytest.mark.parametrize("dtype", [np.int64, np.int32])
 def test_integer_reductions(op, dtype):
     # ONNX Runtime: onnx.reference widens int32 sums of squares to int64.

@@ -14,7 +14,8 @@ TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
 @pytest.mark.parametrize(
-    "ct", ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric"]
+    "ct",
+    ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric"],
 )
 @pytest.mark.parametrize("scales", [(1, 1, 2, 2), (1, 1, 0.6, 1.7), (1, 1, 3, 0.5)], ids=str)
 def test_cubic_scales(ct, scales):

@@ -16,8 +16,13 @@ pytest.importorskip("xinrt._native")
 @pytest.mark.parametrize("k", [0, 1, 3, 4])
 def test_topk_with_ties_keeps_lower_index_first(axis, largest, k):
     x = np.random.default_rng(61).integers(-3, 3, size=(4, 5, 6)).astype(np.float32)
-    check_op("TopK", [x, np.array([k], np.int64)], {"axis": axis, "largest": largest}, opset=11,
-             num_outputs=2)
+    check_op(
+        "TopK",
+        [x, np.array([k], np.int64)],
+        {"axis": axis, "largest": largest},
+        opset=11,
+        num_outputs=2,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float64, np.uint8])
@@ -33,5 +38,6 @@ def test_topk_opset1_attribute_k():
 
 def test_declines_with_reason():
     x = np.ones((2, 3), np.float32)
-    assert "out of range" in cpu_reason("TopK", [x, np.array([1], np.int64)], {"axis": 2},
-                                        opset=11, num_outputs=2)
+    assert "out of range" in cpu_reason(
+        "TopK", [x, np.array([1], np.int64)], {"axis": 2}, opset=11, num_outputs=2
+    )
