@@ -72,6 +72,8 @@ const std::vector<Kernel>& all_kernels() {
     register_layout_ops(k);
     register_softmax_variants(k);
     register_norm_extra(k);
+    register_detection(k);
+    register_select_ops(k);
     return k;
   }();
   return kernels;

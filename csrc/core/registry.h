@@ -134,5 +134,7 @@ void register_einsum(std::vector<Kernel>& out);
 void register_layout_ops(std::vector<Kernel>& out);
 void register_softmax_variants(std::vector<Kernel>& out);
 void register_norm_extra(std::vector<Kernel>& out);
+void register_detection(std::vector<Kernel>& out);
+void register_select_ops(std::vector<Kernel>& out);
 
 }  // namespace xinrt
