@@ -74,6 +74,7 @@ const std::vector<Kernel>& all_kernels() {
     register_norm_extra(k);
     register_detection(k);
     register_select_ops(k);
+    register_dynamic_quantize_lstm(k);
     return k;
   }();
   return kernels;

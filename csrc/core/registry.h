@@ -136,5 +136,6 @@ void register_softmax_variants(std::vector<Kernel>& out);
 void register_norm_extra(std::vector<Kernel>& out);
 void register_detection(std::vector<Kernel>& out);
 void register_select_ops(std::vector<Kernel>& out);
+void register_dynamic_quantize_lstm(std::vector<Kernel>& out);
 
 }  // namespace xinrt
