@@ -123,5 +123,19 @@ void register_quantize(std::vector<Kernel>& out);
 void register_qmatmul(std::vector<Kernel>& out);
 void register_recurrent(std::vector<Kernel>& out);
 void register_qconv(std::vector<Kernel>& out);
+void register_unary(std::vector<Kernel>& out);
+void register_logical(std::vector<Kernel>& out);
+void register_minmax_mod(std::vector<Kernel>& out);
+void register_reduce_ops(std::vector<Kernel>& out);
+void register_sequence_ops(std::vector<Kernel>& out);
+void register_topk(std::vector<Kernel>& out);
+void register_gather_scatter(std::vector<Kernel>& out);
+void register_einsum(std::vector<Kernel>& out);
+void register_layout_ops(std::vector<Kernel>& out);
+void register_softmax_variants(std::vector<Kernel>& out);
+void register_norm_extra(std::vector<Kernel>& out);
+void register_detection(std::vector<Kernel>& out);
+void register_select_ops(std::vector<Kernel>& out);
+void register_dynamic_quantize_lstm(std::vector<Kernel>& out);
 
 }  // namespace xinrt

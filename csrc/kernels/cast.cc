@@ -121,9 +121,7 @@ std::string check_cast(const NodeInfo& n) {
 
 std::vector<DType> cast_dtypes(const NodeInfo& n) { return {onnx_to_dtype(n.attr_int("to", 0))}; }
 
-void compute_cast(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  const Tensor& X = *in[0];
-  DType to = onnx_to_dtype(ctx.node.attr_int("to", 0));
+void cast_into(const Tensor& X, DType to, std::vector<Tensor>& out) {
   if (to == X.dtype) {
     out[0] = X;
     return;
@@ -152,12 +150,34 @@ void compute_cast(const KernelContext& ctx, const std::vector<const Tensor*>& in
   out[0] = std::move(Y);
 }
 
+void compute_cast(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  cast_into(*in[0], onnx_to_dtype(ctx.node.attr_int("to", 0)), out);
+}
+
+// CastLike: Cast to the dtype of input 1 (whose values are not read).
+std::string check_castlike(const NodeInfo& n) {
+  if (n.input_dtypes.size() != 2) return "CastLike: expects 2 inputs";
+  if (n.input_dtypes[0] == DType::f64 && n.input_dtypes[1] == DType::f16)
+    return "CastLike: float64 -> float16 not supported (numpy rounds it once, we would round twice)";
+  return require_dtype(n, 1, {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8,
+                              DType::boolean});
+}
+
+std::vector<DType> castlike_dtypes(const NodeInfo& n) { return {n.input_dtypes[1]}; }
+
+void compute_castlike(const KernelContext&, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
+  cast_into(*in[0], in[1]->dtype, out);
+}
+
 }  // namespace
 
 void register_cast(std::vector<Kernel>& k) {
   k.push_back({"Cast", "", 6, kMaxOpset,
                {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 0,
                check_cast, cast_dtypes, compute_cast, nullptr});
+  k.push_back({"CastLike", "", 15, kMaxOpset,
+               {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 0,
+               check_castlike, castlike_dtypes, compute_castlike, nullptr});
 }
 
 }  // namespace xinrt

@@ -8,7 +8,7 @@
 namespace xinrt {
 namespace {
 
-const std::vector<DType> kCompareDTypes = {DType::f32, DType::i64, DType::i32, DType::boolean};
+const std::vector<DType> kCompareDTypes = {DType::f32, DType::f64, DType::i64, DType::i32, DType::boolean};
 
 std::string check_compare(const NodeInfo& n) {
   if (n.input_dtypes.size() != 2) return n.op_type + ": expects 2 inputs";
@@ -48,6 +48,7 @@ void compute_compare(const KernelContext& ctx, const std::vector<const Tensor*>&
   if (A.dtype != B.dtype) throw KernelError(op + ": input dtypes differ");
   switch (A.dtype) {
     case DType::f32: compare_typed<float>(op, A, B, out[0], ctx.pool); break;
+    case DType::f64: compare_typed<double>(op, A, B, out[0], ctx.pool); break;
     case DType::i64: compare_typed<int64_t>(op, A, B, out[0], ctx.pool); break;
     case DType::i32: compare_typed<int32_t>(op, A, B, out[0], ctx.pool); break;
     case DType::boolean: compare_typed<uint8_t>(op, A, B, out[0], ctx.pool); break;

@@ -154,6 +154,7 @@ void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& 
     throw KernelError(op + ": input dtypes differ (" + dtype_name(A.dtype) + " vs " + dtype_name(B.dtype) + ")");
   switch (A.dtype) {
     case DType::f32: binary_typed<float>(op, A, B, Y, pool, simd); break;
+    case DType::f64: binary_typed<double>(op, A, B, Y, pool, simd); break;
     case DType::i64: binary_typed<int64_t>(op, A, B, Y, pool, simd); break;
     case DType::i32: binary_typed<int32_t>(op, A, B, Y, pool, simd); break;
     default: throw KernelError(op + ": dtype " + dtype_name(A.dtype) + " not supported");
@@ -192,7 +193,7 @@ std::string check_binary(const NodeInfo& n) {
   DType a = n.input_dtypes[0], b = n.input_dtypes[1];
   if (a != DType::unknown && b != DType::unknown && a != b)
     return n.op_type + ": input dtypes differ (" + dtype_name(a) + " vs " + dtype_name(b) + ")";
-  return require_dtype(n, 1, {DType::f32, DType::i64, DType::i32});
+  return require_dtype(n, 1, {DType::f32, DType::f64, DType::i64, DType::i32});
 }
 
 void compute_binary(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
@@ -309,10 +310,8 @@ void compute_unary(const KernelContext& ctx, const std::vector<const Tensor*>& i
     unary_vmath(X, Y, p, ctx.simd, sigmoid_f32);
   } else if (op == "Tanh") unary_vmath(X, Y, p, ctx.simd, tanh_f32);
   else if (op == "Exp") unary_vmath(X, Y, p, ctx.simd, exp_f32);
-  else if (op == "Neg") unary_f32(X, Y, p, [](float v) { return -v; });
   else if (op == "Sqrt") unary_f32(X, Y, p, [](float v) { return std::sqrt(v); });
   else if (op == "Reciprocal") unary_f32(X, Y, p, [](float v) { return 1.0f / v; });
-  else if (op == "Abs") unary_f32(X, Y, p, [](float v) { return std::fabs(v); });
   else if (op == "Erf") unary_vmath(X, Y, p, ctx.simd, erf_f32); else if (op == "HardSigmoid") {
     float alpha = ctx.node.attr_float("alpha", 0.2f), beta = ctx.node.attr_float("beta", 0.5f);
     unary_f32(X, Y, p, [alpha, beta](float v) {
@@ -379,10 +378,10 @@ std::string check_clip(const NodeInfo& n) {
 
 void register_elementwise(std::vector<Kernel>& k) {
   for (const char* op : {"Add", "Sub", "Mul", "Div"})
-    k.push_back({op, "", 7, kMaxOpset, {DType::f32, DType::i64, DType::i32}, 0, check_binary, nullptr,
+    k.push_back({op, "", 7, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32}, 0, check_binary, nullptr,
                  compute_binary, nullptr});
   k.push_back({"Sum", "", 8, kMaxOpset, {DType::f32}, 0, check_sum, nullptr, compute_sum, nullptr});
-  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Sqrt", "Reciprocal", "Abs", "LeakyRelu"})
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Sqrt", "Reciprocal", "LeakyRelu"})
     k.push_back({op, "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
   k.push_back({"Clip", "", 6, kMaxOpset, {DType::f32}, 0, check_clip, nullptr, compute_unary, nullptr});
   k.push_back({"GeluErf", "xinrt", 1, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_gelu_erf, nullptr});

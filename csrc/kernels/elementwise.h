@@ -10,7 +10,8 @@
 
 namespace xinrt {
 
-// Y = A (op) B with numpy broadcasting; op is "Add", "Sub", "Mul" or "Div" (float32/int64/int32).
+// Y = A (op) B with numpy broadcasting; op is "Add", "Sub", "Mul" or "Div" (float32, float64,
+// int64, int32).
 // simd: the SimdLevel of the float32 inner loops (cpu_features.h).
 void binary_op(const std::string& op, const Tensor& A, const Tensor& B, Tensor& Y, ThreadPool& pool,
                int simd = 0);

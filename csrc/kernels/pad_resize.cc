@@ -1,12 +1,13 @@
 // Pad (constant / reflect / edge; pads as an attribute before opset 11, an input after, axes
 // input from 18) and Resize (opset 11+, nearest and linear over any axes, separable as in
-// onnx.reference: one axis at a time with float64 intermediates; cubic, antialias,
-// tf_crop_and_resize and the axes / keep_aspect_ratio_policy attributes are declined).
+// onnx.reference: one axis at a time with float64 intermediates; cubic in resize_cubic.cc;
+// antialias, tf_crop_and_resize and the axes / keep_aspect_ratio_policy attributes are declined).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/registry.h"
+#include "kernels/resize_cubic.h"
 
 namespace xinrt {
 namespace {
@@ -140,7 +141,7 @@ std::string check_resize(const NodeInfo& n) {
   std::string mode = n.attr_string("mode", "nearest");
   std::string ct = n.attr_string("coordinate_transformation_mode", "half_pixel");
   std::string nm = n.attr_string("nearest_mode", "round_prefer_floor");
-  if (mode != "nearest" && mode != "linear") return "Resize: mode '" + mode + "' not supported";
+  if (mode != "nearest" && mode != "linear" && mode != "cubic") return "Resize: mode '" + mode + "' not supported";
   if (ct != "half_pixel" && ct != "half_pixel_symmetric" && ct != "pytorch_half_pixel" && ct != "align_corners" &&
       ct != "asymmetric")
     return "Resize: coordinate_transformation_mode '" + ct + "' not supported";
@@ -152,7 +153,7 @@ std::string check_resize(const NodeInfo& n) {
   if (n.has_attr("axes")) return "Resize: axes attribute not supported";
   if (n.attr_string("keep_aspect_ratio_policy", "stretch") != "stretch")
     return "Resize: keep_aspect_ratio_policy other than stretch not supported";
-  if (mode == "linear") return require_dtype(n, 0, {DType::f32});
+  if (mode != "nearest") return require_dtype(n, 0, {DType::f32});
   std::string r = require_dtype(n, 0, {DType::f32, DType::u8, DType::i8, DType::i32});
   if (!r.empty()) return r;
   r = require_dtype(n, 2, {DType::f32});
@@ -201,12 +202,14 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
   std::vector<std::vector<int64_t>> i0(r), i1(r);
   std::vector<std::vector<double>> w(r);
   std::vector<bool> identity(r);
+  std::vector<std::vector<double>> coord(r);  // source coordinates, for cubic
   for (int64_t d = 0; d < r; ++d) {
     int64_t n = X.shape[d];
     identity[d] = std::fabs(scale[d] - 1.0) <= 1e-9 && shape[d] == n;
     double out_w = scale[d] * n;
     for (int64_t o = 0; o < shape[d]; ++o) {
       double x = source_coordinate(ct, static_cast<double>(o), scale[d], n, out_w, shape[d]);
+      coord[d].push_back(x);
       double f = std::floor(x);
       int64_t lo = static_cast<int64_t>(f), hi = lo + 1;
       double ratio = x - f, wt;
@@ -227,6 +230,11 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
     }
   }
   out[0] = Tensor::empty(X.dtype, shape);
+  if (mode == "cubic") {
+    resize_cubic(X, coord, node.attr_float("cubic_coeff_a", -0.75f), node.attr_int("exclude_outside", 0) != 0, out[0],
+                 ctx.pool);
+    return;
+  }
   if (mode == "nearest") {
     std::vector<std::vector<int64_t>> src(r);
     for (int64_t d = 0; d < r; ++d)

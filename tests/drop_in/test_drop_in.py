@@ -18,16 +18,19 @@ APP = Path(__file__).with_name("app_for_onnxruntime.py")
 
 
 def _lstm_if_model(folder: Path) -> Path:
-    """x[5,2,3] -> LSTM(hidden 4) -> If(flag: Relu | Softsign) -> y; weights as external data.
+    """x[5,2,3] -> LSTM(hidden 4) -> If(flag: Relu | MeanVarianceNormalization) -> y; weights as
+    external data.
 
-    Softsign has no native kernel, so `cpu` declines the If (strict mode then refuses)."""
+    MeanVarianceNormalization has no native kernel, so `cpu` declines the If (strict mode then
+    refuses)."""
     rng = np.random.default_rng(3)
     w = numpy_helper.from_array(rng.standard_normal((1, 16, 3)).astype(np.float32) * 0.5, "W")
     r = numpy_helper.from_array(rng.standard_normal((1, 16, 4)).astype(np.float32) * 0.5, "R")
     b = numpy_helper.from_array(rng.standard_normal((1, 32)).astype(np.float32) * 0.1, "B")
     then_branch = helper.make_graph([helper.make_node("Relu", ["seq"], ["t"])], "then", [],
                                     [tensor("t", [5, 1, 2, 4])])
-    else_branch = helper.make_graph([helper.make_node("Softsign", ["seq"], ["e"])], "else", [],
+    else_branch = helper.make_graph([helper.make_node("MeanVarianceNormalization", ["seq"], ["e"])],
+                                    "else", [],
                                     [tensor("e", [5, 1, 2, 4])])
     nodes = [
         helper.make_node("LSTM", ["x", "W", "R", "B"], ["seq", "hidden"], hidden_size=4,

@@ -387,13 +387,15 @@ def test_scan_rnn_cell_with_outer_weights():
 def test_unsupported_inner_node_declines_the_loop_with_its_reason_and_falls_back():
     body = helper.make_graph(
         [
-            helper.make_node("CumSum", ["v_in", "axis"], ["v_out"], name="inner_cumsum"),
+            # An ellipsis equation: an Einsum the native kernel declines.
+            helper.make_node(
+                "Einsum", ["v_in"], ["v_out"], name="inner_einsum", equation="...i->...i"
+            ),
             helper.make_node("Identity", ["cond_in"], ["cond_out"]),
         ],
         "body",
         [vi("i", [], I64), vi("cond_in", [], BOOL), vi("v_in", [4])],
         [vi("cond_out", [], BOOL), vi("v_out", [4])],
-        [const("axis", np.array(0, np.int64))],
     )
     model = model_of(
         [
@@ -405,13 +407,13 @@ def test_unsupported_inner_node_declines_the_loop_with_its_reason_and_falls_back
     )
     answer = get_backend("cpu").capability(ir.from_proto(model).graph)["loop"]
     assert not answer.claimed
-    assert answer.reason.startswith("Loop: body node 'inner_cumsum' (CumSum): ")
-    assert "no native kernel for CumSum" in answer.reason
+    assert answer.reason.startswith("Loop: body node 'inner_einsum' (Einsum): ")
+    assert "ellipsis" in answer.reason
 
     session = InferenceSession(model, backends=["cpu", "reference"])
     placed = {n.name: n for n in session.placement.nodes}
     assert placed["loop"].backend == "reference" and placed["relu"].backend == "cpu"
-    assert "inner_cumsum" in placed["loop"].declined["cpu"]
+    assert "inner_einsum" in placed["loop"].declined["cpu"]
     feeds = {
         "M": np.array(3, np.int64),
         "c": np.array(True),  # onnx.reference never runs a Loop without cond
@@ -483,7 +485,7 @@ def test_loop_of_constants_is_not_folded_and_subplans_run_in_cpp():
 
 
 def test_if_on_cpu_reads_an_outer_value_made_by_another_backend():
-    """The branch reads `c` (CumSum, on reference): a partition input of the cpu partition."""
+    """The branch reads `c` (an ellipsis Einsum, on reference): an input of the cpu partition."""
     then_branch = helper.make_graph(
         [helper.make_node("Mul", ["c", "x"], ["t"])], "then", [], [vi("t", [6])]
     )
@@ -492,18 +494,17 @@ def test_if_on_cpu_reads_an_outer_value_made_by_another_backend():
     )
     model = model_of(
         [
-            helper.make_node("CumSum", ["x", "axis"], ["c"], name="cumsum"),
+            helper.make_node("Einsum", ["x"], ["c"], name="einsum", equation="...i->...i"),
             helper.make_node(
                 "If", ["flag"], ["y"], name="if", then_branch=then_branch, else_branch=else_branch
             ),
         ],
         [vi("flag", [], BOOL), vi("x", [6])],
         [vi("y", [6])],
-        [const("axis", np.array(0, np.int64))],
     )
     session = InferenceSession(model, backends=["cpu", "reference"])
     placed = {n.name: n.backend for n in session.placement.nodes}
-    assert placed == {"cumsum": "reference", "if": "cpu"}
+    assert placed == {"einsum": "reference", "if": "cpu"}
     assert [p.backend for p in session.placement.partitions] == ["reference", "cpu"]
     assert "c" in session.placement.partitions[1].inputs
     x = np.random.default_rng(12).standard_normal(6).astype(np.float32)

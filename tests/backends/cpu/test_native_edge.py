@@ -100,7 +100,7 @@ def test_resize_opset11_scales_and_uint8_nearest_match_reference():
 @pytest.mark.parametrize(
     "attrs",
     [
-        {"mode": "cubic"},
+        {"mode": "cubic", "antialias": 1},
         {"mode": "linear", "antialias": 1},
         {"coordinate_transformation_mode": "tf_crop_and_resize"},
         {"axes": [2, 3]},
