@@ -1,4 +1,5 @@
-"""The `xinrt` command: run, info, backends, placement, exec, demo, bench, conformance, compare."""
+"""The `xinrt` command: run, info, backends, placement, exec, demo, bench, conformance, compare,
+corpus."""
 
 from __future__ import annotations
 
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .compile_cache import register as register_cache
     from .conformance.cli import register as register_conformance
     from .conformance.compare import register as register_compare
+    from .corpus.cli import register as register_corpus
     from .worker.cli import register as register_backend_envs
 
     register_bench(sub)
@@ -227,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_compare(sub)
     register_backend_envs(sub)
     register_cache(sub)
+    register_corpus(sub)
     return parser
 
 

@@ -1,0 +1,60 @@
+"""Export a torch module to ONNX with the real exporters: TorchScript (opset 17) or dynamo
+(opset 18), with dynamic axes. torch is imported only when a builder runs."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+TORCHSCRIPT_OPSET = 17
+DYNAMO_OPSET = 18
+SEED = 0
+
+
+def seeded() -> None:
+    """Seed torch so that random weights are the same on every build."""
+    import torch
+
+    torch.manual_seed(SEED)
+
+
+def export_torch(
+    module: Any,
+    args: tuple[Any, ...],
+    path: Path,
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    *,
+    dynamo: bool = False,
+) -> None:
+    """Write `module(*args)` to `path` as one self-contained ONNX file.
+
+    TorchScript takes `dynamic_axes`; the dynamo exporter gets the same names as dynamic
+    shapes (torch.export.Dim.AUTO where a dim is dynamic).
+    """
+    import torch
+
+    module.eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not dynamo:
+            torch.onnx.export(
+                module, args, str(path), input_names=list(input_names),
+                output_names=list(output_names), dynamic_axes=dynamic_axes,
+                opset_version=TORCHSCRIPT_OPSET, dynamo=False, do_constant_folding=True,
+            )  # fmt: skip
+            return
+        shapes = {
+            name: {axis: torch.export.Dim.AUTO for axis in dynamic_axes.get(name, {})}
+            for name in input_names
+        }
+        program = torch.onnx.export(
+            module, args, input_names=list(input_names), output_names=list(output_names),
+            dynamic_shapes=tuple(shapes.values()), opset_version=DYNAMO_OPSET, dynamo=True,
+            external_data=False, optimize=True,
+        )  # fmt: skip
+        program.save(str(path), external_data=False)
