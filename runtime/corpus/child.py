@@ -1,4 +1,4 @@
-"""`python -m xinrt.corpus.child NAME OUT.json CONFIGS THREADS ITERATIONS`: check one model in
+"""`python -m xinrt.corpus.child NAME OUT.json CONFIGS THREADS ITERATIONS TIMED`: check one model in
 its own process, so that a crash or a hang costs that model only. Rewrites OUT.json after each
 configuration, so the parent keeps what was done before a crash."""
 
@@ -14,7 +14,7 @@ def main(argv: list[str]) -> int:
     from .check import check_model
     from .registry import find_entries
 
-    name, out, configs, threads, iterations = argv
+    name, out, configs, threads, iterations, timed = argv
     target = Path(out)
 
     def save(result: dict[str, Any]) -> None:
@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
         [c for c in configs.split(",") if c],
         [int(t) for t in threads.split(",") if t],
         int(iterations),
+        [c for c in timed.split(",") if c],
         on_config=save,
     )
     save(result)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from .check import CONFIGS
+from .check import CONFIGS, TIMED
 
 
 def _names(text: str | None) -> list[str]:
@@ -62,7 +62,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ValueError:
         raise InvalidArgumentError(f"--threads wants integers like 1,2, got {args.threads!r}")
     document = check_models(
-        _selection(args), configs, threads, Path(args.json), args.iterations, args.timeout
+        _selection(args), configs, threads, Path(args.json), args.iterations, args.timeout,
+        timed=_names(args.timed),
     )
     if args.markdown:
         command = "xinrt corpus check " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else [])
@@ -91,7 +92,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             parser.add_argument("--json", help="write the build results here")
         if name == "check":
             parser.add_argument("--configs", default=",".join(CONFIGS))
-            parser.add_argument("--threads", default="1,2", help="latency at these thread counts")
+            parser.add_argument("--threads", default="1,2",
+                                help="latency at these thread counts ('' for none)")
+            parser.add_argument("--timed", default=",".join(TIMED),
+                                help="configurations whose latency is measured (default: default)")
             parser.add_argument("--iterations", type=int, default=5, help="timed runs per pair")
             parser.add_argument("--timeout", type=float, default=900, help="seconds per model")
             parser.add_argument("--json", required=True, help="results file (written as it goes)")

