@@ -52,8 +52,9 @@ def placement_info(session: Any) -> dict[str, Any]:
     }
 
 
-def latency_ratio(path: str, backends: list[str], threads: int, feeds: dict[str, np.ndarray],
-                  iterations: int) -> float | None:  # fmt: skip
+def latency_ratio(
+    path: str, backends: list[str], threads: int, feeds: dict[str, np.ndarray], iterations: int
+) -> float | None:
     """Median per-pair latency ratio xinrt / raw ORT at `threads`, measured interleaved."""
     config = BenchConfig(model=path, iterations=iterations, warmup=2, threads=threads)
     targets = [xinrt_target(path, backends, threads), ort_target(path, threads)]
@@ -62,17 +63,29 @@ def latency_ratio(path: str, backends: list[str], threads: int, feeds: dict[str,
     return None if ratio is None else round(float(ratio), 3)
 
 
-def check_config(entry: ModelEntry, config: str, feeds: dict[str, np.ndarray],
-                 expected: list[np.ndarray], threads: Sequence[int],
-                 iterations: int) -> dict[str, Any]:  # fmt: skip
+def check_config(
+    entry: ModelEntry,
+    config: str,
+    feeds: dict[str, np.ndarray],
+    expected: list[np.ndarray],
+    threads: Sequence[int],
+    iterations: int,
+) -> dict[str, Any]:
     """One model in one configuration: status ok / mismatch / declined / load error / run error;
     the latency ratio at each of `threads` (none when empty) if it matches."""
     from ..session import InferenceSession
 
     path = str(entry.path)
     backends = CONFIGS[config]
-    record: dict[str, Any] = {"status": "", "error": "", "loads": False, "match": None,
-                              "placement": None, "compare": None, "ratio": {}}  # fmt: skip
+    record: dict[str, Any] = {
+        "status": "",
+        "error": "",
+        "loads": False,
+        "match": None,
+        "placement": None,
+        "compare": None,
+        "ratio": {},
+    }
     start = time.perf_counter()
     try:
         session = InferenceSession(path, backends=backends or None)
@@ -101,8 +114,9 @@ def check_config(entry: ModelEntry, config: str, feeds: dict[str, np.ndarray],
     if compared["match"]:
         for count in threads:
             try:
-                record["ratio"][str(count)] = latency_ratio(path, backends, count, feeds,
-                                                            iterations)  # fmt: skip
+                record["ratio"][str(count)] = latency_ratio(
+                    path, backends, count, feeds, iterations
+                )
             except Exception as exc:  # noqa: BLE001
                 record["ratio"][str(count)] = None
                 record["ratio_error"] = error_line(exc)
@@ -121,18 +135,31 @@ def _declined_ops(message: str) -> dict[str, int]:
     return dict(ops)
 
 
-def check_model(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int],
-                iterations: int = 5, timed: Sequence[str] = TIMED,
-                on_config: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
+def check_model(
+    entry: ModelEntry,
+    configs: Sequence[str],
+    threads: Sequence[int],
+    iterations: int = 5,
+    timed: Sequence[str] = TIMED,
+    on_config: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Check `entry` in each of `configs`, timing those in `timed` at each of `threads`;
     `on_config` sees the result after each configuration."""
     result: dict[str, Any] = {
-        "name": entry.name, "group": entry.group, "task": entry.task, "source": entry.source,
-        "quantized": entry.quantized, "status": "", "error": "", "configs": {},
-    }  # fmt: skip
+        "name": entry.name,
+        "group": entry.group,
+        "task": entry.task,
+        "source": entry.source,
+        "quantized": entry.quantized,
+        "status": "",
+        "error": "",
+        "configs": {},
+    }
     if not entry.path.exists():
-        result.update(status="not built", error=f"{entry.path.name} is not in the corpus folder; "
-                      "run `xinrt corpus build`")  # fmt: skip
+        result.update(
+            status="not built",
+            error=f"{entry.path.name} is not in the corpus folder; run `xinrt corpus build`",
+        )
         return result
     try:
         feeds = make_feeds(entry.path, entry.feeds, SEED)
@@ -144,8 +171,7 @@ def check_model(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int
     result["status"] = "checked"
     for config in configs:
         counts = threads if config in timed else ()
-        result["configs"][config] = check_config(entry, config, feeds, expected, counts,
-                                                 iterations)  # fmt: skip
+        result["configs"][config] = check_config(entry, config, feeds, expected, counts, iterations)
         if on_config is not None:
             on_config(result)
     return result

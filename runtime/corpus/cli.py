@@ -1,8 +1,8 @@
 """`xinrt corpus list | build | check`: the real-model corpus from the command line.
 
-    xinrt corpus build [--only NAMES] [--kinds pypi,torchvision,...] [--force]
-    xinrt corpus check [--only NAMES] [--kinds ...] [--configs default,ort,cpu,reference]
-                       [--threads 1,2] --json F [--markdown docs/models.md]
+xinrt corpus build [--only NAMES] [--kinds pypi,torchvision,...] [--force]
+xinrt corpus check [--only NAMES] [--kinds ...] [--configs default,ort,cpu,reference]
+                   [--threads 1,2] --json F [--markdown docs/models.md]
 """
 
 from __future__ import annotations
@@ -60,9 +60,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         threads = [int(t) for t in _names(args.threads)]
     except ValueError:
-        raise InvalidArgumentError(f"--threads wants integers like 1,2, got {args.threads!r}")
+        raise InvalidArgumentError(
+            f"--threads wants integers like 1,2, got {args.threads!r}"
+        ) from None
     document = check_models(
-        _selection(args), configs, threads, Path(args.json), args.iterations, args.timeout,
+        _selection(args),
+        configs,
+        threads,
+        Path(args.json),
+        args.iterations,
+        args.timeout,
         timed=_names(args.timed),
     )
     if args.markdown:
@@ -83,8 +90,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     for name, func, text in commands:
         parser = sub.add_parser(name, help=text)
         parser.add_argument("--only", help="comma-separated model names")
-        parser.add_argument("--kinds", help="comma-separated: pypi,torchvision,transformers,"
-                            "torch,quantized")  # fmt: skip
+        parser.add_argument(
+            "--kinds", help="comma-separated: pypi,torchvision,transformers,torch,quantized"
+        )
         parser.add_argument("--ci", action="store_true", help="only the CI subset")
         parser.set_defaults(func=func)
         if name == "build":
@@ -92,10 +100,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             parser.add_argument("--json", help="write the build results here")
         if name == "check":
             parser.add_argument("--configs", default=",".join(CONFIGS))
-            parser.add_argument("--threads", default="1,2",
-                                help="latency at these thread counts ('' for none)")
-            parser.add_argument("--timed", default=",".join(TIMED),
-                                help="configurations whose latency is measured (default: default)")
+            parser.add_argument(
+                "--threads", default="1,2", help="latency at these thread counts ('' for none)"
+            )
+            parser.add_argument(
+                "--timed",
+                default=",".join(TIMED),
+                help="configurations whose latency is measured (default: default)",
+            )
             parser.add_argument("--iterations", type=int, default=5, help="timed runs per pair")
             parser.add_argument("--timeout", type=float, default=900, help="seconds per model")
             parser.add_argument("--json", required=True, help="results file (written as it goes)")

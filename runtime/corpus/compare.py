@@ -49,23 +49,33 @@ def compare_outputs(
     for index, (a, e) in enumerate(zip(actual, expected)):
         a, e = np.asarray(a), np.asarray(e)
         if a.shape != e.shape:
-            result.update(match=False, reason=f"output {index}: shape {list(a.shape)}, "
-                          f"ORT {list(e.shape)}")  # fmt: skip
+            result.update(
+                match=False, reason=f"output {index}: shape {list(a.shape)}, ORT {list(e.shape)}"
+            )
             continue
         if e.dtype.kind not in "fc":
             if not np.array_equal(a, e):
-                result.update(match=False, reason=result["reason"] or f"output {index}: "
-                              f"{int(np.sum(a != e))} of {a.size} values differ")  # fmt: skip
+                result.update(
+                    match=False,
+                    reason=result["reason"]
+                    or f"output {index}: {int(np.sum(a != e))} of {a.size} values differ",
+                )
             continue
         similarity = cosine(a, e)
         worst = min(worst, similarity)
         if similarity < MIN_COSINE:
-            result.update(match=False, reason=result["reason"] or
-                          f"output {index}: cosine {similarity:.6f} < {MIN_COSINE}")  # fmt: skip
+            result.update(
+                match=False,
+                reason=result["reason"]
+                or f"output {index}: cosine {similarity:.6f} < {MIN_COSINE}",
+            )
         if index in argmax_outputs and a.size and a.ndim >= 1:
             differ = int(np.sum(np.argmax(a, axis=-1) != np.argmax(e, axis=-1)))
             if differ:
-                result.update(match=False, reason=result["reason"] or
-                              f"output {index}: arg-max differs at {differ} positions")  # fmt: skip
+                result.update(
+                    match=False,
+                    reason=result["reason"]
+                    or f"output {index}: arg-max differs at {differ} positions",
+                )
     result["min_cosine"] = worst
     return result

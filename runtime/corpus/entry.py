@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ class FeedSpec:
     dims: dict[str, int] = field(default_factory=dict)  # symbolic dim name -> size
     shapes: dict[str, list[int]] = field(default_factory=dict)  # input -> full shape
     int_high: dict[str, int] = field(default_factory=dict)  # input -> exclusive upper bound
-    values: dict[str, ValueMaker] = field(default_factory=dict)  # input -> maker
+    values: Mapping[str, ValueMaker] = field(default_factory=dict)  # input -> maker
     default_dim: int = 1  # a dim with no name and no size (`?`, -1, 0)
 
 

@@ -43,18 +43,30 @@ def export_torch(
         warnings.simplefilter("ignore")
         if not dynamo:
             torch.onnx.export(
-                module, args, str(path), input_names=list(input_names),
-                output_names=list(output_names), dynamic_axes=dynamic_axes,
-                opset_version=TORCHSCRIPT_OPSET, dynamo=False, do_constant_folding=True,
-            )  # fmt: skip
+                module,
+                args,
+                str(path),
+                input_names=list(input_names),
+                output_names=list(output_names),
+                dynamic_axes=dynamic_axes,
+                opset_version=TORCHSCRIPT_OPSET,
+                dynamo=False,
+                do_constant_folding=True,
+            )
             return
         shapes = {
             name: {axis: torch.export.Dim.AUTO for axis in dynamic_axes.get(name, {})}
             for name in input_names
         }
         program = torch.onnx.export(
-            module, args, input_names=list(input_names), output_names=list(output_names),
-            dynamic_shapes=tuple(shapes.values()), opset_version=DYNAMO_OPSET, dynamo=True,
-            external_data=False, optimize=True,
-        )  # fmt: skip
+            module,
+            args,
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_shapes=tuple(shapes.values()),
+            opset_version=DYNAMO_OPSET,
+            dynamo=True,
+            external_data=False,
+            optimize=True,
+        )
         program.save(str(path), external_data=False)

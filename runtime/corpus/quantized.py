@@ -45,16 +45,31 @@ def _static(base: ModelEntry):  # type: ignore[no-untyped-def]
                 return next(self.samples, None)
 
         quantize_static(
-            str(source), str(path), Reader(), quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            str(source),
+            str(path),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
-        )  # fmt: skip
+        )
 
     return build
 
 
-DYNAMIC = ("resnet18", "mobilenet_v2", "bert", "distilbert", "gpt2-kv", "llama-kv", "lstm_tagger",
-           "gru_tagger", "whisper_encoder", "wav2vec2", "vit_small")  # fmt: skip
+DYNAMIC = (
+    "resnet18",
+    "mobilenet_v2",
+    "bert",
+    "distilbert",
+    "gpt2-kv",
+    "llama-kv",
+    "lstm_tagger",
+    "gru_tagger",
+    "whisper_encoder",
+    "wav2vec2",
+    "vit_small",
+)
 STATIC = ("resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "bert", "vit_small")
 
 
@@ -62,8 +77,10 @@ def quantized_entries(bases: list[ModelEntry]) -> list[ModelEntry]:
     """`<base>-qdyn` and `<base>-qdq` entries for the bases named in DYNAMIC and STATIC."""
     by_name = {entry.name: entry for entry in bases}
     found = []
-    for suffix, names, how in (("qdyn", DYNAMIC, "quantize_dynamic(QInt8)"),
-                               ("qdq", STATIC, "quantize_static(QDQ, MinMax, U8/S8)")):  # fmt: skip
+    for suffix, names, how in (
+        ("qdyn", DYNAMIC, "quantize_dynamic(QInt8)"),
+        ("qdq", STATIC, "quantize_static(QDQ, MinMax, U8/S8)"),
+    ):
         for name in names:
             base = by_name.get(name)
             if base is None:
@@ -71,11 +88,15 @@ def quantized_entries(bases: list[ModelEntry]) -> list[ModelEntry]:
             builder = _dynamic(name) if suffix == "qdyn" else _static(base)
             found.append(
                 dataclasses.replace(
-                    base, name=f"{name}-{suffix}", group="quantized",
+                    base,
+                    name=f"{name}-{suffix}",
+                    group="quantized",
                     source=f"onnxruntime.quantization {how} of corpus model {name}",
-                    builder=builder, quantized=True, needs=(*base.needs, "onnxruntime"),
+                    builder=builder,
+                    quantized=True,
+                    needs=(*base.needs, "onnxruntime"),
                     ci=base.ci and suffix == "qdyn" and name in ("lstm_tagger", "bert"),
                     base=name,
-                )  # fmt: skip
+                )
             )
     return found

@@ -122,7 +122,10 @@ def markdown(document: dict[str, Any], command: str) -> str:
     rows = failures(document)
     lines += ["", "## What fails", ""]
     if rows:
-        lines += ["| model | configuration | status | error or difference |", "| --- | --- | --- | --- |"]
+        lines += [
+            "| model | configuration | status | error or difference |",
+            "| --- | --- | --- | --- |",
+        ]
         for name, config, status, detail in rows:
             lines.append(f"| {name} | {config} | {status} | {detail.replace('|', '/')[:300]} |")
     else:

@@ -22,15 +22,28 @@ from .progress import Progress
 SCHEMA = "xinrt.corpus/1"
 
 
-def run_child(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int],
-              iterations: int, timeout_s: float,
-              timed: Sequence[str] = TIMED) -> dict[str, Any]:  # fmt: skip
+def run_child(
+    entry: ModelEntry,
+    configs: Sequence[str],
+    threads: Sequence[int],
+    iterations: int,
+    timeout_s: float,
+    timed: Sequence[str] = TIMED,
+) -> dict[str, Any]:
     """Check `entry` in a child process; a crash, a hang or a bad exit is recorded."""
     with tempfile.TemporaryDirectory(prefix="xinrt-corpus-") as folder:
         out = Path(folder) / "result.json"
-        command = [sys.executable, "-m", "xinrt.corpus.child", entry.name, str(out),
-                   ",".join(configs), ",".join(map(str, threads)), str(iterations),
-                   ",".join(timed)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "xinrt.corpus.child",
+            entry.name,
+            str(out),
+            ",".join(configs),
+            ",".join(map(str, threads)),
+            str(iterations),
+            ",".join(timed),
+        ]
         status, detail = "", ""
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
@@ -43,32 +56,51 @@ def run_child(entry: ModelEntry, configs: Sequence[str], threads: Sequence[int],
                     detail = f"exit {done.returncode}: {tail[0][:300]}"
         except subprocess.TimeoutExpired:
             status, detail = "timeout", f"over {timeout_s:.0f} s"
-        result: dict[str, Any] = {"name": entry.name, "group": entry.group, "task": entry.task,
-                                  "source": entry.source, "configs": {}}  # fmt: skip
+        result: dict[str, Any] = {
+            "name": entry.name,
+            "group": entry.group,
+            "task": entry.task,
+            "source": entry.source,
+            "configs": {},
+        }
         if out.exists():
             result = json.loads(out.read_text())
         if status:
             for config in configs:  # the configuration that was running when it stopped
                 if config not in result.setdefault("configs", {}):
-                    result["configs"][config] = {"status": status, "error": detail,
-                                                 "loads": None, "match": None}  # fmt: skip
+                    result["configs"][config] = {
+                        "status": status,
+                        "error": detail,
+                        "loads": None,
+                        "match": None,
+                    }
                     break
             result.setdefault("status", status)
             result["child"] = f"{status}: {detail}"
         return result
 
 
-def check_models(models: Sequence[ModelEntry], configs: Sequence[str], threads: Sequence[int],
-                 json_path: Path | None, iterations: int = 5, timeout_s: float = 600,
-                 progress: bool = True, timed: Sequence[str] = TIMED) -> dict[str, Any]:  # fmt: skip
+def check_models(
+    models: Sequence[ModelEntry],
+    configs: Sequence[str],
+    threads: Sequence[int],
+    json_path: Path | None,
+    iterations: int = 5,
+    timeout_s: float = 600,
+    progress: bool = True,
+    timed: Sequence[str] = TIMED,
+) -> dict[str, Any]:
     """Check every model; returns (and writes to `json_path` as it goes) the run's document."""
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "configs": list(configs), "threads": list(threads), "iterations": iterations,
+        "configs": list(configs),
+        "threads": list(threads),
+        "iterations": iterations,
         "timed": list(timed),
-        "machine": machine_info(), "models": [],
-    }  # fmt: skip
+        "machine": machine_info(),
+        "models": [],
+    }
     meter = Progress(len(models), "corpus check", progress)
     for entry in models:
         result = run_child(entry, configs, threads, iterations, timeout_s, timed)

@@ -34,9 +34,13 @@ def _recurrent(cell: str):  # type: ignore[no-untyped-def]
                 return self.out(hidden)
 
         export_torch(
-            Tagger(), (torch.randint(0, VOCAB, (1, 24)),), path, ["tokens"], ["tags"],
+            Tagger(),
+            (torch.randint(0, VOCAB, (1, 24)),),
+            path,
+            ["tokens"],
+            ["tags"],
             {"tokens": {0: "batch", 1: "sequence"}, "tags": {0: "batch", 1: "sequence"}},
-        )  # fmt: skip
+        )
 
     return build
 
@@ -46,10 +50,15 @@ def torch_entries() -> list[ModelEntry]:
     feeds = FeedSpec(dims={"batch": 1, "sequence": 24}, int_high={"tokens": VOCAB})
     return [
         ModelEntry(
-            name=f"{cell.lower()}_tagger", group="torch", task="sequence tagger",
+            name=f"{cell.lower()}_tagger",
+            group="torch",
+            task="sequence tagger",
             source=f"torch.nn.{cell}(2 layers, bidirectional) tagger, TorchScript opset 17",
-            builder=_recurrent(cell), feeds=feeds, argmax_outputs=(0,), ci=True,
+            builder=_recurrent(cell),
+            feeds=feeds,
+            argmax_outputs=(0,),
+            ci=True,
             needs=("torch",),
-        )  # fmt: skip
+        )
         for cell in ("LSTM", "GRU")
     ]

@@ -23,9 +23,14 @@ def _classifier(ctor: str, size: int, dynamo: bool, hw_dynamic: bool, **kwargs: 
         axes = {0: "batch", 2: "height", 3: "width"} if hw_dynamic else {0: "batch"}
         example = torch.rand(1, 3, size, size)
         export_torch(
-            model, (example,), path, ["image"], ["logits"], {"image": axes, "logits": {0: "batch"}},
+            model,
+            (example,),
+            path,
+            ["image"],
+            ["logits"],
+            {"image": axes, "logits": {0: "batch"}},
             dynamo=dynamo,
-        )  # fmt: skip
+        )
 
     return build
 
@@ -52,9 +57,13 @@ def _dense_predictor(ctor: str, size: int, out: str, **kwargs: Any):  # type: ig
 
         axes = {0: "batch", 2: "height", 3: "width"}
         export_torch(
-            Main(), (torch.rand(1, 3, size, size),), path, ["image"], ["mask"],
+            Main(),
+            (torch.rand(1, 3, size, size),),
+            path,
+            ["image"],
+            ["mask"],
             {"image": axes, "mask": axes},
-        )  # fmt: skip
+        )
 
     return build
 
@@ -82,11 +91,18 @@ def _detector(ctor: str, size: int, **kwargs: Any):  # type: ignore[no-untyped-d
                 return found["boxes"], found["scores"], found["labels"]
 
         export_torch(
-            Single(), (torch.rand(3, size, size),), path, ["image"],
+            Single(),
+            (torch.rand(3, size, size),),
+            path,
+            ["image"],
             ["boxes", "scores", "labels"],
-            {"image": {1: "height", 2: "width"}, "boxes": {0: "n"}, "scores": {0: "n"},
-             "labels": {0: "n"}},
-        )  # fmt: skip
+            {
+                "image": {1: "height", 2: "width"},
+                "boxes": {0: "n"},
+                "scores": {0: "n"},
+                "labels": {0: "n"},
+            },
+        )
 
     return build
 
@@ -97,13 +113,22 @@ def _vit_small(path: Path) -> None:
 
     seeded()
     model = VisionTransformer(
-        image_size=64, patch_size=16, num_layers=4, num_heads=4, hidden_dim=128, mlp_dim=256,
+        image_size=64,
+        patch_size=16,
+        num_layers=4,
+        num_heads=4,
+        hidden_dim=128,
+        mlp_dim=256,
         num_classes=100,
-    )  # fmt: skip
+    )
     export_torch(
-        model, (torch.rand(1, 3, 64, 64),), path, ["image"], ["logits"],
+        model,
+        (torch.rand(1, 3, 64, 64),),
+        path,
+        ["image"],
+        ["logits"],
         {"image": {0: "batch"}, "logits": {0: "batch"}},
-    )  # fmt: skip
+    )
 
 
 def _video(path: Path) -> None:
@@ -113,20 +138,35 @@ def _video(path: Path) -> None:
     seeded()
     model = torchvision.models.video.r3d_18(weights=None)
     export_torch(
-        model, (torch.rand(1, 3, 8, 56, 56),), path, ["clip"], ["logits"],
+        model,
+        (torch.rand(1, 3, 8, 56, 56),),
+        path,
+        ["clip"],
+        ["logits"],
         {"clip": {0: "batch"}, "logits": {0: "batch"}},
-    )  # fmt: skip
+    )
 
 
 def _entry(
-    name: str, task: str, build: Callable[[Path], None], source: str, dims: dict[str, int],
-    ci: bool = False, input_name: str = "image",
-) -> ModelEntry:  # fmt: skip
+    name: str,
+    task: str,
+    build: Callable[[Path], None],
+    source: str,
+    dims: dict[str, int],
+    ci: bool = False,
+    input_name: str = "image",
+) -> ModelEntry:
     return ModelEntry(
-        name=name, group="torchvision", task=task, source=source, builder=build,
-        feeds=FeedSpec(dims=dims, values={input_name: unit_uniform}), ci=ci,
-        argmax_outputs=(0,) if task == "classifier" else (), needs=("torch", "torchvision"),
-    )  # fmt: skip
+        name=name,
+        group="torchvision",
+        task=task,
+        source=source,
+        builder=build,
+        feeds=FeedSpec(dims=dims, values={input_name: unit_uniform}),
+        ci=ci,
+        argmax_outputs=(0,) if task == "classifier" else (),
+        needs=("torch", "torchvision"),
+    )
 
 
 def _classifiers() -> list[ModelEntry]:
@@ -144,16 +184,30 @@ def _classifiers() -> list[ModelEntry]:
         ("shufflenet_v2_x0_5", "shufflenet_v2_x0_5", 96, True, False, False, {}),
         ("squeezenet1_1", "squeezenet1_1", 96, True, False, False, {}),
         ("mnasnet0_5", "mnasnet0_5", 96, True, False, False, {}),
-        ("googlenet", "googlenet", 96, True, False, False, {"aux_logits": False,
-                                                             "init_weights": True}),
-        ("inception_v3", "inception_v3", 107, False, False, False, {"aux_logits": False,
-                                                                    "init_weights": True}),
+        (
+            "googlenet",
+            "googlenet",
+            96,
+            True,
+            False,
+            False,
+            {"aux_logits": False, "init_weights": True},
+        ),
+        (
+            "inception_v3",
+            "inception_v3",
+            107,
+            False,
+            False,
+            False,
+            {"aux_logits": False, "init_weights": True},
+        ),
         ("swin_t", "swin_t", 64, False, False, False, {}),
         ("resnet18-dynamo", "resnet18", 96, True, True, False, {}),
         ("mobilenet_v3_small-dynamo", "mobilenet_v3_small", 96, True, True, False, {}),
         ("efficientnet_b0-dynamo", "efficientnet_b0", 96, True, True, False, {}),
         ("convnext_tiny-dynamo", "convnext_tiny", 64, True, True, False, {}),
-    ]  # fmt: skip
+    ]
     found = []
     for name, ctor, size, hw, dynamo, ci, kwargs in table:
         exporter = "dynamo opset 18" if dynamo else "TorchScript opset 17"
@@ -161,9 +215,13 @@ def _classifiers() -> list[ModelEntry]:
         if dynamo:  # dynamo names dynamic dims itself (s0, s1 ...): feed the export size
             dims = {}
         entry = _entry(
-            name, "classifier", _classifier(ctor, size, dynamo, hw, **kwargs),
-            f"torchvision.models.{ctor}(weights=None), {exporter}", dims, ci,
-        )  # fmt: skip
+            name,
+            "classifier",
+            _classifier(ctor, size, dynamo, hw, **kwargs),
+            f"torchvision.models.{ctor}(weights=None), {exporter}",
+            dims,
+            ci,
+        )
         entry.feeds.default_dim = 1
         if dynamo:
             entry.feeds.shapes = {"image": [1, 3, size, size]}
@@ -178,28 +236,55 @@ def torchvision_entries() -> list[ModelEntry]:
     found = _classifiers()
     seg = {"batch": 1, "height": 96, "width": 96}
     found += [
-        _entry("vit_small", "classifier", _vit_small,
-               "torchvision VisionTransformer(64px, 4 layers, 128 wide), TorchScript opset 17",
-               {"batch": 1}),
-        _entry("r3d_18", "video classifier", _video,
-               "torchvision.models.video.r3d_18(weights=None), TorchScript opset 17",
-               {"batch": 1}, input_name="clip"),
-        _entry("deeplabv3_mobilenet_v3_large", "segmenter",
-               _dense_predictor("deeplabv3_mobilenet_v3_large", 96, "out"),
-               "torchvision deeplabv3_mobilenet_v3_large(weights=None), TorchScript opset 17",
-               seg),
-        _entry("fcn_resnet50", "segmenter", _dense_predictor("fcn_resnet50", 96, "out"),
-               "torchvision fcn_resnet50(weights=None), TorchScript opset 17", seg),
-        _entry("lraspp_mobilenet_v3_large", "segmenter",
-               _dense_predictor("lraspp_mobilenet_v3_large", 96, "out"),
-               "torchvision lraspp_mobilenet_v3_large(weights=None), TorchScript opset 17", seg),
-        _entry("ssdlite320_mobilenet_v3_large", "detector",
-               _detector("ssdlite320_mobilenet_v3_large", 160),
-               "torchvision ssdlite320_mobilenet_v3_large(weights=None), TorchScript opset 17",
-               {"height": 160, "width": 160}),
-        _entry("fasterrcnn_mobilenet_v3_large_320_fpn", "detector",
-               _detector("fasterrcnn_mobilenet_v3_large_320_fpn", 160),
-               "torchvision fasterrcnn_mobilenet_v3_large_320_fpn(weights=None), TorchScript "
-               "opset 17", {"height": 160, "width": 160}),
-    ]  # fmt: skip
+        _entry(
+            "vit_small",
+            "classifier",
+            _vit_small,
+            "torchvision VisionTransformer(64px, 4 layers, 128 wide), TorchScript opset 17",
+            {"batch": 1},
+        ),
+        _entry(
+            "r3d_18",
+            "video classifier",
+            _video,
+            "torchvision.models.video.r3d_18(weights=None), TorchScript opset 17",
+            {"batch": 1},
+            input_name="clip",
+        ),
+        _entry(
+            "deeplabv3_mobilenet_v3_large",
+            "segmenter",
+            _dense_predictor("deeplabv3_mobilenet_v3_large", 96, "out"),
+            "torchvision deeplabv3_mobilenet_v3_large(weights=None), TorchScript opset 17",
+            seg,
+        ),
+        _entry(
+            "fcn_resnet50",
+            "segmenter",
+            _dense_predictor("fcn_resnet50", 96, "out"),
+            "torchvision fcn_resnet50(weights=None), TorchScript opset 17",
+            seg,
+        ),
+        _entry(
+            "lraspp_mobilenet_v3_large",
+            "segmenter",
+            _dense_predictor("lraspp_mobilenet_v3_large", 96, "out"),
+            "torchvision lraspp_mobilenet_v3_large(weights=None), TorchScript opset 17",
+            seg,
+        ),
+        _entry(
+            "ssdlite320_mobilenet_v3_large",
+            "detector",
+            _detector("ssdlite320_mobilenet_v3_large", 160),
+            "torchvision ssdlite320_mobilenet_v3_large(weights=None), TorchScript opset 17",
+            {"height": 160, "width": 160},
+        ),
+        _entry(
+            "fasterrcnn_mobilenet_v3_large_320_fpn",
+            "detector",
+            _detector("fasterrcnn_mobilenet_v3_large_320_fpn", 160),
+            "torchvision fasterrcnn_mobilenet_v3_large_320_fpn(weights=None), TorchScript opset 17",
+            {"height": 160, "width": 160},
+        ),
+    ]
     return found

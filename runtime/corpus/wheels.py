@@ -37,9 +37,18 @@ class WheelFile:
 def download_wheel(package: str, version: str, folder: Path) -> Path:
     """`pip download` the wheel of package==version into `folder` with this interpreter's pip."""
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "-q", f"{package}=={version}", "-d", str(folder),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-q",
+        f"{package}=={version}",
+        "-d",
+        str(folder),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     wheels = sorted(folder.glob("*.whl"))
     if done.returncode != 0 or not wheels:

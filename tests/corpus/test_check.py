@@ -31,11 +31,18 @@ def _mlp_entry(corpus, name: str = "tiny-mlp") -> ModelEntry:
         helper.make_node("Det", ["sq"], ["d"], name="det"),
     ]
     shape = numpy_helper.from_array(np.array([2, 2, 2], np.int64), "shape")
-    model = make_model(nodes, [tensor("x", [2, 8])], [tensor("y", [2, 4]), tensor("d", [2])],
-                       [w, shape])  # fmt: skip
+    model = make_model(
+        nodes, [tensor("x", [2, 8])], [tensor("y", [2, 4]), tensor("d", [2])], [w, shape]
+    )
     onnx.save(model, corpus / f"{name}.onnx")
-    return ModelEntry(name=name, group="torch", task="test", source="onnx.helper",
-                      builder=lambda path: None, feeds=FeedSpec())  # fmt: skip
+    return ModelEntry(
+        name=name,
+        group="torch",
+        task="test",
+        source="onnx.helper",
+        builder=lambda path: None,
+        feeds=FeedSpec(),
+    )
 
 
 def test_check_model_matches_ort_and_reports_placement(corpus):
@@ -76,9 +83,11 @@ def test_a_failing_child_process_is_recorded_not_raised(corpus):
 def test_markdown_counts_configurations_and_lists_failures(corpus):
     entry = _mlp_entry(corpus)
     document = {
-        "date": "today", "configs": ["ort", "cpu"], "machine": {},
+        "date": "today",
+        "configs": ["ort", "cpu"],
+        "machine": {},
         "models": [check_model(entry, ["ort", "cpu"], threads=[])],
-    }  # fmt: skip
+    }
     table = counts(document)
     assert table["ort"] == {"models": 1, "loads": 1, "matches": 1, "declined": 0, "not run": 0}
     assert table["cpu"]["declined"] == 1

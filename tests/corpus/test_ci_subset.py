@@ -66,10 +66,14 @@ def test_ci_subset_loads_and_matches_ort(corpus_tools, monkeypatch):
     monkeypatch.setenv("XINRT_CORPUS_DIR", str(CORPUS))
     models = find_entries(ci=True)
     built = build_models(models, progress=False)
-    not_built = [f"{r['name']}: {r['status']} {r['reason']}" for r in built
-                 if r["status"] not in ("built", "cached")]  # fmt: skip
-    document = check_models(models, CONFIGS, threads=[], json_path=None, timeout_s=300,
-                            progress=False)  # fmt: skip
+    not_built = [
+        f"{r['name']}: {r['status']} {r['reason']}"
+        for r in built
+        if r["status"] not in ("built", "cached")
+    ]
+    document = check_models(
+        models, CONFIGS, threads=[], json_path=None, timeout_s=300, progress=False
+    )
     expected = expected_failures()
     unexpected, fixed = [], []
     for model in document["models"]:
@@ -79,8 +83,10 @@ def test_ci_subset_loads_and_matches_ort(corpus_tools, monkeypatch):
             key = (model["name"], config)
             if not ok and key not in expected:
                 detail = record.get("error") or (record.get("compare") or {}).get("reason")
-                unexpected.append(f"{model['name']} [{config}]: {record.get('status') or model.get('status')} "
-                                  f"{detail or model.get('error', '')}")  # fmt: skip
+                unexpected.append(
+                    f"{model['name']} [{config}]: {record.get('status') or model.get('status')} "
+                    f"{detail or model.get('error', '')}"
+                )
             if ok and key in expected:
                 fixed.append(f"{model['name']} {config}")
     assert not not_built, "models not built: " + "; ".join(not_built)

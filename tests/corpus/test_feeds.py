@@ -16,19 +16,24 @@ def _embedding_model(path) -> None:
     nodes = [helper.make_node("Gather", ["table", "ids"], ["emb"], name="g")]
     model = make_model(
         nodes,
-        [tensor("ids", ["batch", "seq"], TensorProto.INT64), tensor("x", [2, "?", -1]),
-         tensor("sr", [], TensorProto.INT64), tensor("state", [3])],
+        [
+            tensor("ids", ["batch", "seq"], TensorProto.INT64),
+            tensor("x", [2, "?", -1]),
+            tensor("sr", [], TensorProto.INT64),
+            tensor("state", [3]),
+        ],
         [tensor("emb", ["batch", "seq", 4])],
         [table],
-    )  # fmt: skip
+    )
     onnx.save(model, path)
 
 
 def test_feeds_resolve_named_dims_and_unnamed_ones(tmp_path):
     path = tmp_path / "m.onnx"
     _embedding_model(path)
-    spec = FeedSpec(dims={"batch": 2, "seq": 5}, default_dim=3,
-                    values={"sr": constant(16000), "state": zeros})  # fmt: skip
+    spec = FeedSpec(
+        dims={"batch": 2, "seq": 5}, default_dim=3, values={"sr": constant(16000), "state": zeros}
+    )
     feeds = make_feeds(path, spec)
     assert feeds["ids"].shape == (2, 5) and feeds["ids"].dtype == np.int64
     assert feeds["x"].shape == (2, 3, 3) and feeds["x"].dtype == np.float32

