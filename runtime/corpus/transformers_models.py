@@ -452,9 +452,9 @@ def _zeros_int(rng: Any, shape: list[int], dtype: Any) -> Any:
     return np.zeros(shape, dtype)
 
 
-def _cache_feeds(heads: int, head_dim: int) -> FeedSpec:
-    spec = _text_feeds(past_sequence=8, total_sequence=12, sequence=4)
-    return spec
+def _cache_feeds() -> FeedSpec:
+    """A decoding step: 4 new tokens after 8 cached ones."""
+    return _text_feeds(past_sequence=8, total_sequence=12, sequence=4)
 
 
 def transformers_entries() -> list[ModelEntry]:
@@ -548,7 +548,7 @@ def transformers_entries() -> list[ModelEntry]:
             "causal LM step with KV cache",
             _decoder_with_cache("GPT2Config", "GPT2LMHeadModel", GPT2, 2, 4, 16),
             f"GPT2LMHeadModel(2 layers) with past_key_values in/out, {ts}",
-            _cache_feeds(4, 16),
+            _cache_feeds(),
             argmax=(0,),
             ci=True,
         ),
@@ -575,7 +575,7 @@ def transformers_entries() -> list[ModelEntry]:
             "causal LM step with KV cache (RoPE, RMSNorm, GQA)",
             _decoder_with_cache("LlamaConfig", "LlamaForCausalLM", LLAMA, 2, 2, 16),
             f"LlamaForCausalLM(2 layers, 4 heads, 2 KV heads) with past_key_values, {ts}",
-            _cache_feeds(2, 16),
+            _cache_feeds(),
             argmax=(0,),
             ci=True,
         ),
