@@ -1,4 +1,4 @@
-"""`xinrt corpus list | build | check`: the real-model corpus from the command line.
+"""`xinrt corpus list | build | check | report`: the real-model corpus from the command line.
 
 xinrt corpus build [--only NAMES] [--kinds pypi,torchvision,...] [--force]
 xinrt corpus check [--only NAMES] [--kinds ...] [--configs default,ort,cpu,reference]
@@ -78,6 +78,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import markdown, merge
+
+    documents = []
+    for name in args.json:
+        try:
+            documents.append(json.loads(Path(name).read_text()))
+        except (OSError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"--json {name}: not a corpus check result ({exc})"
+            ) from None
+    command = "xinrt corpus report " + " ".join(Path(n).name for n in args.json)
+    Path(args.markdown).write_text(markdown(merge(documents), command))
+    return 0
+
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add `corpus` with its list, build and check subcommands."""
     corpus = subparsers.add_parser("corpus", help="the real-model corpus: list, build, check")
@@ -112,4 +128,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             parser.add_argument("--timeout", type=float, default=900, help="seconds per model")
             parser.add_argument("--json", required=True, help="results file (written as it goes)")
             parser.add_argument("--markdown", help="also write this page, e.g. docs/models.md")
+    report = sub.add_parser("report", help="docs/models.md from one or more check results")
+    report.add_argument("json", nargs="+", help="results of `xinrt corpus check --json`")
+    report.add_argument("--markdown", required=True, help="the page to write")
+    report.set_defaults(func=cmd_report)
     return corpus

@@ -7,6 +7,21 @@ from collections import Counter
 from typing import Any
 
 
+def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document from several runs (e.g. one per kind): a later result of a model replaces an
+    earlier one; the configurations are the union, in order."""
+    merged = dict(documents[0])
+    configs: list[str] = []
+    models: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        configs += [c for c in document["configs"] if c not in configs]
+        for model in document["models"]:
+            models[model["name"]] = model
+    merged.update(configs=configs, models=list(models.values()))
+    merged["date"] = max(d["date"] for d in documents)
+    return merged
+
+
 def _cell(record: dict[str, Any] | None) -> str:
     if not record:
         return "-"

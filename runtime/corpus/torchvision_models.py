@@ -112,6 +112,8 @@ def _vit_small(path: Path) -> None:
     from torchvision.models.vision_transformer import VisionTransformer
 
     seeded()
+    # the fused attention fast path (aten::_native_multi_head_attention) has no ONNX export
+    torch.backends.mha.set_fastpath_enabled(False)
     model = VisionTransformer(
         image_size=64,
         patch_size=16,

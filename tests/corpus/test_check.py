@@ -10,7 +10,7 @@ from onnx import helper, numpy_helper
 from tests.helpers import make_model, tensor
 from xinrt.corpus import FeedSpec, ModelEntry
 from xinrt.corpus.check import check_model
-from xinrt.corpus.report import counts, failures, markdown
+from xinrt.corpus.report import counts, failures, markdown, merge
 from xinrt.corpus.runner import run_child
 
 
@@ -94,3 +94,16 @@ def test_markdown_counts_configurations_and_lists_failures(corpus):
     assert failures(document)[0][:3] == ("tiny-mlp", "cpu", "declined")
     page = markdown(document, "xinrt corpus check")
     assert "| Det | 1 |" in page and "| tiny-mlp |" in page
+
+
+def test_runs_merge_later_results_over_earlier_ones():
+    first = {
+        "date": "1",
+        "configs": ["ort"],
+        "models": [{"name": "a", "configs": {}}, {"name": "b", "configs": {}}],
+    }
+    second = {"date": "2", "configs": ["ort", "cpu"], "models": [{"name": "b", "status": "x"}]}
+    merged = merge([first, second])
+    assert merged["configs"] == ["ort", "cpu"] and merged["date"] == "2"
+    assert [m["name"] for m in merged["models"]] == ["a", "b"]
+    assert merged["models"][1]["status"] == "x"
