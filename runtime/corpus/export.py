@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,19 +55,26 @@ def export_torch(
                 do_constant_folding=True,
             )
             return
-        shapes = {
-            name: {axis: torch.export.Dim.AUTO for axis in dynamic_axes.get(name, {})}
+        shapes: tuple[Any, ...] = tuple(
+            {axis: torch.export.Dim.AUTO for axis in dynamic_axes.get(name, {})}
             for name in input_names
-        }
+        )
+        if _takes_varargs(module):  # forward(self, *args): one element holding them all
+            shapes = (shapes,)
         program = torch.onnx.export(
             module,
             args,
             input_names=list(input_names),
             output_names=list(output_names),
-            dynamic_shapes=tuple(shapes.values()),
+            dynamic_shapes=shapes,
             opset_version=DYNAMO_OPSET,
             dynamo=True,
             external_data=False,
             optimize=True,
         )
         program.save(str(path), external_data=False)
+
+
+def _takes_varargs(module: Any) -> bool:
+    parameters = inspect.signature(module.forward).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
