@@ -45,3 +45,13 @@ def test_unknown_names_and_kinds_are_clear_errors():
         find_entries(["no-such-model"])
     with pytest.raises(InvalidArgumentError, match="choose from"):
         find_entries(groups=["keras"])
+
+
+def test_expected_failures_name_ci_models_and_configurations_with_reasons():
+    from tests.corpus.test_ci_subset import CONFIGS, expected_failures
+
+    subset = {e.name for e in find_entries(ci=True)}
+    listed = expected_failures()
+    for (model, config), reason in listed.items():
+        assert model in subset and config in CONFIGS, (model, config)
+        assert len(reason) > 20, f"{model} {config}: say why it fails and who fixes it"
