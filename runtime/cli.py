@@ -1,4 +1,5 @@
-"""The `xinrt` command: run, info, backends, placement, exec, demo, bench, conformance, compare."""
+"""The `xinrt` command: run, info, backends, placement, exec, demo, bench, conformance, compare,
+corpus."""
 
 from __future__ import annotations
 
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .conformance.cli import register as register_conformance
     from .conformance.compare import register as register_compare
     from .serve.cli import register as register_serve
+    from .corpus.cli import register as register_corpus
     from .worker.cli import register as register_backend_envs
 
     register_bench(sub)
@@ -165,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_backend_envs(sub)
     register_cache(sub)
     register_serve(sub)
+    register_corpus(sub)
     return parser
 
 
