@@ -168,9 +168,9 @@ def cmd_placement(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    from .drop_in import exec_command
-
     import os
+
+    from .drop_in import exec_command
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if args.placement:

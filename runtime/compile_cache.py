@@ -163,9 +163,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 def _print_placement_costs(backend: str | None) -> None:
     from .cost_cache import cost_entries
 
-    costs = [
-        c for c in cost_entries() if backend is None or backend in str(c.get("backend", ""))
-    ]
+    costs = [c for c in cost_entries() if backend is None or backend in str(c.get("backend", ""))]
     print(f"placement costs (SessionOptions.placement = 'fastest'): {len(costs)}")
     for cost in costs:
         if "seconds" in cost:

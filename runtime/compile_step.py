@@ -69,7 +69,11 @@ def compile_partition(
         if fallbacks is not None:
             fallbacks.append(
                 BackendFallback(
-                    partition.backend, partition.index, len(partition.nodes), first, _first_line(exc)
+                    partition.backend,
+                    partition.index,
+                    len(partition.nodes),
+                    first,
+                    _first_line(exc),
                 )
             )
         reason = f"compile failed: {_first_line(exc)}"

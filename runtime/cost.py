@@ -198,7 +198,9 @@ def coverage_of(units: Sequence[Unit], plan: Plan) -> dict[str, float]:
     return shares
 
 
-def meets_min_coverage(units: Sequence[Unit], minimum: Mapping[str, float]) -> Callable[[Plan], bool]:
+def meets_min_coverage(
+    units: Sequence[Unit], minimum: Mapping[str, float]
+) -> Callable[[Plan], bool]:
     """A predicate: does a plan give each backend at least its min_coverage share?"""
 
     def check(plan: Plan) -> bool:

@@ -36,9 +36,9 @@ def nodes_signature(nodes: Iterable[ir.Node], inputs: Sequence[ir.Value] = ()) -
         digest.update(_describe_value(value).encode())
     for node in nodes:
         digest.update(f"|{node.domain}:{node.op_type}:{name_of(node)}".encode())
-        for value in node.inputs:
-            described = "-" if value is None else _describe_value(value)
-            if value is not None and value.const_value is not None:
+        for read in node.inputs:
+            described = "-" if read is None else _describe_value(read)
+            if read is not None and read.const_value is not None:
                 described += ":const"
             digest.update(described.encode())
         for value in node.outputs:

@@ -20,8 +20,10 @@ import numpy as np
 import onnx
 import onnx_ir as ir
 
+from . import measure
 from .backend import Backend, CompileOptions, Executable, Support
 from .cost import (
+    PRIORITY_LABEL,
     CostTable,
     Decision,
     Plan,
@@ -30,13 +32,11 @@ from .cost import (
     cheapest_plan,
     decide,
     meets_min_coverage,
-    PRIORITY_LABEL,
 )
 from .cost_cache import CostCache, environment_key, nodes_signature
 from .flops import node_flops
 from .graph_utils import name_of
-from . import measure
-from .measure import boundary_cost, run_steps, seeded_feeds
+from .measure import boundary_cost, run_steps, runner, seeded_feeds
 from .partition import Partition, partition_graph
 
 ReadyKey = tuple[str, frozenset[str]]
@@ -251,7 +251,7 @@ class _Placer:
                 partition.whole_model = self.s.whole_model
             executable = self._compile(partition)
             try:
-                seconds = self._time(backend, lambda: executable.run(dict(feeds)), "whole")
+                seconds = self._time(backend, runner(executable, feeds), "whole")
             except Exception as exc:  # random inputs a model cannot take: not a backend bug
                 self.notes.append(f"whole model on {backend} failed on random inputs: {exc}")
                 continue
@@ -259,7 +259,9 @@ class _Placer:
             self._store(self.model_sig, "whole", backend, seconds, "whole model")
 
     def _boundary_costs(self, table: CostTable, units: Sequence[Unit]) -> None:
-        involved = list(dict.fromkeys(b for u in units if len(u.claimants) > 1 for b in u.claimants))
+        involved = list(
+            dict.fromkeys(b for u in units if len(u.claimants) > 1 for b in u.claimants)
+        )
         for backend in involved:
             cached = self.cache.get("", "boundary", self._environment(backend))
             if cached is not None:
@@ -324,9 +326,7 @@ class _Placer:
                 executable = self._compile(partition)
                 feeds = {name_of(v): values[name_of(v)] for v in partition.inputs}
                 try:
-                    seconds = self._time(
-                        backend, lambda e=executable, f=feeds: e.run(dict(f)), "unit"
-                    )
+                    seconds = self._time(backend, runner(executable, feeds), "unit")
                 except Exception as exc:
                     self.notes.append(f"unit {index} on {backend} failed on captured inputs: {exc}")
                     continue
@@ -338,8 +338,10 @@ class _Placer:
         feeds = self._timing_feeds()
         if feeds is None:
             return None
-        steps = [(p, self._compile(dataclasses.replace(p, backend=u.claimants[0])))
-                 for u, p in zip(units, parts)]
+        steps = [
+            (p, self._compile(dataclasses.replace(p, backend=u.claimants[0])))
+            for u, p in zip(units, parts)
+        ]
         try:
             return run_steps(steps, feeds)
         except Exception as exc:
@@ -350,9 +352,14 @@ class _Placer:
         """The cheapest mixed plan's end-to-end time (cached or measured), else None."""
         assignment = {**self.base, **assignment_of(table.units, plan)}
         parts = partition_graph(self.s.graph, assignment, ir_version=self.s.ir_version)
-        signature = "plan:" + nodes_signature(
-            [n for p in parts for n in p.nodes], [v for p in parts for v in p.inputs]
-        ) + ":" + ",".join(p.backend for p in parts)
+        signature = (
+            "plan:"
+            + nodes_signature(
+                [n for p in parts for n in p.nodes], [v for p in parts for v in p.inputs]
+            )
+            + ":"
+            + ",".join(p.backend for p in parts)
+        )
         backends = ",".join(dict.fromkeys(p.backend for p in parts))
         cached = self._cached(self.model_sig, signature, backends)
         if cached is not None:
@@ -373,9 +380,12 @@ class _Placer:
 
     def _explain(self, table: CostTable, decision: Decision, spent: float) -> dict[str, Any]:
         source = (
-            "measured" if self.measured_any and not self.cached_any
-            else "cache" if self.cached_any and not self.measured_any
-            else "partly cached" if self.measured_any
+            "measured"
+            if self.measured_any and not self.cached_any
+            else "cache"
+            if self.cached_any and not self.measured_any
+            else "partly cached"
+            if self.measured_any
             else "nothing timed"
         )
         chosen = decision.winner.plan

@@ -35,6 +35,15 @@ def time_runs(run: Callable[[], object], runs: int) -> float:
     return best
 
 
+def runner(executable: Executable, feeds: Mapping[str, Any]) -> Callable[[], object]:
+    """A call that runs an executable once on (a fresh dict of) the given feeds."""
+
+    def run() -> object:
+        return executable.run(dict(feeds))
+
+    return run
+
+
 def resolve_dim(dim: object, overrides: Mapping[str, int]) -> int | None:
     """A symbolic dim's timing value: free_dimension_overrides, else 1 for batch-like names."""
     if isinstance(dim, int):
@@ -122,7 +131,7 @@ def boundary_cost(
         except Exception:  # a probe only: without it boundaries cost what the units measured
             return None
         x = np.random.default_rng(1).standard_normal(elements).astype(np.float32)
-        results.append(time_runs(lambda e=executable, x=x: e.run({"x": x}), runs))
+        results.append(time_runs(runner(executable, {"x": x}), runs))
     dispatch = results[0]
     return dispatch, max(0.0, results[1] - dispatch) / BOUNDARY_BYTES
 

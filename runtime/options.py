@@ -9,7 +9,6 @@ from typing import Any
 
 from .errors import InvalidArgumentError
 
-
 PLACEMENTS = ("fastest", "priority")
 
 

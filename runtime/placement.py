@@ -105,7 +105,6 @@ class PlacementReport:
                 lines.append(f"    {backend}: {reason} -> {counts}")
         return "\n".join(lines)
 
-
     def explain(self) -> str:
         """The report, then how "fastest" chose: each candidate's time, each unit's costs."""
         return f"{self}\n{explain_decision(self.decision)}"
@@ -131,7 +130,9 @@ def explain_decision(decision: dict[str, Any]) -> str:
         lines.append(f"{mark}{c['label']:<44} {ms:>10}  {how}{note}")
     units = decision.get("units", [])
     if len(units) > 1:
-        lines.append(f"  {'unit':<5} {'nodes':>5}  {'first node':<28} {'chosen':<10} ms per backend")
+        lines.append(
+            f"  {'unit':<5} {'nodes':>5}  {'first node':<28} {'chosen':<10} ms per backend"
+        )
         for u in units:
             costs = ", ".join(f"{b} {ms:.3f}" for b, ms in u["ms"].items()) or "not timed"
             lines.append(

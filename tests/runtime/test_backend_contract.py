@@ -157,9 +157,7 @@ def test_a_backend_error_at_compile_fails_the_session_naming_backend_and_partiti
 
 
 @pytest.mark.parametrize("placement", ["priority", "fastest"])
-def test_fallback_on_backend_error_places_elsewhere_and_reports_it(
-    buggy_npu, det_model, placement
-):
+def test_fallback_on_backend_error_places_elsewhere_and_reports_it(buggy_npu, det_model, placement):
     options = xinrt.SessionOptions(placement=placement, fallback_on_backend_error=True)
     session = xinrt.InferenceSession(det_model, options, backends=["buggynpu", "cpu", "ort"])
     by_node = {n.name: n for n in session.placement.nodes}

@@ -17,7 +17,8 @@ from xinrt.cost import (
 
 def _units(*claims: tuple[str, ...], flops: tuple[int, ...] = ()) -> list[Unit]:
     return [
-        Unit(i, (f"n{i}",), claimants, flops[i] if flops else 1) for i, claimants in enumerate(claims)
+        Unit(i, (f"n{i}",), claimants, flops[i] if flops else 1)
+        for i, claimants in enumerate(claims)
     ]
 
 

@@ -188,6 +188,18 @@ def test_placement_explain_shows_every_candidate_and_why(det_model, tmp_path, ca
     out = capsys.readouterr().out
     assert "placement mode fastest" in out and "whole model on ort" in out
     assert "measured end to end" in out and "boundary on cpu" in out
-    assert cli_main(["placement", str(path), "--backends", "cpu,ort", "--placement", "priority",
-                     "--explain"]) == 0
+    assert (
+        cli_main(
+            [
+                "placement",
+                str(path),
+                "--backends",
+                "cpu,ort",
+                "--placement",
+                "priority",
+                "--explain",
+            ]
+        )
+        == 0
+    )
     assert "each node on the first backend that claims it" in capsys.readouterr().out
