@@ -88,7 +88,8 @@ class _Placer:
         self.s = setup
         self.base = dict(base)
         self.pinned = pinned
-        self.cache = CostCache()
+        self._cache: CostCache | None = None
+        self._environments: dict[str, str] = {}
         self.notes: list[str] = []
         self.ready: dict[ReadyKey, Executable] = {}
         self.deadline = 0.0
@@ -180,11 +181,19 @@ class _Placer:
 
     # -- costs: from the cache, else measured ---------------------------------------------
 
+    @property
+    def cache(self) -> CostCache:
+        if self._cache is None:
+            self._cache = CostCache()
+        return self._cache
+
     def _environment(self, backends: str) -> str:
         """The cache's environment part for one backend or a comma-separated list of them."""
-        names = backends.split(",")
-        devices = [d.name for b in names for d in self.s.instances[b].devices()]
-        return environment_key(backends, devices, self.s.threads)
+        if backends not in self._environments:
+            names = backends.split(",")
+            devices = [d.name for b in names for d in self.s.instances[b].devices()]
+            self._environments[backends] = environment_key(backends, devices, self.s.threads)
+        return self._environments[backends]
 
     def _cached(self, model: str, part: str, backend: str) -> float | None:
         record = self.cache.get(model, part, self._environment(backend))

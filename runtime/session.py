@@ -375,8 +375,10 @@ class InferenceSession(OrtSessionMethods):
         """What runs where, and why (str() for a table, .to_dict() for JSON)."""
         return self._placement
 
-    # `timings` (seconds): load_s (read + check + shape inference), capability_s, compile_s
-    # (every backend's compile calls, retries included) and session_s (the whole constructor).
+    # `timings` (seconds): load_s (read + check + shape inference), capability_s,
+    # placement_timing_s (placement "fastest": timing candidates, their compiles included),
+    # compile_s (the placed partitions' compiles not already done while timing, retries
+    # included) and session_s (the whole constructor).
 
     @property
     def backends(self) -> list[str]:
