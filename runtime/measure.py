@@ -23,15 +23,19 @@ _BATCH_NAMES = {"n", "b", "bs", "batch", "batch_size", "batchsize", "nbatch"}
 BOUNDARY_BYTES = 1 << 20  # the large tensor of the copy probe (the small one holds 1 float)
 
 
-def time_runs(run: Callable[[], object], runs: int) -> float:
+def time_runs(run: Callable[[], object], runs: int, max_s: float = float("inf")) -> float:
     """Seconds of the fastest of `runs` calls after one unrecorded warm-up call (the minimum:
-    on a shared machine, noise only ever adds time)."""
+    on a shared machine, noise only ever adds time). Fewer calls once `max_s` has passed,
+    never fewer than one timed call."""
+    began = time.perf_counter()
     run()
     best = float("inf")
     for _ in range(max(1, runs)):
         start = time.perf_counter()
         run()
         best = min(best, time.perf_counter() - start)
+        if time.perf_counter() - began > max_s:
+            break
     return best
 
 

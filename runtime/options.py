@@ -46,7 +46,10 @@ class SessionOptions:
         runs the whole model; costs are cached on disk. "priority" gives each node the first
         backend that claims it. `strict` implies priority.
     placement_budget_s / placement_runs: how long "fastest" may spend timing when nothing is
-        cached, and the timed runs per candidate (after one warm-up run).
+        cached, and the timed runs per candidate (after one warm-up run). Each backend that
+        runs the whole model is always timed (with fewer runs once the budget runs short: it
+        guards the choice); stretches of nodes and mixed plans only within the budget, and
+        what was left untimed is timed by the next session (the costs are cached).
     fallback_on_backend_error: a backend whose compile raises an error (not a decline) fails
         the session; with this set its nodes go to the next backend and the placement report
         records the error.

@@ -31,7 +31,7 @@ def _fixed_costs(monkeypatch, costs):
         return costs[(what, backend)]
 
     monkeypatch.setattr(_Placer, "_time", fake_time)
-    monkeypatch.setattr(measure, "time_runs", lambda run, runs: (run(), 1e-6)[1])
+    monkeypatch.setattr(measure, "time_runs", lambda run, runs, max_s=0.0: (run(), 1e-6)[1])
     return calls
 
 
@@ -113,7 +113,7 @@ def test_a_second_session_times_nothing(monkeypatch, mlp_model, tmp_path):
     first = InferenceSession(mlp_model, backends=["cpu", "ort"])
     assert first.placement.decision["source"] == "measured"
 
-    def no_timing(run, runs):
+    def no_timing(run, runs, max_s=0.0):
         raise AssertionError("a warm cost cache must not time anything")
 
     monkeypatch.setattr(measure, "time_runs", no_timing)
@@ -203,3 +203,12 @@ def test_placement_explain_shows_every_candidate_and_why(det_model, tmp_path, ca
         == 0
     )
     assert "each node on the first backend that claims it" in capsys.readouterr().out
+
+
+def test_with_no_budget_left_only_the_whole_model_candidates_are_timed(monkeypatch, det_model):
+    calls = _fixed_costs(monkeypatch, _det_costs(plan_s=6e-3))
+    options = SessionOptions(placement_budget_s=0.0)
+    session = InferenceSession(det_model, options, backends=["cpu", "ort"])
+    assert calls == [("whole", "ort")]
+    assert [p.backend for p in session.placement.partitions] == ["ort"]
+    assert any("time budget spent" in note for note in session.placement.decision["notes"])
