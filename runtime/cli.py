@@ -88,6 +88,8 @@ def _session(args: argparse.Namespace) -> Any:
     options = SessionOptions(intra_op_num_threads=getattr(args, "threads", 0) or 0)
     if getattr(args, "placement", None):
         options.placement = args.placement
+    for name, value in _dims_arg(getattr(args, "dim", [])).items():
+        options.add_free_dimension_override_by_name(name, value)  # what "fastest" times with
     return InferenceSession(args.model, options, backends=_backends_arg(args.backends))
 
 
@@ -212,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     placement.add_argument("model")
     placement.add_argument("--backends")
     placement.add_argument("--threads", type=int, default=0)
+    placement.add_argument(
+        "--dim", action="append", default=[], metavar="NAME=VALUE", help="fix a symbolic dim"
+    )
     placement.add_argument("--placement", choices=PLACEMENTS, help="default: fastest")
     placement.add_argument(
         "--explain", action="store_true", help="each candidate's measured time, and why it won"

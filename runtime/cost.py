@@ -150,6 +150,10 @@ def decide(
         measured = plan_measured_s is not None
         seconds = plan_measured_s if measured else predicted_seconds(table, plan)
         candidates.append(Candidate(describe(plan), plan, seconds, measured))
+    first = priority_plan(table)
+    if first not in {c.plan for c in candidates}:  # shown for comparison: what priority does
+        label = f"{PRIORITY_LABEL} ({describe(first)})"
+        candidates.append(Candidate(label, first, predicted_seconds(table, first), False))
     allowed = [c for c in candidates if coverage_ok is None or coverage_ok(c.plan)]
     refused = [c for c in candidates if c not in allowed]
     for c in refused:

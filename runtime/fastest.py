@@ -40,7 +40,7 @@ from .measure import boundary_cost, run_steps, runner, seeded_feeds
 from .partition import Partition, partition_graph
 
 ReadyKey = tuple[str, frozenset[str]]
-SETTLE_S = 0.03  # idle before timing another backend: ORT's workers spin ~30 ms after a run
+SETTLE_S = 0.02  # idle before timing another backend: ORT's workers spin after a run
 
 
 def ready_key(partition: Partition) -> ReadyKey:
@@ -322,26 +322,29 @@ class _Placer:
         values = self._capture(units, parts)
         if values is None:
             return
-        by_backend: dict[str, list[int]] = {}
+        # The heaviest units first, each on all its claimants, so a short budget still compares
+        # where it matters; claimants in alternating order: one backend switch per unit.
+        by_unit: dict[int, list[str]] = {}
         for index, backend in missing:
-            by_backend.setdefault(backend, []).append(index)
-        order = sorted(by_backend, key=lambda b: self.s.priority.index(b))
-        for backend in order:
-            for index in sorted(by_backend[backend], key=lambda i: -units[i].flops):
-                if not self._budget_left(f"unit {index} on {backend}"):
-                    return
-                partition = dataclasses.replace(parts[index], backend=backend)
-                if any(name_of(v) not in values for v in partition.inputs):
-                    continue
-                executable = self._compile(partition)
-                feeds = {name_of(v): values[name_of(v)] for v in partition.inputs}
-                try:
-                    seconds = self._time(backend, runner(executable, feeds), "unit")
-                except Exception as exc:
-                    self.notes.append(f"unit {index} on {backend} failed on captured inputs: {exc}")
-                    continue
-                table.unit_s[index][backend] = seconds
-                self._store(self.model_sig, signatures[index], backend, seconds, f"unit {index}")
+            by_unit.setdefault(index, []).append(backend)
+        todo = []
+        for turn, index in enumerate(sorted(by_unit, key=lambda i: -units[i].flops)):
+            todo += [(index, b) for b in by_unit[index][:: -1 if turn % 2 else 1]]
+        for index, backend in todo:
+            if not self._budget_left(f"unit {index} on {backend} (and the rest)"):
+                return
+            partition = dataclasses.replace(parts[index], backend=backend)
+            if any(name_of(v) not in values for v in partition.inputs):
+                continue
+            executable = self._compile(partition)
+            feeds = {name_of(v): values[name_of(v)] for v in partition.inputs}
+            try:
+                seconds = self._time(backend, runner(executable, feeds), "unit")
+            except Exception as exc:
+                self.notes.append(f"unit {index} on {backend} failed on captured inputs: {exc}")
+                continue
+            table.unit_s[index][backend] = seconds
+            self._store(self.model_sig, signatures[index], backend, seconds, f"unit {index}")
 
     def _capture(self, units: Sequence[Unit], parts: Sequence[Partition]) -> dict[str, Any] | None:
         """Every value between units, from one run of the units on their first claimants."""
