@@ -93,6 +93,9 @@ class Backend:
     # (Partition.whole_model; ORT, whose own optimizer then sees the original graph). The session
     # keeps the parsed model only for such backends: it would otherwise hold the weights twice.
     prefers_original_model: bool = False
+    # True for a backend too slow to time on more than what nothing else runs (the reference):
+    # "fastest" placement only gives it nodes no other backend claims.
+    last_resort: bool = False
 
     def devices(self) -> list[Device]:
         """The hardware this backend sees now; empty means unusable (see unavailable_reason)."""

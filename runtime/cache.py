@@ -133,6 +133,11 @@ class JsonCache:
     def get(self, key: str) -> str | None:
         return self._data.get(key)
 
+    def items(self) -> list[tuple[str, str]]:
+        """Every (key, value), e.g. for `xinrt cache ls`."""
+        with self._lock:
+            return list(self._data.items())
+
     def put(self, key: str, value: str) -> None:
         with self._lock:
             self._data[key] = value

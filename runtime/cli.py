@@ -15,6 +15,7 @@ import numpy as np
 
 from .cli_args import backends_arg, dims_arg, load_inputs, random_feeds
 from .errors import XinrtError
+from .options import PLACEMENTS
 
 
 def _session(args: argparse.Namespace) -> Any:
@@ -22,6 +23,10 @@ def _session(args: argparse.Namespace) -> Any:
     from .session import InferenceSession
 
     options = SessionOptions(intra_op_num_threads=getattr(args, "threads", 0) or 0)
+    if getattr(args, "placement", None):
+        options.placement = args.placement
+    for name, value in dims_arg(getattr(args, "dim", [])).items():
+        options.add_free_dimension_override_by_name(name, value)  # what "fastest" times with
     return InferenceSession(args.model, options, backends=backends_arg(args.backends))
 
 
@@ -93,14 +98,22 @@ def cmd_backends(args: argparse.Namespace) -> int:
 
 def cmd_placement(args: argparse.Namespace) -> int:
     session = _session(args)
-    print(json.dumps(session.placement.to_dict(), indent=2) if args.json else session.placement)
+    report = session.placement
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.explain() if args.explain else report)
     return 0
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    import os
+
     from .drop_in import exec_command
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.placement:
+        os.environ["XINRT_PLACEMENT"] = args.placement  # the program's sessions inherit it
     return exec_command(command, args.backends, args.strict, args.report)
 
 
@@ -122,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--threads", type=int, default=0)
+    run.add_argument("--placement", choices=PLACEMENTS, help="default: fastest")
     run.add_argument("--output-dir")
     run.set_defaults(func=cmd_run)
 
@@ -136,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     placement = sub.add_parser("placement", help="show what would run where, and why")
     placement.add_argument("model")
     placement.add_argument("--backends")
+    placement.add_argument("--threads", type=int, default=0)
+    placement.add_argument(
+        "--dim", action="append", default=[], metavar="NAME=VALUE", help="fix a symbolic dim"
+    )
+    placement.add_argument("--placement", choices=PLACEMENTS, help="default: fastest")
+    placement.add_argument(
+        "--explain", action="store_true", help="each candidate's measured time, and why it won"
+    )
     placement.add_argument("--json", action="store_true")
     placement.set_defaults(func=cmd_placement)
 
@@ -145,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_exec.add_argument("--backends", help="backends for every session the program creates")
     run_exec.add_argument("--strict", action="store_true", help="no fallback in any session")
     run_exec.add_argument("--report", action="store_true", help="placement summary at exit")
+    run_exec.add_argument(
+        "--placement", choices=PLACEMENTS, help="for every session the program creates"
+    )
     run_exec.add_argument("command", nargs=argparse.REMAINDER)
     run_exec.set_defaults(func=cmd_exec)
 
@@ -157,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .compile_cache import register as register_cache
     from .conformance.cli import register as register_conformance
     from .conformance.compare import register as register_compare
-    from .serve.cli import register as register_serve
     from .corpus.cli import register as register_corpus
+    from .serve.cli import register as register_serve
     from .worker.cli import register as register_backend_envs
 
     register_bench(sub)

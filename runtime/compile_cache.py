@@ -163,6 +163,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             f"compile {_seconds(meta.get('compile_s')):7.2f} s  {meta.get('created', '')}  "
             f"{meta.get('model', '')}"
         )
+    _print_placement_costs(args.backend)
     capability = sorted(cache_dir().glob("*.json"))
     if capability:
         print(f"capability caches: {', '.join(p.name for p in capability)}")
@@ -171,6 +172,22 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 def _seconds(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _print_placement_costs(backend: str | None) -> None:
+    from .cost_cache import cost_entries
+
+    costs = [c for c in cost_entries() if backend is None or backend in str(c.get("backend", ""))]
+    print(f"placement costs (SessionOptions.placement = 'fastest'): {len(costs)}")
+    for cost in costs:
+        if "seconds" in cost:
+            value = f"{float(cost['seconds']) * 1e3:10.3f} ms"
+        else:
+            value = f"{float(cost.get('dispatch_s', 0.0)) * 1e3:10.4f} ms/call"
+        print(
+            f"  {str(cost.get('backend', '?')):<16} {cost['key'][:12]}  {value}  "
+            f"threads {cost.get('threads', '?')}  {cost.get('created', '')}  {cost.get('what', '')}"
+        )
 
 
 def _cmd_clear(args: argparse.Namespace) -> int:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidArgumentError
+
+PLACEMENTS = ("fastest", "priority")
+
+
+def default_placement() -> str:
+    """$XINRT_PLACEMENT (set by `xinrt exec --placement`), else "fastest"."""
+    return os.environ.get("XINRT_PLACEMENT", "").strip() or "fastest"
 
 
 class ExecutionMode(enum.IntEnum):
@@ -33,6 +41,18 @@ class SessionOptions:
     placement_overrides: {node name | op type | regex on node name: backend name}.
     min_coverage: {backend: fraction}; session creation fails if the backend gets a smaller
         FLOP-weighted share of the model.
+    placement: "fastest" (default; $XINRT_PLACEMENT changes it) times the candidates the
+        backends' claims allow and takes the fastest, never slower than the best backend that
+        runs the whole model; costs are cached on disk. "priority" gives each node the first
+        backend that claims it. `strict` implies priority.
+    placement_budget_s / placement_runs: how long "fastest" may spend timing when nothing is
+        cached, and the timed runs per candidate (after one warm-up run). Each backend that
+        runs the whole model is always timed (with fewer runs once the budget runs short: it
+        guards the choice); stretches of nodes and mixed plans only within the budget, and
+        what was left untimed is timed by the next session (the costs are cached).
+    fallback_on_backend_error: a backend whose compile raises an error (not a decline) fails
+        the session; with this set its nodes go to the next backend and the placement report
+        records the error.
     """
 
     intra_op_num_threads: int = 0  # 0 = each backend's default (physical cores)
@@ -46,6 +66,10 @@ class SessionOptions:
     # calibrate on `calibration_data` (a list of feed dicts), else on seeded random inputs.
     precision: str | dict[str, str] = ""
     calibration_data: list[dict[str, Any]] | None = None
+    placement: str = field(default_factory=default_placement)
+    placement_budget_s: float = 5.0
+    placement_runs: int = 3
+    fallback_on_backend_error: bool = False
 
     # ONNX Runtime fields. Those with an effect in xinrt: inter_op_num_threads and
     # execution_mode go to the ort backend, enable_profiling records per-partition times
@@ -139,6 +163,19 @@ class SessionOptions:
                 raise InvalidArgumentError(
                     f"precision must be fp32, fp16 or int8 (or a dict of them), got {precision!r}"
                 )
+        if self.placement not in PLACEMENTS:
+            raise InvalidArgumentError(
+                f"placement must be one of {', '.join(PLACEMENTS)} "
+                f"(SessionOptions.placement or $XINRT_PLACEMENT), got {self.placement!r}"
+            )
+        budget = self.placement_budget_s
+        if not isinstance(budget, (int, float)) or isinstance(budget, bool) or budget < 0:
+            raise InvalidArgumentError(
+                f"placement_budget_s must be a number of seconds >= 0, got {budget!r}"
+            )
+        runs = self.placement_runs
+        if not isinstance(runs, int) or isinstance(runs, bool) or runs < 1:
+            raise InvalidArgumentError(f"placement_runs must be an int >= 1, got {runs!r}")
         for backend, share in self.min_coverage.items():
             if not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
                 raise InvalidArgumentError(

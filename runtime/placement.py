@@ -51,6 +51,11 @@ class PlacementReport:
     partitions: list[PartitionSummary]
     boundary_tensors: int
     devices: dict[str, list[str]] = field(default_factory=dict)
+    # How the placement was chosen: mode ("fastest", "priority", "strict"), and for "fastest"
+    # the reason, the candidates with their times, per-unit costs and notes (see explain()).
+    decision: dict[str, Any] = field(default_factory=dict)
+    # Compiles that failed with an error and were placed elsewhere (fallback_on_backend_error).
+    fallbacks: list[dict[str, Any]] = field(default_factory=list)
 
     def coverage(self) -> dict[str, float]:
         """FLOP-weighted share of the model each backend runs."""
@@ -71,6 +76,13 @@ class PlacementReport:
             f"{len(self.partitions)} partitions, {self.boundary_tensors} tensors cross "
             "partition boundaries"
         ]
+        if self.decision.get("reason"):
+            lines.append(f"  chosen by {self.decision['mode']}: {self.decision['reason']}")
+        for fallback in self.fallbacks:
+            lines.append(
+                f"  fell back from {fallback['backend']} (partition {fallback['partition']}, "
+                f"{fallback['nodes']} nodes): {fallback['error']}"
+            )
         lines.append(f"  {'backend':<16} {'nodes':>6} {'FLOP share':>11}  devices")
         for backend, share in self.coverage().items():
             count = sum(1 for n in self.nodes if n.backend == backend)
@@ -92,6 +104,48 @@ class PlacementReport:
                 counts = ", ".join(f"{op} x{ops.count(op)}" for op in dict.fromkeys(ops))
                 lines.append(f"    {backend}: {reason} -> {counts}")
         return "\n".join(lines)
+
+    def explain(self) -> str:
+        """The report, then how "fastest" chose: each candidate's time, each unit's costs."""
+        return f"{self}\n{explain_decision(self.decision)}"
+
+
+def explain_decision(decision: dict[str, Any]) -> str:
+    """A readable account of a placement decision (PlacementReport.decision)."""
+    mode = decision.get("mode", "priority")
+    if mode != "fastest":
+        return f"placement mode {mode}: each node on the first backend that claims it"
+    lines = [f"placement mode fastest: {decision.get('reason', '')}"]
+    if "source" in decision:
+        lines.append(
+            f"  costs: {decision['source']}; {decision.get('timing_s', 0.0):.3f} s spent choosing"
+        )
+    if decision.get("candidates"):
+        lines.append(f"  {'candidate':<44} {'ms':>10}  how")
+    for c in decision.get("candidates", []):
+        ms = "-" if c["ms"] is None else f"{c['ms']:.3f}"
+        how = "measured end to end" if c["measured"] else "predicted from unit costs"
+        mark = "* " if c["winner"] else "  "
+        note = f"  ({c['note']})" if c["note"] else ""
+        lines.append(f"{mark}{c['label']:<44} {ms:>10}  {how}{note}")
+    units = decision.get("units", [])
+    if len(units) > 1:
+        lines.append(
+            f"  {'unit':<5} {'nodes':>5}  {'first node':<28} {'chosen':<10} ms per backend"
+        )
+        for u in units:
+            costs = ", ".join(f"{b} {ms:.3f}" for b, ms in u["ms"].items()) or "not timed"
+            lines.append(
+                f"  {u['index']:<5} {u['nodes']:>5}  {u['first_node'][:28]:<28} "
+                f"{u['chosen']:<10} {costs}"
+            )
+    for backend, cost in decision.get("boundary", {}).items():
+        lines.append(
+            f"  boundary on {backend}: {cost['dispatch_ms']:.4f} ms per call, "
+            f"{cost['copy_ms_per_mb']:.4f} ms per MB"
+        )
+    lines.extend(f"  note: {note}" for note in decision.get("notes", []))
+    return "\n".join(lines)
 
 
 def _override_target(node: ir.Node, overrides: Mapping[str, str]) -> str | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +15,14 @@ import onnx_ir as ir
 
 from .backend import Backend, CompileOptions, Executable, Support, get_backend, require_available
 from .backend import unsupported as _unsupported
+from .compile_step import BackendFallback, CompileDeclined, compile_partition
 from .errors import (
     ExecutionError,
     InvalidArgumentError,
     PlacementError,
-    UnsupportedError,
 )
 from .executor import Executor
+from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
@@ -216,37 +218,66 @@ class InferenceSession(OrtSessionMethods):
         capabilities = {name: dict(_capability(b, graph)) for name, b in instances.items()}
         self.timings["capability_s"] = time.perf_counter() - started
         self.timings["compile_s"] = 0.0
-        for _ in range(_MAX_COMPILE_ROUNDS):
-            assignment, declined, pinned = assign_nodes(
-                graph,
-                self._backend_names,
-                capabilities,
-                overrides=opts.placement_overrides,
-                strict=opts.strict,
+        self.timings["placement_timing_s"] = 0.0
+        fallbacks: list[BackendFallback] = []
+
+        def compile_one(partition: Partition) -> Executable:
+            return compile_partition(
+                instances[partition.backend],
+                partition,
+                self._compile_options(partition.backend),
+                fallback_on_error=opts.fallback_on_backend_error,
+                fallbacks=fallbacks,
             )
-            partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
-            if (
-                self._proto is not None
-                and len(partitions) == 1
-                and instances[partitions[0].backend].prefers_original_model
-                and _reads_every_input(partitions[0], graph)
-            ):
-                partitions[0].whole_model = self._proto
-            else:
-                self._release_proto()  # before compiling: weights are never held three times
-            started = time.perf_counter()
+
+        fastest = opts.placement == "fastest" and not opts.strict
+        for _ in range(_MAX_COMPILE_ROUNDS):
+            explanation: dict[str, Any] = {"mode": "priority" if not opts.strict else "strict"}
+            ready: dict[ReadyKey, Executable] = {}
             try:
-                steps = [
-                    (p, _compile(instances[p.backend], p, self._compile_options(p.backend)))
-                    for p in partitions
-                ]
-            except _CompileDeclined as declined_at_compile:
-                self.timings["compile_s"] += time.perf_counter() - started
+                assignment, declined, pinned = assign_nodes(
+                    graph,
+                    self._backend_names,
+                    capabilities,
+                    overrides=opts.placement_overrides,
+                    strict=opts.strict,
+                )
+                if fastest:
+                    started = time.perf_counter()
+                    try:
+                        chosen = place_fastest(
+                            self._fastest_setup(graph, instances, capabilities, compile_one),
+                            assignment,
+                            pinned,
+                        )
+                    finally:
+                        self.timings["placement_timing_s"] += time.perf_counter() - started
+                    assignment, explanation, ready = (
+                        chosen.assignment,
+                        chosen.explanation,
+                        chosen.ready,
+                    )
+                partitions = partition_graph(graph, assignment, ir_version=self._ir.ir_version)
+                if (
+                    self._proto is not None
+                    and len(partitions) == 1
+                    and instances[partitions[0].backend].prefers_original_model
+                    and _reads_every_input(partitions[0], graph)
+                ):
+                    partitions[0].whole_model = self._proto
+                else:
+                    self._release_proto()  # before compiling: weights are never held three times
+                started = time.perf_counter()
+                try:
+                    steps = [(p, ready.get(ready_key(p)) or compile_one(p)) for p in partitions]
+                finally:
+                    self.timings["compile_s"] += time.perf_counter() - started
+                    del ready
+            except CompileDeclined as declined_at_compile:
                 answers = capabilities[declined_at_compile.backend]
                 for node, reason in declined_at_compile.node_reasons.items():
                     answers[node] = _unsupported(f"declined at compile: {reason}")
                 continue
-            self.timings["compile_s"] += time.perf_counter() - started
             for partition in partitions:
                 partition.whole_model = None  # compiled: the session need not keep it
             break
@@ -267,6 +298,8 @@ class InferenceSession(OrtSessionMethods):
             devices,
             details,
         )
+        report.decision = explanation
+        report.fallbacks = [dataclasses.asdict(f) for f in fallbacks]
         self._check_coverage(report)
         constants = {
             name_of(v): v.const_value.numpy()
@@ -274,6 +307,30 @@ class InferenceSession(OrtSessionMethods):
             if v.const_value is not None and name_of(v) in graph.initializers
         }
         return report, Executor(steps, [name_of(v) for v in graph.outputs], constants)
+
+    def _fastest_setup(
+        self,
+        graph: ir.Graph,
+        instances: Mapping[str, Backend],
+        capabilities: Mapping[str, Mapping[str, Support]],
+        compile_one: Callable[[Partition], Executable],
+    ) -> FastestSetup:
+        opts = self._options
+        return FastestSetup(
+            graph=graph,
+            priority=self._backend_names,
+            instances=instances,
+            capabilities=capabilities,
+            compile=compile_one,
+            compile_options=self._compile_options,
+            ir_version=self._ir.ir_version,
+            threads=opts.intra_op_num_threads,
+            runs=opts.placement_runs,
+            budget_s=opts.placement_budget_s,
+            free_dimensions=dict(opts.free_dimension_overrides),
+            min_coverage=dict(opts.min_coverage),
+            whole_model=self._proto,
+        )
 
     def _release_proto(self) -> None:
         if self._proto is not None:
@@ -322,8 +379,10 @@ class InferenceSession(OrtSessionMethods):
         """What runs where, and why (str() for a table, .to_dict() for JSON)."""
         return self._placement
 
-    # `timings` (seconds): load_s (read + check + shape inference), capability_s, compile_s
-    # (every backend's compile calls, retries included) and session_s (the whole constructor).
+    # `timings` (seconds): load_s (read + check + shape inference), capability_s,
+    # placement_timing_s (placement "fastest": timing candidates, their compiles included),
+    # compile_s (the placed partitions' compiles not already done while timing, retries
+    # included) and session_s (the whole constructor).
 
     @property
     def backends(self) -> list[str]:
@@ -368,13 +427,6 @@ class InferenceSession(OrtSessionMethods):
         return outputs
 
 
-class _CompileDeclined(Exception):
-    def __init__(self, backend: str, node_reasons: dict[str, str]) -> None:
-        super().__init__(backend)
-        self.backend = backend
-        self.node_reasons = node_reasons
-
-
 def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:
     answers = backend.capability(graph)
     missing = [name_of(n) for n in graph if name_of(n) not in answers]
@@ -383,18 +435,3 @@ def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:
             f"backend {backend.name!r} gave no capability answer for nodes {missing[:5]}"
         )
     return answers
-
-
-def _compile(backend: Backend, partition: Partition, options: CompileOptions) -> Executable:
-    """Compile, turning a backend's compile-time decline into a re-placement request."""
-    try:
-        return backend.compile(partition, options)
-    except UnsupportedError as exc:
-        reasons = exc.node_reasons or {name_of(n): str(exc) for n in partition.nodes}
-        raise _CompileDeclined(partition.backend, reasons) from exc
-    except Exception as exc:  # a backend that fails to compile declines; the next one may not
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        reason = f"compile failed: {type(exc).__name__}: {first}"
-        raise _CompileDeclined(
-            partition.backend, {name_of(n): reason for n in partition.nodes}
-        ) from exc

@@ -130,6 +130,8 @@ class ReferenceExecutable:
 class ReferenceBackend(Backend):
     """onnx.reference: slow, complete, and the yardstick the other backends are tested against."""
 
+    last_resort = True  # placement "fastest" never times it where another backend can run
+
     def __init__(self, target: str | None = None) -> None:
         if target:
             raise BackendNotFoundError(f"backend 'reference' takes no target, got {target!r}")

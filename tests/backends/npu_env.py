@@ -39,6 +39,9 @@ def worker_backends(
     """Fresh backend instances on a private compile cache; their workers closed afterwards."""
     monkeypatch.setenv("XINRT_ENVS_DIR", str(root))
     monkeypatch.setenv("XINRT_CACHE_DIR", str(cache))
+    # These tests check what each NPU backend compiles and runs; "fastest" placement would
+    # rightly give the nodes to cpu, faster than a simulator.
+    monkeypatch.setenv("XINRT_PLACEMENT", "priority")
     backend_module.get_backend.cache_clear()
     yield
     for name in names:

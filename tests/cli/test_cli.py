@@ -69,9 +69,11 @@ def test_backends_lists_availability_and_reasons(capsys):
 
 
 def test_placement_json(mlp_path, capsys):
-    assert main(["placement", mlp_path, "--backends", "cpu,ort", "--json"]) == 0
+    args = ["placement", mlp_path, "--backends", "cpu,ort", "--placement", "priority", "--json"]
+    assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["partitions"][0]["backend"] == "cpu"
+    assert data["decision"]["mode"] == "priority"
 
 
 def test_missing_model_file_exits_1_with_one_line(tmp_path, capsys):

@@ -64,7 +64,7 @@ def test_native_cpu_runs_the_whole_model_in_one_partition(name):
 def test_heterogeneous_resnet_matches_single_backend():
     """Force every Conv to ort: many cpu/ort partitions, same answer as either alone."""
     model, feeds, expected = _case("resnet50")
-    options = SessionOptions(placement_overrides={"Conv": "ort"})
+    options = SessionOptions(placement="priority", placement_overrides={"Conv": "ort"})
     session = InferenceSession(model, options, backends=["cpu", "ort"])
     assert {p.backend for p in session.placement.partitions} == {"cpu", "ort"}
     assert len(session.placement.partitions) > 10

@@ -1,4 +1,7 @@
-"""Placement: who runs what, why others declined, overrides, strict mode and min_coverage."""
+"""Placement: who runs what, why others declined, overrides, strict mode and min_coverage.
+
+Tests that assert which backend runs a node use placement="priority" (first claimant wins);
+"fastest" is tested in test_fastest.py and test_cost.py."""
 
 from __future__ import annotations
 
@@ -11,13 +14,17 @@ import pytest
 from xinrt import InferenceSession, PlacementError, SessionOptions
 
 
+def _priority(**fields) -> SessionOptions:
+    return SessionOptions(placement="priority", **fields)
+
+
 def _feeds():
     x = np.random.default_rng(11).standard_normal((2, 3, 3)).astype(np.float32)
     return {"x": x}
 
 
 def test_heterogeneous_session_matches_single_backend_and_reports_both(det_model):
-    hetero = InferenceSession(det_model, backends=["cpu", "ort"])
+    hetero = InferenceSession(det_model, _priority(), backends=["cpu", "ort"])
     alone = InferenceSession(det_model, backends=["ort"])
     expected = ort.InferenceSession(det_model.SerializeToString()).run(None, _feeds())[0]
     np.testing.assert_allclose(hetero.run(None, _feeds())[0], expected, rtol=1e-4, atol=1e-5)
@@ -36,7 +43,7 @@ def test_heterogeneous_session_matches_single_backend_and_reports_both(det_model
 
 
 def test_report_renders_and_serialises(det_model):
-    report = InferenceSession(det_model, backends=["cpu", "ort"]).placement
+    report = InferenceSession(det_model, _priority(), backends=["cpu", "ort"]).placement
     text = str(report)
     assert "cpu" in text and "ort" in text and "declined" in text and "Det x1" in text
     data = json.loads(json.dumps(report.to_dict()))
@@ -77,10 +84,10 @@ def test_node_no_backend_supports_is_a_placement_error(det_model):
 
 
 def test_min_coverage_fails_when_a_backend_gets_too_little(det_model):
-    options = SessionOptions(min_coverage={"ort": 0.9})
+    options = _priority(min_coverage={"ort": 0.9})
     with pytest.raises(PlacementError, match="'ort' runs .* below min_coverage 90.0%"):
         InferenceSession(det_model, options, backends=["cpu", "ort"])
-    options = SessionOptions(min_coverage={"cpu": 0.1})
+    options = _priority(min_coverage={"cpu": 0.1})
     assert InferenceSession(det_model, options, backends=["cpu", "ort"])
 
 

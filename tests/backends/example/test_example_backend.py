@@ -21,6 +21,9 @@ ENTRY = metadata.EntryPoint("example", "xinrt.backends.example.backend:ExampleBa
 def example_backend(tmp_path, monkeypatch):
     """Register `example` (as pyproject does once installed) with a private cache folder."""
     monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
+    # What the backend compiles and runs is under test; "fastest" placement would rightly give
+    # the nodes to cpu, faster than the fake SDK's worker process.
+    monkeypatch.setenv("XINRT_PLACEMENT", "priority")
     real = backend_module._entry_points()
     monkeypatch.setattr(backend_module, "_entry_points", lambda: {**real, "example": ENTRY})
     backend_module.get_backend.cache_clear()

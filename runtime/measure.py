@@ -1,0 +1,145 @@
+"""Timing what placement compares: seeded inputs, runs of executables, a backend's boundary cost.
+
+Everything here reads a clock; the choice itself (runtime/cost.py) never does. Tests replace
+`time_runs` to prove a warm cost cache times nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+import onnx_ir as ir
+from onnx import TensorProto, helper
+
+from .backend import Backend, CompileOptions, Executable
+from .graph_utils import name_of
+from .partition import Partition, partition_graph
+
+_BATCH_NAMES = {"n", "b", "bs", "batch", "batch_size", "batchsize", "nbatch"}
+BOUNDARY_BYTES = 1 << 20  # the large tensor of the copy probe (the small one holds 1 float)
+
+
+def time_runs(run: Callable[[], object], runs: int, max_s: float = float("inf")) -> float:
+    """Seconds of the fastest of `runs` calls after one unrecorded warm-up call (the minimum:
+    on a shared machine, noise only ever adds time). Fewer calls once `max_s` has passed,
+    never fewer than one timed call."""
+    began = time.perf_counter()
+    run()
+    best = float("inf")
+    for _ in range(max(1, runs)):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+        if time.perf_counter() - began > max_s:
+            break
+    return best
+
+
+def runner(executable: Executable, feeds: Mapping[str, Any]) -> Callable[[], object]:
+    """A call that runs an executable once on (a fresh dict of) the given feeds."""
+
+    def run() -> object:
+        return executable.run(dict(feeds))
+
+    return run
+
+
+def resolve_dim(dim: object, overrides: Mapping[str, int]) -> int | None:
+    """A symbolic dim's timing value: free_dimension_overrides, else 1 for batch-like names."""
+    if isinstance(dim, int):
+        return dim
+    name = str(getattr(dim, "value", dim) or "")
+    if name in overrides:
+        return overrides[name]
+    lowered = name.lower()
+    if lowered in _BATCH_NAMES or "batch" in lowered:
+        return 1
+    return None
+
+
+def seeded_feeds(
+    inputs: Sequence[ir.Value], overrides: Mapping[str, int], seed: int = 0
+) -> tuple[dict[str, np.ndarray], str]:
+    """Seeded random inputs for timing, or ({}, why not) when a shape or type cannot be
+    resolved (a symbolic dim that is not batch-like and not overridden, an unknown rank)."""
+    rng = np.random.default_rng(seed)
+    feeds: dict[str, np.ndarray] = {}
+    for value in inputs:
+        if value.shape is None or value.dtype is None:
+            return {}, f"input {name_of(value)!r} has no known shape or type"
+        dims = [resolve_dim(d, overrides) for d in value.shape]
+        if any(d is None for d in dims):
+            shown = [d if isinstance(d, int) else str(d) for d in value.shape]
+            return {}, (
+                f"input {name_of(value)!r} has shape {shown}: a symbolic dim that is not "
+                "batch-like; give it with SessionOptions.add_free_dimension_override_by_name"
+            )
+        shape = [int(d) for d in dims if d is not None]
+        try:
+            dtype = np.dtype(value.dtype.numpy())
+        except (TypeError, ValueError, NotImplementedError):
+            return {}, f"input {name_of(value)!r} of type {value.dtype} has no numpy form"
+        if dtype.kind == "f":
+            feeds[name_of(value)] = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind == "b":
+            feeds[name_of(value)] = rng.integers(0, 2, shape).astype(bool)
+        elif dtype.kind in "iu":
+            feeds[name_of(value)] = rng.integers(0, 10, shape).astype(dtype)
+        else:
+            return {}, f"input {name_of(value)!r} of type {value.dtype} cannot be made up"
+    return feeds, ""
+
+
+def run_steps(
+    steps: Sequence[tuple[Partition, Executable]], feeds: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Run compiled partitions in order; every value they hand each other, and the feeds."""
+    values: dict[str, Any] = dict(feeds)
+    for partition, executable in steps:
+        values.update(executable.run({name_of(v): values[name_of(v)] for v in partition.inputs}))
+    return values
+
+
+def _identity_partition(elements: int) -> Partition:
+    node = helper.make_node("Identity", ["x"], ["y"], name="boundary_probe")
+    graph = helper.make_graph(
+        [node],
+        "xinrt_boundary_probe",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [elements])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [elements])],
+    )
+    model = ir.serde.deserialize_model(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    )
+    return partition_graph(model.graph, {"boundary_probe": "probe"}, ir_version=model.ir_version)[0]
+
+
+def boundary_cost(
+    backend: Backend, name: str, options: CompileOptions, runs: int
+) -> tuple[float, float] | None:
+    """(dispatch seconds per call, copy seconds per byte) of one backend: an Identity of one
+    float and of BOUNDARY_BYTES, compiled and timed; None if the backend will not run it."""
+    results = []
+    for elements in (1, BOUNDARY_BYTES // 4):
+        partition = _identity_partition(elements)
+        partition.backend = name
+        claimed = backend.capability(_probe_graph(partition))
+        if not all(answer.claimed for answer in claimed.values()):
+            return None
+        try:
+            executable = backend.compile(partition, options)
+        except Exception:  # a probe only: without it boundaries cost what the units measured
+            return None
+        x = np.random.default_rng(1).standard_normal(elements).astype(np.float32)
+        results.append(time_runs(runner(executable, {"x": x}), runs))
+    dispatch = results[0]
+    return dispatch, max(0.0, results[1] - dispatch) / BOUNDARY_BYTES
+
+
+def _probe_graph(partition: Partition) -> ir.Graph:
+    model: onnx.ModelProto = partition.to_model_proto()
+    return ir.serde.deserialize_model(model).graph

@@ -1,0 +1,49 @@
+"""What placement "fastest" times with: timing inputs, and the structural cost-cache keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx_ir as ir
+from onnx import TensorProto
+
+from tests.helpers import make_model, tensor
+from xinrt.cost_cache import nodes_signature
+from xinrt.measure import resolve_dim, seeded_feeds
+
+
+def _inputs(*values):
+    model = make_model([], list(values), list(values))
+    return list(ir.serde.deserialize_model(model).graph.inputs)
+
+
+def test_batch_like_dims_become_one_and_overrides_win():
+    assert resolve_dim("batch_size", {}) == 1 and resolve_dim("N", {}) == 1
+    assert resolve_dim("seq", {"seq": 7}) == 7
+    assert resolve_dim("height", {}) is None
+    assert resolve_dim(5, {}) == 5
+
+
+def test_seeded_feeds_have_the_declared_types_and_are_reproducible():
+    inputs = _inputs(tensor("x", ["batch", 3]), tensor("ids", [2], TensorProto.INT64))
+    feeds, why = seeded_feeds(inputs, {})
+    again, _ = seeded_feeds(inputs, {})
+    assert why == ""
+    assert feeds["x"].shape == (1, 3) and feeds["x"].dtype == np.float32
+    assert feeds["ids"].dtype == np.int64 and np.std(feeds["x"]) > 0
+    np.testing.assert_array_equal(feeds["x"], again["x"])
+
+
+def test_a_dim_that_is_not_batch_like_cannot_be_timed_and_says_which():
+    feeds, why = seeded_feeds(_inputs(tensor("image", ["batch", 3, "height", 8])), {})
+    assert feeds == {} and "'image'" in why and "free_dimension_override" in why
+
+
+def test_signatures_change_with_shapes_not_with_a_reload(mlp_model):
+    first = ir.serde.deserialize_model(mlp_model).graph
+    again = ir.serde.deserialize_model(mlp_model).graph
+    assert nodes_signature(first, list(first.inputs)) == nodes_signature(again, list(again.inputs))
+    mlp_model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 9
+    changed = ir.serde.deserialize_model(mlp_model).graph
+    assert nodes_signature(changed, list(changed.inputs)) != nodes_signature(
+        first, list(first.inputs)
+    )
