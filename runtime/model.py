@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -132,7 +133,7 @@ def _check(proto: onnx.ModelProto, label: str) -> None:
             )
     try:
         onnx.checker.check_model(proto)
-    except onnx.checker.ValidationError as exc:
+    except (onnx.checker.ValidationError, UnicodeDecodeError) as exc:  # non-UTF-8 names (fuzz)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidModelError(f"{label} fails the ONNX checker: {first}") from None
 
@@ -187,11 +188,26 @@ def _without_large_initializers(proto: onnx.ModelProto) -> onnx.ModelProto:
     return light
 
 
+def _all_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Initializers and tensor attributes (Constant values...) of a graph and its subgraphs."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                yield from _all_tensors(sub)
+
+
 def _check_initializer_sizes(proto: onnx.ModelProto, label: str) -> None:
-    """What the checker checks of the tensors it no longer sees: data matching the dims."""
-    for tensor in proto.graph.initializer:
-        if not _is_large(tensor):
-            continue
+    """Data matching the dims, for every tensor (the checker misses some: subgraphs, large ones
+    it no longer sees, dims that lie about raw data; found by tests/fuzz)."""
+    for tensor in _all_tensors(proto.graph):
+        if any(dim < 0 for dim in tensor.dims):
+            raise InvalidModelError(
+                f"{label}: tensor {tensor.name!r} has a negative dim in {list(tensor.dims)}"
+            )
         count = 1
         for dim in tensor.dims:
             count *= dim

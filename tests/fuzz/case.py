@@ -2,8 +2,8 @@
 alone, run it on seeded random feeds. Any XinrtError is a correct answer; another exception is
 a "raw" finding; a process death or hang is what the parent (`run.py`) catches.
 
-As a child of run.py: `python -m tests.fuzz.case FIRST COUNT` runs seeds FIRST..FIRST+COUNT-1,
-writing "start SEED" before and "done SEED OUTCOME [DETAIL]" after each one on stdout.
+As a child of run.py: `python -m tests.fuzz.case SEEDS...` (each "N", or "A:B" for A..B-1) runs
+those seeds, writing "start SEED" before and "done SEED OUTCOME [DETAIL]" after each on stdout.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _NP_DTYPES = {
 
 
 def _feeds(session: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    feeds = {}
+    feeds: dict[str, np.ndarray] = {}
     for arg in session.get_inputs():
         dims = [
             d if isinstance(d, int) and 0 <= d <= 8 else int(rng.integers(1, 4))
@@ -72,12 +72,20 @@ def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def parse_seeds(args: list[str]) -> list[int]:
+    """ "N" and "A:B" (A..B-1) arguments as one list of seeds."""
+    seeds: list[int] = []
+    for arg in args:
+        first, _, end = arg.partition(":")
+        seeds.extend(range(int(first), int(end)) if end else [int(first)])
+    return seeds
+
+
 def main(argv: list[str]) -> int:
-    first, count = int(argv[0]), int(argv[1])
     warnings.simplefilter("ignore")
     limit_memory()
     out = sys.stdout
-    for seed in range(first, first + count):
+    for seed in parse_seeds(argv):
         out.write(f"start {seed}\n")
         out.flush()
         outcome, detail = run_case(seed)

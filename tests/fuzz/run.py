@@ -50,7 +50,20 @@ class Report:
         return "\n".join(lines)
 
 
-def _child(first: int, count: int) -> tuple[subprocess.Popen[bytes], object]:
+def _seed_args(seeds: list[int]) -> list[str]:
+    """Seeds as the child's arguments: runs of consecutive seeds become "A:B"."""
+    args: list[str] = []
+    i = 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        args.append(f"{seeds[i]}:{seeds[j] + 1}" if j > i else str(seeds[i]))
+        i = j + 1
+    return args
+
+
+def _child(seeds: list[int]) -> tuple[subprocess.Popen[bytes], object]:
     err = tempfile.TemporaryFile()
     env = dict(
         os.environ,
@@ -58,7 +71,7 @@ def _child(first: int, count: int) -> tuple[subprocess.Popen[bytes], object]:
         OMP_NUM_THREADS="1",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fuzz.case", str(first), str(count)],
+        [sys.executable, "-m", "tests.fuzz.case", *_seed_args(seeds)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=err,
@@ -75,12 +88,12 @@ def _stderr_tail(err: object) -> str:
     return " | ".join((keep or lines)[-3:])[:400]
 
 
-def _run_range(first: int, count: int, hang_s: float, report: Report) -> None:
-    """Seeds first..first+count-1, restarting the child after each death or hang."""
-    end = first + count
-    next_seed = first
-    while next_seed < end:
-        proc, err = _child(next_seed, end - next_seed)
+def _run_seeds(seeds: list[int], hang_s: float, report: Report) -> None:
+    """Runs `seeds` in order, restarting the child after each death or hang."""
+    position = {seed: i for i, seed in enumerate(seeds)}
+    next_index = 0
+    while next_index < len(seeds):
+        proc, err = _child(seeds[next_index:])
         started: int | None = None
         buffer = b""
         last = time.monotonic()
@@ -106,7 +119,7 @@ def _run_range(first: int, count: int, hang_s: float, report: Report) -> None:
                             report.outcomes[outcome] += 1
                             if outcome == "raw":
                                 report.raw[seed] = parts[3] if len(parts) > 3 else ""
-                        started, next_seed = None, seed + 1
+                        started, next_index = None, position[seed] + 1
             elif time.monotonic() - last > hang_s:
                 proc.kill()
                 proc.wait()
@@ -115,7 +128,7 @@ def _run_range(first: int, count: int, hang_s: float, report: Report) -> None:
                         report.cases += 1
                         report.outcomes["hang"] += 1
                         report.deaths[started] = f"hang: no answer in {hang_s:.0f} s"
-                    next_seed = started + 1
+                    next_index = position[started] + 1
                 break
         code = proc.wait()
         if started is not None and started not in report.deaths:
@@ -124,26 +137,27 @@ def _run_range(first: int, count: int, hang_s: float, report: Report) -> None:
                 report.outcomes["death"] += 1
                 how = f"signal {-code}" if code < 0 else f"exit {code}"
                 report.deaths[started] = f"{how}: {_stderr_tail(err)}"
-            next_seed = started + 1
-        elif started is None and code != 0 and next_seed < end:
+            next_index = position[started] + 1
+        elif started is None and code != 0 and next_index < len(seeds):
             with report.lock:  # died between cases: charge the next seed, so the run ends
-                report.deaths[next_seed] = f"exit {code} between cases: {_stderr_tail(err)}"
-            next_seed += 1
+                report.deaths[seeds[next_index]] = f"exit {code} between cases: {_stderr_tail(err)}"
+            next_index += 1
         err.close()  # type: ignore[attr-defined]
 
 
-def fuzz(cases: int, first: int = 0, workers: int = 2, hang_s: float = 30.0) -> Report:
-    """Run `cases` seeds from `first` over `workers` children; returns what they found."""
+def fuzz(
+    cases: int = 0,
+    first: int = 0,
+    workers: int = 2,
+    hang_s: float = 30.0,
+    seeds: list[int] | None = None,
+) -> Report:
+    """Run `cases` seeds from `first` (or the given `seeds`) over `workers` children."""
     report = Report()
-    share = -(-cases // workers)
-    threads = [
-        threading.Thread(
-            target=_run_range,
-            args=(first + i * share, min(share, cases - i * share), hang_s, report),
-        )
-        for i in range(workers)
-        if cases - i * share > 0
-    ]
+    todo = list(seeds) if seeds is not None else list(range(first, first + cases))
+    share = max(1, -(-len(todo) // workers))
+    parts = [todo[i : i + share] for i in range(0, len(todo), share)]
+    threads = [threading.Thread(target=_run_seeds, args=(part, hang_s, report)) for part in parts]
     for t in threads:
         t.start()
     for t in threads:
