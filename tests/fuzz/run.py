@@ -151,6 +151,7 @@ def fuzz(
     workers: int = 2,
     hang_s: float = 30.0,
     seeds: list[int] | None = None,
+    progress_s: float = 0.0,
 ) -> Report:
     """Run `cases` seeds from `first` (or the given `seeds`) over `workers` children."""
     report = Report()
@@ -160,9 +161,15 @@ def fuzz(
     threads = [threading.Thread(target=_run_seeds, args=(part, hang_s, report)) for part in parts]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
-    return report
+    while True:
+        alive = [t for t in threads if t.is_alive()]
+        if not alive:
+            return report
+        alive[0].join(timeout=progress_s or None)
+        if progress_s:  # a long run may be stopped early: say where it is
+            with report.lock:
+                line = report.summary().splitlines()[0]
+            print(f"progress: {line}; {len(report.deaths)} deaths", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     long_mode = args.long or os.environ.get("XINRT_FUZZ_LONG") == "1"
     cases = args.cases or (LONG_CASES if long_mode else CI_CASES)
     start = time.monotonic()
-    report = fuzz(cases, args.first, args.workers, args.hang_s)
+    report = fuzz(cases, args.first, args.workers, args.hang_s, progress_s=60.0 if long_mode else 0)
     print(report.summary())
     print(f"seeds {args.first}..{args.first + cases - 1}, {time.monotonic() - start:.0f} s")
     return 1 if report.deaths else 0
