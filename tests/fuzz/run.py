@@ -161,15 +161,20 @@ def fuzz(
     threads = [threading.Thread(target=_run_seeds, args=(part, hang_s, report)) for part in parts]
     for t in threads:
         t.start()
+    told: set[int] = set()
     while True:
         alive = [t for t in threads if t.is_alive()]
         if not alive:
             return report
         alive[0].join(timeout=progress_s or None)
-        if progress_s:  # a long run may be stopped early: say where it is
+        if progress_s:  # a long run may be stopped early: say where it is and what it found
             with report.lock:
                 line = report.summary().splitlines()[0]
+                new = {s: why for s, why in report.deaths.items() if s not in told}
             print(f"progress: {line}; {len(report.deaths)} deaths", file=sys.stderr, flush=True)
+            for seed, why in sorted(new.items()):
+                print(f"  DEATH seed {seed}: {why}", file=sys.stderr, flush=True)
+            told.update(new)
 
 
 def main(argv: list[str] | None = None) -> int:
