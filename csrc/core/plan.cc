@@ -337,7 +337,8 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs, const RunContro
     if (control) control->check();
     try {
       step.kernel->compute(KernelContext{step.info, step.state.get(), *pool_, simd_}, in, out);
-      if (control) control->check();  // a stopped parallel_for left garbage: never hand it on
+      // A parallel_for stopped mid-way left garbage: never hand it on (an atomic load only).
+      if (control && control->stopped()) control->check();
     } catch (const ModelError& e) {
       throw ModelError(node_label(step.info) + ": " + e.what());
     } catch (const KernelError& e) {
