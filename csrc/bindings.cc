@@ -3,7 +3,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "core/cpu_features.h"
 #include "core/plan.h"
@@ -134,7 +136,7 @@ std::string py_check_node(const std::string& op_type, const std::string& domain,
   info.num_outputs = num_outputs;
   for (const std::string& d : input_dtypes) {
     try {
-      info.input_dtypes.push_back(dtype_from_name(d));
+      info.input_dtypes.push_back(d == "unknown" ? DType::unknown : dtype_from_name(d));
     } catch (const std::invalid_argument&) {
       return op_type + ": dtype " + d + " not supported by the native CPU backend";
     }
@@ -187,7 +189,41 @@ std::shared_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vecto
                                 std::move(output_slots), std::move(consts), num_threads, std::move(dtypes));
 }
 
-py::list run_plan(const Plan& plan, const py::list& inputs) {
+// Python's thread ident of the main thread (the only one signal handlers run on).
+unsigned long main_thread_ident = 0;
+
+// While a run is going on the main thread, Ctrl-C must stop it: the plan polls this (at most
+// every 50 ms, from the running thread only), which takes the GIL and runs Python's signal
+// handlers; an exception they raise (KeyboardInterrupt) is kept and re-raised after the run.
+class SignalPoll {
+ public:
+  explicit SignalPoll(RunControl& control) : control_(control) {
+    if (PyThread_get_thread_ident() != main_thread_ident) return;
+    control_.set_signal_poll([this] {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() == 0) return false;
+      error_ = std::make_unique<py::error_already_set>();
+      return true;
+    });
+  }
+  ~SignalPoll() { control_.set_signal_poll(nullptr); }
+  // Re-raises what a signal handler raised during the run, if anything (GIL held).
+  void rethrow() {
+    if (error_) {
+      py::error_already_set e = std::move(*error_);
+      error_.reset();
+      throw e;
+    }
+  }
+
+ private:
+  RunControl& control_;
+  std::unique_ptr<py::error_already_set> error_;
+};
+
+py::list run_plan(const Plan& plan, const py::list& inputs, RunControl* control) {
+  RunControl local;  // Ctrl-C works for callers that pass no control too
+  if (!control) control = &local;
   std::vector<py::array> arrays;
   std::vector<Tensor> views;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -201,9 +237,13 @@ py::list run_plan(const Plan& plan, const py::list& inputs) {
     }
   }
   std::vector<Tensor> outputs;
-  {
+  SignalPoll signals(*control);
+  try {
     py::gil_scoped_release release;
-    outputs = plan.run(views);
+    outputs = plan.run(views, control);
+  } catch (const RunCancelled&) {
+    signals.rethrow();
+    throw;
   }
   py::list result;
   for (const Tensor& t : outputs) result.append(to_numpy(t));
@@ -217,6 +257,23 @@ PYBIND11_MODULE(_native, m) {
   py::register_exception<InputTypeError>(m, "InputTypeError", PyExc_TypeError);
   py::register_exception<PlanError>(m, "PlanError", PyExc_ValueError);
   py::register_exception<RunError>(m, "RunError", PyExc_ValueError);
+  py::register_exception<ModelError>(m, "ModelError", PyExc_ValueError);
+  py::register_exception<RunCancelled>(m, "RunCancelled", PyExc_RuntimeError);
+  main_thread_ident =
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+
+  py::class_<RunControl>(m, "RunControl",
+                         "Stops a Plan.run from outside: terminate() from any thread, or a timeout. "
+                         "One per run.")
+      .def(py::init([](py::object timeout_s) {
+             if (timeout_s.is_none()) return std::make_unique<RunControl>();
+             double s = timeout_s.cast<double>();
+             int64_t ns = s > 0 ? static_cast<int64_t>(std::min(s, 1e9) * 1e9) : 0;
+             return std::make_unique<RunControl>(RunControl::steady_now_ns() + std::max<int64_t>(ns, 1));
+           }),
+           py::arg("timeout_s") = py::none())
+      .def("terminate", &RunControl::terminate, "The run stops at its next poll (any thread).")
+      .def_property_readonly("stopped", &RunControl::stopped);
 
   m.def("build_info", [] {
     py::dict d;
@@ -253,7 +310,8 @@ PYBIND11_MODULE(_native, m) {
       .def(py::init(&make_plan), py::arg("nodes"), py::arg("num_slots"), py::arg("input_slots"),
            py::arg("output_slots"), py::arg("constants"), py::arg("num_threads") = 0,
            py::arg("input_dtypes") = py::none())
-      .def("run", &run_plan, py::arg("inputs"), "Runs the plan on numpy inputs (input_slots order).")
+      .def("run", &run_plan, py::arg("inputs"), py::arg("control") = nullptr,
+           "Runs the plan on numpy inputs (input_slots order); `control` (a RunControl) can stop it.")
       .def_property_readonly("num_threads", &Plan::num_threads)
       .def_property_readonly("output_dtypes", [](const Plan& p) {
         std::vector<std::string> names;

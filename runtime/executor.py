@@ -13,6 +13,7 @@ from .backend import Executable
 from .errors import ExecutionError, XinrtError
 from .graph_utils import name_of
 from .partition import Partition
+from .run_stop import current_run_stop
 
 
 class Executor:
@@ -45,7 +46,10 @@ class Executor:
         """Feeds must already be validated; returns the named outputs in order. With `profile`,
         appends (partition label, start ns, duration ns) per partition run."""
         values: dict[str, np.ndarray] = dict(feeds)
+        stop = current_run_stop()
         for index, (partition, executable) in enumerate(self.steps):
+            if stop is not None:
+                stop.check()
             inputs = {name_of(v): values[name_of(v)] for v in partition.inputs}
             start = time.perf_counter_ns()
             try:
@@ -70,6 +74,8 @@ class Executor:
                 values[name_of(value)] = results[name_of(value)]
             for name in self._free_after[index]:
                 values.pop(name, None)
+        if stop is not None:
+            stop.check()
         outputs = []
         for name in output_names:
             if name in values and name not in feeds:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -231,11 +232,26 @@ def _without_large_initializers(proto: onnx.ModelProto) -> onnx.ModelProto:
     return light
 
 
+def _all_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Initializers and tensor attributes (Constant values...) of a graph and its subgraphs."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                yield from _all_tensors(sub)
+
+
 def _check_initializer_sizes(proto: onnx.ModelProto, label: str) -> None:
-    """What the checker checks of the tensors it no longer sees: data matching the dims."""
-    for tensor in proto.graph.initializer:
-        if not _is_large(tensor):
-            continue
+    """Data matching the dims, for every tensor (the checker misses some: subgraphs, large ones
+    it no longer sees, dims that lie about raw data; found by tests/fuzz)."""
+    for tensor in _all_tensors(proto.graph):
+        if any(dim < 0 for dim in tensor.dims):
+            raise InvalidModelError(
+                f"{label}: tensor {tensor.name!r} has a negative dim in {list(tensor.dims)}"
+            )
         count = 1
         for dim in tensor.dims:
             count *= dim
@@ -312,9 +328,36 @@ def _keep_unnamed_dims(inferred: onnx.TypeProto, declared: onnx.TypeProto) -> No
 def _infer_shapes(proto: onnx.ModelProto) -> onnx.ModelProto:
     """Types and shapes for every value where onnx can infer them; the model as-is otherwise."""
     try:
-        return onnx.shape_inference.infer_shapes(proto, data_prop=True)
+        return onnx.shape_inference.infer_shapes(proto, data_prop=_data_propagation_safe(proto))
     except Exception:  # inference is a best effort; backends see unknown types as such
         return proto
+
+
+# onnx's data propagation (C++, in this process) crashes the interpreter on a Slice whose
+# constant steps reach 2**31 (onnx 1.17-1.23; found by tests/fuzz). ORT runs such a model.
+_SAFE_STEP = 2**31 - 1
+
+
+def _data_propagation_safe(proto: onnx.ModelProto) -> bool:
+    """False when onnx's data propagation is known to crash on this model (then shapes are
+    inferred without it)."""
+    constants = {t.name: t for t in proto.graph.initializer}
+    graphs = [proto.graph]
+    while graphs:
+        graph = graphs.pop()
+        for node in graph.node:
+            for attr in node.attribute:
+                graphs.extend([attr.g] if attr.HasField("g") else list(attr.graphs))
+                if node.op_type == "Constant" and attr.HasField("t"):
+                    constants[node.output[0]] = attr.t
+            if node.op_type == "Slice" and len(node.input) > 4 and node.input[4] in constants:
+                try:
+                    steps = onnx.numpy_helper.to_array(constants[node.input[4]])
+                except Exception:  # malformed: the checker or the backends report it
+                    return False
+                if steps.size and abs(steps.astype("float64")).max() >= _SAFE_STEP:
+                    return False
+    return True
 
 
 def detach_from_proto(model: ir.Model) -> None:

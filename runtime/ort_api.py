@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError
 from .providers import EP_TARGETS
+from .run_stop import RunStop
 
 if TYPE_CHECKING:
     from .session import InferenceSession
@@ -27,7 +28,9 @@ _logger = {"severity": 2, "verbosity": 0}
 
 @dataclass
 class RunOptions:
-    """ORT's per-run options; `terminate=True` makes run() refuse to start."""
+    """ORT's per-run options. `terminate = True` (from any thread) stops the runs using these
+    options at their next check (between kernels, in every Loop iteration) and makes later
+    runs refuse to start; `timeout_s` (xinrt's own) stops a run that takes longer."""
 
     log_severity_level: int = 2
     log_verbosity_level: int = 0
@@ -36,6 +39,15 @@ class RunOptions:
     terminate: bool = False
     only_execute_path_to_fetches: bool = False
     run_config: dict[str, str] = field(default_factory=dict)
+    timeout_s: float | None = None
+    # The RunStop of each run in progress with these options (runtime/run_stop.py).
+    _active: set[RunStop] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "terminate" and value:
+            for stop in list(getattr(self, "_active", ())):
+                stop.terminate()
 
     def add_run_config_entry(self, key: str, value: str) -> None:
         self.run_config[str(key)] = str(value)

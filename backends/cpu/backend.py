@@ -10,7 +10,7 @@ import numpy as np
 import onnx_ir as ir
 
 from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
-from xinrt.errors import BackendNotFoundError, UnsupportedError
+from xinrt.errors import BackendNotFoundError, ExecutionError, InvalidModelError, UnsupportedError
 from xinrt.graph_utils import (
     name_of,
     numpy_dtype_name,
@@ -20,6 +20,7 @@ from xinrt.graph_utils import (
     subgraphs,
 )
 from xinrt.partition import Partition
+from xinrt.run_stop import current_run_stop
 
 try:
     from xinrt import _native
@@ -102,6 +103,14 @@ def _non_tensor(values: list[ir.Value | None]) -> ir.Value | None:
     )
 
 
+def _input_dtype_name(value: ir.Value | None) -> str:
+    """ "" for an absent input, "unknown" for a present one of unknown type (shape inference
+    gave up), else the numpy dtype name: an untyped input is checked again at run time."""
+    if value is not None and value.dtype is None:
+        return "unknown"
+    return numpy_dtype_name(value)
+
+
 def _domain(node: ir.Node) -> str:
     return "" if node.domain == "ai.onnx" else node.domain
 
@@ -115,7 +124,26 @@ class CpuExecutable:
         self._outputs = output_names
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results = self._plan.run([feeds[name] for name in self._inputs])
+        stop = current_run_stop()
+        remaining = stop.remaining_s() if stop is not None else None
+        control = _native.RunControl(remaining)  # polled between kernels; Ctrl-C on the main thread
+        hook = control.terminate
+        if stop is not None:
+            stop.add_hook(hook)
+        try:
+            results = self._plan.run([feeds[name] for name in self._inputs], control)
+        except _native.RunCancelled as exc:
+            if stop is not None:
+                stop.check()  # names the model and the reason
+            raise ExecutionError(f"cpu: run {exc}") from exc
+        except _native.ModelError as exc:
+            raise InvalidModelError(
+                f"cpu: {exc} (the model, or a shape it reads from its inputs, is invalid here: "
+                "check the node's attributes and the shapes the model computes)"
+            ) from exc
+        finally:
+            if stop is not None:
+                stop.remove_hook(hook)
         return dict(zip(self._outputs, results))
 
 
@@ -168,7 +196,7 @@ class CpuBackend(Backend):
             node.op_type,
             _domain(node),
             opset_of(node, opset_imports),
-            [numpy_dtype_name(v) for v in node.inputs],
+            [_input_dtype_name(v) for v in node.inputs],
             [static_shape(v) for v in node.inputs],
             _attributes(node),
             len(node.outputs),

@@ -24,6 +24,8 @@ from onnx.reference.op_run import OpRun
 from onnx.reference.ops import load_op
 from onnx.reference.ops.op_loop import Loop as _EvaluatorLoop
 
+from xinrt.run_stop import current_run_stop
+
 
 def _opset(op: OpRun) -> int:
     return int(op.run_params["opsets"].get("", op.run_params["opsets"].get("ai.onnx", 1)))
@@ -130,7 +132,10 @@ class Loop(_EvaluatorLoop):
         inputs.update(context or {})
         scans: list[list[Any]] = [[] for _ in range(self.K)]
         it = 0
+        stop = current_run_stop()  # RunOptions.terminate / timeout_s stop a long Loop here too
         while going and (M is None or it < int(M)):
+            if stop is not None:
+                stop.check()
             if names[0]:
                 inputs[names[0]] = np.array(it, dtype=np.int64)
             if len(names) > 1 and names[1]:

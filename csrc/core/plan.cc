@@ -101,6 +101,11 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       std::vector<Tensor> out(spec.outputs.size());
       try {
         step.kernel->compute(KernelContext{info, nullptr, *pool_, simd_}, in, out);
+      } catch (const ModelError&) {
+        // An impossible shape (or attribute) from constants alone: left as a step, so that running the model
+        // reports it (InvalidModelError naming the node) instead of the backend declining it.
+        steps_.push_back(std::move(step));
+        continue;
       } catch (const KernelError& e) {
         throw PlanError(node_label(info) + ": " + e.what());
       }
@@ -291,7 +296,9 @@ std::vector<std::string> Plan::step_names() const {
   return names;
 }
 
-std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
+std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs, const RunControl* control) const {
+  if (!control) control = current_run_control();
+  ScopedRunControl scope(control);
   if (inputs.size() != input_slots_.size())
     throw InputTypeError("expected " + std::to_string(input_slots_.size()) + " inputs, got " +
                          std::to_string(inputs.size()));
@@ -327,8 +334,13 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) const {
       in.push_back(&t);
     }
     out.assign(step.outputs.size(), Tensor());
+    if (control) control->check();
     try {
       step.kernel->compute(KernelContext{step.info, step.state.get(), *pool_, simd_}, in, out);
+      // A parallel_for stopped mid-way left garbage: never hand it on (an atomic load only).
+      if (control && control->stopped()) control->check();
+    } catch (const ModelError& e) {
+      throw ModelError(node_label(step.info) + ": " + e.what());
     } catch (const KernelError& e) {
       throw RunError(node_label(step.info) + ": " + e.what());
     } catch (const std::bad_alloc&) {

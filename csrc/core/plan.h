@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "core/run_control.h"
 #include "core/thread_pool.h"
 
 namespace xinrt {
@@ -42,7 +43,9 @@ class Plan {
        std::vector<DType> input_dtypes);
 
   // Inputs are read-only views in input_slots order. Thread-safe: all run state is per call.
-  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+  // `control` is polled between steps (RunCancelled when stopped); null: the control of the run
+  // this thread is already in (a subgraph plan), if any.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunControl* control = nullptr) const;
   int num_threads() const { return pool_->num_threads(); }
   size_t num_inputs() const { return input_slots_.size(); }
   size_t num_outputs() const { return output_slots_.size(); }

@@ -43,10 +43,51 @@ size_t dtype_size(DType dtype) {
   }
 }
 
-int64_t shape_numel(const Shape& shape) {
+int64_t checked_add(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    throw ShapeError(std::string(what) + ": " + std::to_string(a) + " + " + std::to_string(b) +
+                     " overflows int64");
+  return r;
+}
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw ShapeError(std::string(what) + ": " + std::to_string(a) + " * " + std::to_string(b) +
+                     " overflows int64");
+  return r;
+}
+
+// The product, or -1 when a dim is negative or the product passes kMaxTensorBytes.
+static int64_t numel_or_negative(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  bool zero = false;
+  for (int64_t d : shape) {
+    if (d < 0) return -1;
+    zero = zero || d == 0;
+  }
+  if (zero) return 0;  // [0, 2**62, 2**62] holds nothing: not an overflow (numpy agrees)
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n) || n > kMaxTensorBytes) return -1;
   return n;
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = numel_or_negative(shape);
+  if (n >= 0) return n;
+  for (int64_t d : shape)
+    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
+  throw ShapeError("shape " + shape_str(shape) + " has too many elements (more than 2**60)");
+}
+
+int64_t known_numel(const Shape& shape) { return numel_or_negative(shape); }
+
+size_t shape_nbytes(const Shape& shape, size_t element_size) {
+  int64_t n = shape_numel(shape), bytes;
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(element_size), &bytes) || bytes > kMaxTensorBytes)
+    throw ShapeError("shape " + shape_str(shape) + " needs more than 2**60 bytes");
+  return static_cast<size_t>(bytes);
 }
 
 std::string shape_str(const Shape& shape) {
@@ -136,8 +177,7 @@ std::shared_ptr<float> alloc_floats(size_t count) {
 }
 
 Tensor Tensor::empty(DType dtype, const Shape& shape) {
-  for (int64_t d : shape)
-    if (d < 0) throw KernelError("negative dimension in shape " + shape_str(shape));
+  shape_nbytes(shape, dtype_size(dtype));  // ShapeError for negative dims or overflow
   Tensor t;
   t.dtype = dtype;
   t.shape = shape;

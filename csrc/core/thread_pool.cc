@@ -86,7 +86,7 @@ void ThreadPool::run_chunks(Job& job) {
     int64_t c = job.next.fetch_add(1, std::memory_order_relaxed);
     if (c >= job.chunks) return;
     int64_t begin = c * job.chunk;
-    (*job.fn)(begin, std::min(job.n, begin + job.chunk));
+    if (!job.control || !job.control->poll()) (*job.fn)(begin, std::min(job.n, begin + job.chunk));
     if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
       std::lock_guard<std::mutex> lock(mutex_);
       finished_.notify_all();
@@ -139,6 +139,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   auto job = std::make_shared<Job>();
   int64_t pieces = std::min<int64_t>(n / grain, max_chunks > 0 ? max_chunks : int64_t(num_threads_) * 4);
   job->fn = &fn;
+  job->control = current_run_control();
   job->n = n;
   job->chunk = (n + pieces - 1) / pieces;
   job->chunks = (n + job->chunk - 1) / job->chunk;

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/run_control.h"
+
 namespace xinrt {
 
 class ThreadPool {
@@ -26,12 +28,15 @@ class ThreadPool {
   // costs nothing. Safe to call from several threads at once: a caller that finds the pool
   // busy runs its loop inline.
   // At most max_chunks chunks (default 4 per thread); tasks of uneven cost want more.
+  // When the calling thread's run is stopped (current_run_control()), chunks not yet started are
+  // skipped: the kernel's output is then garbage, and the Plan throws RunCancelled after it.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn,
                     int64_t max_chunks = 0);
 
  private:
   struct Job {
     const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    const RunControl* control = nullptr;  // a stopped run skips its remaining chunks
     int64_t n = 0, chunk = 1, chunks = 0;
     std::atomic<int64_t> next{0};  // next chunk index to claim
     std::atomic<int64_t> done{0};  // chunks finished

@@ -45,7 +45,7 @@ std::string check_scalar_input(const NodeInfo& node, size_t i, DType dtype, cons
   if (!r.empty()) return r;
   const std::optional<Shape>& shape = node.input_shapes.size() > i ? node.input_shapes[i] : std::nullopt;
   bool known = shape && std::all_of(shape->begin(), shape->end(), [](int64_t d) { return d >= 0; });
-  if (known && shape_numel(*shape) != 1)
+  if (known && known_numel(*shape) != 1)
     return node.op_type + ": " + what + " must hold one element, got shape " + shape_str(*node.input_shapes[i]);
   return "";
 }
@@ -64,7 +64,11 @@ std::vector<Tensor> run_graph(const NodeInfo& node, const char* name, const Plan
   formals.reserve(formals.size() + in.size() - own);
   for (size_t i = own; i < in.size(); ++i) formals.push_back(*in[i]);
   try {
-    return g.run(formals);
+    return g.run(formals);  // polls the run's control (current_run_control()) between steps
+  } catch (const RunCancelled&) {
+    throw;
+  } catch (const ModelError& e) {
+    throw ModelError(std::string(name) + ": " + e.what());
   } catch (const std::exception& e) {  // the inner plan names the inner node
     throw KernelError(std::string(name) + ": " + e.what());
   }
@@ -221,7 +225,9 @@ void compute_loop(const KernelContext& ctx, const std::vector<const Tensor*>& in
   // read-only and clones any output that aliases them, so no result keeps them.
   Tensor trip_tensor = scalar_tensor_i64(0), cond_tensor = scalar_tensor_bool(true);
   int64_t trip = 0;
+  const RunControl* control = current_run_control();
   for (; trip < max_trips && cond; ++trip) {
+    if (control) control->check();  // even a body with no steps (Identity only) stops
     *trip_tensor.ptr<int64_t>() = trip;
     *cond_tensor.ptr<uint8_t>() = cond ? 1 : 0;
     std::vector<Tensor> formals;
@@ -337,7 +343,9 @@ void compute_scan(const KernelContext& ctx, const std::vector<const Tensor*>& in
   std::vector<Tensor> state;
   for (size_t i = 0; i < states; ++i) state.push_back(*in[i]);
   std::vector<std::vector<Tensor>> per_iteration(scans);
+  const RunControl* control = current_run_control();
   for (int64_t t = 0; t < length; ++t) {
+    if (control) control->check();
     std::vector<Tensor> formals;
     formals.reserve(in.size());
     formals.insert(formals.end(), state.begin(), state.end());

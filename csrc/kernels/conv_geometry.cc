@@ -19,13 +19,16 @@ WindowGeometry window_geometry(const NodeInfo& node, const std::vector<int64_t>&
   for (size_t i = 0; i < n; ++i) {
     if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i + n] < 0)
       throw KernelError("invalid kernel_shape/strides/dilations/pads");
-    int64_t window = (kernel[i] - 1) * dil[i] + 1;
+    // Checked: kernel_shape, dilations and pads come from the model, so any of them may be ~2**63.
+    const char* what = "window geometry";
+    int64_t window = checked_add(checked_mul(kernel[i] - 1, dil[i], what), 1, what);
     if (auto_pad == "NOTSET") {
       begin[i] = pads[i];
       end[i] = pads[i + n];
-      int64_t span = in[i] + begin[i] + end[i] - window;
+      int64_t padded = checked_add(checked_add(in[i], begin[i], what), end[i], what);
+      int64_t span = padded - window;
       if (span < 0) throw KernelError("window larger than padded input");
-      out[i] = (ceil_mode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
+      out[i] = (ceil_mode ? span / strides[i] + (span % strides[i] != 0) : span / strides[i]) + 1;
       // The last window must start inside the input or the left padding.
       if (ceil_mode && (out[i] - 1) * strides[i] >= in[i] + begin[i]) --out[i];
     } else if (auto_pad == "VALID") {
@@ -33,8 +36,8 @@ WindowGeometry window_geometry(const NodeInfo& node, const std::vector<int64_t>&
       if (in[i] < window) throw KernelError("window larger than input");
       out[i] = (in[i] - window) / strides[i] + 1;
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      out[i] = (in[i] + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>(0, (out[i] - 1) * strides[i] + window - in[i]);
+      out[i] = in[i] / strides[i] + (in[i] % strides[i] != 0);
+      int64_t total = std::max<int64_t>(0, checked_add((out[i] - 1) * strides[i], window, what) - in[i]);
       begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end[i] = total - begin[i];
     } else {

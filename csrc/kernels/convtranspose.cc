@@ -20,6 +20,15 @@ Geometry geometry_of(const NodeInfo& n, int64_t kh, int64_t kw) {
                        p = n.attr_ints("pads", {0, 0, 0, 0}), op = n.attr_ints("output_padding", {0, 0});
   if (s.size() != 2 || d.size() != 2 || p.size() != 4 || op.size() != 2)
     throw KernelError("ConvTranspose: strides/dilations/output_padding need 2 values and pads 4");
+  for (int i = 0; i < 2; ++i) {
+    if (s[i] < 1 || d[i] < 1 || p[i] < 0 || p[i + 2] < 0 || op[i] < 0)
+      throw KernelError("ConvTranspose: strides and dilations must be >= 1, pads and output_padding >= 0");
+    // ONNX Runtime refuses output_padding >= stride (with any dilation): the output would hold
+    // rows no input position reaches.
+    if (op[i] >= s[i])
+      throw ModelError("ConvTranspose: output_padding " + std::to_string(op[i]) +
+                       " must be smaller than the stride " + std::to_string(s[i]));
+  }
   return {kh, kw, s[0], s[1], d[0], d[1], p[0], p[1], p[2], p[3], op[0], op[1]};
 }
 
@@ -54,8 +63,14 @@ void compute_conv_transpose(const KernelContext& ctx, const std::vector<const Te
   if (ks.size() != 2 || ks[0] != W.dim(2) || ks[1] != W.dim(3))
     throw KernelError("ConvTranspose: kernel_shape differs from the weights");
   Geometry g = geometry_of(ctx.node, W.dim(2), W.dim(3));
-  int64_t OH = g.sh * (H - 1) + g.oph + (g.kh - 1) * g.dh + 1 - g.pt - g.pb;
-  int64_t OW = g.sw * (Wd - 1) + g.opw + (g.kw - 1) * g.dw + 1 - g.pl - g.pr;
+  auto out_size = [](int64_t s, int64_t in, int64_t op, int64_t k, int64_t d, int64_t p0, int64_t p1) {
+    const char* what = "ConvTranspose: output size";
+    int64_t full = checked_add(checked_add(checked_mul(s, in - 1, what), op, what),
+                               checked_add(checked_mul(k - 1, d, what), 1, what), what);
+    return full - p0 - p1;  // pads >= 0 and full >= 0: no overflow
+  };
+  int64_t OH = out_size(g.sh, H, g.oph, g.kh, g.dh, g.pt, g.pb);
+  int64_t OW = out_size(g.sw, Wd, g.opw, g.kw, g.dw, g.pl, g.pr);
   if (OH < 0 || OW < 0) throw KernelError("ConvTranspose: negative output size");
   if (B && B->numel() != M) throw KernelError("ConvTranspose: bias must hold " + std::to_string(M) + " values");
   out[0] = Tensor::empty(DType::f32, {N, M, OH, OW});

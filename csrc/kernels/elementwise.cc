@@ -368,7 +368,7 @@ std::string check_clip(const NodeInfo& n) {
   for (size_t i = 1; i < n.input_dtypes.size(); ++i) {
     std::string r = require_dtype(n, i, {DType::f32});
     if (!r.empty()) return r;
-    if (n.input_rank(i) > 0 && shape_numel(*n.input_shapes[i]) != 1)
+    if (n.input_rank(i) > 0 && known_numel(*n.input_shapes[i]) != 1)
       return "Clip: min/max inputs must be scalars";
   }
   return "";

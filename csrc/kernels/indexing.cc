@@ -150,16 +150,18 @@ void compute_slice(const KernelContext& ctx, const std::vector<const Tensor*>& i
     seen[a] = true;
     int64_t dim = X.shape[a], s = starts[i], e = ends[i], st = steps[i];
     if (st == 0) throw KernelError("Slice: step 0");
-    if (s < 0) s += dim;
+    if (s < 0) s += dim;  // dim >= 0, so neither addition overflows
     if (e < 0) e += dim;
+    // Clamped first, so every difference below lies in [-1, dim]; the lengths are written so
+    // that steps near +-2**63 never overflow (no `e - s + st`, no `-st`).
     if (st > 0) {
       s = std::min(std::max<int64_t>(s, 0), dim);
       e = std::min(std::max<int64_t>(e, 0), dim);
-      shape[a] = e > s ? (e - s + st - 1) / st : 0;
+      shape[a] = e > s ? (e - s - 1) / st + 1 : 0;
     } else {
       s = std::min(std::max<int64_t>(s, 0), dim - 1);
       e = std::min(std::max<int64_t>(e, -1), dim - 1);
-      shape[a] = s > e ? (s - e + (-st) - 1) / (-st) : 0;
+      shape[a] = s > e ? 1 - (s - e - 1) / st : 0;  // st < 0: (s - e - 1) / st == -((s - e - 1) / |st|)
     }
     start[a] = shape[a] ? s : 0;
     step[a] = st;
@@ -192,16 +194,20 @@ void compute_split(const KernelContext& ctx, const std::vector<const Tensor*>& i
   if (split.empty()) {
     if (ctx.node.opset >= 18 && ctx.node.has_attr("num_outputs")) {
       int64_t n = ctx.node.attr_int("num_outputs", k);
-      if (n != k) throw KernelError("Split: num_outputs differs from the node's outputs");
-      int64_t chunk = (dim + n - 1) / n;  // the last chunk is smaller
-      for (int64_t i = 0; i < n; ++i) split.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+      if (n != k || n < 1) throw KernelError("Split: num_outputs differs from the node's outputs");
+      int64_t chunk = dim / n + (dim % n != 0);  // the last chunk is smaller
+      for (int64_t i = 0, left = dim; i < n; ++i, left -= split.back())
+        split.push_back(std::min(chunk, left));
     } else {
       if (dim % k) throw KernelError("Split: axis of size " + std::to_string(dim) + " does not split evenly");
       split.assign(k, dim / k);
     }
   }
   int64_t total = 0;
-  for (int64_t s : split) total += s;
+  for (int64_t s : split) {
+    if (s < 0) throw KernelError("Split: negative split size " + std::to_string(s));
+    total = checked_add(total, s, "Split: sum of split sizes");
+  }
   if (static_cast<int64_t>(split.size()) != k || total != dim)
     throw KernelError("Split: split sizes do not match the outputs or the axis of size " + std::to_string(dim));
   std::vector<int64_t> step(X.rank(), 1), start(X.rank(), 0);

@@ -106,13 +106,25 @@ void compute_pad(const KernelContext& ctx, const std::vector<const Tensor*>& in,
     end[a] = raw[na + i];
   }
   Shape shape(r);
-  std::vector<std::vector<int64_t>> src(r);
   for (int64_t d = 0; d < r; ++d) {
     int64_t n = X.shape[d];
-    shape[d] = n + begin[d] + end[d];
+    // A negative pad crops; it may not crop more than the axis holds (so o - begin never overflows).
+    if (begin[d] < -n || end[d] < -n)
+      throw KernelError("Pad: pads " + std::to_string(begin[d]) + ", " + std::to_string(end[d]) +
+                        " remove more than axis " + std::to_string(d) + " of size " + std::to_string(n) + " holds");
+    shape[d] = checked_add(checked_add(n, begin[d], "Pad: output size"), end[d], "Pad: output size");
     if (shape[d] < 0) throw KernelError("Pad: pads remove more than axis " + std::to_string(d) + " holds");
     if (n == 0 && mode != "constant" && shape[d] > 0)
       throw KernelError("Pad: cannot " + mode + "-pad an empty axis");
+    // As ONNX Runtime: reflect mirrors inside the axis, so a pad of the axis' size or more is refused.
+    if (mode == "reflect" && (begin[d] >= n || end[d] >= n) && (begin[d] > 0 || end[d] > 0))
+      throw ModelError("Pad: reflect pads " + std::to_string(begin[d]) + ", " + std::to_string(end[d]) +
+                        " must be smaller than axis " + std::to_string(d) + " of size " + std::to_string(n));
+  }
+  out[0] = Tensor::empty(X.dtype, shape);  // sizes checked before the per-axis tables below
+  std::vector<std::vector<int64_t>> src(r);
+  for (int64_t d = 0; d < r; ++d) {
+    int64_t n = X.shape[d];
     for (int64_t o = 0; o < shape[d]; ++o) {
       int64_t i = o - begin[d];
       if (i < 0 || i >= n) {
@@ -131,7 +143,6 @@ void compute_pad(const KernelContext& ctx, const std::vector<const Tensor*>& in,
       src[d].push_back(i);
     }
   }
-  out[0] = Tensor::empty(X.dtype, shape);
   gather_axes(X, out[0], src, fill.data(), ctx.pool);
 }
 
@@ -187,6 +198,8 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
     if (static_cast<int64_t>(sizes.size()) != r) throw KernelError("Resize: sizes length differs from rank");
     for (int64_t d = 0; d < r; ++d) {
       shape[d] = sizes[d];
+      if (sizes[d] < 1)  // as ONNX Runtime
+        throw ModelError("Resize: sizes must be positive, got " + shape_str(sizes));
       scale[d] = static_cast<double>(sizes[d]) / static_cast<double>(X.shape[d]);
     }
   } else {
@@ -195,9 +208,15 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
     for (int64_t d = 0; d < r; ++d) {
       scale[d] = scales_t->ptr<float>()[d];
       if (!(scale[d] > 0)) throw KernelError("Resize: scales must be positive");
-      shape[d] = static_cast<int64_t>(scale[d] * static_cast<double>(X.shape[d]));
+      double size = scale[d] * static_cast<double>(X.shape[d]);
+      if (!(size < 0x1p62)) throw ShapeError("Resize: scale " + std::to_string(scale[d]) + " too large");
+      shape[d] = static_cast<int64_t>(size);
     }
   }
+  for (int64_t d = 0; d < r; ++d)
+    if (X.shape[d] == 0 && shape[d] > 0)
+      throw KernelError("Resize: cannot resize an empty axis " + std::to_string(d) + " to " + std::to_string(shape[d]));
+  out[0] = Tensor::empty(X.dtype, shape);  // sizes checked before the per-axis tables below
   // Per axis: the two source indices and the weight of the second (nearest: weight 0 or 1).
   std::vector<std::vector<int64_t>> i0(r), i1(r);
   std::vector<std::vector<double>> w(r);
@@ -229,7 +248,6 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
       w[d].push_back(wt);
     }
   }
-  out[0] = Tensor::empty(X.dtype, shape);
   if (mode == "cubic") {
     resize_cubic(X, coord, node.attr_float("cubic_coeff_a", -0.75f), node.attr_int("exclude_outside", 0) != 0, out[0],
                  ctx.pool);

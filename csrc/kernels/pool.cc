@@ -48,7 +48,12 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   if (X.rank() != 3 && X.rank() != 4) throw KernelError(op + ": input must be rank 3 or 4, got " + shape_str(X.shape));
   bool is_max = op == "MaxPool";
   std::vector<int64_t> spatial(X.shape.begin() + 2, X.shape.end());
-  WindowGeometry g = window_geometry(ctx.node, spatial, ctx.node.attr_ints("kernel_shape"), ctx.node.opset >= 10);
+  std::vector<int64_t> kernel = ctx.node.attr_ints("kernel_shape");
+  std::vector<int64_t> pads = ctx.node.attr_ints("pads");
+  for (size_t i = 0; i < pads.size() && !kernel.empty(); ++i)
+    if (pads[i] >= kernel[i % kernel.size()])  // as ONNX Runtime
+      throw ModelError(op + ": pads " + shape_str(pads) + " must be smaller than kernel_shape " + shape_str(kernel));
+  WindowGeometry g = window_geometry(ctx.node, spatial, kernel, ctx.node.opset >= 10);
   if (!is_max && (g.d_h != 1 || g.d_w != 1)) throw KernelError("AveragePool: dilations are not supported");
   bool include_pad = ctx.node.attr_int("count_include_pad", 0) != 0;
   Shape out_shape{X.dim(0), X.dim(1)};

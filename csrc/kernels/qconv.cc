@@ -364,7 +364,7 @@ std::string check_scalar(const NodeInfo& n, size_t i, const char* what, bool per
   if (!n.has_input(i)) return n.op_type + ": " + what + " missing";
   if (n.input_dtypes[i] != DType::f32 && n.input_dtypes[i] != DType::unknown)
     return n.op_type + ": " + what + " must be float32";
-  if (!per_channel_ok && n.input_shapes[i] && shape_numel(*n.input_shapes[i]) != 1)
+  if (!per_channel_ok && n.input_shapes[i] && known_numel(*n.input_shapes[i]) != 1)
     return n.op_type + ": " + what + " must be a scalar (per-tensor)";
   return "";
 }
@@ -470,7 +470,7 @@ std::string check_convinteger(const NodeInfo& n) {
     if (n.has_input(zp) && n.input_dtypes[zp] != DType::unknown && n.input_dtypes[zp - 2] != DType::unknown &&
         n.input_dtypes[zp] != n.input_dtypes[zp - 2])
       return "ConvInteger: zero point dtype differs from its tensor's";
-  if (n.has_input(2) && n.input_shapes[2] && shape_numel(*n.input_shapes[2]) != 1)
+  if (n.has_input(2) && n.input_shapes[2] && known_numel(*n.input_shapes[2]) != 1)
     return "ConvInteger: x_zero_point must be a scalar";
   return check_geometry(n);
 }

@@ -44,7 +44,7 @@ int64_t known_numel(const NodeInfo& n, int i) {
   if (i < 0 || static_cast<size_t>(i) >= n.input_shapes.size() || !n.input_shapes[i]) return -1;
   for (int64_t d : *n.input_shapes[i])
     if (d < 0) return -1;
-  return shape_numel(*n.input_shapes[i]);
+  return xinrt::known_numel(*n.input_shapes[i]);
 }
 
 std::string check_qmatmul(const NodeInfo& n) {

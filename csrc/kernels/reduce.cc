@@ -32,6 +32,7 @@ void reduce_typed(const Tensor& X, const std::vector<bool>& reduced, bool mean, 
   for (int64_t i = 0; i < r; ++i)
     if (reduced[i]) count *= X.shape[i];
   auto finish = [&](Acc s) -> T {
+    if (mean && count == 0) return T(0);  // the mean of nothing: 0, as ONNX Runtime gives
     if (mean) return static_cast<T>(static_cast<double>(s) / static_cast<double>(count));
     return static_cast<T>(s);
   };

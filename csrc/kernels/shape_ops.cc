@@ -74,7 +74,7 @@ void compute_reshape(const KernelContext& ctx, const std::vector<const Tensor*>&
     }
     if (d < 0) throw KernelError("Reshape: invalid dim " + std::to_string(d));
     shape[i] = d;
-    known *= d;
+    known = checked_mul(known, d, "Reshape: product of the requested dims");
   }
   if (infer >= 0) {
     if (known == 0 || X.numel() % known != 0)
@@ -166,7 +166,7 @@ void compute_concat(const KernelContext& ctx, const std::vector<const Tensor*>& 
     if (!same)
       throw KernelError("Concat: input " + shape_str(t->shape) + " " + dtype_name(t->dtype) +
                         " does not match " + shape_str(first.shape) + " " + dtype_name(first.dtype));
-    shape[axis] += t->shape[axis];
+    shape[axis] = checked_add(shape[axis], t->shape[axis], "Concat: output length along axis");
   }
   Tensor Y = Tensor::empty(first.dtype, shape);
   int64_t outer = 1, inner = dtype_size(first.dtype);
