@@ -77,4 +77,3 @@ def remove_inference_noops(model: ir.Model) -> ir.Model:
         for node in list(graph):
             _remove_identity(node)
     return model
-
