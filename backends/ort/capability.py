@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx_ir as ir
 
 from xinrt.backend import SUPPORTED, CompileOptions, Support, unsupported
@@ -27,8 +26,7 @@ from .runtime import version
 from .session_model import graph_session_model
 from .sessions import CPU, create_session, has_assignment_info, missing_provider, session_options
 
-_SAMPLES = 64  # bytes sampled per large weight for the cache key (values never move a node)
-_LARGE = 4096
+_LARGE = 4096  # initializers above this many elements enter the cache key without values
 
 
 @dataclass
@@ -44,7 +42,9 @@ class CapabilityRun:
 
 def graph_fingerprint(graph: ir.Graph) -> str:
     """A digest of what decides ORT's assignment: nodes, attributes, types, shapes, small
-    constants in full; large weights by name, type, shape and a sample of their bytes."""
+    constants in full (shapes, axes, zero points); large weights by name, type and shape only.
+    An EP takes a node by op, types, shapes, attributes and which inputs are constant, never by
+    the values of a large weight, and reading them would cost a copy of every weight."""
     digest = hashlib.sha256()
     for domain, version_ in sorted(graph.opset_imports.items()):
         digest.update(f"opset {domain} {version_}\n".encode())
@@ -57,15 +57,9 @@ def graph_fingerprint(graph: ir.Graph) -> str:
         if const is None:
             continue
         digest.update(f"init {name} {const.dtype} {list(const.shape.numpy())}\n".encode())
-        data = const.tobytes() if const.size <= _LARGE else _sample(const)
-        digest.update(data)
+        if const.size <= _LARGE:
+            digest.update(const.tobytes())
     return digest.hexdigest()[:40]
-
-
-def _sample(const: Any) -> bytes:
-    raw = np.asarray(const.numpy()).reshape(-1).view(np.uint8)
-    step = max(1, raw.size // _SAMPLES)
-    return bytes(raw[::step][:_SAMPLES]) + bytes(raw[-_SAMPLES:])
 
 
 class AssignmentCache:
