@@ -251,7 +251,7 @@ void compute_onehot(const KernelContext& ctx, const std::vector<const Tensor*>& 
 void register_sequence_ops(std::vector<Kernel>& k) {
   k.push_back({"Range", "", 11, kMaxOpset, kArithDTypes, 0, check_range, nullptr, compute_range, nullptr});
   k.push_back({"CumSum", "", 11, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr, compute_cumsum, nullptr});
-  k.push_back({"CumProd", "", 26, kMaxOpset, {DType::f32, DType::i64, DType::i32}, 0, check_cumsum, nullptr,
+  k.push_back({"CumProd", "", 26, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr,
                compute_cumsum, nullptr});
   k.push_back({"NonZero", "", 9, kMaxOpset, kAllDTypes, 0, check_nonzero, i64_output, compute_nonzero, nullptr});
   k.push_back({"Trilu", "", 14, kMaxOpset, kAllDTypes, 0, check_trilu, nullptr, compute_trilu, nullptr});

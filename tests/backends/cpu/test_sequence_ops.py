@@ -41,7 +41,7 @@ def test_cumsum(axis, exclusive, reverse, dtype):
 
 @pytest.mark.parametrize("exclusive", [0, 1])
 @pytest.mark.parametrize("reverse", [0, 1])
-@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.float64])
 def test_cumprod(exclusive, reverse, dtype):
     x = np.random.default_rng(55).integers(-3, 4, size=(3, 4, 5)).astype(dtype)
     if dtype == np.float32:
