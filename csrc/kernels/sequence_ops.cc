@@ -1,4 +1,4 @@
-// Ops that generate or walk index sequences: Range, CumSum, NonZero, Trilu and OneHot.
+// Ops that generate or walk index sequences: Range, CumSum, CumProd, NonZero, Trilu and OneHot.
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -79,13 +79,13 @@ void compute_range(const KernelContext&, const std::vector<const Tensor*>& in, s
 // ---- CumSum ----
 
 std::string check_cumsum(const NodeInfo& n) {
-  if (n.input_dtypes.size() != 2) return "CumSum: expects 2 inputs";
+  if (n.input_dtypes.size() != 2) return n.op_type + ": expects 2 inputs";
   return require_dtype(n, 1, {DType::i64, DType::i32});
 }
 
-// Sums in the input's dtype, in order, as numpy's cumsum does.
+// Sums (products) in the input's dtype, in order, as numpy's cumsum (cumprod) does.
 template <class T>
-void cumsum_typed(const Tensor& X, int64_t axis, bool exclusive, bool reverse, Tensor& Y, ThreadPool& pool) {
+void cumsum_typed(const Tensor& X, int64_t axis, bool exclusive, bool reverse, bool prod, Tensor& Y, ThreadPool& pool) {
   int64_t outer = 1, n = X.shape[axis], inner = 1;
   for (int64_t i = 0; i < X.rank(); ++i) {
     if (i < axis) outer *= X.shape[i];
@@ -96,17 +96,13 @@ void cumsum_typed(const Tensor& X, int64_t axis, bool exclusive, bool reverse, T
   pool.parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       int64_t base = (t / inner) * n * inner + t % inner;
-      T acc = 0;
+      T acc = prod ? 1 : 0;
       for (int64_t j = 0; j < n; ++j) {
         int64_t k = reverse ? n - 1 - j : j;
         int64_t o = base + k * inner;
-        if (exclusive) {
-          y[o] = acc;
-          acc = acc + x[o];
-        } else {
-          acc = acc + x[o];
-          y[o] = acc;
-        }
+        T next = prod ? static_cast<T>(acc * x[o]) : static_cast<T>(acc + x[o]);
+        y[o] = exclusive ? acc : next;
+        acc = next;
       }
     }
   });
@@ -114,17 +110,19 @@ void cumsum_typed(const Tensor& X, int64_t axis, bool exclusive, bool reverse, T
 
 void compute_cumsum(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& X = *in[0];
-  int64_t r = X.rank(), axis = scalar_int(*in[1], "CumSum: axis");
-  if (axis < -r || axis >= r) throw KernelError("CumSum: axis " + std::to_string(axis) + " out of range for " + shape_str(X.shape));
+  const std::string& op = ctx.node.op_type;
+  int64_t r = X.rank(), axis = scalar_int(*in[1], op + ": axis");
+  if (axis < -r || axis >= r) throw KernelError(op + ": axis " + std::to_string(axis) + " out of range for " + shape_str(X.shape));
   if (axis < 0) axis += r;
   bool exclusive = ctx.node.attr_int("exclusive", 0) != 0, reverse = ctx.node.attr_int("reverse", 0) != 0;
+  bool prod = op == "CumProd";
   out[0] = Tensor::empty(X.dtype, X.shape);
   switch (X.dtype) {
-    case DType::f32: cumsum_typed<float>(X, axis, exclusive, reverse, out[0], ctx.pool); break;
-    case DType::f64: cumsum_typed<double>(X, axis, exclusive, reverse, out[0], ctx.pool); break;
-    case DType::i64: cumsum_typed<int64_t>(X, axis, exclusive, reverse, out[0], ctx.pool); break;
-    case DType::i32: cumsum_typed<int32_t>(X, axis, exclusive, reverse, out[0], ctx.pool); break;
-    default: throw KernelError(std::string("CumSum: dtype ") + dtype_name(X.dtype) + " not supported");
+    case DType::f32: cumsum_typed<float>(X, axis, exclusive, reverse, prod, out[0], ctx.pool); break;
+    case DType::f64: cumsum_typed<double>(X, axis, exclusive, reverse, prod, out[0], ctx.pool); break;
+    case DType::i64: cumsum_typed<int64_t>(X, axis, exclusive, reverse, prod, out[0], ctx.pool); break;
+    case DType::i32: cumsum_typed<int32_t>(X, axis, exclusive, reverse, prod, out[0], ctx.pool); break;
+    default: throw KernelError(op + ": dtype " + dtype_name(X.dtype) + " not supported");
   }
 }
 
@@ -253,6 +251,8 @@ void compute_onehot(const KernelContext& ctx, const std::vector<const Tensor*>& 
 void register_sequence_ops(std::vector<Kernel>& k) {
   k.push_back({"Range", "", 11, kMaxOpset, kArithDTypes, 0, check_range, nullptr, compute_range, nullptr});
   k.push_back({"CumSum", "", 11, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr, compute_cumsum, nullptr});
+  k.push_back({"CumProd", "", 26, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr,
+               compute_cumsum, nullptr});
   k.push_back({"NonZero", "", 9, kMaxOpset, kAllDTypes, 0, check_nonzero, i64_output, compute_nonzero, nullptr});
   k.push_back({"Trilu", "", 14, kMaxOpset, kAllDTypes, 0, check_trilu, nullptr, compute_trilu, nullptr});
   k.push_back({"OneHot", "", 9, kMaxOpset, kAllDTypes, 2, check_onehot, onehot_dtypes, compute_onehot, nullptr});

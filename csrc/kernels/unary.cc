@@ -1,6 +1,6 @@
 // Unary math the spec defines elementwise: rounding (Floor, Ceil, Round half to even), Sign,
 // Abs, Neg, Log, trigonometric and hyperbolic functions, IsNaN/IsInf, and the activations
-// Softplus, Softsign, Mish, Celu, Elu, Selu, ThresholdedRelu, Gelu and Shrink.
+// Softplus, Softsign, Mish, Swish, Celu, Elu, Selu, ThresholdedRelu, Gelu and Shrink.
 // float32 and float64 (transcendentals computed in double, then rounded once); Abs, Neg and
 // Sign also take the integer types.
 #include <algorithm>
@@ -26,7 +26,7 @@ struct Params {
 Params read_params(const NodeInfo& n) {
   const std::string& op = n.op_type;
   Params p;
-  if (op == "Celu" || op == "Elu" || op == "ThresholdedRelu") p.alpha = n.attr_float("alpha", 1.0f);
+  if (op == "Celu" || op == "Elu" || op == "ThresholdedRelu" || op == "Swish") p.alpha = n.attr_float("alpha", 1.0f);
   if (op == "Selu") {
     p.alpha = n.attr_float("alpha", 1.67326319217681884765625f);
     p.gamma = n.attr_float("gamma", 1.05070102214813232421875f);
@@ -64,6 +64,7 @@ FloatFn float_fn(const std::string& op) {
       {"Softplus", [](double v, const Params&) { return softplus(v); }},
       {"Softsign", [](double v, const Params&) { return v / (1.0 + std::fabs(v)); }},
       {"Mish", [](double v, const Params&) { return v * std::tanh(softplus(v)); }},
+      {"Swish", [](double v, const Params& p) { return v / (1.0 + std::exp(-p.alpha * v)); }},
       {"Celu", [](double v, const Params& p) {
          return std::max(0.0, v) + std::min(0.0, p.alpha * std::expm1(v / p.alpha));
        }},
@@ -187,6 +188,7 @@ void register_unary(std::vector<Kernel>& k) {
   add("Celu", 12, {DType::f32}, check_celu);  // the spec types Celu float32 only
   add("Mish", 18, kFloatDTypes, nullptr);
   add("Gelu", 20, kFloatDTypes, check_gelu);
+  add("Swish", 24, kFloatDTypes, nullptr);
   k.push_back({"IsNaN", "", 9, kMaxOpset, kFloatDTypes, 0, nullptr, bool_output, compute_classify, nullptr});
   k.push_back({"IsInf", "", 10, kMaxOpset, kFloatDTypes, 0, nullptr, bool_output, compute_classify, nullptr});
 }

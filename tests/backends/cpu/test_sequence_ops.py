@@ -39,6 +39,17 @@ def test_cumsum(axis, exclusive, reverse, dtype):
     check_op("CumSum", [x, np.array(axis, np.int32)], attrs, opset=14, constant=(1,))
 
 
+@pytest.mark.parametrize("exclusive", [0, 1])
+@pytest.mark.parametrize("reverse", [0, 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.float64])
+def test_cumprod(exclusive, reverse, dtype):
+    x = np.random.default_rng(55).integers(-3, 4, size=(3, 4, 5)).astype(dtype)
+    if dtype == np.float32:
+        x = x * np.float32(0.7)
+    attrs = {"exclusive": exclusive, "reverse": reverse}
+    check_op("CumProd", [x, np.array(-1, np.int64)], attrs, opset=26, tol={"rtol": 1e-6, "atol": 0})
+
+
 @pytest.mark.parametrize(
     "dtype", [np.float32, np.int64, np.int32, np.uint8, np.bool_, np.float64, np.float16]
 )

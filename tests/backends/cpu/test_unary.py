@@ -37,6 +37,7 @@ FLOAT_OPS: dict[str, tuple[int, float, float, dict]] = {
     "ThresholdedRelu": (10, -3, 3, {"alpha": 0.4}),
     "Shrink": (9, -3, 3, {"lambd": 0.8, "bias": 0.25}),
     "Gelu": (20, -5, 5, {}),
+    "Swish": (24, -8, 8, {"alpha": 0.8}),
 }
 
 
