@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", default="example:v1,cpu", help="e.g. cpu alone, to compare RSS growth"
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("XINRT_CACHE_DIR", tempfile.mkdtemp(prefix="xinrt-soak-cache-"))
+    if "XINRT_CACHE_DIR" not in os.environ:  # a private cache, removed at the end
+        cache = tempfile.TemporaryDirectory(prefix="xinrt-soak-cache-")
+        os.environ["XINRT_CACHE_DIR"] = cache.name
     register_example_backend()
     session = xinrt.InferenceSession(soak_model(), backends=args.backends.split(","))
     placed = [p.backend for p in session.placement.partitions]
