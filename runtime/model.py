@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ class LoadedModel:
     proto: onnx.ModelProto
     ir_model: ir.Model
     label: str  # how error messages name the model: its path, or "<bytes>" / "<ModelProto>"
+    # The graph outputs as the model declares them (the IR holds what inference adds), which
+    # get_outputs shows, as ORT does.
+    declared_outputs: list[onnx.ValueInfoProto] = dataclasses.field(default_factory=list)
 
 
 def load_model(
@@ -62,6 +66,7 @@ def load_model(
     _check(checkable_copy(weightless), label)
     name_unnamed_nodes(proto.graph)
     name_unnamed_nodes(weightless.graph)
+    declared = [_copy_value_info(v) for v in proto.graph.output]
     inferred = _infer_shapes(weightless)
     check_type_bindings(inferred, label)
     _take_inferred_types(proto, inferred)
@@ -73,7 +78,13 @@ def load_model(
             f"{label} cannot be read into the graph IR: {type(exc).__name__}: "
             f"{' '.join(str(exc).split())}"
         ) from None
-    return LoadedModel(proto=proto, ir_model=ir_model, label=label)
+    return LoadedModel(proto=proto, ir_model=ir_model, label=label, declared_outputs=declared)
+
+
+def _copy_value_info(info: onnx.ValueInfoProto) -> onnx.ValueInfoProto:
+    copy = onnx.ValueInfoProto()
+    copy.CopyFrom(info)
+    return copy
 
 
 def _copy(proto: onnx.ModelProto) -> onnx.ModelProto:

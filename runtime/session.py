@@ -107,6 +107,28 @@ def _node_arg(value: ir.Value) -> NodeArg:
     return NodeArg(name=name_of(value) or "", shape=dims, type=type_string(value.type))
 
 
+def _declared_arg(info: onnx.ValueInfoProto | None, value: ir.Value) -> NodeArg | None:
+    """An output as the model declares it, completed by inference as ORT shows it: a declared
+    "Concat_dim_2" that inference knows is 256 shows 256, an unnamed dim takes the inferred
+    symbol, but not one shape inference made up (`unk__N`)."""
+    if info is None or info.type.WhichOneof("value") is None:
+        return None
+    shape = ir.serde.deserialize_type_proto_for_shape(info.type)
+    if shape is not None and value.shape is not None and len(shape) == len(value.shape):
+        shape = ir.Shape([_shown_dim(d, i) for d, i in zip(shape, value.shape)])
+    declared = ir.Value(
+        name=info.name, type=ir.serde.deserialize_type_proto_for_type(info.type), shape=shape
+    )
+    return _node_arg(declared)
+
+
+def _shown_dim(declared: int | ir.SymbolicDim, inferred: int | ir.SymbolicDim) -> Any:
+    if isinstance(inferred, int) or isinstance(declared, int):
+        return inferred if isinstance(inferred, int) else declared
+    made_up = inferred.value is None or inferred.value.startswith("unk__")
+    return declared if declared.value is not None or made_up else inferred
+
+
 class InferenceSession(OrtSessionMethods):
     """A compiled model over one or more backends, placed node by node.
 
@@ -146,6 +168,7 @@ class InferenceSession(OrtSessionMethods):
         # model as given; then the IR gets its own tensors and the proto goes (_release_proto).
         self._proto: onnx.ModelProto | None = loaded.proto
         self._metadata = metadata_only(loaded.proto)
+        self._declared_outputs = {v.name: v for v in loaded.declared_outputs}
         self._ir = loaded.ir_model
         del loaded
         # Overridable initializers (IR >= 4) become inputs with default values; IR < 4 ones stay
@@ -393,7 +416,9 @@ class InferenceSession(OrtSessionMethods):
         return [_node_arg(v) for v in self._inputs]
 
     def get_outputs(self) -> list[NodeArg]:
-        return [_node_arg(v) for v in self._outputs]
+        """As the model declares them (ORT's answer), typed by inference where it declares none."""
+        declared = (_declared_arg(self._declared_outputs.get(name_of(v)), v) for v in self._outputs)
+        return [arg or _node_arg(v) for arg, v in zip(declared, self._outputs)]
 
     def get_session_options(self) -> SessionOptions:
         return self._options

@@ -234,3 +234,24 @@ def test_session_keeps_no_parsed_proto_once_compiled(mlp_model, backends):
     want = ort.InferenceSession(mlp_model.SerializeToString()).run(None, {"x": x})[0]
     np.testing.assert_allclose(session.run(None, {"x": x})[0], want, rtol=1e-4, atol=1e-6)
     assert session.get_modelmeta().graph_name == mlp_model.graph.name
+
+
+def test_get_outputs_shows_the_declared_outputs_as_ort_does():
+    """Declared dims, completed by inference as ORT does: an unnamed dim takes the inferred
+    symbol (also when Identity removal hands the output to its producer), a declared symbol
+    that inference knows to be static shows the number."""
+    nodes = [
+        onnx.helper.make_node("Relu", ["x"], ["r"]),
+        onnx.helper.make_node("Identity", ["r"], ["y"]),
+        onnx.helper.make_node("Concat", ["x", "x"], ["z"], axis=1),
+    ]
+    y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, None])
+    z = onnx.helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, ["n", "Concat_dim_1"])
+    from tests.helpers import make_model, tensor
+
+    model = make_model(nodes, [tensor("x", ["n", 4])], [y, z])
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = InferenceSession(model)
+    ours = [(a.name, a.shape, a.type) for a in session.get_outputs()]
+    assert ours == [(a.name, a.shape, a.type) for a in want.get_outputs()]
+    assert ours == [("y", ["n", 4], "tensor(float)"), ("z", ["n", 8], "tensor(float)")]
