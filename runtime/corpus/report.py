@@ -78,6 +78,9 @@ def failures(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if status == "ok":
                 continue
             detail = record.get("error") or ""
+            if record.get("declined"):
+                ops = record["declined"].items()
+                detail += " " + ", ".join(f"{op} x{n}" for op, n in ops)
             compared = record.get("compare") or {}
             if status == "mismatch":
                 detail = (
