@@ -182,7 +182,7 @@ def _seq2seq(config_name: str, model_name: str, config: dict[str, Any]):  # type
     return build
 
 
-WHISPER = dict(
+WHISPER: dict[str, Any] = dict(
     vocab_size=VOCAB,
     num_mel_bins=80,
     d_model=64,
