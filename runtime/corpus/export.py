@@ -72,6 +72,7 @@ def export_torch(
             external_data=False,
             optimize=True,
         )
+        assert program is not None  # dynamo=True always returns the program
         program.save(str(path), external_data=False)
 
 

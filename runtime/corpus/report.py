@@ -9,8 +9,10 @@ from typing import Any
 
 def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     """One document from several runs (e.g. one per kind): a later result of a model replaces an
-    earlier one; the configurations are the union, in order."""
-    merged = dict(documents[0])
+    earlier one; the configurations are the union, in order; the header (threads, timed
+    configurations) is the first timed run's."""
+    timed = [d for d in documents if d.get("threads")]
+    merged = dict(timed[0] if timed else documents[0])  # the header of a run that timed
     configs: list[str] = []
     models: dict[str, dict[str, Any]] = {}
     for document in documents:
@@ -78,6 +80,9 @@ def failures(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if status == "ok":
                 continue
             detail = record.get("error") or ""
+            if record.get("declined"):
+                ops = record["declined"].items()
+                detail += " " + ", ".join(f"{op} x{n}" for op, n in ops)
             compared = record.get("compare") or {}
             if status == "mismatch":
                 detail = (
@@ -100,9 +105,13 @@ def markdown(document: dict[str, Any], command: str) -> str:
         f"({machine.get('cpu_model', '?')}, {machine.get('logical_cpus', '?')} logical CPUs; "
         f"onnxruntime {versions.get('onnxruntime')}). Match: float outputs within rtol 1e-3, "
         "atol 1e-4 of raw ORT on seeded random inputs; quantized models cosine ≥ 0.9999 and "
-        "equal arg-max. Ratio ×a/b: median per-pair latency xinrt / raw ORT at 1/2 threads, "
-        "measured interleaved (< 1 is faster than ORT). Build the corpus with `xinrt corpus "
-        "build`; models are cached under the xinrt cache folder, not in git.",
+        "equal arg-max. Ratio ×a/b (in the timed configurations: "
+        f"{', '.join(document.get('timed', ['default']))}): median per-pair latency xinrt / raw "
+        f"ORT at {'/'.join(map(str, document.get('threads', [1, 2])))} threads over "
+        f"{document.get('iterations', 5)} interleaved pairs (< 1 is faster than ORT); on a shared "
+        "machine they are noisy, re-measure with `xinrt bench` before acting on one. Build the "
+        "corpus with `xinrt corpus build`; models are cached in the xinrt cache folder, not in "
+        "git.",
         "",
         "## Counts per configuration",
         "",

@@ -1,0 +1,223 @@
+"""transformers speech, vision and multimodal models as ONNX builders: Whisper encoder and
+decoder, image models taking pixel_values, CLIP, wav2vec2. Small configs, seeded random weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .export import export_torch, seeded
+from .transformers_text import BS, VOCAB
+
+WHISPER: dict[str, Any] = dict(
+    vocab_size=VOCAB,
+    num_mel_bins=80,
+    d_model=64,
+    encoder_layers=2,
+    decoder_layers=2,
+    encoder_attention_heads=4,
+    decoder_attention_heads=4,
+    encoder_ffn_dim=128,
+    decoder_ffn_dim=128,
+    max_source_positions=50,
+    max_target_positions=64,
+    pad_token_id=0,
+    bos_token_id=1,
+    eos_token_id=2,
+    decoder_start_token_id=1,
+)
+
+
+def whisper(part: str, dynamo: bool = False):  # type: ignore[no-untyped-def]
+    def build(path: Path) -> None:
+        import torch
+        import transformers
+
+        seeded()
+        model = transformers.WhisperForConditionalGeneration(transformers.WhisperConfig(**WHISPER))
+        model.eval()
+        if part == "encoder":
+
+            class Encoder(torch.nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.encoder = model.model.encoder
+
+                def forward(self, features: Any) -> Any:
+                    return self.encoder(features, return_dict=True).last_hidden_state
+
+            export_torch(
+                Encoder(),
+                (torch.randn(1, 80, 100),),
+                path,
+                ["input_features"],
+                ["last_hidden_state"],
+                {"input_features": {0: "batch"}, "last_hidden_state": {0: "batch"}},
+            )
+            return
+
+        class Decoder(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.decoder = model.model.decoder
+                self.proj = model.proj_out
+
+            def forward(self, ids: Any, encoded: Any) -> Any:
+                hidden = self.decoder(
+                    input_ids=ids,
+                    encoder_hidden_states=encoded,
+                    use_cache=False,
+                    return_dict=True,
+                ).last_hidden_state
+                return self.proj(hidden)
+
+        export_torch(
+            Decoder(),
+            (torch.randint(0, VOCAB, (1, 6)), torch.randn(1, 50, 64)),
+            path,
+            ["decoder_input_ids", "encoder_hidden_states"],
+            ["logits"],
+            {
+                "decoder_input_ids": BS,
+                "encoder_hidden_states": {0: "batch", 1: "frames"},
+                "logits": BS,
+            },
+            dynamo=dynamo,
+        )
+
+    return build
+
+
+def pixel_model(
+    config_name: str,
+    model_name: str,
+    config: dict[str, Any],
+    size: int,
+    output: str,
+    out_axes: dict[int, str],
+):  # type: ignore[no-untyped-def]
+    def build(path: Path) -> None:
+        import torch
+        import transformers
+
+        seeded()
+        model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
+        model.eval()
+
+        class Flat(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, pixel_values: Any) -> Any:
+                return self.model(pixel_values=pixel_values, return_dict=True)[output]
+
+        export_torch(
+            Flat(),
+            (torch.rand(1, 3, size, size),),
+            path,
+            ["pixel_values"],
+            [output],
+            {"pixel_values": {0: "batch"}, output: out_axes},
+        )
+
+    return build
+
+
+def clip_model(path: Path) -> None:
+    import torch
+    import transformers
+
+    seeded()
+    config = transformers.CLIPConfig(
+        text_config=dict(
+            vocab_size=VOCAB,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+            max_position_embeddings=32,
+        ),
+        vision_config=dict(
+            image_size=32,
+            patch_size=8,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+        ),
+        projection_dim=32,
+    )
+    model = transformers.CLIPModel(config)
+    model.eval()
+
+    class Flat(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, pixel_values: Any, attention_mask: Any) -> Any:
+            found = self.model(
+                input_ids=input_ids,
+                pixel_values=pixel_values,
+                attention_mask=attention_mask,
+                return_dict=True,
+            )
+            return found.logits_per_image, found.text_embeds, found.image_embeds
+
+    ids = torch.randint(0, VOCAB, (2, 12))
+    export_torch(
+        Flat(),
+        (ids, torch.rand(1, 3, 32, 32), torch.ones_like(ids)),
+        path,
+        ["input_ids", "pixel_values", "attention_mask"],
+        ["logits_per_image", "text_embeds", "image_embeds"],
+        {
+            "input_ids": {0: "texts", 1: "sequence"},
+            "attention_mask": {0: "texts", 1: "sequence"},
+            "pixel_values": {0: "images"},
+            "logits_per_image": {0: "images", 1: "texts"},
+            "text_embeds": {0: "texts"},
+            "image_embeds": {0: "images"},
+        },
+    )
+
+
+def wav2vec2_model(path: Path) -> None:
+    import torch
+    import transformers
+
+    seeded()
+    config = transformers.Wav2Vec2Config(
+        vocab_size=32,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        conv_dim=(32, 32, 32),
+        conv_stride=(5, 2, 2),
+        conv_kernel=(10, 3, 3),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        do_stable_layer_norm=True,
+        feat_extract_norm="layer",
+    )
+    model = transformers.Wav2Vec2ForCTC(config)
+    model.eval()
+
+    class Flat(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, audio: Any) -> Any:
+            return self.model(input_values=audio, return_dict=True).logits
+
+    export_torch(
+        Flat(),
+        (torch.randn(1, 4000),),
+        path,
+        ["input_values"],
+        ["logits"],
+        {"input_values": {0: "batch", 1: "samples"}, "logits": {0: "batch", 1: "frames"}},
+    )
