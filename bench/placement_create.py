@@ -37,15 +37,17 @@ def _create(path: str, threads: int, placement: str, cache: str) -> tuple[float,
     options = SessionOptions(intra_op_num_threads=threads, placement=placement)
     start = time.perf_counter()
     session = InferenceSession(path, options, backends=BACKENDS)
+    _create.placement_s = session.timings.get("placement_timing_s", 0.0)  # type: ignore[attr-defined]
     return time.perf_counter() - start, session.placement
 
 
 def measure(path: str, threads: int, rounds: int, workdir: Path) -> dict[str, Any]:
     """Medians of interleaved priority / cold fastest / warm fastest creations."""
-    times: dict[str, list[float]] = {"priority": [], "cold": [], "warm": []}
+    times: dict[str, list[float]] = {"priority": [], "cold": [], "warm": [], "winner": []}
     chosen = ""
     reason = ""
     spent: list[float] = []
+    warm_choosing: list[float] = []  # seconds the warm session spent choosing (cache reads)
     sources: list[str] = []  # the warm session's: "cache" unless the cold one ran out of budget
     for index in range(rounds):
         cache = str(workdir / f"cache-{threads}-{index}")
@@ -56,20 +58,34 @@ def measure(path: str, threads: int, rounds: int, workdir: Path) -> dict[str, An
         spent.append(float(report.decision.get("timing_s", 0.0)))
         seconds, report = _create(path, threads, "fastest", cache)
         times["warm"].append(seconds)
+        warm_choosing.append(_create.placement_s)  # type: ignore[attr-defined]
         sources.append(str(report.decision.get("source", "-")))
         chosen = ", ".join(f"{b} {s:.0%}" for b, s in report.coverage().items() if s > 0)
+        winners = [p.backend for p in report.partitions]
+        if len(set(winners)) == 1:  # the backend "fastest" chose, alone: its own creation cost
+            os.environ["XINRT_CACHE_DIR"] = cache
+            options = SessionOptions(intra_op_num_threads=threads, placement="priority")
+            start = time.perf_counter()
+            InferenceSession(path, options, backends=winners[:1])
+            times["winner"].append(time.perf_counter() - start)
         reason = str(report.decision.get("reason", ""))
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians = {k: statistics.median(v) for k, v in times.items() if v}
     return {
         "threads": threads,
         "median_s": medians,
         "cold_over_priority": medians["cold"] / medians["priority"],
         "warm_over_priority": medians["warm"] / medians["priority"],
+        "warm_over_winner_alone": medians["warm"] / medians["winner"] if times["winner"] else None,
         "cold_timing_s": statistics.median(spent),
+        "warm_choosing_s": statistics.median(warm_choosing),
         "warm_sources": sources,
         "chosen": chosen,
         "reason": reason,
     }
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{name:<14} t{threads}  priority {m['priority']:.3f} s  cold "
                     f"{m['cold']:.3f} s ({row['cold_over_priority']:.2f}x)  warm {m['warm']:.3f} s "
-                    f"({row['warm_over_priority']:.2f}x)  chose {row['chosen']}",
+                    f"({row['warm_over_priority']:.2f}x; {_ratio(row['warm_over_winner_alone'])} "
+                    f"of the winner alone; choosing {row['warm_choosing_s'] * 1e3:.1f} ms)  "
+                    f"chose {row['chosen']}",
                     flush=True,
                 )
             path.unlink()
