@@ -47,14 +47,19 @@ def load_model(
         raise InvalidModelError(
             f"model must be a path, bytes or onnx.ModelProto, got {type(source).__name__}"
         )
-    _load_external_data(proto, label, base_dir)
-    _check_initializer_sizes(proto, label)
-    weightless = _without_large_initializers(proto)
-    _check(weightless, label)
-    name_unnamed_nodes(proto.graph)
-    name_unnamed_nodes(weightless.graph)
-    _take_inferred_types(proto, _infer_shapes(weightless))
-    return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
+    try:  # protobuf decodes string fields on first use: a name may not be UTF-8 (tests/fuzz)
+        _load_external_data(proto, label, base_dir)
+        _check_initializer_sizes(proto, label)
+        weightless = _without_large_initializers(proto)
+        _check(weightless, label)
+        name_unnamed_nodes(proto.graph)
+        name_unnamed_nodes(weightless.graph)
+        _take_inferred_types(proto, _infer_shapes(weightless))
+        return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
+    except UnicodeDecodeError as exc:
+        raise InvalidModelError(
+            f"{label}: a name or string in the model is not UTF-8: {exc}"
+        ) from None
 
 
 def _copy(proto: onnx.ModelProto) -> onnx.ModelProto:
@@ -133,7 +138,7 @@ def _check(proto: onnx.ModelProto, label: str) -> None:
             )
     try:
         onnx.checker.check_model(proto)
-    except (onnx.checker.ValidationError, UnicodeDecodeError) as exc:  # non-UTF-8 names (fuzz)
+    except (onnx.checker.ValidationError, UnicodeDecodeError) as exc:  # non-UTF-8 (tests/fuzz)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidModelError(f"{label} fails the ONNX checker: {first}") from None
 
