@@ -58,19 +58,25 @@ def load_model(
         raise InvalidModelError(
             f"model must be a path, bytes or onnx.ModelProto, got {type(source).__name__}"
         )
-    _load_external_data(proto, label, base_dir)
-    densify_sparse_initializers(proto, label)
-    _check_initializer_sizes(proto, label)
-    accept_as_ort_does(proto, label)
-    weightless = _without_large_initializers(proto)
-    _check(checkable_copy(weightless), label)
-    name_unnamed_nodes(proto.graph)
-    name_unnamed_nodes(weightless.graph)
-    declared = [_copy_value_info(v) for v in proto.graph.output]
-    inferred = _infer_shapes(weightless)
-    check_type_bindings(inferred, label)
-    _take_inferred_types(proto, inferred)
-    del inferred
+    try:  # protobuf decodes string fields on first use: a name may not be UTF-8 (tests/fuzz)
+        _check_utf8(proto)
+        _load_external_data(proto, label, base_dir)
+        densify_sparse_initializers(proto, label)
+        _check_initializer_sizes(proto, label)
+        accept_as_ort_does(proto, label)
+        weightless = _without_large_initializers(proto)
+        _check(checkable_copy(weightless), label)
+        name_unnamed_nodes(proto.graph)
+        name_unnamed_nodes(weightless.graph)
+        declared = [_copy_value_info(v) for v in proto.graph.output]
+        inferred = _infer_shapes(weightless)
+        check_type_bindings(inferred, label)
+        _take_inferred_types(proto, inferred)
+        del inferred
+    except UnicodeDecodeError as exc:
+        raise InvalidModelError(
+            f"{label}: a name or string in the model is not UTF-8: {exc}"
+        ) from None
     try:
         ir_model = ir.from_proto(proto)
     except Exception as exc:  # onnx_ir's own errors for what the checker let through
@@ -241,6 +247,33 @@ def _without_large_initializers(proto: onnx.ModelProto) -> onnx.ModelProto:
                 onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
             )
     return light
+
+
+def _check_utf8(proto: onnx.ModelProto) -> None:
+    """Every name and string decodes as UTF-8, as the spec requires: protobuf hands an
+    undecodable string field over as bytes, which later code (onnx_ir, the backends) cannot
+    handle. Raises UnicodeDecodeError otherwise (found by tests/fuzz)."""
+    strings: list[object] = [proto.producer_name, proto.producer_version, proto.domain]
+    strings += [proto.doc_string, *(f for p in proto.metadata_props for f in (p.key, p.value))]
+    strings += [i.domain for i in proto.opset_import]
+    graphs = [proto.graph]
+    while graphs:
+        graph = graphs.pop()
+        strings += [graph.name, graph.doc_string]
+        for info in (*graph.input, *graph.output, *graph.value_info, *graph.initializer):
+            strings.append(info.name)
+        for node in graph.node:
+            strings += [node.name, node.op_type, node.domain, *node.input, *node.output]
+            standard = node.domain in ("", "ai.onnx")  # custom ops may keep blobs in strings
+            for attr in node.attribute:
+                strings += [attr.name, *((attr.s, *attr.strings) if standard else ())]
+                strings += [
+                    t.name for t in (*([attr.t] if attr.HasField("t") else []), *attr.tensors)
+                ]
+                graphs.extend([attr.g] if attr.HasField("g") else list(attr.graphs))
+    for value in strings:
+        if isinstance(value, bytes):
+            value.decode("utf-8")
 
 
 def _all_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:

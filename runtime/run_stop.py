@@ -1,6 +1,6 @@
 """Stopping a run in progress: `RunOptions.terminate` set from another thread, `timeout_s`.
 
-`InferenceSession.run` makes one `RunStop` per run and makes it current (a context variable)
+`InferenceSession.run` with RunOptions makes one `RunStop` per run, current (a context variable)
 while the run goes on; the executor checks it between partitions, and a backend that can stop
 inside a partition (the native plan polls between kernels and in every Loop iteration) registers
 a hook that `terminate()` calls.
@@ -86,10 +86,20 @@ def current_run_stop() -> RunStop | None:
 
 
 @contextmanager
-def run_stop_scope(stop: RunStop) -> Iterator[RunStop]:
-    """Make `stop` current for the code inside the block."""
+def run_stop_scope(label: str, run_options: object) -> Iterator[RunStop]:
+    """A RunStop for one run with `run_options` (timeout_s checked), current inside the block and
+    registered with the options while it lasts, so that setting `terminate` stops the run."""
+    stop = RunStop(label, run_timeout_s(label, run_options))
+    active = getattr(run_options, "_active", None)
+    registered = isinstance(active, set)
+    if registered:
+        active.add(stop)  # type: ignore[union-attr]
+    if getattr(run_options, "terminate", False):  # set since the caller looked
+        stop.terminate()
     token = _current.set(stop)
     try:
         yield stop
     finally:
         _current.reset(token)
+        if registered:
+            active.discard(stop)  # type: ignore[union-attr]

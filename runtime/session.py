@@ -32,7 +32,7 @@ from .partition import Partition, partition_graph
 from .passes import optimize, prepare_for_placement, take_overridable_initializers
 from .placement import PlacementReport, assign_nodes, build_report
 from .providers import ProviderSpec, backends_from_providers
-from .run_stop import RunStop, run_stop_scope, run_timeout_s
+from .run_stop import run_stop_scope
 from .types import type_string
 
 DEFAULT_BACKENDS = ("cpu", "ort", "reference")
@@ -448,18 +448,11 @@ class InferenceSession(OrtSessionMethods):
             self._model_label, self._feedable, input_feed, self._defaults, self._constant_inputs
         )
         names = validate_output_names(self._model_label, self._outputs, output_names)
-        stop = RunStop(self._model_label, run_timeout_s(self._model_label, run_options))
-        active = getattr(run_options, "_active", None)
-        if isinstance(active, set):
-            active.add(stop)
-            if getattr(run_options, "terminate", False):  # set between the check and now
-                stop.terminate()
-        try:
-            with run_stop_scope(stop):
+        if run_options is None:  # nothing to stop it but Ctrl-C, which backends handle
+            outputs = self._executor.run(feeds, names, self._profile)
+        else:
+            with run_stop_scope(self._model_label, run_options):
                 outputs = self._executor.run(feeds, names, self._profile)
-        finally:
-            if isinstance(active, set):
-                active.discard(stop)
         warn_on_shape_mismatch(self._outputs, names, outputs)
         return outputs
 

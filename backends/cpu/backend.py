@@ -20,7 +20,7 @@ from xinrt.graph_utils import (
     subgraphs,
 )
 from xinrt.partition import Partition
-from xinrt.run_stop import current_run_stop
+from xinrt.run_stop import RunStop, current_run_stop
 
 try:
     from xinrt import _native
@@ -124,27 +124,32 @@ class CpuExecutable:
         self._outputs = output_names
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        arrays = [feeds[name] for name in self._inputs]
         stop = current_run_stop()
-        remaining = stop.remaining_s() if stop is not None else None
-        control = _native.RunControl(remaining)  # polled between kernels; Ctrl-C on the main thread
-        hook = control.terminate
-        if stop is not None:
-            stop.add_hook(hook)
         try:
-            results = self._plan.run([feeds[name] for name in self._inputs], control)
-        except _native.RunCancelled as exc:
-            if stop is not None:
-                stop.check()  # names the model and the reason
-            raise ExecutionError(f"cpu: run {exc}") from exc
+            if stop is None:  # no RunOptions: only Ctrl-C can stop it (the binding polls for it)
+                results = self._plan.run(arrays)
+            else:
+                results = self._run_stoppable(arrays, stop)
         except _native.ModelError as exc:
             raise InvalidModelError(
                 f"cpu: {exc} (the model, or a shape it reads from its inputs, is invalid here: "
                 "check the node's attributes and the shapes the model computes)"
             ) from exc
-        finally:
-            if stop is not None:
-                stop.remove_hook(hook)
         return dict(zip(self._outputs, results))
+
+    def _run_stoppable(self, arrays: list[np.ndarray], stop: RunStop) -> list[np.ndarray]:
+        """Runs the plan with a RunControl that `stop` terminates (and its deadline)."""
+        control = _native.RunControl(stop.remaining_s())  # polled between kernels
+        hook = control.terminate
+        stop.add_hook(hook)
+        try:
+            return list(self._plan.run(arrays, control))
+        except _native.RunCancelled as exc:
+            stop.check()  # names the model and the reason
+            raise ExecutionError(f"cpu: run {exc}") from exc
+        finally:
+            stop.remove_hook(hook)
 
 
 class CpuBackend(Backend):

@@ -43,6 +43,7 @@ class RunControl {
   // poll(), throwing RunCancelled when the run must stop.
   void check() const;
 
+  // Monotonic nanoseconds (coarse: a few ms resolution), the clock deadlines are given in.
   static int64_t steady_now_ns();
 
  private:

@@ -61,7 +61,8 @@ void im2col(const float* x, int64_t channels, const WindowGeometry& g, float* co
   std::shared_ptr<float> phases;
   const float* src_rows = x;  // row ih of channel c, phase ph starts at ((c * in_h + ih) * s_w + ph) * wq
   if (s_w > 1) {
-    phases = alloc_floats(static_cast<size_t>(channels * g.in_h * s_w * wq));
+    const char* what = "Conv: im2col column phases";  // s_w <= in_w + pads, which may be ~2**62
+    phases = alloc_floats(static_cast<size_t>(checked_mul(checked_mul(channels * g.in_h, s_w, what), wq, what)));
     float* ph_out = phases.get();
     pool.parallel_for(channels * g.in_h, 16, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {

@@ -71,17 +71,17 @@ def _evaluate(node: ir.Node, opset: int) -> list[np.ndarray] | None:
     inputs = [v for v in node.inputs]
     if any(v is not None and v.const_value is None for v in inputs):
         return None
-    proto = ir.serde.serialize_node(node)
-    initializers = []
-    for value in inputs:
-        if value is not None:
-            tensor = ir.serde.serialize_tensor(value.const_value)  # type: ignore[arg-type]
-            tensor.name = name_of(value)
-            initializers.append(tensor)
-    outputs = [onnx.helper.make_empty_tensor_value_info(name_of(v)) for v in node.outputs]
-    graph = onnx.helper.make_graph([proto], "fold", [], outputs, initializer=initializers)
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
-    try:
+    try:  # serializing may fail too (a malformed tensor attribute; tests/fuzz)
+        proto = ir.serde.serialize_node(node)
+        initializers = []
+        for value in inputs:
+            if value is not None:
+                tensor = ir.serde.serialize_tensor(value.const_value)  # type: ignore[arg-type]
+                tensor.name = name_of(value)
+                initializers.append(tensor)
+        outputs = [onnx.helper.make_empty_tensor_value_info(name_of(v)) for v in node.outputs]
+        graph = onnx.helper.make_graph([proto], "fold", [], outputs, initializer=initializers)
+        model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
         from onnx.reference import ReferenceEvaluator  # only when there is something to fold
 
         return [np.asarray(r) for r in ReferenceEvaluator(model).run(None, {})]

@@ -15,7 +15,12 @@ FOUND = {
     29: "ValueError: cannot reshape array of size 30 into shape (6,) (model.py)",
     2361: "hang: onnx.reference's Scan with num_scan_inputs 10**12 (reference backend)",
     2414: "UnicodeDecodeError from the onnx checker (model.py)",
+    704: "UnicodeDecodeError: a node name that is not UTF-8 (model.py)",
     5682: "hang: a Loop of 10**12 trips on the reference backend ignored timeout_s",
+    4001862: "TypeError from onnx_ir: a value_info name that is not UTF-8 (model.py)",
+    4002317: "SerdeError from fold_constants: a Constant's tensor name not UTF-8 (passes)",
+    4004801: "UnicodeDecodeError: a graph name that is not UTF-8 (model.py)",
+    1011205: "heap corruption (SIGABRT): Conv stride 2**62 + 1 sized im2col scratch (csrc)",
     1000727: "ValueError from onnx_ir's IdentityEliminationPass: Identity ranks differ (passes)",
 }
 

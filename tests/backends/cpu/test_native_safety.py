@@ -206,3 +206,19 @@ def test_resize_to_size_zero_is_refused_as_onnxruntime():
     )
     feeds = {"x": np.random.default_rng(6).standard_normal((1, 1, 5, 5)).astype(np.float32)}
     _assert_refused_like_onnxruntime(model, feeds, "resize0.*sizes must be positive")
+
+
+def test_conv_with_a_stride_near_2_62_matches_onnxruntime():
+    """A stride past the input gives one output column; im2col once sized scratch by the
+    stride and corrupted the heap (fuzz seed 1011205)."""
+    rng = np.random.default_rng(7)
+    w = numpy_helper.from_array(rng.standard_normal((4, 2, 3, 3)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1],
+                         strides=[1, 2**62 + 1])
+    ]  # fmt: skip
+    model = make_model(nodes, [tensor("x", [1, 2, 8, 8])], [tensor("y", ["n", "c", "h", "w"])], [w])
+    feeds = {"x": rng.standard_normal((1, 2, 8, 8)).astype(np.float32)}
+    want = _ort(model, feeds)[0]
+    for backends in CHAINS:
+        np.testing.assert_allclose(_run(model, feeds, backends)[0], want, rtol=1e-5, atol=1e-5)
