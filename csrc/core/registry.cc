@@ -61,6 +61,7 @@ const std::vector<Kernel>& all_kernels() {
     register_qmatmul(k);
     register_recurrent(k);
     register_qconv(k);
+    register_ml(k);
     return k;
   }();
   return kernels;

@@ -123,5 +123,6 @@ void register_quantize(std::vector<Kernel>& out);
 void register_qmatmul(std::vector<Kernel>& out);
 void register_recurrent(std::vector<Kernel>& out);
 void register_qconv(std::vector<Kernel>& out);
+void register_ml(std::vector<Kernel>& out);  // ai.onnx.ml (ml_linear.cc, ml_tree.cc)
 
 }  // namespace xinrt
