@@ -118,7 +118,10 @@ def main() -> None:
         for batch in [int(b) for b in a.batches.split(",")]:
             for threads in [int(t) for t in a.threads.split(",")]:
                 r, tx, to = measure(model, batch, threads, a.runs, a.gap_ms / 1e3)
-                print(f"{name:<26} {batch:>5} {threads:>7} {tx:>9.3f} {to:>8.3f} {r:>6.2f}", flush=True)
+                print(
+                    f"{name:<26} {batch:>5} {threads:>7} {tx:>9.3f} {to:>8.3f} {r:>6.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -78,14 +78,15 @@ def _onnxmltools(factory: Factory, task: str, zipmap: bool) -> Callable[[Path], 
 
         x, y = training_data(task)
         model = factory().fit(x, y)
-        kind = type(model).__module__.split(".")[0]
-        convert = onnxmltools.convert_lightgbm if kind == "lightgbm" else onnxmltools.convert_xgboost
-        onx = convert(
-            model,
-            initial_types=[("x", FloatTensorType([None, FEATURES]))],
-            target_opset=ML_OPSET,
-            zipmap=zipmap,
-        )
+        initial = [("x", FloatTensorType([None, FEATURES]))]
+        if type(model).__module__.startswith("lightgbm"):
+            onx = onnxmltools.convert_lightgbm(
+                model, initial_types=initial, target_opset=ML_OPSET[""], zipmap=zipmap
+            )
+        else:  # the XGBoost converter has no ZipMap option: its probabilities are a tensor
+            onx = onnxmltools.convert_xgboost(
+                model, initial_types=initial, target_opset=ML_OPSET[""]
+            )
         _save(onx, path)
 
     return build
@@ -132,10 +133,18 @@ def _column_transformer(final: Factory) -> Factory:
 
 # name -> (factory, task, task description)
 _SKLEARN: dict[str, tuple[Factory, str, str]] = {
-    "logreg_binary": (_sk("sklearn.linear_model", "LogisticRegression", max_iter=500), "binary", "LR"),
-    "logreg_multi": (_sk("sklearn.linear_model", "LogisticRegression", max_iter=500), "multi", "LR"),
+    "logreg_binary": (
+        _sk("sklearn.linear_model", "LogisticRegression", max_iter=500),
+        "binary",
+        "LR",
+    ),
+    "logreg_multi": (
+        _sk("sklearn.linear_model", "LogisticRegression", max_iter=500),
+        "multi",
+        "LR",
+    ),
     "sgd_classifier": (
-        _sk("sklearn.linear_model", "SGDClassifier", loss='log_loss', random_state=0),
+        _sk("sklearn.linear_model", "SGDClassifier", loss="log_loss", random_state=0),
         "multi",
         "SGD",
     ),
@@ -145,17 +154,31 @@ _SKLEARN: dict[str, tuple[Factory, str, str]] = {
         "tree",
     ),
     "random_forest_binary": (
-        _sk("sklearn.ensemble", "RandomForestClassifier", n_estimators=30, max_depth=8, random_state=0),
+        _sk(
+            "sklearn.ensemble",
+            "RandomForestClassifier",
+            n_estimators=30,
+            max_depth=8,
+            random_state=0,
+        ),
         "binary",
         "forest",
     ),
     "random_forest_multi": (
-        _sk("sklearn.ensemble", "RandomForestClassifier", n_estimators=30, max_depth=8, random_state=0),
+        _sk(
+            "sklearn.ensemble",
+            "RandomForestClassifier",
+            n_estimators=30,
+            max_depth=8,
+            random_state=0,
+        ),
         "multi",
         "forest",
     ),
     "extra_trees_classifier": (
-        _sk("sklearn.ensemble", "ExtraTreesClassifier", n_estimators=20, max_depth=8, random_state=0),
+        _sk(
+            "sklearn.ensemble", "ExtraTreesClassifier", n_estimators=20, max_depth=8, random_state=0
+        ),
         "multi",
         "forest",
     ),
@@ -192,7 +215,13 @@ _SKLEARN: dict[str, tuple[Factory, str, str]] = {
         "tree",
     ),
     "random_forest_regressor": (
-        _sk("sklearn.ensemble", "RandomForestRegressor", n_estimators=30, max_depth=8, random_state=0),
+        _sk(
+            "sklearn.ensemble",
+            "RandomForestRegressor",
+            n_estimators=30,
+            max_depth=8,
+            random_state=0,
+        ),
         "regression",
         "forest",
     ),
@@ -207,9 +236,16 @@ _SKLEARN: dict[str, tuple[Factory, str, str]] = {
         "boosting",
     ),
     "svr": (_sk("sklearn.svm", "SVR"), "regression", "SVM"),
-    "kneighbors_regressor": (_sk("sklearn.neighbors", "KNeighborsRegressor", 5), "regression", "kNN"),
+    "kneighbors_regressor": (
+        _sk("sklearn.neighbors", "KNeighborsRegressor", 5),
+        "regression",
+        "kNN",
+    ),
     "scaler_logreg": (
-        _pipeline(_sk("sklearn.preprocessing", "StandardScaler"), _sk("sklearn.linear_model", "LogisticRegression", max_iter=500)),
+        _pipeline(
+            _sk("sklearn.preprocessing", "StandardScaler"),
+            _sk("sklearn.linear_model", "LogisticRegression", max_iter=500),
+        ),
         "multi",
         "pipeline",
     ),
@@ -233,7 +269,9 @@ _SKLEARN: dict[str, tuple[Factory, str, str]] = {
         "pipeline",
     ),
     "column_transformer_gbr": (
-        _column_transformer(_sk("sklearn.ensemble", "GradientBoostingRegressor", n_estimators=30, random_state=0)),
+        _column_transformer(
+            _sk("sklearn.ensemble", "GradientBoostingRegressor", n_estimators=30, random_state=0)
+        ),
         "regression",
         "pipeline",
     ),
@@ -241,19 +279,39 @@ _SKLEARN: dict[str, tuple[Factory, str, str]] = {
 
 # name -> (factory, task); converted by onnxmltools.
 _BOOSTERS: dict[str, tuple[Factory, str]] = {
-    "lightgbm_binary": (_sk("lightgbm", "LGBMClassifier", n_estimators=50, verbose=-1, random_state=0), "binary"),
-    "lightgbm_multi": (_sk("lightgbm", "LGBMClassifier", n_estimators=30, verbose=-1, random_state=0), "multi"),
-    "lightgbm_regressor": (_sk("lightgbm", "LGBMRegressor", n_estimators=50, verbose=-1, random_state=0), "regression"),
-    "xgboost_binary": (_sk("xgboost", "XGBClassifier", n_estimators=30, max_depth=4, random_state=0), "binary"),
-    "xgboost_multi": (_sk("xgboost", "XGBClassifier", n_estimators=20, max_depth=4, random_state=0), "multi"),
-    "xgboost_regressor": (_sk("xgboost", "XGBRegressor", n_estimators=30, max_depth=4, random_state=0), "regression"),
+    "lightgbm_binary": (
+        _sk("lightgbm", "LGBMClassifier", n_estimators=50, verbose=-1, random_state=0),
+        "binary",
+    ),
+    "lightgbm_multi": (
+        _sk("lightgbm", "LGBMClassifier", n_estimators=30, verbose=-1, random_state=0),
+        "multi",
+    ),
+    "lightgbm_regressor": (
+        _sk("lightgbm", "LGBMRegressor", n_estimators=50, verbose=-1, random_state=0),
+        "regression",
+    ),
+    "xgboost_binary": (
+        _sk("xgboost", "XGBClassifier", n_estimators=30, max_depth=4, random_state=0),
+        "binary",
+    ),
+    "xgboost_multi": (
+        _sk("xgboost", "XGBClassifier", n_estimators=20, max_depth=4, random_state=0),
+        "multi",
+    ),
+    "xgboost_regressor": (
+        _sk("xgboost", "XGBRegressor", n_estimators=30, max_depth=4, random_state=0),
+        "regression",
+    ),
 }
 
 # ZipMap on (a list of {class: probability} dicts): skl2onnx's and onnxmltools' default.
 _ZIPMAP = ("logreg_binary", "random_forest_multi", "lightgbm_multi")
 
 
-def _entry(name: str, build: Callable[[Path], None], task: str, source: str, needs: tuple[str, ...]) -> ModelEntry:
+def _entry(
+    name: str, build: Callable[[Path], None], task: str, source: str, needs: tuple[str, ...]
+) -> ModelEntry:
     labelled = task != "regression"
     return ModelEntry(
         name=f"classic_{name}",
@@ -267,11 +325,13 @@ def _entry(name: str, build: Callable[[Path], None], task: str, source: str, nee
 
 
 def classic_entries() -> list[ModelEntry]:
-    """Every classic model: scikit-learn (skl2onnx), LightGBM/XGBoost (onnxmltools), ZipMap on/off."""
+    """Every classic model: scikit-learn via skl2onnx, LightGBM/XGBoost via onnxmltools."""
     found = []
     for name, (factory, task, kind) in _SKLEARN.items():
         source = f"skl2onnx {kind} ({name}), ZipMap off, ai.onnx.ml opset 3"
-        found.append(_entry(name, _sklearn(factory, task, False), task, source, ("sklearn", "skl2onnx")))
+        found.append(
+            _entry(name, _sklearn(factory, task, False), task, source, ("sklearn", "skl2onnx"))
+        )
     for name, (factory, task) in _BOOSTERS.items():
         package = name.split("_")[0]
         source = f"onnxmltools {package} ({name}), ZipMap off, ai.onnx.ml opset 3"
@@ -279,10 +339,13 @@ def classic_entries() -> list[ModelEntry]:
         found.append(_entry(name, _onnxmltools(factory, task, False), task, source, needs))
     for name in _ZIPMAP:
         if name in _SKLEARN:
-            factory, task, kind = _SKLEARN[name]
-            build, needs = _sklearn(factory, task, True), ("sklearn", "skl2onnx")
+            factory, task, _ = _SKLEARN[name]
+            build = _sklearn(factory, task, True)
+            modules: tuple[str, ...] = ("sklearn", "skl2onnx")
         else:
             factory, task = _BOOSTERS[name]
-            build, needs = _onnxmltools(factory, task, True), (name.split("_")[0], "onnxmltools", "sklearn")
-        found.append(_entry(f"{name}_zipmap", build, task, f"{name} with ZipMap on (seq(map) output)", needs))
+            build = _onnxmltools(factory, task, True)
+            modules = (name.split("_")[0], "onnxmltools", "sklearn")
+        source = f"{name} with ZipMap on (seq(map) output)"
+        found.append(_entry(f"{name}_zipmap", build, task, source, modules))
     return found

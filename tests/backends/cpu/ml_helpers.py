@@ -61,7 +61,9 @@ def run_both(model: bytes, x: np.ndarray, threads: int = 1) -> tuple[list[Any], 
     from xinrt import InferenceSession, SessionOptions
 
     ort = pytest.importorskip("onnxruntime")
-    session = InferenceSession(model, SessionOptions(intra_op_num_threads=threads), backends=["cpu"])
+    session = InferenceSession(
+        model, SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
+    )
     assert {n.backend for n in session.placement.nodes} == {"cpu"}
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads

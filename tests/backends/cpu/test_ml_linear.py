@@ -18,7 +18,9 @@ pytest.importorskip("xinrt._native")
 
 def data(classes: int, seed: int, rows: int = 150, features: int = 5):
     rng = np.random.default_rng(seed)
-    x = (rng.standard_normal((rows, features)) * [1, 3, 0.5, 2, 1] + [0, 1, -2, 0, 4]).astype(np.float32)
+    x = (rng.standard_normal((rows, features)) * [1, 3, 0.5, 2, 1] + [0, 1, -2, 0, 4]).astype(
+        np.float32
+    )
     score = x[:, 0] - 0.3 * x[:, 1] + x[:, 2]
     y = np.digitize(score, np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]))
     return x, y, score
@@ -26,7 +28,9 @@ def data(classes: int, seed: int, rows: int = 150, features: int = 5):
 
 def fresh(seed: int, rows: int = 40) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((rows, 5)) * [1, 3, 0.5, 2, 1] + [0, 1, -2, 0, 4]).astype(np.float32)
+    return (rng.standard_normal((rows, 5)) * [1, 3, 0.5, 2, 1] + [0, 1, -2, 0, 4]).astype(
+        np.float32
+    )
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -37,7 +41,11 @@ def test_logistic_regression_pipelines_match_onnxruntime(classes: int, scaler: s
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
 
-    steps = {"standard": [StandardScaler()], "minmax": [MinMaxScaler()], "normalizer": [Normalizer()]}
+    steps = {
+        "standard": [StandardScaler()],
+        "minmax": [MinMaxScaler()],
+        "normalizer": [Normalizer()],
+    }
     x, y, _ = data(classes, seed=classes)
     model = make_pipeline(*steps.get(scaler, []), LogisticRegression(max_iter=500)).fit(x, y)
     onx = to_onnx(model, x)

@@ -46,7 +46,9 @@ def classifiers():
         "decision_tree": DecisionTreeClassifier(max_depth=5, random_state=0),
         "random_forest": RandomForestClassifier(n_estimators=12, max_depth=6, random_state=0),
         "extra_trees": ExtraTreesClassifier(n_estimators=10, max_depth=6, random_state=0),
-        "gradient_boosting": GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0),
+        "gradient_boosting": GradientBoostingClassifier(
+            n_estimators=15, max_depth=3, random_state=0
+        ),
     }
 
 
@@ -97,7 +99,9 @@ def test_multi_target_regressor_matches_onnxruntime() -> None:
     assert_matches(*run_both(onx, fresh(31)))
 
 
-def tree_model(mode: str, aggregate: str = "SUM", missing_true: int = 0, post: str = "NONE") -> bytes:
+def tree_model(
+    mode: str, aggregate: str = "SUM", missing_true: int = 0, post: str = "NONE"
+) -> bytes:
     """Two one-split regression trees on feature 0 at threshold 0.5, leaf weights 1/2 and 3/4."""
     node = helper.make_node(
         "TreeEnsembleRegressor",
@@ -131,7 +135,9 @@ def tree_model(mode: str, aggregate: str = "SUM", missing_true: int = 0, post: s
     return helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString()
 
 
-@pytest.mark.parametrize("mode", ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"])
+@pytest.mark.parametrize(
+    "mode", ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]
+)
 @pytest.mark.parametrize("aggregate", ["SUM", "AVERAGE", "MIN", "MAX"])
 @pytest.mark.parametrize("missing_true", [0, 1])
 def test_node_modes_aggregates_and_nan_match_onnxruntime(
