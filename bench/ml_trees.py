@@ -48,7 +48,7 @@ def train(kind: str, booster: str) -> bytes:
 
         model = lightgbm.LGBMRegressor(n_estimators=300, num_leaves=15, verbose=-1).fit(x, score)
         onx = onnxmltools.convert_lightgbm(
-            model, initial_types=[("x", MlFloat([None, FEATURES]))], target_opset=17
+            model, initial_types=[("x", MlFloat([None, FEATURES]))], target_opset=15
         )
         return bytes(onx.SerializeToString())
     else:

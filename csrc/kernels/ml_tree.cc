@@ -52,6 +52,9 @@ struct Forest {
   std::vector<int64_t> labels;
   bool binary_case = false;
   bool weights_all_positive = true;
+  // Traversal: every branch's mode when they share one (else kLeaf), any NaN-tracking node.
+  int uniform_mode = kLeaf;
+  bool any_missing = false;
 };
 
 Mode parse_mode(const std::string& s) {
@@ -146,6 +149,7 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
 
   // Pack each tree depth-first from its root.
   std::vector<int32_t> packed_of(count, -1);
+  bool saw_branch = false;
   f->nodes.reserve(count);
   for (int64_t tree : tree_order) {
     // The root: the tree's first node in attribute order.
@@ -183,6 +187,10 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
         throw KernelError("negative feature id");
       p.feature = static_cast<int32_t>(features[i]);
       f->max_feature = std::max(f->max_feature, p.feature);
+      f->any_missing = f->any_missing || p.missing_true;
+      if (!saw_branch) f->uniform_mode = p.mode;
+      else if (f->uniform_mode != p.mode) f->uniform_mode = kLeaf;
+      saw_branch = true;
       f->nodes.push_back(p);
       auto t = index.find({tree, true_ids[i]}), e = index.find({tree, false_ids[i]});
       if (t == index.end() || e == index.end())
@@ -196,24 +204,57 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
   return f;
 }
 
-// The leaf a row reaches in one tree.
-inline const PackedNode* leaf_of(const PackedNode* nodes, int32_t root, const float* x) {
-  const PackedNode* p = nodes + root;
-  while (p->mode != kLeaf) {
-    float v = x[p->feature];
-    bool go_true;
-    switch (p->mode) {
-      case kLeq: go_true = v <= p->threshold; break;
-      case kLt: go_true = v < p->threshold; break;
-      case kGte: go_true = v >= p->threshold; break;
-      case kGt: go_true = v > p->threshold; break;
-      case kEq: go_true = v == p->threshold; break;
-      default: go_true = v != p->threshold; break;  // kNeq
-    }
-    if (p->missing_true && std::isnan(v)) go_true = true;
-    p = nodes + (go_true ? p->true_node : p->false_node);
+template <int M>  // a Mode; kLeaf: read each node's own mode
+inline bool branch_true(const PackedNode* p, float v) {
+  int mode = M == kLeaf ? p->mode : M;
+  switch (mode) {
+    case kLeq: return v <= p->threshold;
+    case kLt: return v < p->threshold;
+    case kGte: return v >= p->threshold;
+    case kGt: return v > p->threshold;
+    case kEq: return v == p->threshold;
+    default: return v != p->threshold;  // kNeq
   }
-  return p;
+}
+
+// The leaves of n walks in lockstep, so their dependent loads overlap: walk i starts at root
+// roots[i * root_step] and reads row x + i * x_step (n rows down one tree, or one row down n
+// trees). M fixes the compare when every branch uses one mode; Missing = false drops the NaN
+// test when no node has missing_value_tracks_true.
+template <int M, bool Missing>
+void leaves_of(const PackedNode* nodes, const int32_t* roots, int64_t root_step, const float* x,
+               int64_t x_step, int n, const PackedNode** out) {
+  for (int i = 0; i < n; ++i) out[i] = nodes + roots[i * root_step];
+  for (bool moving = true; moving;) {
+    moving = false;
+    for (int i = 0; i < n; ++i) {
+      const PackedNode* p = out[i];
+      if (p->mode == kLeaf) continue;
+      float v = x[i * x_step + p->feature];
+      bool t = branch_true<M>(p, v);
+      if (Missing && p->missing_true && std::isnan(v)) t = true;
+      out[i] = nodes + (t ? p->true_node : p->false_node);
+      moving = true;
+    }
+  }
+}
+
+using LeavesFn = void (*)(const PackedNode*, const int32_t*, int64_t, const float*, int64_t, int,
+                          const PackedNode**);
+
+template <int M>
+LeavesFn pick_missing(bool missing) {
+  return missing ? leaves_of<M, true> : leaves_of<M, false>;
+}
+
+LeavesFn pick_leaves(int uniform_mode, bool missing) {
+  switch (uniform_mode) {
+    case kLeq: return pick_missing<kLeq>(missing);
+    case kLt: return pick_missing<kLt>(missing);
+    case kGte: return pick_missing<kGte>(missing);
+    case kGt: return pick_missing<kGt>(missing);
+    default: return pick_missing<kLeaf>(missing);
+  }
 }
 
 // Per-row accumulator: scores and has_score flags for n_targets slots.
@@ -389,23 +430,33 @@ void compute_tree(const KernelContext& ctx, const std::vector<const Tensor*>& in
   const float* x = X.ptr<float>();
   const PackedNode* nodes = f.nodes.data();
   int64_t n_trees = static_cast<int64_t>(f.roots.size());
+  LeavesFn leaves = pick_leaves(f.uniform_mode, f.any_missing);
   auto finish = [&](int64_t r, Acc a) {
     if (f.classifier) y[r] = finalize_classifier(f, a, z + r * nt);
     else finalize_regressor(f, a, z + r * nt);
   };
 
-  if (rows == 1 && n_trees >= 16 && ctx.pool.num_threads() > 1) {  // split the trees
-    int64_t parts = std::min<int64_t>(ctx.pool.num_threads(), n_trees / 8);
+  constexpr int64_t kLockstep = 8;  // walks in flight together
+  if (rows == 1) {  // one row: walk kLockstep trees at a time; split the trees when there are many
+    int64_t parts = std::max<int64_t>(1, std::min<int64_t>(ctx.pool.num_threads(), n_trees / 256));
     std::vector<float> scores(static_cast<size_t>(parts * nt), 0.f);
     std::vector<uint8_t> has(static_cast<size_t>(parts * nt), 0);
-    ctx.pool.parallel_for(parts, 1, [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) {
-        Acc a{scores.data() + p * nt, has.data() + p * nt};
-        for (int64_t t = p * n_trees / parts; t < (p + 1) * n_trees / parts; ++t)
-          accumulate(f, leaf_of(nodes, f.roots[t], x), a);
+    auto walk = [&](int64_t p) {
+      Acc a{scores.data() + p * nt, has.data() + p * nt};
+      int64_t end = (p + 1) * n_trees / parts;
+      for (int64_t t = p * n_trees / parts; t < end; t += kLockstep) {
+        int n = static_cast<int>(std::min(kLockstep, end - t));
+        const PackedNode* found[kLockstep];
+        leaves(nodes, f.roots.data() + t, 1, x, 0, n, found);
+        for (int i = 0; i < n; ++i) accumulate(f, found[i], a);
       }
-    });
-    for (int64_t p = 1; p < parts; ++p) merge(f, {scores.data(), has.data()}, scores.data() + p * nt, has.data() + p * nt);
+    };
+    if (parts == 1) walk(0);
+    else ctx.pool.parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p) walk(p);
+      });
+    for (int64_t p = 1; p < parts; ++p)
+      merge(f, {scores.data(), has.data()}, scores.data() + p * nt, has.data() + p * nt);
     finish(0, {scores.data(), has.data()});
     return;
   }
@@ -418,9 +469,13 @@ void compute_tree(const KernelContext& ctx, const std::vector<const Tensor*>& in
       std::fill(scores.begin(), scores.end(), 0.f);
       std::fill(has.begin(), has.end(), 0);
       for (int64_t t = 0; t < n_trees; ++t) {
-        int32_t root = f.roots[t];
-        for (int64_t r = r0; r < r1; ++r)
-          accumulate(f, leaf_of(nodes, root, x + r * cols), {scores.data() + (r - r0) * nt, has.data() + (r - r0) * nt});
+        for (int64_t g = r0; g < r1; g += kLockstep) {
+          int n = static_cast<int>(std::min(kLockstep, r1 - g));
+          const PackedNode* found[kLockstep];
+          leaves(nodes, f.roots.data() + t, 0, x + g * cols, cols, n, found);
+          for (int i = 0; i < n; ++i)
+            accumulate(f, found[i], {scores.data() + (g + i - r0) * nt, has.data() + (g + i - r0) * nt});
+        }
       }
       for (int64_t r = r0; r < r1; ++r) finish(r, {scores.data() + (r - r0) * nt, has.data() + (r - r0) * nt});
     }

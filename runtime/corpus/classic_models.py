@@ -16,6 +16,7 @@ ROWS = 400
 BATCH = 16
 CATEGORICAL = (6, 7)  # columns holding small integers (codes) for the encoders
 ML_OPSET = {"": 17, "ai.onnx.ml": 3}
+MLTOOLS_OPSET = 15  # the newest onnxmltools 1.16 converts to
 
 Factory = Callable[[], Any]  # returns an unfitted estimator
 
@@ -81,11 +82,11 @@ def _onnxmltools(factory: Factory, task: str, zipmap: bool) -> Callable[[Path], 
         initial = [("x", FloatTensorType([None, FEATURES]))]
         if type(model).__module__.startswith("lightgbm"):
             onx = onnxmltools.convert_lightgbm(
-                model, initial_types=initial, target_opset=ML_OPSET[""], zipmap=zipmap
+                model, initial_types=initial, target_opset=MLTOOLS_OPSET, zipmap=zipmap
             )
         else:  # the XGBoost converter has no ZipMap option: its probabilities are a tensor
             onx = onnxmltools.convert_xgboost(
-                model, initial_types=initial, target_opset=ML_OPSET[""]
+                model, initial_types=initial, target_opset=MLTOOLS_OPSET
             )
         _save(onx, path)
 
@@ -334,7 +335,7 @@ def classic_entries() -> list[ModelEntry]:
         )
     for name, (factory, task) in _BOOSTERS.items():
         package = name.split("_")[0]
-        source = f"onnxmltools {package} ({name}), ZipMap off, ai.onnx.ml opset 3"
+        source = f"onnxmltools {package} ({name}), ZipMap off, opset 15"
         needs = (package, "onnxmltools", "sklearn")
         found.append(_entry(name, _onnxmltools(factory, task, False), task, source, needs))
     for name in _ZIPMAP:
