@@ -75,6 +75,7 @@ const std::vector<Kernel>& all_kernels() {
     register_detection(k);
     register_select_ops(k);
     register_dynamic_quantize_lstm(k);
+    register_ml(k);
     return k;
   }();
   return kernels;

@@ -137,5 +137,6 @@ void register_norm_extra(std::vector<Kernel>& out);
 void register_detection(std::vector<Kernel>& out);
 void register_select_ops(std::vector<Kernel>& out);
 void register_dynamic_quantize_lstm(std::vector<Kernel>& out);
+void register_ml(std::vector<Kernel>& out);  // ai.onnx.ml (ml_linear.cc, ml_tree.cc)
 
 }  // namespace xinrt

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InvalidArgumentError
+from .classic_models import classic_entries
 from .entry import GROUPS, ModelEntry
 from .pypi_models import pypi_entries
 from .quantized import quantized_entries
@@ -16,7 +17,7 @@ from .transformers_models import transformers_entries
 def entries() -> list[ModelEntry]:
     """All corpus entries: PyPI-shipped, torchvision, transformers, torch, quantized."""
     exported = torchvision_entries() + transformers_entries() + torch_entries()
-    found = pypi_entries() + exported + quantized_entries(exported)
+    found = pypi_entries() + exported + quantized_entries(exported) + classic_entries()
     names = [e.name for e in found]
     assert len(names) == len(set(names)), "corpus names must be unique"
     return found
