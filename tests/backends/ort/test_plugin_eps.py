@@ -1,7 +1,8 @@
 """Plugin EPs on ORT's EP ABI: WebGPU on Vulkan (lavapipe in CI) and OpenVINO, end to end.
 
-CI installs onnxruntime-ep-webgpu and Mesa's lavapipe (.ci/run) and sets XINRT_REQUIRE_WEBGPU=1:
-then a missing piece fails these tests instead of skipping them.
+CI installs Mesa's lavapipe (.ci/run) and sets XINRT_REQUIRE_WEBGPU=1: then these tests install
+the `webgpu` extra (onnxruntime-ep-webgpu, pinned in pyproject.toml) into this venv when it is
+missing, and a missing piece fails them instead of skipping them.
 """
 
 from __future__ import annotations
@@ -21,8 +22,27 @@ ROOT = Path(__file__).resolve().parents[3]
 REQUIRE_WEBGPU = os.environ.get("XINRT_REQUIRE_WEBGPU", "") not in ("", "0")
 
 
+def _install_webgpu_extra() -> None:
+    """pip-install the `webgpu` extra's pins into this venv (the EP runs in a worker process,
+    which sees the new package)."""
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        pins = tomllib.load(f)["project"]["optional-dependencies"]["webgpu"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", *pins],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    importlib.invalidate_caches()
+
+
 def _webgpu_missing() -> str:
     """Why WebGPU cannot run here ("" when the package, Vulkan and a GPU or lavapipe exist)."""
+    if importlib.util.find_spec("onnxruntime_ep_webgpu") is None and REQUIRE_WEBGPU:
+        _install_webgpu_extra()
     if importlib.util.find_spec("onnxruntime_ep_webgpu") is None:
         return "onnxruntime-ep-webgpu is not installed (pip install onnxruntime-ep-webgpu)"
     try:
