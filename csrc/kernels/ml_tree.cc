@@ -23,6 +23,9 @@ namespace {
 
 enum Mode : uint8_t { kLeaf, kLeq, kLt, kGte, kGt, kEq, kNeq };
 enum class Agg { kSum, kAverage, kMin, kMax };
+// A forest up to this size stays in a core's L2 cache: each row then walks every tree in turn;
+// a larger one walks a block of rows down each tree so the tree's nodes are loaded once.
+constexpr size_t kCachedForestBytes = 512 * 1024;
 
 struct PackedNode {
   float threshold;
@@ -31,6 +34,7 @@ struct PackedNode {
   int32_t false_node;  // index into nodes (branch) or one past the last weight (leaf)
   uint8_t mode;
   uint8_t missing_true;
+  uint8_t one_weight;  // a leaf with one weight: target in `feature`, value in `threshold`
 };
 
 struct LeafWeight {
@@ -179,6 +183,11 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
         p.true_node = static_cast<int32_t>(f->weights.size());
         for (const LeafWeight& w : leaf_weights[i]) f->weights.push_back(w);
         p.false_node = static_cast<int32_t>(f->weights.size());
+        if (leaf_weights[i].size() == 1) {  // kept in the node: no second load per leaf
+          p.one_weight = 1;
+          p.feature = leaf_weights[i][0].target;
+          p.threshold = leaf_weights[i][0].value;
+        }
         f->nodes.push_back(p);
         continue;
       }
@@ -232,7 +241,7 @@ void leaves_of(const PackedNode* nodes, const int32_t* roots, int64_t root_step,
       if (p->mode == kLeaf) continue;
       float v = x[i * x_step + p->feature];
       bool t = branch_true<M>(p, v);
-      if (Missing && p->missing_true && std::isnan(v)) t = true;
+      if (Missing) t = t | (p->missing_true & std::isnan(v));  // no branch on NaN
       out[i] = nodes + (t ? p->true_node : p->false_node);
       moving = true;
     }
@@ -263,19 +272,22 @@ struct Acc {
   uint8_t* has;
 };
 
-inline void accumulate(const Forest& f, const PackedNode* leaf, Acc a) {
-  const LeafWeight* w = f.weights.data() + leaf->true_node;
-  const LeafWeight* end = f.weights.data() + leaf->false_node;
-  for (; w < end; ++w) {
-    float& s = a.score[w->target];
-    uint8_t& h = a.has[w->target];
-    switch (f.agg) {
-      case Agg::kMin: s = (!h || w->value < s) ? w->value : s; break;
-      case Agg::kMax: s = (!h || w->value > s) ? w->value : s; break;
-      default: s += w->value; break;
-    }
-    h = 1;
+inline void add_weight(Agg agg, Acc a, int32_t target, float value) {
+  float& s = a.score[target];
+  uint8_t& h = a.has[target];
+  switch (agg) {
+    case Agg::kMin: s = (!h || value < s) ? value : s; break;
+    case Agg::kMax: s = (!h || value > s) ? value : s; break;
+    default: s += value; break;
   }
+  h = 1;
+}
+
+inline void accumulate(const Forest& f, const PackedNode* leaf, Acc a) {
+  if (leaf->one_weight) return add_weight(f.agg, a, leaf->feature, leaf->threshold);
+  const LeafWeight* end = f.weights.data() + leaf->false_node;
+  for (const LeafWeight* w = f.weights.data() + leaf->true_node; w < end; ++w)
+    add_weight(f.agg, a, w->target, w->value);
 }
 
 inline void merge(const Forest& f, Acc into, const float* score, const uint8_t* has) {
@@ -437,30 +449,46 @@ void compute_tree(const KernelContext& ctx, const std::vector<const Tensor*>& in
   };
 
   constexpr int64_t kLockstep = 8;  // walks in flight together
+  // One row down trees [t0, t1), kLockstep trees at a time, in tree order.
+  auto walk_trees = [&](int64_t t0, int64_t t1, const float* row, Acc a) {
+    for (int64_t t = t0; t < t1; t += kLockstep) {
+      int n = static_cast<int>(std::min(kLockstep, t1 - t));
+      const PackedNode* found[kLockstep];
+      leaves(nodes, f.roots.data() + t, 1, row, 0, n, found);
+      for (int i = 0; i < n; ++i) accumulate(f, found[i], a);
+    }
+  };
   if (rows == 1) {  // one row: walk kLockstep trees at a time; split the trees when there are many
     int64_t parts = std::max<int64_t>(1, std::min<int64_t>(ctx.pool.num_threads(), n_trees / 256));
     std::vector<float> scores(static_cast<size_t>(parts * nt), 0.f);
     std::vector<uint8_t> has(static_cast<size_t>(parts * nt), 0);
-    auto walk = [&](int64_t p) {
-      Acc a{scores.data() + p * nt, has.data() + p * nt};
-      int64_t end = (p + 1) * n_trees / parts;
-      for (int64_t t = p * n_trees / parts; t < end; t += kLockstep) {
-        int n = static_cast<int>(std::min(kLockstep, end - t));
-        const PackedNode* found[kLockstep];
-        leaves(nodes, f.roots.data() + t, 1, x, 0, n, found);
-        for (int i = 0; i < n; ++i) accumulate(f, found[i], a);
-      }
-    };
-    if (parts == 1) walk(0);
-    else ctx.pool.parallel_for(parts, 1, [&](int64_t b, int64_t e) {
-        for (int64_t p = b; p < e; ++p) walk(p);
+    if (parts == 1) {
+      walk_trees(0, n_trees, x, {scores.data(), has.data()});
+    } else {
+      ctx.pool.parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p)
+          walk_trees(p * n_trees / parts, (p + 1) * n_trees / parts, x, {scores.data() + p * nt, has.data() + p * nt});
       });
+    }
     for (int64_t p = 1; p < parts; ++p)
       merge(f, {scores.data(), has.data()}, scores.data() + p * nt, has.data() + p * nt);
     finish(0, {scores.data(), has.data()});
     return;
   }
-  constexpr int64_t kBlock = 64;  // rows per block: trees outer, rows inner
+  if (f.nodes.size() * sizeof(PackedNode) <= kCachedForestBytes) {  // rows outer, trees inner
+    ctx.pool.parallel_for(rows, 8, [&](int64_t b, int64_t e) {
+      std::vector<float> scores(static_cast<size_t>(nt));
+      std::vector<uint8_t> has(static_cast<size_t>(nt));
+      for (int64_t r = b; r < e; ++r) {
+        std::fill(scores.begin(), scores.end(), 0.f);
+        std::fill(has.begin(), has.end(), 0);
+        walk_trees(0, n_trees, x + r * cols, {scores.data(), has.data()});
+        finish(r, {scores.data(), has.data()});
+      }
+    });
+    return;
+  }
+  constexpr int64_t kBlock = 256;  // a forest beyond the cache: trees outer, a block of rows inner
   ctx.pool.parallel_for(rows, 8, [&](int64_t b, int64_t e) {
     std::vector<float> scores(static_cast<size_t>(kBlock * nt));
     std::vector<uint8_t> has(static_cast<size_t>(kBlock * nt));
