@@ -57,6 +57,11 @@ def load_model(
         name_unnamed_nodes(weightless.graph)
         _take_inferred_types(proto, _infer_shapes(weightless))
         return LoadedModel(proto=proto, ir_model=ir.from_proto(proto), label=label)
+    except ir.serde.SerdeError as exc:  # onnx_ir cannot read what the checker let through
+        cause = exc.__cause__ or exc
+        raise InvalidModelError(
+            f"{label}: cannot be read: {type(cause).__name__}: {cause}"
+        ) from None
     except UnicodeDecodeError as exc:
         raise InvalidModelError(
             f"{label}: a name or string in the model is not UTF-8: {exc}"
