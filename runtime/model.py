@@ -318,8 +318,14 @@ _ITEMSIZE: dict[int, int] = {
     onnx.TensorProto.BFLOAT16: 2, onnx.TensorProto.INT8: 1, onnx.TensorProto.UINT8: 1,
     onnx.TensorProto.INT16: 2, onnx.TensorProto.UINT16: 2, onnx.TensorProto.INT32: 4,
     onnx.TensorProto.UINT32: 4, onnx.TensorProto.INT64: 8, onnx.TensorProto.UINT64: 8,
-    onnx.TensorProto.BOOL: 1,
+    onnx.TensorProto.BOOL: 1, onnx.TensorProto.COMPLEX64: 8, onnx.TensorProto.COMPLEX128: 16,
 }  # fmt: skip
+# The 1-byte float8 types this onnx knows (a lying data_type among them once reached onnx_ir).
+_ITEMSIZE.update({
+    getattr(onnx.TensorProto, name): 1
+    for name in ("FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT8E8M0")
+    if hasattr(onnx.TensorProto, name)
+})  # fmt: skip
 
 _TYPED_FIELD: dict[int, str] = {
     onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.DOUBLE: "double_data",

@@ -20,6 +20,9 @@ FOUND = {
     4001862: "TypeError from onnx_ir: a value_info name that is not UTF-8 (model.py)",
     4002317: "SerdeError from fold_constants: a Constant's tensor name not UTF-8 (passes)",
     4004801: "UnicodeDecodeError: a graph name that is not UTF-8 (model.py)",
+    1014588: "SerdeError from onnx_ir: an unknown element type in a value_info (model.py)",
+    1095302: "heap corruption (SIGABRT) in the native backend before the Conv geometry fix",
+    1027120: "ValueError: raw data of a FLOAT8E8M0 initializer not matching its dims (model.py)",
     1011205: "heap corruption (SIGABRT): Conv stride 2**62 + 1 sized im2col scratch (csrc)",
     1000727: "ValueError from onnx_ir's IdentityEliminationPass: Identity ranks differ (passes)",
 }
