@@ -27,8 +27,9 @@ enum class Agg { kSum, kAverage, kMin, kMax };
 struct PackedNode {
   float threshold;
   int32_t feature;
-  int32_t true_node;   // index into nodes (branch) or first weight (leaf)
-  int32_t false_node;  // index into nodes (branch) or one past the last weight (leaf)
+  // Branch: the true child's then the false child's index into nodes (an array, so a walk picks
+  // one by index, not by a branch the data decides). Leaf: its weights [kids[0], kids[1]).
+  int32_t kids[2];
   uint8_t mode;
   uint8_t missing_true;
   uint8_t one_weight;  // a leaf with one weight: target in `feature`, value in `threshold`
@@ -171,15 +172,15 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
       if (packed_of[i] >= 0) throw KernelError("tree " + std::to_string(tree) + " is not a tree (shared node)");
       int32_t slot = static_cast<int32_t>(f->nodes.size());
       packed_of[i] = slot;
-      if (parent >= 0) (as_true ? f->nodes[parent].true_node : f->nodes[parent].false_node) = slot;
+      if (parent >= 0) f->nodes[parent].kids[as_true ? 0 : 1] = slot;
       PackedNode p{};
       p.mode = parse_mode(modes[i]);
       p.threshold = values[i];
       p.missing_true = !missing.empty() && missing[i] != 0;
       if (p.mode == kLeaf) {
-        p.true_node = static_cast<int32_t>(f->weights.size());
+        p.kids[0] = static_cast<int32_t>(f->weights.size());
         for (const LeafWeight& w : leaf_weights[i]) f->weights.push_back(w);
-        p.false_node = static_cast<int32_t>(f->weights.size());
+        p.kids[1] = static_cast<int32_t>(f->weights.size());
         if (leaf_weights[i].size() == 1) {  // kept in the node: no second load per leaf
           p.one_weight = 1;
           p.feature = leaf_weights[i][0].target;
@@ -239,7 +240,7 @@ void leaves_of(const PackedNode* nodes, const int32_t* roots, int64_t root_step,
       float v = x[i * x_step + p->feature];
       bool t = branch_true<M>(p, v);
       if (Missing) t = t | (p->missing_true & std::isnan(v));  // no branch on NaN
-      out[i] = nodes + (t ? p->true_node : p->false_node);
+      out[i] = nodes + p->kids[!t];
       moving = true;
     }
   }
@@ -282,8 +283,8 @@ inline void add_weight(Agg agg, Acc a, int32_t target, float value) {
 
 inline void accumulate(const Forest& f, const PackedNode* leaf, Acc a) {
   if (leaf->one_weight) return add_weight(f.agg, a, leaf->feature, leaf->threshold);
-  const LeafWeight* end = f.weights.data() + leaf->false_node;
-  for (const LeafWeight* w = f.weights.data() + leaf->true_node; w < end; ++w)
+  const LeafWeight* end = f.weights.data() + leaf->kids[1];
+  for (const LeafWeight* w = f.weights.data() + leaf->kids[0]; w < end; ++w)
     add_weight(f.agg, a, w->target, w->value);
 }
 
