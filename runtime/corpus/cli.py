@@ -107,7 +107,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=text)
         parser.add_argument("--only", help="comma-separated model names")
         parser.add_argument(
-            "--kinds", help="comma-separated: pypi,torchvision,transformers,torch,quantized"
+            "--kinds", help="comma-separated: pypi,torchvision,transformers,torch,quantized,classic"
         )
         parser.add_argument("--ci", action="store_true", help="only the CI subset")
         parser.set_defaults(func=func)

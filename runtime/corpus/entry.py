@@ -15,7 +15,7 @@ from ..cache import cache_dir
 Builder = Callable[[Path], None]
 ValueMaker = Callable[[np.random.Generator, list[int], np.dtype], np.ndarray]
 
-GROUPS = ("pypi", "torchvision", "transformers", "torch", "quantized")
+GROUPS = ("pypi", "torchvision", "transformers", "torch", "quantized", "classic")
 
 
 @dataclass
