@@ -19,7 +19,7 @@ from .assignment import map_to_graph
 from .capability import CapabilityRun, answers_from_assignment, cached_assignment, fallback_reason
 from .plugins import installed_plugin_packages
 from .probe import probe_key, probe_model, short_reason
-from .rules import known_deviation
+from .rules import crashes_ort, known_deviation
 from .session_model import SessionModel, build_session_model, proto_session_model
 from .sessions import CPU, assigned_nodes, create_session, has_assignment_info, missing_provider
 from .sessions import session_options as _session_options
@@ -158,12 +158,20 @@ class OrtBackend(Backend):
     # -- capability -----------------------------------------------------------------------
 
     def capability(self, graph: ir.Graph) -> dict[str, Support]:
+        crashing = {name_of(n): reason for n in graph if (reason := crashes_ort(n))}
         try:  # provider options are not known before compile: ORT's defaults are asked
+            if crashing:  # ORT must never see these nodes: not even in the whole model
+                raise UnsupportedError(f"{len(crashing)} node(s) would crash ORT")
             run, assignment = cached_assignment(graph, self.provider, self._selected_devices(), {})
             answers = answers_from_assignment(graph, self.provider, assignment, run.method)
         except Exception as exc:  # ORT refuses the whole model: ask node by node instead
             run = CapabilityRun(method="one-node probe", fallback_reason=fallback_reason(exc))
-            answers = {name_of(node): self._probe(node, graph) for node in graph}
+            answers = {
+                name_of(node): unsupported(crashing[name_of(node)])
+                if name_of(node) in crashing
+                else self._probe(node, graph)
+                for node in graph
+            }
             self._probes.flush()
         self.last_capability = run
         for node in graph:

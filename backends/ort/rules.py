@@ -98,3 +98,36 @@ def _downsamples(node: ir.Node) -> bool:
     if scales is None or scales.const_value is None:
         return True
     return bool((scales.const_value.numpy() < 1).any())
+
+
+def crashes_ort(node: ir.Node) -> str:
+    """Why creating an ORT session that holds this node would kill the process (a segfault in
+    ORT 1.32, not an exception), or "". Such nodes are declined before ORT sees them."""
+    if node.domain not in ("", "ai.onnx") or node.op_type != "LayerNormalization":
+        return ""
+    # Scale or bias of a higher rank than, or not broadcastable to, the normalized shape:
+    # ORT's kernel set-up reads past its buffers (tests/fuzz seed 1018506).
+    x = node.inputs[0] if node.inputs else None
+    if x is None or x.shape is None:
+        return ""
+    axis_attr = node.attributes.get("axis")
+    axis = axis_attr.as_int() if axis_attr is not None else -1
+    rank = len(x.shape)
+    if not -rank <= axis < rank:
+        return f"LayerNormalization axis {axis} outside rank {rank} (ORT 1.32 crashes on it)"
+    normalized = list(x.shape)[axis % rank :]
+    for index in (1, 2):
+        param = node.inputs[index] if len(node.inputs) > index else None
+        if param is None or param.shape is None:
+            continue
+        dims = list(param.shape)
+        fits = len(dims) <= len(normalized) and all(
+            not isinstance(d, int) or not isinstance(n, int) or d in (1, n)
+            for d, n in zip(reversed(dims), reversed(normalized))
+        )
+        if not fits:
+            return (
+                f"LayerNormalization input {index} of shape {dims} does not broadcast to the "
+                f"normalized shape {normalized} (ORT 1.32 crashes on it)"
+            )
+    return ""

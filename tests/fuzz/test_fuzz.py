@@ -25,6 +25,8 @@ FOUND = {
     1027120: "ValueError: raw data of a FLOAT8E8M0 initializer not matching its dims (model.py)",
     1011205: "heap corruption (SIGABRT): Conv stride 2**62 + 1 sized im2col scratch (csrc)",
     1000727: "ValueError from onnx_ir's IdentityEliminationPass: Identity ranks differ (passes)",
+    1018506: "SIGSEGV inside ORT 1.32: LayerNormalization scale [2,3,3,3] over x [1,2,3,3] "
+    "(backends/ort declines it before ORT sees it: rules.crashes_ort)",
 }
 
 
