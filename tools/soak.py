@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         cache = tempfile.TemporaryDirectory(prefix="xinrt-soak-cache-")
         os.environ["XINRT_CACHE_DIR"] = cache.name
     register_example_backend()
-    session = xinrt.InferenceSession(soak_model(), backends=args.backends.split(","))
+    options = xinrt.SessionOptions(placement="priority")  # keep the worker partitions in play
+    session = xinrt.InferenceSession(soak_model(), options, backends=args.backends.split(","))
     placed = [p.backend for p in session.placement.partitions]
     print(f"partitions: {placed}")
     soak(session, args.threads, max(args.runs // 100, 8))  # warm-up: caches, arenas, threads

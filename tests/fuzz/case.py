@@ -45,6 +45,9 @@ def _feeds(session: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
     return feeds
 
 
+_PRIORITY = xinrt.SessionOptions(placement="priority")
+
+
 def run_case(seed: int) -> tuple[str, str]:
     """(outcome, detail): outcome is 'ok', 'error' (a XinrtError) or 'raw' (anything else)."""
     _, data = mutate_case(seed)
@@ -52,7 +55,9 @@ def run_case(seed: int) -> tuple[str, str]:
     for chain in CHAINS:
         stage = "load"
         try:
-            session = xinrt.InferenceSession(data, backends=chain)
+            # Priority placement: "fastest" would run each mutated model several times while
+            # timing candidates, with no deadline on a whole-model run (a Loop of 10**9 trips).
+            session = xinrt.InferenceSession(data, _PRIORITY, backends=chain)
             stage = "run"
             feeds = _feeds(session, np.random.default_rng(seed))
             session.run(None, feeds, xinrt.RunOptions(timeout_s=RUN_TIMEOUT_S))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import onnx_ir as ir
 from onnx import TensorProto
 
 from tests.helpers import make_model, tensor
 from xinrt.cost_cache import nodes_signature
-from xinrt.measure import resolve_dim, seeded_feeds
+from xinrt.measure import resolve_dim, seeded_feeds, time_runs
 
 
 def _inputs(*values):
@@ -47,3 +49,21 @@ def test_signatures_change_with_shapes_not_with_a_reload(mlp_model):
     assert nodes_signature(changed, list(changed.inputs)) != nodes_signature(
         first, list(first.inputs)
     )
+
+
+def test_inputs_too_large_to_make_up_are_refused_before_allocating():
+    # 2 x 10**12 x 4 float64 (58 TiB, a fuzzed model's declared input): no timing inputs, a reason
+    inputs = _inputs(tensor("x", [2, 10**12, 4], TensorProto.DOUBLE))
+    feeds, why = seeded_feeds(inputs, {})
+    assert feeds == {} and "MiB" in why and "'x'" in why
+
+
+def test_a_warm_up_longer_than_the_share_is_the_measurement():
+    calls = []
+
+    def slow_run() -> None:
+        calls.append(1)
+        time.sleep(0.05)
+
+    seconds = time_runs(slow_run, runs=5, max_s=0.01)
+    assert len(calls) == 1 and seconds >= 0.05

@@ -64,6 +64,9 @@ def _want(feeds):
 
 
 def _session(model=None, options=None):
+    # Priority placement: these tests need the partition on the example NPU, whatever is faster.
+    options = options or xinrt.SessionOptions()
+    options.placement = "priority"
     return xinrt.InferenceSession(
         model or _add_relu_model(), options, backends=["example:v1", "cpu"]
     )
