@@ -100,7 +100,7 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       std::vector<const Tensor*> in(info.input_constants);
       std::vector<Tensor> out(spec.outputs.size());
       try {
-        step.kernel->compute(KernelContext{info, nullptr, *pool_, simd_}, in, out);
+        step.kernel->compute_fn(KernelContext{info, nullptr, *pool_, simd_}, in, out);
       } catch (const ModelError&) {
         // An impossible shape (or attribute) from constants alone: left as a step, so that running the model
         // reports it (InvalidModelError naming the node) instead of the backend declining it.
@@ -126,9 +126,9 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   fuse_transformer_steps();
   fuse_quant_steps();
   for (Step& step : steps_) {
-    if (!step.kernel->prepare) continue;
+    if (!step.kernel->prepare_fn) continue;
     try {
-      step.state = step.kernel->prepare(step.info, simd_);
+      step.state = step.kernel->prepare_fn(step.info, simd_);
     } catch (const KernelError& e) {
       throw PlanError(node_label(step.info) + ": " + e.what());
     }
@@ -336,7 +336,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs, const RunContro
     out.assign(step.outputs.size(), Tensor());
     if (control) control->check();
     try {
-      step.kernel->compute(KernelContext{step.info, step.state.get(), *pool_, simd_}, in, out);
+      step.kernel->compute_fn(KernelContext{step.info, step.state.get(), *pool_, simd_}, in, out);
       // A parallel_for stopped mid-way left garbage: never hand it on (an atomic load only).
       if (control && control->stopped()) control->check();
     } catch (const ModelError& e) {

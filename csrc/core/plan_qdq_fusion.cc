@@ -284,7 +284,7 @@ void Plan::fuse_qdq_steps() {
     if (dq && all_constant && st.outputs.size() == 1 && st.outputs[0] >= 0) {
       std::vector<Tensor> out(1);
       try {
-        st.kernel->compute(KernelContext{st.info, nullptr, *pool_, simd_}, st.info.input_constants, out);
+        st.kernel->compute_fn(KernelContext{st.info, nullptr, *pool_, simd_}, st.info.input_constants, out);
       } catch (const KernelError& e) {
         throw PlanError(node_label(st.info) + ": " + e.what());
       }

@@ -42,40 +42,9 @@ int64_t NodeInfo::input_rank(size_t i) const {
 const std::vector<Kernel>& all_kernels() {
   static const std::vector<Kernel> kernels = [] {
     std::vector<Kernel> k;
-    register_elementwise(k);
-    register_matmul(k);
-    register_softmax(k);
-    register_gemm(k);
-    register_conv(k);
-    register_pool(k);
-    register_norm(k);
-    register_shape_ops(k);
-    register_compare(k);
-    register_cast(k);
-    register_reduce(k);
-    register_indexing(k);
-    register_pad_resize(k);
-    register_conv_transpose(k);
-    register_control_flow(k);
-    register_quantize(k);
-    register_qmatmul(k);
-    register_recurrent(k);
-    register_qconv(k);
-    register_unary(k);
-    register_logical(k);
-    register_minmax_mod(k);
-    register_reduce_ops(k);
-    register_sequence_ops(k);
-    register_topk(k);
-    register_gather_scatter(k);
-    register_einsum(k);
-    register_layout_ops(k);
-    register_softmax_variants(k);
-    register_norm_extra(k);
-    register_detection(k);
-    register_select_ops(k);
-    register_dynamic_quantize_lstm(k);
-    register_ml(k);
+#define XINRT_REGISTER_KERNEL_FAMILY(family) register_##family(k);
+    XINRT_KERNEL_FAMILIES(XINRT_REGISTER_KERNEL_FAMILY)
+#undef XINRT_REGISTER_KERNEL_FAMILY
     return k;
   }();
   return kernels;
@@ -123,14 +92,14 @@ std::string check_node(const NodeInfo& node) {
     if (!r.empty()) return r;
   }
   try {
-    return k->check ? k->check(node) : "";
+    return k->check_fn ? k->check_fn(node) : "";
   } catch (const KernelError& e) {  // malformed attribute
     return node.op_type + ": " + e.what();
   }
 }
 
 std::vector<DType> infer_output_dtypes(const Kernel& kernel, const NodeInfo& node) {
-  if (kernel.output_dtypes) return kernel.output_dtypes(node);
+  if (kernel.output_dtypes_fn) return kernel.output_dtypes_fn(node);
   DType d = kernel.typed_input >= 0 && static_cast<size_t>(kernel.typed_input) < node.input_dtypes.size()
                 ? node.input_dtypes[kernel.typed_input]
                 : DType::unknown;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kernel_families.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
@@ -77,17 +78,41 @@ using OutputDTypesFn = std::vector<DType> (*)(const NodeInfo&);
 // Computes outputs from inputs (absent optional inputs are null); allocates the outputs itself.
 using ComputeFn = void (*)(const KernelContext&, const std::vector<const Tensor*>&, std::vector<Tensor>&);
 
+// `typed_input` value meaning: the kernel's check handles every input's dtype itself (the dtype
+// list then only feeds registered_ops()).
+constexpr int kDTypesInCheck = -1;
+
+// One registered kernel, declared with a small builder in its family's register_<family>():
+//   k.push_back(Kernel("Conv").opsets(1, kMaxOpset).types({DType::f32}).check(check_conv)
+//               .compute(compute_conv).prepare(prepare_conv));
 struct Kernel {
   std::string op_type;
   std::string domain;  // "" = ai.onnx
   int since_opset = 1;
   int max_opset = 0;  // newest opset whose semantics were checked
   std::vector<DType> dtypes;  // supported dtypes of the input `typed_input` (for registered_ops)
-  int typed_input = 0;        // -1: the kernel's check handles dtypes itself
-  CheckFn check = nullptr;    // extra constraints (attributes, other inputs); may be null
-  OutputDTypesFn output_dtypes = nullptr;  // null: every output has the typed input's dtype
-  ComputeFn compute = nullptr;
-  PrepareFn prepare = nullptr;  // optional plan-time work on constant inputs
+  int typed_input = 0;        // kDTypesInCheck: the kernel's check handles dtypes itself
+  CheckFn check_fn = nullptr;    // extra constraints (attributes, other inputs); may be null
+  OutputDTypesFn output_dtypes_fn = nullptr;  // null: every output has the typed input's dtype
+  ComputeFn compute_fn = nullptr;
+  PrepareFn prepare_fn = nullptr;  // optional plan-time work on constant inputs
+
+  explicit Kernel(std::string op, std::string op_domain = "")
+      : op_type(std::move(op)), domain(std::move(op_domain)) {}
+  Kernel& opsets(int since, int newest) {
+    since_opset = since;
+    max_opset = newest;
+    return *this;
+  }
+  Kernel& types(std::vector<DType> supported, int input = 0) {
+    dtypes = std::move(supported);
+    typed_input = input;
+    return *this;
+  }
+  Kernel& check(CheckFn f) { check_fn = f; return *this; }
+  Kernel& outputs(OutputDTypesFn f) { output_dtypes_fn = f; return *this; }
+  Kernel& compute(ComputeFn f) { compute_fn = f; return *this; }
+  Kernel& prepare(PrepareFn f) { prepare_fn = f; return *this; }
 };
 
 // Newest ai.onnx opset whose op versions were checked against these kernels (onnx 1.23).
@@ -103,40 +128,9 @@ std::vector<DType> infer_output_dtypes(const Kernel& kernel, const NodeInfo& nod
 std::string dtype_list(const std::vector<DType>& dtypes);
 std::string require_dtype(const NodeInfo& node, size_t input, const std::vector<DType>& allowed);
 
-// Registration, one function per kernel file (called in registry.cc's one list).
-void register_elementwise(std::vector<Kernel>& out);
-void register_matmul(std::vector<Kernel>& out);
-void register_softmax(std::vector<Kernel>& out);
-void register_gemm(std::vector<Kernel>& out);
-void register_conv(std::vector<Kernel>& out);
-void register_pool(std::vector<Kernel>& out);
-void register_norm(std::vector<Kernel>& out);
-void register_shape_ops(std::vector<Kernel>& out);
-void register_compare(std::vector<Kernel>& out);
-void register_cast(std::vector<Kernel>& out);
-void register_reduce(std::vector<Kernel>& out);
-void register_indexing(std::vector<Kernel>& out);
-void register_pad_resize(std::vector<Kernel>& out);
-void register_conv_transpose(std::vector<Kernel>& out);
-void register_control_flow(std::vector<Kernel>& out);
-void register_quantize(std::vector<Kernel>& out);
-void register_qmatmul(std::vector<Kernel>& out);
-void register_recurrent(std::vector<Kernel>& out);
-void register_qconv(std::vector<Kernel>& out);
-void register_unary(std::vector<Kernel>& out);
-void register_logical(std::vector<Kernel>& out);
-void register_minmax_mod(std::vector<Kernel>& out);
-void register_reduce_ops(std::vector<Kernel>& out);
-void register_sequence_ops(std::vector<Kernel>& out);
-void register_topk(std::vector<Kernel>& out);
-void register_gather_scatter(std::vector<Kernel>& out);
-void register_einsum(std::vector<Kernel>& out);
-void register_layout_ops(std::vector<Kernel>& out);
-void register_softmax_variants(std::vector<Kernel>& out);
-void register_norm_extra(std::vector<Kernel>& out);
-void register_detection(std::vector<Kernel>& out);
-void register_select_ops(std::vector<Kernel>& out);
-void register_dynamic_quantize_lstm(std::vector<Kernel>& out);
-void register_ml(std::vector<Kernel>& out);  // ai.onnx.ml (ml_linear.cc, ml_tree.cc)
+// Registration: one function per kernel family, register_<family>(), declared from the one list.
+#define XINRT_DECLARE_KERNEL_FAMILY(family) void register_##family(std::vector<Kernel>& out);
+XINRT_KERNEL_FAMILIES(XINRT_DECLARE_KERNEL_FAMILY)
+#undef XINRT_DECLARE_KERNEL_FAMILY
 
 }  // namespace xinrt

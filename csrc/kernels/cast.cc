@@ -172,12 +172,12 @@ void compute_castlike(const KernelContext&, const std::vector<const Tensor*>& in
 }  // namespace
 
 void register_cast(std::vector<Kernel>& k) {
-  k.push_back({"Cast", "", 6, kMaxOpset,
-               {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 0,
-               check_cast, cast_dtypes, compute_cast, nullptr});
-  k.push_back({"CastLike", "", 15, kMaxOpset,
-               {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 0,
-               check_castlike, castlike_dtypes, compute_castlike, nullptr});
+  k.push_back(Kernel("Cast").opsets(6, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean})
+              .check(check_cast).outputs(cast_dtypes).compute(compute_cast));
+  k.push_back(Kernel("CastLike").opsets(15, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean})
+              .check(check_castlike).outputs(castlike_dtypes).compute(compute_castlike));
 }
 
 }  // namespace xinrt

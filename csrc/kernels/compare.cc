@@ -105,13 +105,16 @@ std::vector<DType> where_dtypes(const NodeInfo& n) { return {n.input_dtypes[1]};
 
 void register_compare(std::vector<Kernel>& k) {
   for (const char* op : {"Equal", "Less", "Greater"})
-    k.push_back({op, "", 7, kMaxOpset, kCompareDTypes, 0, check_compare, bool_output, compute_compare, nullptr});
+    k.push_back(Kernel(op).opsets(7, kMaxOpset).types(kCompareDTypes).check(check_compare)
+                .outputs(bool_output).compute(compute_compare));
   for (const char* op : {"LessOrEqual", "GreaterOrEqual"})
-    k.push_back({op, "", 12, kMaxOpset, kCompareDTypes, 0, check_compare, bool_output, compute_compare, nullptr});
-  k.push_back({"Not", "", 1, kMaxOpset, {DType::boolean}, 0, nullptr, bool_output, compute_not, nullptr});
-  k.push_back({"Where", "", 9, kMaxOpset,
-               {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 1,
-               check_where, where_dtypes, compute_where, nullptr});
+    k.push_back(Kernel(op).opsets(12, kMaxOpset).types(kCompareDTypes).check(check_compare)
+                .outputs(bool_output).compute(compute_compare));
+  k.push_back(Kernel("Not").opsets(1, kMaxOpset).types({DType::boolean}).outputs(bool_output)
+              .compute(compute_not));
+  k.push_back(Kernel("Where").opsets(9, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 1)
+              .check(check_where).outputs(where_dtypes).compute(compute_where));
 }
 
 }  // namespace xinrt

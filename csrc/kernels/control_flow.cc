@@ -364,9 +364,12 @@ void compute_scan(const KernelContext& ctx, const std::vector<const Tensor*>& in
 
 void register_control_flow(std::vector<Kernel>& k) {
   // typed_input -1: the checks handle dtypes (cond/M) themselves; values are any native dtype.
-  k.push_back({"If", "", 1, kMaxOpset, {DType::boolean}, -1, check_if, if_dtypes, compute_if, nullptr});
-  k.push_back({"Loop", "", 1, kMaxOpset, {}, -1, check_loop, loop_dtypes, compute_loop, nullptr});
-  k.push_back({"Scan", "", 9, kMaxOpset, {}, -1, check_scan, scan_dtypes, compute_scan, nullptr});
+  k.push_back(Kernel("If").opsets(1, kMaxOpset).types({DType::boolean}, kDTypesInCheck).check(check_if)
+              .outputs(if_dtypes).compute(compute_if));
+  k.push_back(Kernel("Loop").opsets(1, kMaxOpset).types({}, kDTypesInCheck).check(check_loop)
+              .outputs(loop_dtypes).compute(compute_loop));
+  k.push_back(Kernel("Scan").opsets(9, kMaxOpset).types({}, kDTypesInCheck).check(check_scan)
+              .outputs(scan_dtypes).compute(compute_scan));
 }
 
 }  // namespace xinrt

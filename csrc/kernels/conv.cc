@@ -343,7 +343,8 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
 }  // namespace
 
 void register_conv(std::vector<Kernel>& k) {
-  k.push_back({"Conv", "", 1, kMaxOpset, {DType::f32}, 0, check_conv, nullptr, compute_conv, prepare_conv});
+  k.push_back(Kernel("Conv").opsets(1, kMaxOpset).types({DType::f32}).check(check_conv)
+              .compute(compute_conv).prepare(prepare_conv));
 }
 
 }  // namespace xinrt

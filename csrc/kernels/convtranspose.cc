@@ -112,8 +112,8 @@ void compute_conv_transpose(const KernelContext& ctx, const std::vector<const Te
 }  // namespace
 
 void register_conv_transpose(std::vector<Kernel>& k) {
-  k.push_back({"ConvTranspose", "", 1, kMaxOpset, {DType::f32}, 0, check_conv_transpose, nullptr,
-               compute_conv_transpose, nullptr});
+  k.push_back(Kernel("ConvTranspose").opsets(1, kMaxOpset).types({DType::f32}).check(check_conv_transpose)
+              .compute(compute_conv_transpose));
 }
 
 }  // namespace xinrt

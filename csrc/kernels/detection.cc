@@ -222,8 +222,10 @@ void compute_roi_align(const KernelContext& ctx, const std::vector<const Tensor*
 }  // namespace
 
 void register_detection(std::vector<Kernel>& k) {
-  k.push_back({"NonMaxSuppression", "", 10, kMaxOpset, {DType::f32}, 0, check_nms, i64_output, compute_nms, nullptr});
-  k.push_back({"RoiAlign", "", 10, kMaxOpset, {DType::f32}, 0, check_roi_align, nullptr, compute_roi_align, nullptr});
+  k.push_back(Kernel("NonMaxSuppression").opsets(10, kMaxOpset).types({DType::f32}).check(check_nms)
+              .outputs(i64_output).compute(compute_nms));
+  k.push_back(Kernel("RoiAlign").opsets(10, kMaxOpset).types({DType::f32}).check(check_roi_align)
+              .compute(compute_roi_align));
 }
 
 }  // namespace xinrt

@@ -160,8 +160,8 @@ void compute_einsum(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_einsum(std::vector<Kernel>& k) {
-  k.push_back({"Einsum", "", 12, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32}, 0, check_einsum, nullptr,
-               compute_einsum, nullptr});
+  k.push_back(Kernel("Einsum").opsets(12, kMaxOpset).types({DType::f32, DType::f64, DType::i64, DType::i32})
+              .check(check_einsum).compute(compute_einsum));
 }
 
 }  // namespace xinrt

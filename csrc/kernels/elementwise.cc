@@ -378,18 +378,20 @@ std::string check_clip(const NodeInfo& n) {
 
 void register_elementwise(std::vector<Kernel>& k) {
   for (const char* op : {"Add", "Sub", "Mul", "Div"})
-    k.push_back({op, "", 7, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32}, 0, check_binary, nullptr,
-                 compute_binary, nullptr});
-  k.push_back({"Sum", "", 8, kMaxOpset, {DType::f32}, 0, check_sum, nullptr, compute_sum, nullptr});
+    k.push_back(Kernel(op).opsets(7, kMaxOpset).types({DType::f32, DType::f64, DType::i64, DType::i32})
+                .check(check_binary).compute(compute_binary));
+  k.push_back(Kernel("Sum").opsets(8, kMaxOpset).types({DType::f32}).check(check_sum).compute(compute_sum));
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "Exp", "Sqrt", "Reciprocal", "LeakyRelu"})
-    k.push_back({op, "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
-  k.push_back({"Clip", "", 6, kMaxOpset, {DType::f32}, 0, check_clip, nullptr, compute_unary, nullptr});
-  k.push_back({"GeluErf", "xinrt", 1, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_gelu_erf, nullptr});
-  k.push_back({"Erf", "", 9, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
-  k.push_back({"HardSigmoid", "", 6, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
-  k.push_back({"HardSwish", "", 14, kMaxOpset, {DType::f32}, 0, nullptr, nullptr, compute_unary, nullptr});
-  k.push_back({"Pow", "", 7, kMaxOpset, {DType::f32}, 0, check_pow, nullptr, compute_pow, nullptr});
-  k.push_back({"PRelu", "", 7, kMaxOpset, {DType::f32}, 0, check_prelu, nullptr, compute_prelu, nullptr});
+    k.push_back(Kernel(op).opsets(6, kMaxOpset).types({DType::f32}).compute(compute_unary));
+  k.push_back(Kernel("Clip").opsets(6, kMaxOpset).types({DType::f32}).check(check_clip)
+              .compute(compute_unary));
+  k.push_back(Kernel("GeluErf", "xinrt").opsets(1, kMaxOpset).types({DType::f32}).compute(compute_gelu_erf));
+  k.push_back(Kernel("Erf").opsets(9, kMaxOpset).types({DType::f32}).compute(compute_unary));
+  k.push_back(Kernel("HardSigmoid").opsets(6, kMaxOpset).types({DType::f32}).compute(compute_unary));
+  k.push_back(Kernel("HardSwish").opsets(14, kMaxOpset).types({DType::f32}).compute(compute_unary));
+  k.push_back(Kernel("Pow").opsets(7, kMaxOpset).types({DType::f32}).check(check_pow).compute(compute_pow));
+  k.push_back(Kernel("PRelu").opsets(7, kMaxOpset).types({DType::f32}).check(check_prelu)
+              .compute(compute_prelu));
 }
 
 }  // namespace xinrt

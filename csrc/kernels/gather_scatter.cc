@@ -212,10 +212,14 @@ std::string check_gather_nd(const NodeInfo& n) {
 }  // namespace
 
 void register_gather_scatter(std::vector<Kernel>& k) {
-  k.push_back({"GatherElements", "", 11, kMaxOpset, kAllDTypes, 0, check_gather, nullptr, compute_gather_elements, nullptr});
-  k.push_back({"ScatterElements", "", 11, kMaxOpset, kAllDTypes, 0, check_scatter, nullptr, compute_scatter_elements, nullptr});
-  k.push_back({"GatherND", "", 11, kMaxOpset, kAllDTypes, 0, check_gather_nd, nullptr, compute_gather_nd, nullptr});
-  k.push_back({"ScatterND", "", 11, kMaxOpset, kAllDTypes, 0, check_scatter, nullptr, compute_scatter_nd, nullptr});
+  k.push_back(Kernel("GatherElements").opsets(11, kMaxOpset).types(kAllDTypes).check(check_gather)
+              .compute(compute_gather_elements));
+  k.push_back(Kernel("ScatterElements").opsets(11, kMaxOpset).types(kAllDTypes).check(check_scatter)
+              .compute(compute_scatter_elements));
+  k.push_back(Kernel("GatherND").opsets(11, kMaxOpset).types(kAllDTypes).check(check_gather_nd)
+              .compute(compute_gather_nd));
+  k.push_back(Kernel("ScatterND").opsets(11, kMaxOpset).types(kAllDTypes).check(check_scatter)
+              .compute(compute_scatter_nd));
 }
 
 }  // namespace xinrt

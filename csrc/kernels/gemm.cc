@@ -101,7 +101,8 @@ void compute_gemm(const KernelContext& ctx, const std::vector<const Tensor*>& in
 }  // namespace
 
 void register_gemm(std::vector<Kernel>& k) {
-  k.push_back({"Gemm", "", 7, kMaxOpset, {DType::f32}, 0, check_gemm, nullptr, compute_gemm, prepare_gemm});
+  k.push_back(Kernel("Gemm").opsets(7, kMaxOpset).types({DType::f32}).check(check_gemm)
+              .compute(compute_gemm).prepare(prepare_gemm));
 }
 
 }  // namespace xinrt

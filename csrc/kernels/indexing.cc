@@ -246,11 +246,16 @@ void compute_expand(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_indexing(std::vector<Kernel>& k) {
-  k.push_back({"Gather", "", 1, kMaxOpset, kAllDTypes, 0, check_gather, nullptr, compute_gather, nullptr});
-  k.push_back({"Shape", "", 1, kMaxOpset, kAllDTypes, 0, nullptr, i64_output, compute_shape, nullptr});
-  k.push_back({"Slice", "", 1, kMaxOpset, kAllDTypes, 0, check_slice, nullptr, compute_slice, nullptr});
-  k.push_back({"Split", "", 2, kMaxOpset, kAllDTypes, 0, check_split, nullptr, compute_split, nullptr});
-  k.push_back({"Expand", "", 8, kMaxOpset, kAllDTypes, 0, check_expand, nullptr, compute_expand, nullptr});
+  k.push_back(Kernel("Gather").opsets(1, kMaxOpset).types(kAllDTypes).check(check_gather)
+              .compute(compute_gather));
+  k.push_back(Kernel("Shape").opsets(1, kMaxOpset).types(kAllDTypes).outputs(i64_output)
+              .compute(compute_shape));
+  k.push_back(Kernel("Slice").opsets(1, kMaxOpset).types(kAllDTypes).check(check_slice)
+              .compute(compute_slice));
+  k.push_back(Kernel("Split").opsets(2, kMaxOpset).types(kAllDTypes).check(check_split)
+              .compute(compute_split));
+  k.push_back(Kernel("Expand").opsets(8, kMaxOpset).types(kAllDTypes).check(check_expand)
+              .compute(compute_expand));
 }
 
 }  // namespace xinrt

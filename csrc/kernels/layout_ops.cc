@@ -165,11 +165,15 @@ void compute_eyelike(const KernelContext& ctx, const std::vector<const Tensor*>&
 }  // namespace
 
 void register_layout_ops(std::vector<Kernel>& k) {
-  k.push_back({"Tile", "", 6, kMaxOpset, kAllDTypes, 0, check_tile, nullptr, compute_tile, nullptr});
-  k.push_back({"DepthToSpace", "", 1, kMaxOpset, kAllDTypes, 0, check_depth_space, nullptr, compute_depth_space, nullptr});
-  k.push_back({"SpaceToDepth", "", 1, kMaxOpset, kAllDTypes, 0, check_depth_space, nullptr, compute_depth_space, nullptr});
-  k.push_back({"Size", "", 1, kMaxOpset, kAllDTypes, 0, nullptr, i64_output, compute_size, nullptr});
-  k.push_back({"EyeLike", "", 9, kMaxOpset, kAllDTypes, 0, check_eyelike, eyelike_dtypes, compute_eyelike, nullptr});
+  k.push_back(Kernel("Tile").opsets(6, kMaxOpset).types(kAllDTypes).check(check_tile).compute(compute_tile));
+  k.push_back(Kernel("DepthToSpace").opsets(1, kMaxOpset).types(kAllDTypes).check(check_depth_space)
+              .compute(compute_depth_space));
+  k.push_back(Kernel("SpaceToDepth").opsets(1, kMaxOpset).types(kAllDTypes).check(check_depth_space)
+              .compute(compute_depth_space));
+  k.push_back(Kernel("Size").opsets(1, kMaxOpset).types(kAllDTypes).outputs(i64_output)
+              .compute(compute_size));
+  k.push_back(Kernel("EyeLike").opsets(9, kMaxOpset).types(kAllDTypes).check(check_eyelike)
+              .outputs(eyelike_dtypes).compute(compute_eyelike));
 }
 
 }  // namespace xinrt

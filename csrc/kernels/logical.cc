@@ -85,11 +85,14 @@ void compute_bitwise_not(const KernelContext&, const std::vector<const Tensor*>&
 
 void register_logical(std::vector<Kernel>& k) {
   for (const char* op : {"And", "Or", "Xor"})
-    k.push_back({op, "", 7, kMaxOpset, {DType::boolean}, 0, check_same_dtypes, nullptr, compute_logical, nullptr});
-  k.push_back({"BitShift", "", 11, kMaxOpset, {DType::u8}, 0, check_same_dtypes, nullptr, compute_logical, nullptr});
+    k.push_back(Kernel(op).opsets(7, kMaxOpset).types({DType::boolean}).check(check_same_dtypes)
+                .compute(compute_logical));
+  k.push_back(Kernel("BitShift").opsets(11, kMaxOpset).types({DType::u8}).check(check_same_dtypes)
+              .compute(compute_logical));
   for (const char* op : {"BitwiseAnd", "BitwiseOr", "BitwiseXor"})
-    k.push_back({op, "", 18, kMaxOpset, kIntDTypes, 0, check_same_dtypes, nullptr, compute_logical, nullptr});
-  k.push_back({"BitwiseNot", "", 18, kMaxOpset, kIntDTypes, 0, nullptr, nullptr, compute_bitwise_not, nullptr});
+    k.push_back(Kernel(op).opsets(18, kMaxOpset).types(kIntDTypes).check(check_same_dtypes)
+                .compute(compute_logical));
+  k.push_back(Kernel("BitwiseNot").opsets(18, kMaxOpset).types(kIntDTypes).compute(compute_bitwise_not));
 }
 
 }  // namespace xinrt

@@ -198,7 +198,8 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_matmul(std::vector<Kernel>& k) {
-  k.push_back({"MatMul", "", 1, kMaxOpset, {DType::f32}, 0, check_matmul, nullptr, compute_matmul, prepare_matmul});
+  k.push_back(Kernel("MatMul").opsets(1, kMaxOpset).types({DType::f32}).check(check_matmul)
+              .compute(compute_matmul).prepare(prepare_matmul));
 }
 
 }  // namespace xinrt

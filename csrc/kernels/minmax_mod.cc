@@ -140,10 +140,11 @@ void compute_mod(const KernelContext& ctx, const std::vector<const Tensor*>& in,
 
 void register_minmax_mod(std::vector<Kernel>& k) {
   for (const char* op : {"Min", "Max"})
-    k.push_back({op, "", 8, kMaxOpset, kMinMaxDTypes, 0, check_variadic, nullptr, compute_variadic, nullptr});
-  k.push_back({"Mean", "", 8, kMaxOpset, {DType::f32, DType::f64}, 0, check_variadic, nullptr, compute_variadic,
-               nullptr});
-  k.push_back({"Mod", "", 10, kMaxOpset, kMinMaxDTypes, 0, check_mod, nullptr, compute_mod, nullptr});
+    k.push_back(Kernel(op).opsets(8, kMaxOpset).types(kMinMaxDTypes).check(check_variadic)
+                .compute(compute_variadic));
+  k.push_back(Kernel("Mean").opsets(8, kMaxOpset).types({DType::f32, DType::f64}).check(check_variadic)
+              .compute(compute_variadic));
+  k.push_back(Kernel("Mod").opsets(10, kMaxOpset).types(kMinMaxDTypes).check(check_mod).compute(compute_mod));
 }
 
 }  // namespace xinrt

@@ -323,18 +323,21 @@ std::vector<DType> floats_out(const NodeInfo&) { return {DType::f32}; }
 
 void register_ml_linear(std::vector<Kernel>& k) {
   const char* ml = "ai.onnx.ml";
-  k.push_back({"LinearClassifier", ml, 1, 5, {DType::f32}, 0, check_linear_classifier, label_and_scores,
-               compute_linear_classifier, nullptr});
-  k.push_back({"LinearRegressor", ml, 1, 5, {DType::f32}, 0, check_linear_regressor, floats_out,
-               compute_linear_regressor, nullptr});
-  k.push_back({"Scaler", ml, 1, 5, {DType::f32, DType::f64, DType::i64, DType::i32}, 0, check_scaler, floats_out,
-               compute_scaler, nullptr});
-  k.push_back({"Normalizer", ml, 1, 5, {DType::f32}, 0, check_normalizer, floats_out, compute_normalizer, nullptr});
-  k.push_back({"Binarizer", ml, 1, 5, {DType::f32}, 0, nullptr, nullptr, compute_binarizer, nullptr});
-  k.push_back({"Imputer", ml, 1, 5, {DType::f32, DType::i64}, 0, check_imputer, nullptr, compute_imputer, nullptr});
-  k.push_back({"ArrayFeatureExtractor", ml, 1, 5, {DType::f32, DType::f64, DType::i64, DType::i32}, 0, check_afe,
-               nullptr, compute_afe, nullptr});
-  k.push_back({"FeatureVectorizer", ml, 1, 5, {}, -1, check_fv, floats_out, compute_fv, nullptr});
+  k.push_back(Kernel("LinearClassifier", ml).opsets(1, 5).types({DType::f32}).check(check_linear_classifier)
+              .outputs(label_and_scores).compute(compute_linear_classifier));
+  k.push_back(Kernel("LinearRegressor", ml).opsets(1, 5).types({DType::f32}).check(check_linear_regressor)
+              .outputs(floats_out).compute(compute_linear_regressor));
+  k.push_back(Kernel("Scaler", ml).opsets(1, 5).types({DType::f32, DType::f64, DType::i64, DType::i32})
+              .check(check_scaler).outputs(floats_out).compute(compute_scaler));
+  k.push_back(Kernel("Normalizer", ml).opsets(1, 5).types({DType::f32}).check(check_normalizer)
+              .outputs(floats_out).compute(compute_normalizer));
+  k.push_back(Kernel("Binarizer", ml).opsets(1, 5).types({DType::f32}).compute(compute_binarizer));
+  k.push_back(Kernel("Imputer", ml).opsets(1, 5).types({DType::f32, DType::i64}).check(check_imputer)
+              .compute(compute_imputer));
+  k.push_back(Kernel("ArrayFeatureExtractor", ml).opsets(1, 5)
+              .types({DType::f32, DType::f64, DType::i64, DType::i32}).check(check_afe).compute(compute_afe));
+  k.push_back(Kernel("FeatureVectorizer", ml).opsets(1, 5).types({}, kDTypesInCheck).check(check_fv)
+              .outputs(floats_out).compute(compute_fv));
 }
 
 void register_ml(std::vector<Kernel>& k) {

@@ -501,7 +501,8 @@ void compute_tree(const KernelContext& ctx, const std::vector<const Tensor*>& in
 
 void register_ml_tree(std::vector<Kernel>& k) {
   for (const char* op : {"TreeEnsembleClassifier", "TreeEnsembleRegressor"})
-    k.push_back({op, "ai.onnx.ml", 1, 5, {DType::f32}, -1, check_tree, tree_output_dtypes, compute_tree, prepare_tree});
+    k.push_back(Kernel(op, "ai.onnx.ml").opsets(1, 5).types({DType::f32}, kDTypesInCheck).check(check_tree)
+                .outputs(tree_output_dtypes).compute(compute_tree).prepare(prepare_tree));
 }
 
 }  // namespace xinrt

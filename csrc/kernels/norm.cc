@@ -177,11 +177,11 @@ void compute_layer_norm(const KernelContext& ctx, const std::vector<const Tensor
 }  // namespace
 
 void register_norm(std::vector<Kernel>& k) {
-  k.push_back({"BatchNormalization", "", 6, kMaxOpset, {DType::f32}, 0, check_batchnorm, nullptr,
-               compute_batchnorm, nullptr});
-  k.push_back({"LayerNormalization", "", 17, kMaxOpset, {DType::f32}, 0, check_layer_norm, nullptr,
-               compute_layer_norm, nullptr});
-  k.push_back({"LRN", "", 1, kMaxOpset, {DType::f32}, 0, check_lrn, nullptr, compute_lrn, nullptr});
+  k.push_back(Kernel("BatchNormalization").opsets(6, kMaxOpset).types({DType::f32}).check(check_batchnorm)
+              .compute(compute_batchnorm));
+  k.push_back(Kernel("LayerNormalization").opsets(17, kMaxOpset).types({DType::f32}).check(check_layer_norm)
+              .compute(compute_layer_norm));
+  k.push_back(Kernel("LRN").opsets(1, kMaxOpset).types({DType::f32}).check(check_lrn).compute(compute_lrn));
 }
 
 }  // namespace xinrt

@@ -156,12 +156,14 @@ void compute_lp(const KernelContext& ctx, const std::vector<const Tensor*>& in, 
 }  // namespace
 
 void register_norm_extra(std::vector<Kernel>& k) {
-  k.push_back({"InstanceNormalization", "", 6, kMaxOpset, {DType::f32}, 0, check_instance_group, nullptr,
-               compute_instance_group, nullptr});
-  k.push_back({"GroupNormalization", "", 21, kMaxOpset, {DType::f32}, 0, check_instance_group, nullptr,
-               compute_instance_group, nullptr});
-  k.push_back({"RMSNormalization", "", 23, kMaxOpset, {DType::f32}, 0, check_rms, nullptr, compute_rms, nullptr});
-  k.push_back({"LpNormalization", "", 1, kMaxOpset, {DType::f32}, 0, check_lp, nullptr, compute_lp, nullptr});
+  k.push_back(Kernel("InstanceNormalization").opsets(6, kMaxOpset).types({DType::f32})
+              .check(check_instance_group).compute(compute_instance_group));
+  k.push_back(Kernel("GroupNormalization").opsets(21, kMaxOpset).types({DType::f32})
+              .check(check_instance_group).compute(compute_instance_group));
+  k.push_back(Kernel("RMSNormalization").opsets(23, kMaxOpset).types({DType::f32}).check(check_rms)
+              .compute(compute_rms));
+  k.push_back(Kernel("LpNormalization").opsets(1, kMaxOpset).types({DType::f32}).check(check_lp)
+              .compute(compute_lp));
 }
 
 }  // namespace xinrt

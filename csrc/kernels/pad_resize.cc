@@ -290,11 +290,11 @@ void compute_resize(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_pad_resize(std::vector<Kernel>& k) {
-  k.push_back({"Pad", "", 2, kMaxOpset, {DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8,
-                                         DType::u8, DType::boolean},
-               0, check_pad, nullptr, compute_pad, nullptr});
-  k.push_back({"Resize", "", 11, kMaxOpset, {DType::f32, DType::u8, DType::i8, DType::i32}, 0, check_resize, nullptr,
-               compute_resize, nullptr});
+  k.push_back(Kernel("Pad").opsets(2, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::f16, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean})
+              .check(check_pad).compute(compute_pad));
+  k.push_back(Kernel("Resize").opsets(11, kMaxOpset).types({DType::f32, DType::u8, DType::i8, DType::i32})
+              .check(check_resize).compute(compute_resize));
 }
 
 }  // namespace xinrt

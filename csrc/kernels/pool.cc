@@ -212,12 +212,14 @@ std::string check_global_pool(const NodeInfo& n) {
 }  // namespace
 
 void register_pool(std::vector<Kernel>& k) {
-  k.push_back({"MaxPool", "", 1, kMaxOpset, {DType::f32}, 0, check_pool, nullptr, compute_pool, nullptr});
-  k.push_back({"AveragePool", "", 1, kMaxOpset, {DType::f32}, 0, check_pool, nullptr, compute_pool, nullptr});
-  k.push_back({"GlobalAveragePool", "", 1, kMaxOpset, {DType::f32}, 0, check_global_pool, nullptr,
-               compute_global_pool, nullptr});
-  k.push_back({"GlobalMaxPool", "", 1, kMaxOpset, {DType::f32}, 0, check_global_pool, nullptr,
-               compute_global_pool, nullptr});
+  k.push_back(Kernel("MaxPool").opsets(1, kMaxOpset).types({DType::f32}).check(check_pool)
+              .compute(compute_pool));
+  k.push_back(Kernel("AveragePool").opsets(1, kMaxOpset).types({DType::f32}).check(check_pool)
+              .compute(compute_pool));
+  k.push_back(Kernel("GlobalAveragePool").opsets(1, kMaxOpset).types({DType::f32}).check(check_global_pool)
+              .compute(compute_global_pool));
+  k.push_back(Kernel("GlobalMaxPool").opsets(1, kMaxOpset).types({DType::f32}).check(check_global_pool)
+              .compute(compute_global_pool));
 }
 
 }  // namespace xinrt

@@ -498,10 +498,12 @@ void register_qconv_gemm(std::vector<Kernel>& k);     // kernels/qconv_gemm.cc
 void register_qconv(std::vector<Kernel>& k) {
   register_qconv_eltwise(k);
   register_qconv_gemm(k);
-  k.push_back({"QLinearConv", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_qlinearconv, qlinearconv_dtypes,
-               compute_qlinearconv, prepare_qlinearconv});
-  k.push_back({"ConvInteger", "", 10, kMaxOpset, {DType::u8, DType::i8}, 0, check_convinteger, convinteger_dtypes,
-               compute_convinteger, prepare_convinteger});
+  k.push_back(Kernel("QLinearConv").opsets(10, kMaxOpset).types({DType::u8, DType::i8})
+              .check(check_qlinearconv).outputs(qlinearconv_dtypes).compute(compute_qlinearconv)
+              .prepare(prepare_qlinearconv));
+  k.push_back(Kernel("ConvInteger").opsets(10, kMaxOpset).types({DType::u8, DType::i8})
+              .check(check_convinteger).outputs(convinteger_dtypes).compute(compute_convinteger)
+              .prepare(prepare_convinteger));
 }
 
 }  // namespace xinrt

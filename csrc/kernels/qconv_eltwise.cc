@@ -306,12 +306,12 @@ void compute_qgap(const KernelContext& ctx, const std::vector<const Tensor*>& in
 }  // namespace
 
 void register_qconv_eltwise(std::vector<Kernel>& k) {
-  k.push_back({"QLinearGlobalAveragePool", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qgap, qgap_dtypes,
-               compute_qgap, nullptr});
-  k.push_back({"QLinearAdd", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qlinearadd, qlinearadd_dtypes,
-               compute_qlinearadd, nullptr});
-  k.push_back({"QMaxPool", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qmaxpool, nullptr, compute_qmaxpool,
-               nullptr});
+  k.push_back(Kernel("QLinearGlobalAveragePool", "xinrt").opsets(1, 1).types({DType::u8, DType::i8})
+              .check(check_qgap).outputs(qgap_dtypes).compute(compute_qgap));
+  k.push_back(Kernel("QLinearAdd", "xinrt").opsets(1, 1).types({DType::u8, DType::i8})
+              .check(check_qlinearadd).outputs(qlinearadd_dtypes).compute(compute_qlinearadd));
+  k.push_back(Kernel("QMaxPool", "xinrt").opsets(1, 1).types({DType::u8, DType::i8}).check(check_qmaxpool)
+              .compute(compute_qmaxpool));
 }
 
 }  // namespace xinrt

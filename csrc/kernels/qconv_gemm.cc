@@ -124,8 +124,9 @@ void compute_qlineargemm(const KernelContext& ctx, const std::vector<const Tenso
 }  // namespace
 
 void register_qconv_gemm(std::vector<Kernel>& k) {
-  k.push_back({"QLinearGemm", "xinrt", 1, 1, {DType::u8, DType::i8}, 0, check_qlineargemm, qlineargemm_dtypes,
-               compute_qlineargemm, prepare_qlineargemm});
+  k.push_back(Kernel("QLinearGemm", "xinrt").opsets(1, 1).types({DType::u8, DType::i8})
+              .check(check_qlineargemm).outputs(qlineargemm_dtypes).compute(compute_qlineargemm)
+              .prepare(prepare_qlineargemm));
 }
 
 }  // namespace xinrt

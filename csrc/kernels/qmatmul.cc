@@ -250,14 +250,18 @@ void compute_qmatmul(const KernelContext& ctx, const std::vector<const Tensor*>&
 
 void register_qmatmul(std::vector<Kernel>& k) {
   // typed_input -1: check_qmatmul checks every input's dtype (A and B may differ in signedness).
-  k.push_back({"MatMulInteger", "", 10, kMaxOpset, {DType::u8, DType::i8}, -1, check_qmatmul, qmatmul_dtypes,
-               compute_qmatmul, prepare_qmatmul});
-  k.push_back({"QLinearMatMul", "", 10, kMaxOpset, {DType::u8, DType::i8}, -1, check_qmatmul, qmatmul_dtypes,
-               compute_qmatmul, prepare_qmatmul});
-  k.push_back({"MatMulIntegerToFloat", "com.microsoft", 1, 1, {DType::u8, DType::i8}, -1, check_qmatmul,
-               qmatmul_dtypes, compute_qmatmul, prepare_qmatmul});
-  k.push_back({"DynamicQuantizeMatMul", "com.microsoft", 1, 1, {DType::f32}, -1, check_qmatmul, qmatmul_dtypes,
-               compute_qmatmul, prepare_qmatmul});
+  k.push_back(Kernel("MatMulInteger").opsets(10, kMaxOpset).types({DType::u8, DType::i8}, kDTypesInCheck)
+              .check(check_qmatmul).outputs(qmatmul_dtypes).compute(compute_qmatmul)
+              .prepare(prepare_qmatmul));
+  k.push_back(Kernel("QLinearMatMul").opsets(10, kMaxOpset).types({DType::u8, DType::i8}, kDTypesInCheck)
+              .check(check_qmatmul).outputs(qmatmul_dtypes).compute(compute_qmatmul)
+              .prepare(prepare_qmatmul));
+  k.push_back(Kernel("MatMulIntegerToFloat", "com.microsoft").opsets(1, 1)
+              .types({DType::u8, DType::i8}, kDTypesInCheck).check(check_qmatmul).outputs(qmatmul_dtypes)
+              .compute(compute_qmatmul).prepare(prepare_qmatmul));
+  k.push_back(Kernel("DynamicQuantizeMatMul", "com.microsoft").opsets(1, 1)
+              .types({DType::f32}, kDTypesInCheck).check(check_qmatmul).outputs(qmatmul_dtypes)
+              .compute(compute_qmatmul).prepare(prepare_qmatmul));
 }
 
 }  // namespace xinrt

@@ -257,12 +257,12 @@ std::vector<DType> dynamic_quantize_dtypes(const NodeInfo&) { return {DType::u8,
 }  // namespace
 
 void register_quantize(std::vector<Kernel>& k) {
-  k.push_back({"QuantizeLinear", "", 10, kMaxOpset, {DType::f32}, 0, check_quantize, quantize_dtypes, compute_quantize, nullptr});
-  k.push_back({"DequantizeLinear", "", 10, kMaxOpset, {DType::u8, DType::i8, DType::i32}, 0, check_dequantize,
-               dequantize_dtypes,
-               compute_dequantize, nullptr});
-  k.push_back({"DynamicQuantizeLinear", "", 11, kMaxOpset, {DType::f32}, 0, nullptr, dynamic_quantize_dtypes,
-               compute_dynamic_quantize, nullptr});
+  k.push_back(Kernel("QuantizeLinear").opsets(10, kMaxOpset).types({DType::f32}).check(check_quantize)
+              .outputs(quantize_dtypes).compute(compute_quantize));
+  k.push_back(Kernel("DequantizeLinear").opsets(10, kMaxOpset).types({DType::u8, DType::i8, DType::i32})
+              .check(check_dequantize).outputs(dequantize_dtypes).compute(compute_dequantize));
+  k.push_back(Kernel("DynamicQuantizeLinear").opsets(11, kMaxOpset).types({DType::f32})
+              .outputs(dynamic_quantize_dtypes).compute(compute_dynamic_quantize));
 }
 
 }  // namespace xinrt

@@ -494,9 +494,12 @@ void compute_rnn(const KernelContext& ctx, const std::vector<const Tensor*>& in,
 
 void register_recurrent(std::vector<Kernel>& k) {
   // Opsets 7, 14 (layout) and 22 (bfloat16 types only) share these semantics for float32.
-  k.push_back({"LSTM", "", 7, kMaxOpset, {DType::f32}, 0, check_lstm, nullptr, compute_lstm, prepare_recurrent});
-  k.push_back({"GRU", "", 7, kMaxOpset, {DType::f32}, 0, check_gru, nullptr, compute_gru, prepare_recurrent});
-  k.push_back({"RNN", "", 7, kMaxOpset, {DType::f32}, 0, check_rnn, nullptr, compute_rnn, prepare_recurrent});
+  k.push_back(Kernel("LSTM").opsets(7, kMaxOpset).types({DType::f32}).check(check_lstm)
+              .compute(compute_lstm).prepare(prepare_recurrent));
+  k.push_back(Kernel("GRU").opsets(7, kMaxOpset).types({DType::f32}).check(check_gru).compute(compute_gru)
+              .prepare(prepare_recurrent));
+  k.push_back(Kernel("RNN").opsets(7, kMaxOpset).types({DType::f32}).check(check_rnn).compute(compute_rnn)
+              .prepare(prepare_recurrent));
 }
 
 }  // namespace xinrt

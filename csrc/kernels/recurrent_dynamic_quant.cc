@@ -280,8 +280,9 @@ std::vector<DType> f32_outputs(const NodeInfo& n) { return std::vector<DType>(n.
 }  // namespace
 
 void register_dynamic_quantize_lstm(std::vector<Kernel>& k) {
-  k.push_back({"DynamicQuantizeLSTM", "com.microsoft", 1, 1, {DType::f32}, 0, check_dynamic_lstm, f32_outputs,
-               compute_dynamic_lstm, prepare_dynamic_lstm});
+  k.push_back(Kernel("DynamicQuantizeLSTM", "com.microsoft").opsets(1, 1).types({DType::f32})
+              .check(check_dynamic_lstm).outputs(f32_outputs).compute(compute_dynamic_lstm)
+              .prepare(prepare_dynamic_lstm));
 }
 
 }  // namespace xinrt

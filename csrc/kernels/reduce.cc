@@ -129,9 +129,10 @@ void compute_reduce(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_reduce(std::vector<Kernel>& k) {
-  k.push_back({"ReduceSum", "", 1, kMaxOpset, {DType::f32, DType::i64, DType::i32}, 0, check_reduce, nullptr,
-               compute_reduce, nullptr});
-  k.push_back({"ReduceMean", "", 1, kMaxOpset, {DType::f32}, 0, check_reduce, nullptr, compute_reduce, nullptr});
+  k.push_back(Kernel("ReduceSum").opsets(1, kMaxOpset).types({DType::f32, DType::i64, DType::i32})
+              .check(check_reduce).compute(compute_reduce));
+  k.push_back(Kernel("ReduceMean").opsets(1, kMaxOpset).types({DType::f32}).check(check_reduce)
+              .compute(compute_reduce));
 }
 
 }  // namespace xinrt

@@ -284,12 +284,13 @@ void compute_arg(const KernelContext& ctx, const std::vector<const Tensor*>& in,
 void register_reduce_ops(std::vector<Kernel>& k) {
   for (const char* op : {"ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
                          "ReduceLogSumExp", "ReduceSumSquare"})
-    k.push_back({op, "", 1, kMaxOpset,
-                 {DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean}, 0,
-                 check_reduce_op, nullptr, compute_reduce_op, nullptr});
+    k.push_back(Kernel(op).opsets(1, kMaxOpset)
+                .types({DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8, DType::boolean})
+                .check(check_reduce_op).compute(compute_reduce_op));
   for (const char* op : {"ArgMax", "ArgMin"})
-    k.push_back({op, "", 1, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8}, 0,
-                 check_arg, i64_output, compute_arg, nullptr});
+    k.push_back(Kernel(op).opsets(1, kMaxOpset)
+                .types({DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8})
+                .check(check_arg).outputs(i64_output).compute(compute_arg));
 }
 
 }  // namespace xinrt

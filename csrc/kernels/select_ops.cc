@@ -171,11 +171,13 @@ void compute_unique(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_select_ops(std::vector<Kernel>& k) {
-  k.push_back({"Compress", "", 9, kMaxOpset, kAllDTypes, 0, check_compress, nullptr, compute_compress, nullptr});
-  k.push_back({"ReverseSequence", "", 10, kMaxOpset, kAllDTypes, 0, check_reverse_sequence, nullptr,
-               compute_reverse_sequence, nullptr});
-  k.push_back({"Unique", "", 11, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8}, 0,
-               check_unique, unique_dtypes, compute_unique, nullptr});
+  k.push_back(Kernel("Compress").opsets(9, kMaxOpset).types(kAllDTypes).check(check_compress)
+              .compute(compute_compress));
+  k.push_back(Kernel("ReverseSequence").opsets(10, kMaxOpset).types(kAllDTypes)
+              .check(check_reverse_sequence).compute(compute_reverse_sequence));
+  k.push_back(Kernel("Unique").opsets(11, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8})
+              .check(check_unique).outputs(unique_dtypes).compute(compute_unique));
 }
 
 }  // namespace xinrt

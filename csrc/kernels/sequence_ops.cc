@@ -249,13 +249,18 @@ void compute_onehot(const KernelContext& ctx, const std::vector<const Tensor*>& 
 }  // namespace
 
 void register_sequence_ops(std::vector<Kernel>& k) {
-  k.push_back({"Range", "", 11, kMaxOpset, kArithDTypes, 0, check_range, nullptr, compute_range, nullptr});
-  k.push_back({"CumSum", "", 11, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr, compute_cumsum, nullptr});
-  k.push_back({"CumProd", "", 26, kMaxOpset, kArithDTypes, 0, check_cumsum, nullptr,
-               compute_cumsum, nullptr});
-  k.push_back({"NonZero", "", 9, kMaxOpset, kAllDTypes, 0, check_nonzero, i64_output, compute_nonzero, nullptr});
-  k.push_back({"Trilu", "", 14, kMaxOpset, kAllDTypes, 0, check_trilu, nullptr, compute_trilu, nullptr});
-  k.push_back({"OneHot", "", 9, kMaxOpset, kAllDTypes, 2, check_onehot, onehot_dtypes, compute_onehot, nullptr});
+  k.push_back(Kernel("Range").opsets(11, kMaxOpset).types(kArithDTypes).check(check_range)
+              .compute(compute_range));
+  k.push_back(Kernel("CumSum").opsets(11, kMaxOpset).types(kArithDTypes).check(check_cumsum)
+              .compute(compute_cumsum));
+  k.push_back(Kernel("CumProd").opsets(26, kMaxOpset).types(kArithDTypes).check(check_cumsum)
+              .compute(compute_cumsum));
+  k.push_back(Kernel("NonZero").opsets(9, kMaxOpset).types(kAllDTypes).check(check_nonzero)
+              .outputs(i64_output).compute(compute_nonzero));
+  k.push_back(Kernel("Trilu").opsets(14, kMaxOpset).types(kAllDTypes).check(check_trilu)
+              .compute(compute_trilu));
+  k.push_back(Kernel("OneHot").opsets(9, kMaxOpset).types(kAllDTypes, 2).check(check_onehot)
+              .outputs(onehot_dtypes).compute(compute_onehot));
 }
 
 }  // namespace xinrt

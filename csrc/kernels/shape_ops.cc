@@ -338,7 +338,7 @@ std::vector<DType> constant_of_shape_dtypes(const NodeInfo& n) {
 
 void register_shape_ops(std::vector<Kernel>& k) {
   auto add = [&](const char* op, int since, CheckFn check, ComputeFn compute) {
-    k.push_back({op, "", since, kMaxOpset, kAllDTypes, 0, check, nullptr, compute, nullptr});
+    k.push_back(Kernel(op).opsets(since, kMaxOpset).types(kAllDTypes).check(check).compute(compute));
   };
   add("Identity", 1, nullptr, compute_identity);
   add("Reshape", 5, check_reshape, compute_reshape);
@@ -347,9 +347,11 @@ void register_shape_ops(std::vector<Kernel>& k) {
   add("Unsqueeze", 1, check_axes_op, compute_unsqueeze);
   add("Concat", 4, check_concat, compute_concat);
   add("Transpose", 1, nullptr, compute_transpose);
-  k.push_back({"Dropout", "", 7, kMaxOpset, kAllDTypes, 0, check_dropout, dropout_dtypes, compute_identity, nullptr});
-  k.push_back({"ConstantOfShape", "", 9, kMaxOpset, kAllDTypes, -1, check_constant_of_shape,
-               constant_of_shape_dtypes, compute_constant_of_shape, nullptr});
+  k.push_back(Kernel("Dropout").opsets(7, kMaxOpset).types(kAllDTypes).check(check_dropout)
+              .outputs(dropout_dtypes).compute(compute_identity));
+  k.push_back(Kernel("ConstantOfShape").opsets(9, kMaxOpset).types(kAllDTypes, kDTypesInCheck)
+              .check(check_constant_of_shape).outputs(constant_of_shape_dtypes)
+              .compute(compute_constant_of_shape));
 }
 
 }  // namespace xinrt

@@ -71,7 +71,8 @@ void compute_softmax(const KernelContext& ctx, const std::vector<const Tensor*>&
 }  // namespace
 
 void register_softmax(std::vector<Kernel>& k) {
-  k.push_back({"Softmax", "", 1, kMaxOpset, {DType::f32}, 0, check_softmax, nullptr, compute_softmax, nullptr});
+  k.push_back(Kernel("Softmax").opsets(1, kMaxOpset).types({DType::f32}).check(check_softmax)
+              .compute(compute_softmax));
 }
 
 }  // namespace xinrt

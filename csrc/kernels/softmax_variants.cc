@@ -73,7 +73,8 @@ void compute_variant(const KernelContext& ctx, const std::vector<const Tensor*>&
 
 void register_softmax_variants(std::vector<Kernel>& k) {
   for (const char* op : {"LogSoftmax", "Hardmax"})
-    k.push_back({op, "", 1, kMaxOpset, {DType::f32, DType::f64}, 0, check_variant, nullptr, compute_variant, nullptr});
+    k.push_back(Kernel(op).opsets(1, kMaxOpset).types({DType::f32, DType::f64}).check(check_variant)
+                .compute(compute_variant));
 }
 
 }  // namespace xinrt

@@ -103,8 +103,9 @@ void compute_topk(const KernelContext& ctx, const std::vector<const Tensor*>& in
 }  // namespace
 
 void register_topk(std::vector<Kernel>& k) {
-  k.push_back({"TopK", "", 1, kMaxOpset, {DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8}, 0,
-               check_topk, topk_dtypes, compute_topk, nullptr});
+  k.push_back(Kernel("TopK").opsets(1, kMaxOpset)
+              .types({DType::f32, DType::f64, DType::i64, DType::i32, DType::i8, DType::u8})
+              .check(check_topk).outputs(topk_dtypes).compute(compute_topk));
 }
 
 }  // namespace xinrt

@@ -175,7 +175,7 @@ void compute_classify(const KernelContext& ctx, const std::vector<const Tensor*>
 
 void register_unary(std::vector<Kernel>& k) {
   auto add = [&](const char* op, int since, const std::vector<DType>& dtypes, CheckFn check) {
-    k.push_back({op, "", since, kMaxOpset, dtypes, 0, check, nullptr, compute_unary_math, nullptr});
+    k.push_back(Kernel(op).opsets(since, kMaxOpset).types(dtypes).check(check).compute(compute_unary_math));
   };
   for (const char* op : {"Abs", "Neg"}) add(op, 6, kSignedDTypes, nullptr);
   add("Sign", 9, kSignedDTypes, nullptr);
@@ -189,8 +189,10 @@ void register_unary(std::vector<Kernel>& k) {
   add("Mish", 18, kFloatDTypes, nullptr);
   add("Gelu", 20, kFloatDTypes, check_gelu);
   add("Swish", 24, kFloatDTypes, nullptr);
-  k.push_back({"IsNaN", "", 9, kMaxOpset, kFloatDTypes, 0, nullptr, bool_output, compute_classify, nullptr});
-  k.push_back({"IsInf", "", 10, kMaxOpset, kFloatDTypes, 0, nullptr, bool_output, compute_classify, nullptr});
+  k.push_back(Kernel("IsNaN").opsets(9, kMaxOpset).types(kFloatDTypes).outputs(bool_output)
+              .compute(compute_classify));
+  k.push_back(Kernel("IsInf").opsets(10, kMaxOpset).types(kFloatDTypes).outputs(bool_output)
+              .compute(compute_classify));
 }
 
 }  // namespace xinrt

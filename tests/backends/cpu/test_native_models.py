@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +9,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_native_fusion import plan_for  # noqa: E402
+from tests.backends.cpu.native_helpers import plan_for  # noqa: E402
 
 _native = pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")
@@ -63,3 +60,41 @@ def test_light_model_matches_onnxruntime(name):
     (expected,) = session.run(None, {data[0].name: x})
     (actual,) = plan_for(native_model).run([x])
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+
+_native = pytest.importorskip("xinrt._native")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bert_encoder_runs_wholly_on_cpu_and_matches_onnxruntime(threads):
+    ort = pytest.importorskip("onnxruntime")
+    import xinrt
+    from xinrt.bench.models import transformer_encoder
+
+    model = transformer_encoder(layers=2)
+    x = np.random.default_rng(21).standard_normal((1, 128, 256)).astype(np.float32)
+    options = xinrt.SessionOptions(strict=True, intra_op_num_threads=threads)
+    actual = xinrt.InferenceSession(model, backends=["cpu"], sess_options=options).run(
+        None, {"hidden_states": x}
+    )
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    ref = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(
+        actual[0], ref.run(None, {"hidden_states": x})[0], rtol=1e-3, atol=1e-4
+    )
+
+
+def test_bert_encoder_with_decomposed_layer_norm_runs_on_cpu():
+    from onnx.reference import ReferenceEvaluator
+
+    import xinrt
+    from xinrt.bench.models import transformer_encoder
+
+    model = transformer_encoder(layers=1, hidden=64, heads=2, sequence=7, fused_layer_norm=False)
+    x = np.random.default_rng(22).standard_normal((1, 7, 64)).astype(np.float32)
+    options = xinrt.SessionOptions(strict=True)
+    actual = xinrt.InferenceSession(model, backends=["cpu"], sess_options=options).run(
+        None, {"hidden_states": x}
+    )
+    expected = ReferenceEvaluator(model).run(None, {"hidden_states": x})
+    np.testing.assert_allclose(actual[0], expected[0], rtol=1e-3, atol=1e-4)

@@ -3,16 +3,12 @@ onnxruntime (labels equal, scores within 1e-5) with every node on cpu; unsupport
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import onnx_ir as ir
 import pytest
 from onnx import TensorProto, helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
+from tests.backends.cpu.ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
 
 pytest.importorskip("xinrt._native")
 

@@ -3,8 +3,6 @@ path, and QDQ models (quantize_static) fuse into integer steps that match ONNX R
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -12,10 +10,8 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from tests.backends.cpu.native_helpers import plan_for  # noqa: E402
 from tests.backends.cpu.simd_paths import SIMD_PATHS, use_simd_path
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_native_fusion import plan_for  # noqa: E402
 
 _native = pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_native_ops import run_native  # noqa: E402
+from tests.backends.cpu.native_helpers import run_native  # noqa: E402
 
 _native = pytest.importorskip("xinrt._native")
 

@@ -1,9 +1,9 @@
-"""Plan-level fusions (Conv + BatchNormalization, + Add residual, + Relu) keep the results."""
+"""Plan-level fusions (core/plan_fusion.cc: Conv + BatchNormalization, + Add residual, + Relu,
+MatMul + bias, Erf-GELU) keep the results."""
 
 from __future__ import annotations
 
-import os
-import sys
+import math
 
 import numpy as np
 import onnx
@@ -11,42 +11,9 @@ import pytest
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_native_ops import GEMM_TOL, cpu_path, rand  # noqa: E402, F401
+from tests.backends.cpu.native_helpers import GEMM_TOL, plan_for, rand  # noqa: F401, F811
 
 _native = pytest.importorskip("xinrt._native")
-
-
-def plan_for(model: onnx.ModelProto, threads: int = 2):
-    """A Plan for a whole graph: initializers become constants, graph inputs feed slots in order."""
-    slots: dict[str, int] = {}
-
-    def slot(name: str) -> int:
-        return slots.setdefault(name, len(slots)) if name else -1
-
-    consts = {slot(i.name): numpy_helper.to_array(i) for i in model.graph.initializer}
-    inputs = [slot(i.name) for i in model.graph.input]
-    opset = model.opset_import[0].version
-    nodes = []
-    for n in model.graph.node:
-        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
-        attrs = {
-            k: numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else v
-            for k, v in attrs.items()
-        }
-        nodes.append(
-            (
-                n.op_type,
-                n.domain,
-                opset,
-                [slot(i) for i in n.input],
-                [slot(o) for o in n.output],
-                attrs,
-                n.name,
-            )
-        )
-    outputs = [slot(o.name) for o in model.graph.output]
-    return _native.Plan(nodes, len(slots), inputs, outputs, consts, threads)
 
 
 def make_model(nodes, inputs, outputs, initializers, opset=11):
@@ -77,6 +44,11 @@ def conv_bn_params(rng, c_in, c_out, k=3):
         "mean": rand(rng, (c_out,), low=-0.5, high=0.5),
         "var": rand(rng, (c_out,), low=0.5, high=2.0),
     }
+
+
+def _run_chain(nodes, inputs, constants, outputs, threads=2):
+    plan = _native.Plan(nodes, 20, list(range(len(inputs))), outputs, constants, threads)
+    return plan, plan.run(inputs)
 
 
 @pytest.mark.parametrize("with_bias", [True, False])
@@ -257,3 +229,52 @@ def test_depthwise_conv_relu_fuses_and_matches(strides):
     model = make_model(nodes, [("x", [1, 17, 13, 19])], ["y"], {"w": w, "b": b})
     assert plan_for(model).steps == ["dw+relu (Conv)"]
     assert_plan_matches_reference(model, {"x": rand(rng, (1, 17, 13, 19), low=-1, high=1)})
+
+
+@pytest.mark.usefixtures("cpu_path")
+@pytest.mark.parametrize("rows", [33, 1, 3])  # 1 and 3 rows: the panel GEMV (gemv.h)
+def test_matmul_bias_add_fuses_and_matches_numpy(rows):
+    rng = np.random.default_rng(18)
+    x, w, b = rand(rng, (1, rows, 300)), rand(rng, (300, 257)), rand(rng, (257,))
+    nodes = [("MatMul", "", 17, [0, 1], [3], {}, "mm"), ("Add", "", 17, [2, 3], [4], {}, "bias")]
+    plan, (y,) = _run_chain(nodes, [x], {1: w, 2: b}, [4])
+    assert plan.steps == ["mm+bias (MatMul)"]
+    np.testing.assert_allclose(y, x @ w + b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.usefixtures("cpu_path")
+def test_erf_gelu_chain_fuses_and_matches_unfused():
+    x = rand(np.random.default_rng(19), (3, 7, 33), low=-6, high=6)
+    c = {
+        1: np.array(math.sqrt(2), np.float32),
+        3: np.array(1.0, np.float32),
+        5: np.array(0.5, np.float32),
+    }
+    nodes = [
+        ("Div", "", 17, [0, 1], [2], {}, "div"),
+        ("Erf", "", 17, [2], [6], {}, "erf"),
+        ("Add", "", 17, [6, 3], [4], {}, "add"),
+        ("Mul", "", 17, [0, 4], [7], {}, "mul"),
+        ("Mul", "", 17, [7, 5], [8], {}, "half"),
+    ]
+    plan, (y,) = _run_chain(nodes, [x], c, [8])
+    assert plan.steps == ["div+erf+add+mul+half (GeluErf)"]
+    expected = np.array(
+        [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.ravel().astype(np.float64)]
+    )
+    np.testing.assert_allclose(y.ravel(), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_erf_gelu_is_not_fused_when_an_intermediate_is_an_output():
+    x = rand(np.random.default_rng(20), (7,))
+    c = {1: np.array(1.5, np.float32), 3: np.array(1.0, np.float32), 5: np.array(0.5, np.float32)}
+    nodes = [
+        ("Div", "", 17, [0, 1], [2], {}, "div"),
+        ("Erf", "", 17, [2], [6], {}, "erf"),
+        ("Add", "", 17, [6, 3], [4], {}, "add"),
+        ("Mul", "", 17, [0, 4], [7], {}, "mul"),
+        ("Mul", "", 17, [7, 5], [8], {}, "half"),
+    ]
+    plan, (y, erf) = _run_chain(nodes, [x], c, [8, 6])
+    assert len(plan.steps) == 5
+    np.testing.assert_allclose(erf, [math.erf(v / 1.5) for v in x.astype(np.float64)], rtol=3e-7)

@@ -7,8 +7,6 @@ those cases use ONNX Runtime as the oracle. Everything onnx.reference does imple
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -17,10 +15,8 @@ import pytest
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from tests.backends.cpu.native_helpers import one_node_model, run_native  # noqa: E402
 from tests.backends.cpu.simd_paths import FLOAT_SIMD_PATHS, use_simd_path
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_native_ops import one_node_model, run_native  # noqa: E402
 
 _native = pytest.importorskip("xinrt._native")
 

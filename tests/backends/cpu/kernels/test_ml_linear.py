@@ -3,15 +3,11 @@ models match onnxruntime (labels equal, scores within 1e-5) with every node on c
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
+from tests.backends.cpu.ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
 
 pytest.importorskip("xinrt._native")
 
