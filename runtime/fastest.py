@@ -219,7 +219,13 @@ class _Placer:
 
     def _timing_feeds(self) -> dict[str, np.ndarray] | None:
         if self.feeds is None:
-            feeds, why = seeded_feeds(list(self.s.graph.inputs), self.s.free_dimensions)
+            feeds, why, guessed = seeded_feeds(list(self.s.graph.inputs), self.s.free_dimensions)
+            if guessed:
+                sizes = ", ".join(f"{name}={size}" for name, size in guessed.items())
+                self.notes.append(
+                    f"timed at made-up sizes of symbolic dims ({sizes}); give the real ones with "
+                    "SessionOptions.add_free_dimension_override_by_name"
+                )
             if why:
                 self.notes.append(f"cannot time this model ({why}); priority order used")
                 self.feeds = {}

@@ -52,8 +52,18 @@ def runner(executable: Executable, feeds: Mapping[str, Any]) -> Callable[[], obj
     return run
 
 
+# A symbolic dim that is neither batch-like nor overridden is timed at a representative size
+# (the choice is then a guess, and the placement report says so): the first dim of an input of
+# rank 2 or more at 1 (exporters put the batch there, whatever they name it), an image's height
+# and width (dims 2 and 3 of a rank-4 input) at ImageNet's 224, anything else (a sequence
+# length, a count) at 64. Dims that share a name share the size, so inputs that must agree do.
+SPATIAL_SIZE = 224
+OTHER_SIZE = 64
+
+
 def resolve_dim(dim: object, overrides: Mapping[str, int]) -> int | None:
-    """A symbolic dim's timing value: free_dimension_overrides, else 1 for batch-like names."""
+    """A symbolic dim's timing value: free_dimension_overrides, else 1 for batch-like names;
+    None for any other symbolic dim (see representative_size)."""
     if isinstance(dim, int):
         return dim
     name = str(getattr(dim, "value", dim) or "")
@@ -65,6 +75,13 @@ def resolve_dim(dim: object, overrides: Mapping[str, int]) -> int | None:
     return None
 
 
+def representative_size(position: int, rank: int) -> int:
+    """The made-up timing size of a symbolic dim resolve_dim leaves open."""
+    if position == 0 and rank >= 2:
+        return 1
+    return SPATIAL_SIZE if rank == 4 and position in (2, 3) else OTHER_SIZE
+
+
 # Placement is timed on made-up inputs only up to this size: a model declaring huge inputs is
 # placed by priority instead of allocating them (tests/fuzz found 58 TiB requests).
 MAX_TIMING_FEED_BYTES = 256 << 20
@@ -72,33 +89,35 @@ MAX_TIMING_FEED_BYTES = 256 << 20
 
 def seeded_feeds(
     inputs: Sequence[ir.Value], overrides: Mapping[str, int], seed: int = 0
-) -> tuple[dict[str, np.ndarray], str]:
-    """Seeded random inputs for timing, or ({}, why not) when a shape or type cannot be
-    resolved (a symbolic dim that is not batch-like and not overridden, an unknown rank)."""
+) -> tuple[dict[str, np.ndarray], str, dict[str, int]]:
+    """Seeded random inputs for timing, the reason there are none ({}, why) when a shape or
+    type cannot be made up (an unknown rank, a type numpy lacks, a size over the cap), and the
+    symbolic dims that were given representative sizes (name -> size)."""
     rng = np.random.default_rng(seed)
     feeds: dict[str, np.ndarray] = {}
+    guessed: dict[str, int] = {}
     total = 0
     for value in inputs:
         if value.shape is None or value.dtype is None:
-            return {}, f"input {name_of(value)!r} has no known shape or type"
+            return {}, f"input {name_of(value)!r} has no known shape or type", {}
         dims = [resolve_dim(d, overrides) for d in value.shape]
-        if any(d is None for d in dims):
-            shown = [d if isinstance(d, int) else str(d) for d in value.shape]
-            return {}, (
-                f"input {name_of(value)!r} has shape {shown}: a symbolic dim that is not "
-                "batch-like; give it with SessionOptions.add_free_dimension_override_by_name"
-            )
+        for position, dim in enumerate(value.shape):
+            if dims[position] is None:
+                label = str(getattr(dim, "value", dim) or "") or f"{name_of(value)}[{position}]"
+                size = guessed.setdefault(label, representative_size(position, len(dims)))
+                dims[position] = size
         shape = [int(d) for d in dims if d is not None]
         try:
             dtype = np.dtype(value.dtype.numpy())
         except (TypeError, ValueError, NotImplementedError):
-            return {}, f"input {name_of(value)!r} of type {value.dtype} has no numpy form"
+            return {}, f"input {name_of(value)!r} of type {value.dtype} has no numpy form", {}
         total += math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         if any(d < 0 for d in shape) or total > MAX_TIMING_FEED_BYTES:
-            return {}, (
+            why = (
                 f"input {name_of(value)!r} of shape {shape} makes timing inputs over "
                 f"{MAX_TIMING_FEED_BYTES >> 20} MiB"
             )
+            return {}, why, {}
         if dtype.kind == "f":
             feeds[name_of(value)] = rng.standard_normal(shape).astype(dtype)
         elif dtype.kind == "b":
@@ -106,8 +125,8 @@ def seeded_feeds(
         elif dtype.kind in "iu":
             feeds[name_of(value)] = rng.integers(0, 10, shape).astype(dtype)
         else:
-            return {}, f"input {name_of(value)!r} of type {value.dtype} cannot be made up"
-    return feeds, ""
+            return {}, f"input {name_of(value)!r} of type {value.dtype} cannot be made up", {}
+    return feeds, "", guessed
 
 
 def run_steps(

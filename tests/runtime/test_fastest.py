@@ -160,19 +160,30 @@ def test_the_fastest_choice_must_still_meet_min_coverage(monkeypatch, mlp_model)
     assert "excluded by min_coverage: whole model on ort" in session.placement.decision["reason"]
 
 
-def test_a_shape_it_cannot_resolve_falls_back_to_priority_and_says_so(monkeypatch):
-    calls = _fixed_costs(monkeypatch, {})
+def test_a_symbolic_dim_is_timed_at_a_representative_size_and_the_report_says_so(monkeypatch):
+    calls = _fixed_costs(monkeypatch, {("whole", "ort"): 1e-3, ("whole", "cpu"): 2e-3})
     node = helper.make_node("Relu", ["x"], ["y"], name="relu")
-    model = make_model([node], [tensor("x", ["sequence", 4])], [tensor("y", ["sequence", 4])])
+    model = make_model([node], [tensor("x", [4, "sequence"])], [tensor("y", [4, "sequence"])])
+    session = InferenceSession(model, backends=["cpu", "ort"])
+    assert [p.backend for p in session.placement.partitions] == ["ort"]
+    assert calls  # it was timed
+    notes = " ".join(session.placement.decision["notes"])
+    assert "sequence=64" in notes and "add_free_dimension_override_by_name" in notes
+    options = SessionOptions(free_dimension_overrides={"sequence": 3})
+    overridden = InferenceSession(model, options, backends=["cpu", "ort"])
+    assert "made-up sizes" not in " ".join(overridden.placement.decision.get("notes", []))
+
+
+def test_inputs_it_cannot_make_up_fall_back_to_priority_and_say_so(monkeypatch):
+    calls = _fixed_costs(monkeypatch, {("whole", "ort"): 1e-3, ("whole", "cpu"): 2e-3})
+    node = helper.make_node("Relu", ["x"], ["y"], name="relu")
+    huge = [2, 10**12, 4]  # 8 TB of made-up floats: never allocated
+    model = make_model([node], [tensor("x", huge)], [tensor("y", huge)])
     session = InferenceSession(model, backends=["cpu", "ort"])
     assert [p.backend for p in session.placement.partitions] == ["cpu"]
     assert calls == []
     notes = " ".join(session.placement.decision["notes"])
-    assert "'sequence'" in notes and "priority order used" in notes
-    options = SessionOptions(free_dimension_overrides={"sequence": 3})
-    _fixed_costs(monkeypatch, {("whole", "ort"): 1e-3, ("whole", "cpu"): 2e-3})
-    fixed = InferenceSession(model, options, backends=["cpu", "ort"])
-    assert [p.backend for p in fixed.placement.partitions] == ["ort"]
+    assert "'x'" in notes and "priority order used" in notes
 
 
 def test_the_reference_backend_is_never_timed_where_another_runs(monkeypatch, mlp_model):

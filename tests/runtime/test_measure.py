@@ -27,17 +27,29 @@ def test_batch_like_dims_become_one_and_overrides_win():
 
 def test_seeded_feeds_have_the_declared_types_and_are_reproducible():
     inputs = _inputs(tensor("x", ["batch", 3]), tensor("ids", [2], TensorProto.INT64))
-    feeds, why = seeded_feeds(inputs, {})
-    again, _ = seeded_feeds(inputs, {})
-    assert why == ""
+    feeds, why, guessed = seeded_feeds(inputs, {})
+    again, _, _ = seeded_feeds(inputs, {})
+    assert why == "" and guessed == {}
     assert feeds["x"].shape == (1, 3) and feeds["x"].dtype == np.float32
     assert feeds["ids"].dtype == np.int64 and np.std(feeds["x"]) > 0
     np.testing.assert_array_equal(feeds["x"], again["x"])
 
 
-def test_a_dim_that_is_not_batch_like_cannot_be_timed_and_says_which():
-    feeds, why = seeded_feeds(_inputs(tensor("image", ["batch", 3, "height", 8])), {})
-    assert feeds == {} and "'image'" in why and "free_dimension_override" in why
+def test_other_symbolic_dims_get_representative_sizes_shared_by_name():
+    inputs = _inputs(
+        tensor("image", ["batch", 3, "height", "width"]),
+        tensor("tokens", ["batch", "seq"], TensorProto.INT64),
+        tensor("mask", ["batch", "seq"], TensorProto.INT64),
+    )
+    feeds, why, guessed = seeded_feeds(inputs, {"width": 32})
+    assert why == ""
+    assert feeds["image"].shape == (1, 3, 224, 32)  # height: an image's; width: overridden
+    assert feeds["tokens"].shape == feeds["mask"].shape == (1, 64)
+    assert guessed == {"height": 224, "seq": 64}
+    # a first dim of any name is the batch; a rank-1 input's only dim is a length
+    feeds, _, guessed = seeded_feeds(_inputs(tensor("x", ["N0", 8]), tensor("t", ["len"])), {})
+    assert feeds["x"].shape == (1, 8) and feeds["t"].shape == (64,)
+    assert guessed == {"N0": 1, "len": 64}
 
 
 def test_signatures_change_with_shapes_not_with_a_reload(mlp_model):
@@ -54,8 +66,8 @@ def test_signatures_change_with_shapes_not_with_a_reload(mlp_model):
 def test_inputs_too_large_to_make_up_are_refused_before_allocating():
     # 2 x 10**12 x 4 float64 (58 TiB, a fuzzed model's declared input): no timing inputs, a reason
     inputs = _inputs(tensor("x", [2, 10**12, 4], TensorProto.DOUBLE))
-    feeds, why = seeded_feeds(inputs, {})
-    assert feeds == {} and "MiB" in why and "'x'" in why
+    feeds, why, guessed = seeded_feeds(inputs, {})
+    assert feeds == {} and guessed == {} and "MiB" in why and "'x'" in why
 
 
 def test_a_warm_up_longer_than_the_share_is_the_measurement():
