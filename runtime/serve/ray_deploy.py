@@ -71,7 +71,9 @@ class _FullPath:
 class XinrtReplica:
     """A whole `xinrt serve` for one model in each replica: v2 REST, batching, sessions."""
 
-    async def __init__(self, root: str, model: str, overrides: dict[str, Any], max_mb: float):
+    async def __init__(  # type: ignore[misc]  # Ray Serve awaits async constructors
+        self, root: str, model: str, overrides: dict[str, Any], max_mb: float
+    ) -> None:
         self.repository = _repository(root, overrides)
         self.max_bytes = int(max_mb * 1024 * 1024)
         await self.repository.load(model)
@@ -89,7 +91,9 @@ class XinrtReplica:
 class XinrtKindReplica:
     """The sessions of one replica kind of a model with several kinds (behind XinrtFront)."""
 
-    async def __init__(self, root: str, model: str, overrides: dict[str, Any]) -> None:
+    async def __init__(  # type: ignore[misc]
+        self, root: str, model: str, overrides: dict[str, Any]
+    ) -> None:
         self.repository = _repository(root, overrides)
         self.model = model
         await self.repository.load(model)
@@ -131,7 +135,7 @@ class XinrtFront:
     """The v2 router of a model with several replica kinds: decodes and checks requests (with
     the reference backend's view of the model, nothing compiled) and dispatches them."""
 
-    async def __init__(
+    async def __init__(  # type: ignore[misc]
         self,
         root: str,
         model: str,
@@ -251,15 +255,19 @@ def model_app(
         raise InvalidArgumentError(f"model {name!r}: no replicas to deploy (every count is 0)")
     if len(groups) == 1:
         group = groups[0]
-        deployment = XinrtReplica.options(name=f"{name}", **_options(group, env))
+        deployment = XinrtReplica.options(  # type: ignore[attr-defined]
+            name=name, **_options(group, env)
+        )
         app = deployment.bind(str(root), name, replica_overrides(group), max_mb)
         return ModelApp(name, prefix, app, [group.kind])
     handles, sizes = {}, {}
     for group in groups:
-        deployment = XinrtKindReplica.options(name=f"{name}-{group.kind}", **_options(group, env))
+        deployment = XinrtKindReplica.options(  # type: ignore[attr-defined]
+            name=f"{name}-{group.kind}", **_options(group, env)
+        )
         handles[group.kind] = deployment.bind(str(root), name, replica_overrides(group))
         sizes[group.kind] = group.replica_estimate()
-    front = XinrtFront.options(
+    front = XinrtFront.options(  # type: ignore[attr-defined]
         name=f"{name}-front",
         ray_actor_options={"num_cpus": 0, **({"runtime_env": {"env_vars": env}} if env else {})},
         max_ongoing_requests=max(g.max_ongoing_requests for g in groups) * len(groups),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import logging
 import os
 import secrets
 import shutil
@@ -81,14 +82,14 @@ def _connect(address: str | None, folder: Path, cpus: int) -> None:
     import ray
 
     if address:
-        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         return
     ray.init(
         _node_ip_address=LOCAL_NODE_IP,
         _temp_dir=str(folder / "ray"),
         num_cpus=cpus,
         include_dashboard=False,
-        logging_level="WARNING",
+        logging_level=logging.WARNING,
         log_to_driver=False,
     )
 
@@ -151,7 +152,8 @@ def _serve(
     versions = {name: sorted(source.to_load()) for name, source in sources.items()}
     for app in apps:
         serve.run(app.app, name=app.name, route_prefix=app.route_prefix)
-    serve.run(XinrtRoot.bind(versions), name="xinrt-root", route_prefix="/")
+    root = XinrtRoot.bind(versions)  # type: ignore[attr-defined]
+    serve.run(root, name="xinrt-root", route_prefix="/")
     ingress = "haproxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "ray-proxy"
     kinds = ";".join(f"{a.name}:{'+'.join(a.kinds)}" for a in apps)
     print(
