@@ -80,8 +80,8 @@ class Server:
     def stop(self) -> None:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
+            try:  # Ray takes its applications and processes down within the server's grace
+                self.process.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)

@@ -62,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .ray_main import check_address, prepare
 
         address = check_address(args.ray) if args.ray else None
-        ray = (address, *prepare(address))
+        ray = (address, prepare(address))
     argv, sys.argv = sys.argv, sys.argv[:1]  # kserve parses sys.argv when imported
     try:
         import kserve  # noqa: F401

@@ -143,7 +143,7 @@ class XinrtFront:
         sizes: dict[str, int],
         max_mb: float,
     ) -> None:
-        overrides = {**replica_overrides(ReplicaGroup(("reference",))), "max_batch_size": 0}
+        overrides = replica_overrides(ReplicaGroup(("reference",)))
         self.repository = _repository(root, overrides)
         self.max_bytes = int(max_mb * 1024 * 1024)
         await self.repository.load(model)
@@ -220,10 +220,8 @@ async def _root_routes(models: dict[str, list[str]], scope: Scope, send: Send) -
         await send_json(send, 404, {"error": f"no route {method} {scope['path']}"})
 
 
-def _options(group: ReplicaGroup, env: dict[str, str]) -> dict[str, Any]:
+def _options(group: ReplicaGroup) -> dict[str, Any]:
     actor: dict[str, Any] = {"num_cpus": group.num_cpus, "resources": dict(group.resources)}
-    if env:
-        actor["runtime_env"] = {"env_vars": dict(env)}
     options: dict[str, Any] = {
         "ray_actor_options": actor,
         "max_ongoing_requests": group.max_ongoing_requests,
@@ -245,9 +243,7 @@ class ModelApp:
     kinds: list[str]
 
 
-def model_app(
-    root: Path, name: str, config: ModelConfig, max_mb: float, env: dict[str, str]
-) -> ModelApp:
+def model_app(root: Path, name: str, config: ModelConfig, max_mb: float) -> ModelApp:
     """The application serving one model, by its replica kinds (see the module's docstring)."""
     groups = config.replica_groups()
     prefix = f"/v2/models/{name}"
@@ -256,20 +252,20 @@ def model_app(
     if len(groups) == 1:
         group = groups[0]
         deployment = XinrtReplica.options(  # type: ignore[attr-defined]
-            name=name, **_options(group, env)
+            name=name, **_options(group)
         )
         app = deployment.bind(str(root), name, replica_overrides(group), max_mb)
         return ModelApp(name, prefix, app, [group.kind])
     handles, sizes = {}, {}
     for group in groups:
         deployment = XinrtKindReplica.options(  # type: ignore[attr-defined]
-            name=f"{name}-{group.kind}", **_options(group, env)
+            name=f"{name}-{group.kind}", **_options(group)
         )
         handles[group.kind] = deployment.bind(str(root), name, replica_overrides(group))
         sizes[group.kind] = group.replica_estimate()
     front = XinrtFront.options(  # type: ignore[attr-defined]
         name=f"{name}-front",
-        ray_actor_options={"num_cpus": 0, **({"runtime_env": {"env_vars": env}} if env else {})},
+        ray_actor_options={"num_cpus": 0},
         max_ongoing_requests=max(g.max_ongoing_requests for g in groups) * len(groups),
     )
     app = front.bind(str(root), name, handles, sizes, max_mb)

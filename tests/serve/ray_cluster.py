@@ -128,6 +128,7 @@ class Cluster:
             "RAY_AUTH_TOKEN": secrets.token_hex(32),
             "RAY_SERVE_ENABLE_HA_PROXY": "0",  # Ray's proxy: replicas on other nodes stay
             "RAY_USAGE_STATS_ENABLED": "0",  # reachable without binding every interface
+            "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",  # as a local `xinrt serve --ray` sets it
         }
         self.nodes: list[Node] = []
 
