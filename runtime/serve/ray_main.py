@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .server import ServeOptions
 
 LOCAL_NODE_IP = "127.0.0.2"
+ROOT_APP = "xinrt-root"
 
 
 def _free_port(host: str) -> int:
@@ -112,6 +113,7 @@ def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
     from .repository import scan
 
     started = time.perf_counter()
+    sources: dict[str, Any] = {}
     try:
         sources = scan(options.model)
         configs = {}
@@ -124,7 +126,9 @@ def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
         _connect(address, folder, ModelConfig.cores())
         return _serve(options, port, sources, configs, started)
     finally:
-        _shutdown(options.grace_s)
+        local = [] if address else _descendants(os.getpid())  # Ray's processes, HAProxy's
+        _shutdown([*sorted(sources), ROOT_APP], not address, options.grace_s)
+        _reap(local, options.grace_s)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -154,7 +158,7 @@ def _serve(
     for app in apps:
         serve.run(app.app, name=app.name, route_prefix=app.route_prefix, logging_config=quiet)
     root = XinrtRoot.bind(versions)  # type: ignore[attr-defined]
-    serve.run(root, name="xinrt-root", route_prefix="/", logging_config=quiet)
+    serve.run(root, name=ROOT_APP, route_prefix="/", logging_config=quiet)
     ingress = "haproxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "ray-proxy"
     kinds = ";".join(f"{a.name}:{'+'.join(a.kinds)}" for a in apps)
     print(
@@ -167,28 +171,75 @@ def _serve(
     return 0
 
 
-def _shutdown(grace_s: float = 30.0) -> None:
-    """Take the applications down (within `grace_s`: a broken cluster must not hang the exit),
-    then disconnect, which stops a local cluster's processes."""
+def _shutdown(apps: list[str], local: bool, grace_s: float) -> None:
+    """Take our applications down: on a cluster of others, delete them (within `grace_s`: a
+    broken cluster must not hang the exit); a local cluster goes down with its processes.
+    Then disconnect."""
     import ray
 
     if not ray.is_initialized():
         return
+    if not local and apps:
 
-    def take_down() -> None:
-        try:
+        def delete() -> None:
             from ray import serve
 
-            serve.shutdown()
-        except Exception as exc:  # the cluster may be gone already
-            print(f"xinrt serve: serve.shutdown failed: {exc}", file=sys.stderr)
+            for name in apps:
+                try:
+                    serve.delete(name)
+                except Exception as exc:  # the cluster may be gone already
+                    print(f"xinrt serve: deleting {name} failed: {exc}", file=sys.stderr)
 
-    worker = threading.Thread(target=take_down, daemon=True)
-    worker.start()
-    worker.join(grace_s)
-    if worker.is_alive():
-        print("xinrt serve: Ray Serve did not shut down in time", file=sys.stderr)
+        worker = threading.Thread(target=delete, daemon=True)
+        worker.start()
+        worker.join(grace_s)
+        if worker.is_alive():  # ray.shutdown() under a running call ends the process
+            print("xinrt serve: Ray Serve did not delete the applications in time", file=sys.stderr)
+            return
     ray.shutdown()
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` now (Linux /proc; empty elsewhere)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _reap(pids: list[int], grace_s: float) -> None:
+    """Wait for a local cluster's processes to end after ray.shutdown() (workers and HAProxy
+    stop once their raylet is gone); SIGKILL, by PID, what outlives `grace_s` (the same
+    process: its start time is checked, so a reused PID is left alone)."""
+    alive = {pid: started for pid in pids if (started := _start_time(pid))}
+    deadline = time.monotonic() + grace_s
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = {pid: t for pid, t in alive.items() if _start_time(pid) == t}
+    for pid, started in alive.items():
+        if _start_time(pid) == started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time (clock ticks after boot); "" when gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return ""
+    return "" if fields[0] == "Z" else fields[19]
 
 
 def check_address(address: str) -> str:
