@@ -127,7 +127,7 @@ def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
         return _serve(options, port, sources, configs, started)
     finally:
         local = [] if address else _descendants(os.getpid())  # Ray's processes, HAProxy's
-        _shutdown([*sorted(sources), ROOT_APP], not address, options.grace_s)
+        _shutdown([*sorted(sources), ROOT_APP], not address)
         _reap(local, options.grace_s)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -171,31 +171,22 @@ def _serve(
     return 0
 
 
-def _shutdown(apps: list[str], local: bool, grace_s: float) -> None:
-    """Take our applications down: on a cluster of others, delete them (within `grace_s`: a
-    broken cluster must not hang the exit); a local cluster goes down with its processes.
-    Then disconnect."""
+def _shutdown(apps: list[str], local: bool) -> None:
+    """Take our applications down, then disconnect: on a cluster of others, ask the controller
+    to delete them (it finishes on its own: a slow or broken cluster must not hang the exit);
+    a local cluster goes down with its processes."""
     import ray
 
     if not ray.is_initialized():
         return
-    if not local and apps:
+    if not local:
+        from ray import serve
 
-        def delete() -> None:
-            from ray import serve
-
-            for name in apps:
-                try:
-                    serve.delete(name)
-                except Exception as exc:  # the cluster may be gone already
-                    print(f"xinrt serve: deleting {name} failed: {exc}", file=sys.stderr)
-
-        worker = threading.Thread(target=delete, daemon=True)
-        worker.start()
-        worker.join(grace_s)
-        if worker.is_alive():  # ray.shutdown() under a running call ends the process
-            print("xinrt serve: Ray Serve did not delete the applications in time", file=sys.stderr)
-            return
+        for name in apps:
+            try:
+                serve.delete(name, _blocking=False)
+            except Exception as exc:  # the cluster may be gone already
+                print(f"xinrt serve: deleting {name} failed: {exc}", file=sys.stderr)
     ray.shutdown()
 
 

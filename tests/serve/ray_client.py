@@ -10,6 +10,7 @@ python ray_client.py load URL MODEL INPUT.npy EXPECTED.npy REQUESTS CONCURRENCY 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -74,8 +75,9 @@ def load(url: str, model: str, data: np.ndarray, expected: np.ndarray, total: in
                     diff = float(np.max(np.abs(answer - expected)))
                     state["max_diff"] = max(state["max_diff"], diff)
                 state["done"] += 1
-                with open(progress, "w") as f:
+                with open(progress + ".partial", "w") as f:  # whole, never half-written
                     f.write(str(state["done"]))
+                os.replace(progress + ".partial", progress)
 
     threads = [threading.Thread(target=worker) for _ in range(c)]
     started = time.monotonic()

@@ -129,6 +129,7 @@ class Cluster:
             "RAY_SERVE_ENABLE_HA_PROXY": "0",  # Ray's proxy: replicas on other nodes stay
             "RAY_USAGE_STATS_ENABLED": "0",  # reachable without binding every interface
             "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",  # as a local `xinrt serve --ray` sets it
+            "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",  # stopped after serving: no 30 s drain
         }
         self.nodes: list[Node] = []
 
