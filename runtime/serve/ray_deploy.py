@@ -110,7 +110,6 @@ class KindRouter:
     def __init__(self, version: str, handles: dict[str, DeploymentHandle], sizes: dict[str, int]):
         self.version, self.handles, self.sizes = version, handles, sizes
         self.in_flight = dict.fromkeys(handles, 0)
-        self.sent = dict.fromkeys(handles, 0)
 
     def pick(self) -> str:
         return min(self.handles, key=lambda k: (self.in_flight[k] + 1) / self.sizes[k])
@@ -118,7 +117,6 @@ class KindRouter:
     async def submit(self, feeds: Feeds) -> Feeds:
         kind = self.pick()
         self.in_flight[kind] += 1
-        self.sent[kind] += 1
         try:
             return await self.handles[kind].infer.remote(self.version, feeds)
         finally:
@@ -147,11 +145,9 @@ class XinrtFront:
         self.repository = _repository(root, overrides)
         self.max_bytes = int(max_mb * 1024 * 1024)
         await self.repository.load(model)
-        served = self.repository.get_model(model)
-        self.routers = {}
-        for version, runner in served.runners.items():
+        for version, runner in self.repository.get_model(model).runners.items():
             await runner.stop()  # the reference session only describes the model
-            runner.batcher = self.routers[version] = KindRouter(version, handles, sizes)
+            runner.batcher = KindRouter(version, handles, sizes)
             runner.backend = ",".join(handles)
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
@@ -161,10 +157,6 @@ class XinrtFront:
 
         dataplane = DataPlane(model_registry=self.repository)
         return _FullPath(build_app(self.repository, dataplane, self.max_bytes))
-
-    def sent(self) -> dict[str, dict[str, int]]:
-        """Requests sent to each kind, per version (for tests and operators)."""
-        return {version: dict(router.sent) for version, router in self.routers.items()}
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0})
