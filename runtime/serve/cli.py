@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendUnavailableError
+from ..errors import BackendUnavailableError, InvalidArgumentError
 
 
 def register(sub: Any) -> None:
@@ -61,6 +61,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.ray is not None:
         from .ray_main import check_address, prepare
 
+        if args.workers > 1:
+            raise InvalidArgumentError(
+                "--workers does not apply to --ray: Ray Serve runs the replicas "
+                "(set replicas, or --replicas, instead)"
+            )
         address = check_address(args.ray) if args.ray else None
         ray = (address, prepare(address))
     argv, sys.argv = sys.argv, sys.argv[:1]  # kserve parses sys.argv when imported

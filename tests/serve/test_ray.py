@@ -114,6 +114,38 @@ def _one_replica_each(nodes: list[Node], deployment: str) -> bool:
     return all(len(node.replicas(deployment)) == 1 for node in nodes)
 
 
+def test_replica_kinds_become_deployments_with_their_ray_options(ray_deps: None) -> None:
+    """Ray validates the options when they are set: autoscaling keys, resources, counts."""
+    from xinrt.serve.config import parse_config
+    from xinrt.serve.ray_deploy import model_app
+
+    scaling = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2}
+    kinds = [
+        {"backends": ["cpu"], "autoscaling": scaling, "threads": 2},
+        {"backends": ["ort"], "count": 2, "num_cpus": 0, "resources": {"npu_fake": 1}},
+    ]
+    app = model_app(Path("repo"), "m", parse_config({"replicas": kinds}, "t"), 1.0)
+    front = app.app._bound_deployment
+    assert (app.route_prefix, front.name, front.ray_actor_options) == (
+        "/v2/models/m",
+        "m-front",
+        {"num_cpus": 0},
+    )
+    cpu, ort = (h._bound_deployment for h in front.init_args[2].values())
+    assert cpu._deployment_config.autoscaling_config.max_replicas == 3
+    assert cpu.init_args[2]["threads"] == 2 and cpu.init_args[2]["backends"] == ("cpu",)
+    assert (ort.name, ort.num_replicas, ort.ray_actor_options["resources"]) == (
+        "m-ort",
+        2,
+        {"npu_fake": 1},
+    )
+    assert front.init_args[3] == {"cpu": 1, "ort": 2}  # replicas each kind counts on
+    single = model_app(Path("repo"), "s", parse_config({"replicas": 2, "num_cpus": 2}, "t"), 1.0)
+    deployment = single.app._bound_deployment
+    assert (deployment.name, deployment.num_replicas) == ("s", 2)
+    assert deployment.ray_actor_options["num_cpus"] == 2 and deployment.init_args[2]["threads"] == 2
+
+
 def test_replicas_spread_and_answer_like_onnxruntime(
     cluster: Cluster, ray_server: str, tmp_path: Path
 ) -> None:
