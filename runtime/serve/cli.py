@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendUnavailableError
+from ..errors import BackendUnavailableError, InvalidArgumentError
 
 
 def register(sub: Any) -> None:
@@ -30,6 +30,14 @@ def register(sub: Any) -> None:
     serve.add_argument("--grpc-port", type=int, default=8001, help="gRPC port (0: any free port)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (SO_REUSEPORT)")
     serve.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="serve on Ray Serve: the cluster at ADDRESS, or (none given) a local Ray instance "
+        "on 127.0.0.2; needs the 'serve-ray' extra; REST only",
+    )
+    serve.add_argument(
         "--max-request-mb",
         type=float,
         default=64.0,
@@ -49,6 +57,17 @@ def register(sub: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT."""
+    ray: tuple[Any, ...] | None = None
+    if args.ray is not None:
+        from .ray_main import check_address, prepare
+
+        if args.workers > 1:
+            raise InvalidArgumentError(
+                "--workers does not apply to --ray: Ray Serve runs the replicas "
+                "(set replicas, or --replicas, instead)"
+            )
+        address = check_address(args.ray) if args.ray else None
+        ray = (address, prepare(address))
     argv, sys.argv = sys.argv, sys.argv[:1]  # kserve parses sys.argv when imported
     try:
         import kserve  # noqa: F401
@@ -85,4 +104,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides=overrides,
     )
     sys.stdout.flush()
+    if ray is not None:
+        from .ray_main import run_on_ray
+
+        return run_on_ray(options, *ray)
     return run_workers(options)

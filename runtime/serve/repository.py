@@ -75,10 +75,14 @@ class XinrtRepository(ModelRepository):
         self.failures: dict[str, str] = {}
 
     def _scan(self) -> dict[str, ModelSource]:
-        """The repository's models, with the command line's settings over each config.yaml."""
+        """The repository's models, with the command line's settings over each config.yaml
+        (--replicas or --backends replace a `replicas:` list)."""
+        overrides = dict(self.overrides)
+        if {"replicas", "backends"} & set(overrides):
+            overrides.setdefault("groups", ())
         return {
             name: dataclasses.replace(
-                source, config=dataclasses.replace(source.config, **self.overrides)
+                source, config=dataclasses.replace(source.config, **overrides)
             )
             for name, source in scan(self.root).items()
         }

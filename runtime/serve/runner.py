@@ -13,7 +13,7 @@ from ..errors import InvalidArgumentError
 from ..options import SessionOptions
 from ..session import InferenceSession, NodeArg
 from .batching import Batcher
-from .config import ModelConfig
+from .config import ModelConfig, ReplicaGroup
 from .metrics import ModelMetrics
 from .tensors import v2_datatype, v2_shape
 
@@ -33,26 +33,13 @@ class VersionRunner:
     ) -> None:
         self.name, self.version, self.path, self.config = name, version, path, config
         self.label = f"model {name!r} version {version}"
-        if config.resources:
-            _LOG.warning(
-                "%s: 'resources' places replicas under Ray (--ray), which this xinrt does not "
-                "have yet; ignored",
-                self.label,
-            )
-        replicas = config.replica_count(workers)
-        options = SessionOptions(
-            intra_op_num_threads=config.thread_count(workers), precision=config.precision
-        )
-        self.sessions = [
-            InferenceSession(str(path), options, backends=list(config.backends or []) or None)
-            for _ in range(replicas)
-        ]
+        self.sessions = self._open_sessions(workers)
         first = self.sessions[0]
         self.inputs: list[NodeArg] = first.get_inputs()
         self.outputs: list[NodeArg] = first.get_outputs()
         self.output_names = [o.name for o in self.outputs]
-        used = sorted({p.backend for p in first.placement.partitions})
-        self.backend = "+".join(used) or "none"
+        used = {p.backend for s in self.sessions for p in s.placement.partitions}
+        self.backend = "+".join(sorted(used)) or "none"
         batchable = _dynamic_dim0(self.inputs) and _dynamic_dim0(self.outputs)
         default = DEFAULT_MAX_BATCH if batchable else 0
         self.max_batch: int = default if config.max_batch_size is None else config.max_batch_size
@@ -64,6 +51,29 @@ class VersionRunner:
         self.metrics = ModelMetrics(name, version, self.backend)
         self._executor = ThreadPoolExecutor(len(self.sessions), thread_name_prefix=f"xinrt-{name}")
         self.batcher: Batcher | None = None
+
+    def _open_sessions(self, workers: int) -> list[InferenceSession]:
+        """The replicas' sessions: `replicas` alike, or each `replicas:` entry's count with its
+        own backends and threads (in one process, the first free session takes the next batch,
+        whatever chip it runs on)."""
+        config = self.config
+        if config.resources or config.autoscaling:
+            _LOG.warning("%s: resources and autoscaling apply under --ray only", self.label)
+        groups = config.groups or (
+            ReplicaGroup(config.backends, config.replica_count(workers), 1.0, {}, 0),
+        )
+        sessions = []
+        for group in groups:
+            threads = group.threads or config.thread_count(workers)
+            options = SessionOptions(intra_op_num_threads=threads, precision=config.precision)
+            backends = list(group.backends or []) or None
+            sessions += [
+                InferenceSession(str(self.path), options, backends=backends)
+                for _ in range(group.count)
+            ]
+        if not sessions:
+            raise InvalidArgumentError(f"{self.label}: every replicas entry has count 0")
+        return sessions
 
     def start(self) -> None:
         """Open the batcher; call from the event loop that will serve requests."""

@@ -43,12 +43,9 @@ def _pinned(extra: str) -> list[str]:
         return list(tomllib.load(f)["project"]["optional-dependencies"][extra])
 
 
-@pytest.fixture(scope="session")
-def serve_deps() -> None:
-    """kserve and tritonclient, pip-installed into this venv from pyproject's pins if missing."""
-    if importlib.util.find_spec("kserve") and importlib.util.find_spec("tritonclient"):
-        return
-    requirements = _pinned("serve") + _pinned("serve-test")
+def install_extras(*extras: str) -> None:
+    """pip-install pyproject's pins of `extras` into this venv (skip: no package index)."""
+    requirements = [r for extra in extras for r in _pinned(extra)]
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", *requirements],
         capture_output=True,
@@ -61,6 +58,22 @@ def serve_deps() -> None:
             pytest.skip(f"the package index is unreachable, cannot install {requirements}")
         pytest.fail(f"pip install {requirements} failed:\n{log[-3000:]}")
     importlib.invalidate_caches()
+
+
+@pytest.fixture(scope="session")
+def serve_deps() -> None:
+    """kserve and tritonclient, pip-installed into this venv from pyproject's pins if missing."""
+    if not (importlib.util.find_spec("kserve") and importlib.util.find_spec("tritonclient")):
+        install_extras("serve", "serve-test")
+
+
+@pytest.fixture(scope="session")
+def ray_deps(serve_deps: None) -> None:
+    """Ray Serve (the `serve-ray` extra) as well, installed together with the others so that
+    pip resolves them at once (tritonclient and Ray's gRPC reflection disagree on protobuf
+    unless kserve's pins take part)."""
+    if not importlib.util.find_spec("ray"):
+        install_extras("serve", "serve-ray", "serve-test")
 
 
 def mlp(seed: int) -> onnx.ModelProto:

@@ -91,3 +91,66 @@ def test_demo_repository_holds_a_batchable_resnet50() -> None:
     ]
     assert dims == ["N", "N"]
     assert demo_repository() == root  # built once, then reused
+
+
+def test_replicas_may_list_kinds_with_their_backends_and_ray_resources(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "replicas:\n"
+        '  - {backends: ["rknn:rk3588"], resources: {npu_rk3588: 1}, count: 1, num_cpus: 0}\n'
+        "  - {backends: [cpu], count: 2, autoscaling: {min_replicas: 2, max_replicas: 4}}\n"
+    )
+    config = load_config(tmp_path)
+    npu, cpu = config.replica_groups()
+    assert config.replicas == 3
+    assert (npu.kind, npu.resources, npu.count, npu.thread_count()) == (
+        "rknn:rk3588",
+        {"npu_rk3588": 1},
+        1,
+        1,
+    )
+    assert (cpu.kind, cpu.num_cpus, cpu.replica_estimate()) == ("cpu", 1.0, 2)
+    assert cpu.autoscaling == {"min_replicas": 2, "max_replicas": 4}
+
+
+def test_flat_keys_make_one_replica_kind() -> None:
+    config = parse_config(
+        {"backends": ["ort"], "replicas": 2, "num_cpus": 2, "resources": {"gpu": 1}}, "cli"
+    )
+    (group,) = config.replica_groups()
+    assert (group.backends, group.count, group.num_cpus, group.thread_count()) == (
+        ("ort",),
+        2,
+        2,
+        2,
+    )
+    assert group.resources == {"gpu": 1} and group.max_ongoing_requests == 64
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("replicas: []\n", "replicas is an empty list"),
+        ("replicas: [3]\n", r"replicas\[0\]: expected a mapping"),
+        ("replicas: [{count: -1}]\n", r"replicas\[0\]: count must be a whole number"),
+        ("replicas: [{gpus: 1}]\n", r"replicas\[0\]: unknown keys gpus"),
+        ("replicas: [{backends: [cpu]}, {backends: cpu}]\n", "the same backends"),
+        ("replicas: [{resources: {npu: -1}}]\n", "resources must be a mapping"),
+        ("num_cpus: many\n", "num_cpus must be a number"),
+        ("autoscaling: {max: 3}\n", "unknown autoscaling keys max"),
+    ],
+)
+def test_bad_replica_kinds_are_named(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(InvalidArgumentError, match=message):
+        load_config(tmp_path)
+
+
+def test_one_process_runs_every_kinds_sessions(serve_deps: None, tmp_path: Path) -> None:
+    from xinrt.serve.config import parse_config as parse
+    from xinrt.serve.runner import VersionRunner
+
+    onnx.save(mlp(1), str(tmp_path / "model.onnx"))
+    config = parse({"replicas": [{"backends": ["cpu"]}, {"backends": ["ort"], "count": 2}]}, "t")
+    runner = VersionRunner("m", "1", tmp_path / "model.onnx", config)
+    assert len(runner.sessions) == 3 and runner.backend == "cpu+ort"
+    assert runner.triton_config()["instance_group"] == [{"count": 3, "kind": "KIND_CPU"}]
