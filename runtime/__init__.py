@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import Backend, CompileOptions, Device, Executable, Support, SupportLevel
+from .backend import (
+    Backend,
+    CompileOptions,
+    Device,
+    Executable,
+    Support,
+    SupportLevel,
+    available_backends,
+)
 from .errors import (
     BackendNotFoundError,
     BackendUnavailableError,
@@ -24,9 +32,7 @@ from .errors import (
     XinrtError,
 )
 from .options import ExecutionMode, GraphOptimizationLevel, SessionOptions
-from .ort_api import (
-    IOBinding,
-    OrtValue,
+from .ort_compat.api import (
     RunOptions,
     get_all_providers,
     get_available_providers,
@@ -39,13 +45,11 @@ from .ort_api import (
     set_default_logger_verbosity,
     set_seed,
 )
-from .placement import PlacementReport
-from .session import InferenceSession, ModelMetadata, NodeArg, available_backends
-
-__version__ = "0.1.0"
+from .ort_compat.binding import IOBinding
+from .ort_compat.ortvalue import OrtValue
 
 # ONNX Runtime's exception names, so `except ort.Fail` works with `import xinrt as ort`
-from .capi.onnxruntime_pybind11_state import (  # noqa: E402
+from .ort_compat.pybind_state import (
     EPFail,
     Fail,
     InvalidArgument,
@@ -54,11 +58,14 @@ from .capi.onnxruntime_pybind11_state import (  # noqa: E402
     NoSuchFile,
     RuntimeException,
 )
+from .placement import PlacementReport
+from .session import InferenceSession, ModelMetadata, NodeArg
+from .version import __version__
 
 
 def install_as_onnxruntime() -> None:
     """Make `import onnxruntime` in this process resolve to xinrt (e.g. in a notebook)."""
-    from .drop_in import install
+    from .ort_compat.drop_in import install
 
     install()
 

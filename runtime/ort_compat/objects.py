@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from xinrt.errors import InvalidArgumentError
-from xinrt.ort_api import OrtValue
+from ..errors import InvalidArgumentError
+from .ortvalue import OrtValue
 
 
 class OrtMemType(enum.IntEnum):
