@@ -34,6 +34,8 @@ from .errors import (
 from .options import ExecutionMode, GraphOptimizationLevel, SessionOptions
 from .ort_compat.api import (
     RunOptions,
+    disable_telemetry_events,
+    enable_telemetry_events,
     get_all_providers,
     get_available_providers,
     get_build_info,
@@ -43,9 +45,20 @@ from .ort_compat.api import (
     preload_dlls,
     set_default_logger_severity,
     set_default_logger_verbosity,
+    set_global_thread_pool_sizes,
     set_seed,
 )
 from .ort_compat.binding import IOBinding
+from .ort_compat.objects import (
+    ExecutionOrder,
+    OrtAllocatorType,
+    OrtArenaCfg,
+    OrtDevice,
+    OrtDeviceVendorId,
+    OrtMemoryInfo,
+    OrtMemType,
+    OrtSparseFormat,
+)
 from .ort_compat.ortvalue import OrtValue
 
 # ONNX Runtime's exception names, so `except ort.Fail` works with `import xinrt as ort`
@@ -94,6 +107,17 @@ def backend_info() -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
+    "ExecutionOrder",
+    "OrtAllocatorType",
+    "OrtArenaCfg",
+    "OrtDevice",
+    "OrtDeviceVendorId",
+    "OrtMemType",
+    "OrtMemoryInfo",
+    "OrtSparseFormat",
+    "disable_telemetry_events",
+    "enable_telemetry_events",
+    "set_global_thread_pool_sizes",
     "EPFail",
     "ExecutionMode",
     "Fail",

@@ -35,6 +35,7 @@ from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
+from .ort_compat import initializers as ort_initializers
 from .ort_compat import session_methods as ort_methods
 from .ort_compat.binding import IOBinding
 from .ort_compat.ortvalue import OrtValue
@@ -150,6 +151,7 @@ class InferenceSession:
                 f"sess_options must be xinrt.SessionOptions, got {type(options).__name__}"
             )
         options.validate()
+        options = ort_initializers.with_global_threads(options)
         self._options = options
         self._requested = (backends, providers, provider_options)
         self._backend_names, self._backend_options = self._resolve_backends(
@@ -168,6 +170,11 @@ class InferenceSession:
         self._declared_outputs = {v.name: v for v in loaded.declared_outputs}
         self._ir = loaded.ir_model
         del loaded
+        if options.added_initializers:  # ORT's add_initializer; the IR holds the weights now
+            self._release_proto()
+            ort_initializers.apply_added_initializers(
+                self._ir, options.added_initializers, self._model_label
+            )
         # Overridable initializers (IR >= 4) become inputs with default values; IR < 4 ones stay
         # constants that cannot be fed (both as in ORT).
         self._defaults = take_overridable_initializers(self._ir)
@@ -190,7 +197,9 @@ class InferenceSession:
         self._release_proto()
         self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
-            ir.save(self._ir, options.optimized_model_filepath)
+            ort_initializers.save_optimized_model(
+                self._ir, options.optimized_model_filepath, options.session_config
+            )
 
     # -- construction ---------------------------------------------------------------------
 
@@ -504,6 +513,13 @@ class InferenceSession:
 
     def get_profiling_start_time_ns(self) -> int:
         return self._profile_start_ns
+
+    def get_provider_graph_assignment_info(self) -> list[ort_methods.OrtEpAssignedSubgraph]:
+        """Per partition, its provider and nodes (needs ORT's session config entry
+        session.record_ep_graph_assignment_info = "1", as in ORT)."""
+        return ort_methods.graph_assignment_info(
+            self._placement, self._ir.graph, self._options.session_config, self._model_label
+        )
 
     def disable_fallback(self) -> None:
         """Accepted for compatibility: xinrt's fallback is the backend list (or strict=True)."""

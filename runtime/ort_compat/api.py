@@ -17,6 +17,7 @@ from ..backend import available_backends, get_backend
 from ..errors import BackendNotFoundError, InvalidArgumentError
 from ..run_stop import RunStop
 from ..version import __version__
+from .errors import OrtArgumentError
 from .providers import EP_TARGETS, provider_names
 
 # The onnxruntime API level xinrt follows; a PEP 440 local version keeps comparisons working.
@@ -63,9 +64,23 @@ def get_available_providers() -> list[str]:
     return names if "CPUExecutionProvider" in names else [*names, "CPUExecutionProvider"]
 
 
+# onnxruntime 1.32's get_all_providers(): every EP its sources know, CPU last.
+_ORT_ALL_PROVIDERS = (
+    "TensorrtExecutionProvider", "CUDAExecutionProvider", "MIGraphXExecutionProvider",
+    "OpenVINOExecutionProvider", "DnnlExecutionProvider", "VitisAIExecutionProvider",
+    "QNNExecutionProvider", "NnapiExecutionProvider", "VSINPUExecutionProvider",
+    "JsExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider",
+    "RknpuExecutionProvider", "WebNNExecutionProvider", "WebGpuExecutionProvider",
+    "XnnpackExecutionProvider", "CANNExecutionProvider", "AzureExecutionProvider",
+    "CPUExecutionProvider",
+)  # fmt: skip
+
+
 def get_all_providers() -> list[str]:
-    """Every execution provider name xinrt knows how to map."""
-    return list(EP_TARGETS)
+    """ORT's list of every execution provider name, in ORT's order with CPU last, and before
+    CPU the other names xinrt maps (ROCm, NvTensorRTRTX)."""
+    extra = [name for name in EP_TARGETS if name not in _ORT_ALL_PROVIDERS]
+    return [*_ORT_ALL_PROVIDERS[:-1], *extra, "CPUExecutionProvider"]
 
 
 def get_device() -> str:
@@ -107,7 +122,29 @@ def get_version_string() -> str:
 
 
 def get_build_info() -> str:
-    return f"xinrt {__version__} (onnxruntime API {ORT_API_VERSION})"
+    """ORT's "ORT Build Info: key=value, ..." line, naming xinrt's build."""
+    return (
+        f"ORT Build Info: xinrt={__version__}, onnxruntime-api={ORT_API_VERSION}, "
+        "build type=Release"
+    )
+
+
+_global_threads = {"intra_op_num_threads": 0, "inter_op_num_threads": 0}
+
+
+def set_global_thread_pool_sizes(intra_op_num_threads: int, inter_op_num_threads: int) -> None:
+    """ORT's global thread pools: sessions whose SessionOptions set
+    `use_per_session_threads = False` take these thread counts (where they set none)."""
+    for name, value in (("intra", intra_op_num_threads), ("inter", inter_op_num_threads)):
+        if not isinstance(value, int) or value < 0:
+            raise OrtArgumentError(f"set_global_thread_pool_sizes: {name} must be an int >= 0")
+    _global_threads["intra_op_num_threads"] = intra_op_num_threads
+    _global_threads["inter_op_num_threads"] = inter_op_num_threads
+
+
+def global_thread_pool_sizes() -> dict[str, int]:
+    """What set_global_thread_pool_sizes recorded (0 = not set)."""
+    return dict(_global_threads)
 
 
 def set_seed(seed: int) -> None:

@@ -40,7 +40,7 @@ class IOBinding:
         self._inputs[name] = np.asarray(array)
 
     def bind_ortvalue_input(self, name: str, value: OrtValue) -> None:
-        self._inputs[name] = value.numpy()
+        self._inputs[name] = value.typed_array()
 
     def bind_input(
         self,

@@ -42,8 +42,9 @@ def install() -> None:
     from xinrt.ort_compat import pybind_state as state
     from xinrt.ort_compat.module import namespace
 
-    shim = _module("onnxruntime", namespace(), "xinrt, standing in for onnxruntime")
-    shim.__dict__["__version__"] = namespace()["__version__"]
+    names = namespace()
+    shim = _module("onnxruntime", names, "xinrt, standing in for onnxruntime")
+    shim.__dict__["__version__"] = names["__version__"]
     shim.__dict__["__xinrt__"] = True
     shim.InferenceSession = _tracked_session_class()  # type: ignore[attr-defined]
     capi = _module("onnxruntime.capi", {}, "xinrt.capi")
@@ -57,6 +58,7 @@ def install() -> None:
     sys.modules["onnxruntime.capi"] = capi
     sys.modules["onnxruntime.capi.onnxruntime_pybind11_state"] = state
     sys.modules["onnxruntime.capi._pybind_state"] = state
+    sys.modules["onnxruntime.backend"] = names["backend"]
 
 
 def _tracked_session_class() -> type:

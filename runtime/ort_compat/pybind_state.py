@@ -38,6 +38,7 @@ from .api import (
     get_version_string,
     set_default_logger_severity,
     set_default_logger_verbosity,
+    set_global_thread_pool_sizes,
     set_seed,
 )
 from .binding import IOBinding
@@ -98,7 +99,7 @@ UNSUPPORTED = (
     "pack_fp4_weights_for_cuda_moe_gemm", "quantize_matmul_2bits", "quantize_matmul_4bits",
     "quantize_matmul_8bits", "quantize_matmul_bnb4", "quantize_qdq_matmul_2bits",
     "quantize_qdq_matmul_4bits", "register_execution_provider_library", "schemadef",
-    "set_default_logger_callback", "set_global_thread_pool_sizes",
+    "set_default_logger_callback",
     "unregister_execution_provider_library",
 )  # fmt: skip
 
@@ -143,5 +144,5 @@ __all__ = [
     "enable_telemetry_events", "get_all_providers", "get_available_providers",
     "get_build_info", "get_default_session_options", "get_device", "get_ep_devices",
     "get_version_string", "kNextPowerOfTwo", "kSameAsRequested", "set_default_logger_severity",
-    "set_default_logger_verbosity", "set_seed", *UNSUPPORTED,
+    "set_default_logger_verbosity", "set_global_thread_pool_sizes", "set_seed", *UNSUPPORTED,
 ]  # fmt: skip

@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import onnx_ir as ir
+
+from ..errors import XinrtError
+from ..placement import PlacementReport
 from .binding import IOBinding, RunnableSession, run_async
 from .ortvalue import OrtValue
 from .providers import provider_names
@@ -32,7 +37,7 @@ def run_with_ort_values(
     run_options: Any = None,
 ) -> list[OrtValue]:
     """ORT's run_with_ort_values(): run() on the OrtValues' arrays, outputs as OrtValues."""
-    feeds = {name: value.numpy() for name, value in input_dict_ort_values.items()}
+    feeds = {name: value.typed_array() for name, value in input_dict_ort_values.items()}
     return [OrtValue(a) for a in session.run(output_names, feeds, run_options)]
 
 
@@ -67,6 +72,9 @@ def write_profile(records: list[tuple[str, int, int]] | None, prefix: str, start
 
 
 __all__ = [
+    "OrtEpAssignedNode",
+    "OrtEpAssignedSubgraph",
+    "graph_assignment_info",
     "IOBinding",
     "provider_names",
     "provider_options",
@@ -75,3 +83,50 @@ __all__ = [
     "run_with_ort_values",
     "write_profile",
 ]
+
+
+RECORD_ASSIGNMENT_KEY = "session.record_ep_graph_assignment_info"
+
+
+@dataclass(frozen=True)
+class OrtEpAssignedNode:
+    """One node of an assigned subgraph, as ORT describes it."""
+
+    name: str
+    domain: str
+    op_type: str
+
+
+@dataclass(frozen=True)
+class OrtEpAssignedSubgraph:
+    """One partition: the provider (ORT name of its backend) and its nodes, in graph order."""
+
+    ep_name: str
+    nodes: tuple[OrtEpAssignedNode, ...]
+
+    def get_nodes(self) -> list[OrtEpAssignedNode]:
+        return list(self.nodes)
+
+
+def graph_assignment_info(
+    report: PlacementReport, graph: ir.Graph, session_config: Mapping[str, str], label: str
+) -> list[OrtEpAssignedSubgraph]:
+    """ORT's get_provider_graph_assignment_info(): one subgraph per partition. As in ORT, the
+    session config entry session.record_ep_graph_assignment_info must be "1" (else Fail)."""
+    if session_config.get(RECORD_ASSIGNMENT_KEY) != "1":
+        raise XinrtError(
+            f"{label}: session configuration entry {RECORD_ASSIGNMENT_KEY!r} must be set to "
+            '"1" to retrieve EP graph assignment information (session.placement has it anyway)'
+        )
+    nodes = {node.name: node for node in graph}
+    by_partition: dict[int, list[OrtEpAssignedNode]] = {}
+    for placed in report.nodes:
+        node = nodes.get(placed.name)
+        domain = node.domain if node is not None else ""
+        by_partition.setdefault(placed.partition, []).append(
+            OrtEpAssignedNode(placed.name, domain, placed.op_type)
+        )
+    return [
+        OrtEpAssignedSubgraph(provider_names([p.backend])[0], tuple(by_partition.get(p.index, [])))
+        for p in report.partitions
+    ]
