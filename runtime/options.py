@@ -9,6 +9,7 @@ from typing import Any
 
 from .errors import InvalidArgumentError
 from .ort_compat.initializers import check_added_initializer, refuse_external_initializers
+from .ort_compat.refusals import PROVIDERS_HINT, SESSION_OPTIONS_REFUSED, add_refused_methods
 
 PLACEMENTS = ("fastest", "priority")
 
@@ -92,6 +93,7 @@ class SessionOptions:
     free_dimension_overrides: dict[str, int] = field(default_factory=dict)
     # ORT's global thread pools (set_global_thread_pool_sizes) serve sessions that set False.
     use_per_session_threads: bool = True
+    execution_order: int = 0  # ORT's ExecutionOrder; xinrt runs partitions in graph order
     # add_initializer(name, OrtValue): replaces the model's initializer of that name.
     added_initializers: dict[str, Any] = field(default_factory=dict)
 
@@ -189,3 +191,6 @@ class SessionOptions:
                 raise InvalidArgumentError(
                     f"min_coverage[{backend!r}] must be a fraction in [0, 1], got {share!r}"
                 )
+
+
+add_refused_methods(SessionOptions, SESSION_OPTIONS_REFUSED, PROVIDERS_HINT)

@@ -40,6 +40,7 @@ from .ort_compat import session_methods as ort_methods
 from .ort_compat.binding import IOBinding
 from .ort_compat.ortvalue import OrtValue
 from .ort_compat.providers import ProviderSpec, backends_from_providers
+from .ort_compat.refusals import EP_OBJECTS_HINT, SESSION_REFUSED, add_refused_methods
 from .partition import Partition, partition_graph
 from .passes import optimize, prepare_for_placement, take_overridable_initializers
 from .placement import PlacementReport, assign_nodes, build_report
@@ -526,6 +527,9 @@ class InferenceSession:
 
     def enable_fallback(self) -> None:
         """Accepted for compatibility: xinrt's fallback is the backend list (or strict=True)."""
+
+
+add_refused_methods(InferenceSession, SESSION_REFUSED, EP_OBJECTS_HINT)
 
 
 def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:

@@ -19,6 +19,7 @@ from ..run_stop import RunStop
 from ..version import __version__
 from .errors import OrtArgumentError
 from .providers import EP_TARGETS, provider_names
+from .refusals import RUN_OPTIONS_REFUSED, add_refused_methods
 
 # The onnxruntime API level xinrt follows; a PEP 440 local version keeps comparisons working.
 ORT_API_VERSION = "1.20.0"
@@ -168,3 +169,6 @@ def disable_telemetry_events() -> None:
 
 def enable_telemetry_events() -> None:
     """Accepted for compatibility: xinrt sends no telemetry."""
+
+
+add_refused_methods(RunOptions, RUN_OPTIONS_REFUSED, "xinrt has no LoRA adapters")

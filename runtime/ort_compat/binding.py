@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from .objects import OrtValueVector
 from .ortvalue import OrtValue, cpu_only
 
 
@@ -91,6 +92,10 @@ class IOBinding:
 
     def get_outputs(self) -> list[OrtValue]:
         return list(self._results)
+
+    def get_outputs_as_ortvaluevector(self) -> list[OrtValue]:
+        """The outputs as ORT's OrtValueVector (a list of OrtValues)."""
+        return OrtValueVector(self._results)
 
     def copy_outputs_to_cpu(self) -> list[np.ndarray]:
         return [np.array(v.numpy(), copy=True) for v in self._results]

@@ -47,10 +47,7 @@ def install() -> None:
     shim.__dict__["__version__"] = names["__version__"]
     shim.__dict__["__xinrt__"] = True
     shim.InferenceSession = _tracked_session_class()  # type: ignore[attr-defined]
-    capi = _module("onnxruntime.capi", {}, "xinrt.capi")
-    capi.onnxruntime_pybind11_state = state  # type: ignore[attr-defined]
-    capi._pybind_state = state  # type: ignore[attr-defined]
-    shim.capi = capi  # type: ignore[attr-defined]
+    capi = names["capi"]
     shim.__path__ = []  # a package, so `import onnxruntime.capi...` looks in sys.modules
     for key in [k for k in sys.modules if k == "onnxruntime" or k.startswith("onnxruntime.")]:
         del sys.modules[key]

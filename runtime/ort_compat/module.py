@@ -53,6 +53,15 @@ def backend_module() -> types.ModuleType:
     return module
 
 
+def capi_module() -> types.ModuleType:
+    """`onnxruntime.capi`: its C module under both of ORT's names."""
+    module = types.ModuleType("onnxruntime.capi", "xinrt.capi")
+    module.onnxruntime_pybind11_state = pybind_state  # type: ignore[attr-defined]
+    module._pybind_state = pybind_state  # type: ignore[attr-defined]
+    module.__path__ = []  # type: ignore[attr-defined]  # a package: submodules via sys.modules
+    return module
+
+
 def namespace() -> dict[str, Any]:
     """Name -> object for the stand-in `onnxruntime` module: every name of ORT's C module that
     xinrt implements or refuses at use (sessions, options, OrtValue, OrtDevice, exceptions ...),
@@ -60,5 +69,6 @@ def namespace() -> dict[str, Any]:
     names: dict[str, Any] = {name: getattr(pybind_state, name) for name in pybind_state.__all__}
     names.update(_HELPERS)
     names["backend"] = backend_module()
+    names["capi"] = capi_module()
     names["__version__"] = names["version"]
     return names

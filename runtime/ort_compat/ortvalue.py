@@ -10,6 +10,7 @@ import onnx_ir as ir
 
 from ..types import numpy_type_string
 from .errors import OrtArgumentError
+from .refusals import ORTVALUE_REFUSED, add_refused_methods
 
 _DLPACK_CPU = 1  # DLDeviceType kDLCPU
 
@@ -136,3 +137,8 @@ class OrtValue:
 
     def update_inplace(self, array: np.ndarray) -> None:
         np.copyto(self._array, array)
+
+
+add_refused_methods(
+    OrtValue, ORTVALUE_REFUSED, "xinrt takes sparse tensors as sparse initializers only"
+)

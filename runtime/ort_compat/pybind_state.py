@@ -56,6 +56,7 @@ from .objects import (
     kSameAsRequested,
 )
 from .ortvalue import OrtValue
+from .session_methods import OrtEpAssignedNode, OrtEpAssignedSubgraph
 
 Fail = XinrtError
 InvalidArgument = InvalidArgumentError
@@ -85,8 +86,8 @@ UNSUPPORTED = (
     "AdapterFormat", "LoraAdapter", "ModelCompiler", "ModelPackage",
     "ModelPackageComponentContext", "ModelPackageContext", "ModelPackageOptions",
     "ModelPackageWriteMode", "OrtCompileApiFlags", "OrtCompiledModelCompatibility",
-    "OrtDeviceEpIncompatibilityReason", "OrtDeviceMemoryType", "OrtEpAssignedNode",
-    "OrtEpAssignedSubgraph", "OrtEpContextData", "OrtEpContextDataBuffer", "OrtEpDevice",
+    "OrtDeviceEpIncompatibilityReason", "OrtDeviceMemoryType", "OrtEpContextData",
+    "OrtEpContextDataBuffer", "OrtEpDevice",
     "OrtExecutionProviderDevicePolicy", "OrtExternalInitializerInfo", "OrtHardwareDevice",
     "OrtHardwareDeviceType", "OrtMemoryInfoDeviceType", "OrtSyncStream",
     "SessionObjectInitializer", "SparseBlockSparseView", "SparseCooView", "SparseCsrView",
@@ -139,7 +140,8 @@ __all__ = [
     "InvalidGraph", "InvalidProtobuf", "ModelLoadCanceled", "ModelLoaded", "ModelMetadata",
     "ModelRequiresCompilation", "NoModel", "NoSuchFile", "NodeArg", "NotFound",
     "NotImplemented", "OrtAllocatorType", "OrtArenaCfg", "OrtDevice", "OrtMemType",
-    "OrtMemoryInfo", "OrtSparseFormat", "OrtValue", "OrtValueVector", "RunOptions",
+    "OrtEpAssignedNode", "OrtEpAssignedSubgraph", "OrtMemoryInfo", "OrtSparseFormat",
+    "OrtValue", "OrtValueVector", "RunOptions",
     "RuntimeException", "SessionIOBinding", "SessionOptions", "disable_telemetry_events",
     "enable_telemetry_events", "get_all_providers", "get_available_providers",
     "get_build_info", "get_default_session_options", "get_device", "get_ep_devices",
