@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import Backend, CompileOptions, Device, Executable, Support, SupportLevel
+from .backend import (
+    Backend,
+    CompileOptions,
+    Device,
+    Executable,
+    Support,
+    SupportLevel,
+    available_backends,
+)
 from .errors import (
     BackendNotFoundError,
     BackendUnavailableError,
@@ -24,10 +32,10 @@ from .errors import (
     XinrtError,
 )
 from .options import ExecutionMode, GraphOptimizationLevel, SessionOptions
-from .ort_api import (
-    IOBinding,
-    OrtValue,
+from .ort_compat.api import (
     RunOptions,
+    disable_telemetry_events,
+    enable_telemetry_events,
     get_all_providers,
     get_available_providers,
     get_build_info,
@@ -37,15 +45,24 @@ from .ort_api import (
     preload_dlls,
     set_default_logger_severity,
     set_default_logger_verbosity,
+    set_global_thread_pool_sizes,
     set_seed,
 )
-from .placement import PlacementReport
-from .session import InferenceSession, ModelMetadata, NodeArg, available_backends
-
-__version__ = "0.1.0"
+from .ort_compat.binding import IOBinding
+from .ort_compat.objects import (
+    ExecutionOrder,
+    OrtAllocatorType,
+    OrtArenaCfg,
+    OrtDevice,
+    OrtDeviceVendorId,
+    OrtMemoryInfo,
+    OrtMemType,
+    OrtSparseFormat,
+)
+from .ort_compat.ortvalue import OrtValue
 
 # ONNX Runtime's exception names, so `except ort.Fail` works with `import xinrt as ort`
-from .capi.onnxruntime_pybind11_state import (  # noqa: E402
+from .ort_compat.pybind_state import (
     EPFail,
     Fail,
     InvalidArgument,
@@ -54,11 +71,14 @@ from .capi.onnxruntime_pybind11_state import (  # noqa: E402
     NoSuchFile,
     RuntimeException,
 )
+from .placement import PlacementReport
+from .session import InferenceSession, ModelMetadata, NodeArg
+from .version import __version__
 
 
 def install_as_onnxruntime() -> None:
     """Make `import onnxruntime` in this process resolve to xinrt (e.g. in a notebook)."""
-    from .drop_in import install
+    from .ort_compat.drop_in import install
 
     install()
 
@@ -87,6 +107,17 @@ def backend_info() -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
+    "ExecutionOrder",
+    "OrtAllocatorType",
+    "OrtArenaCfg",
+    "OrtDevice",
+    "OrtDeviceVendorId",
+    "OrtMemType",
+    "OrtMemoryInfo",
+    "OrtSparseFormat",
+    "disable_telemetry_events",
+    "enable_telemetry_events",
+    "set_global_thread_pool_sizes",
     "EPFail",
     "ExecutionMode",
     "Fail",

@@ -145,6 +145,17 @@ def get_backend(name: str) -> Backend:
     return backend
 
 
+def available_backends() -> list[str]:
+    """Installed backends that can run here now (ORT execution providers listed as ort:<ep>)."""
+    names: list[str] = []
+    for base in backend_names():
+        backend = get_backend(base)
+        if backend.devices():
+            names.append(base)
+        names.extend(getattr(backend, "extra_names", lambda: [])())
+    return names
+
+
 def require_available(backend: Backend) -> None:
     """Raise BackendUnavailableError, with the backend's own reason, when it cannot run here."""
     if not backend.devices():

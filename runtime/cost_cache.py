@@ -19,6 +19,7 @@ import onnx_ir as ir
 
 from .cache import JsonCache
 from .graph_utils import name_of
+from .version import __version__
 
 CACHE_NAME = "placement-costs"
 
@@ -59,8 +60,6 @@ def _attribute_text(attr: Any) -> str:
 
 def environment_key(backend: str, devices: Sequence[str], threads: int) -> str:
     """The part of a key that is not the model: backend, its devices, threads, versions."""
-    from . import __version__
-
     return json.dumps([backend, list(devices), threads, os.cpu_count(), __version__])
 
 

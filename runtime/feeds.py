@@ -99,6 +99,17 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     return f" Did you mean {lowered[hint[0]]!r}?" if hint else ""
 
 
+def _as_string_tensor(array: np.ndarray) -> np.ndarray:
+    """A string tensor as an object array of str: bytes (`S`) and void (`V`) items are UTF-8
+    decoded as ORT does (a void item keeps all its bytes, trailing zeros included)."""
+    if array.dtype.kind == "S":
+        return np.char.decode(array, "utf-8").astype(object)
+    if array.dtype.kind == "V":
+        items = [item.tobytes().decode("utf-8") for item in array.reshape(-1)]
+        return np.array(items, dtype=object).reshape(array.shape)
+    return array.astype(object)
+
+
 def _check_feed(name: str, data: Any, value: ir.Value) -> Any:
     if isinstance(value.type, ir.OptionalType):
         if data is None:
@@ -114,8 +125,8 @@ def _check_feed(name: str, data: Any, value: ir.Value) -> Any:
         return [np.asarray(item) for item in data]
     array = data if isinstance(data, np.ndarray) else np.asarray(data)
     want = value.dtype.numpy() if value.dtype is not None else None
-    if want is not None and np.dtype(want) == np.dtype(object) and array.dtype.kind in "USO":
-        array = array.astype(object)  # string tensors: numpy str arrays are fine, as in ORT
+    if want is not None and np.dtype(want) == np.dtype(object) and array.dtype.kind in "USOV":
+        array = _as_string_tensor(array)  # numpy str, bytes and void arrays are fine, as in ORT
     if want is not None and array.dtype != want:
         raise InvalidInputError(
             f"input {name!r}: expected dtype {type_string(value.type)} ({np.dtype(want).name}), "

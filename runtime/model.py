@@ -158,6 +158,8 @@ def _load_external_data(
                 f"{label}: external data file {location!r} of tensor {tensor.name!r} not found "
                 f"next to the model"
             )
+        if target != root / location:  # a symlink that stays inside the folder, as ORT allows:
+            _set_location(tensor, target.relative_to(root).as_posix())  # onnx refuses links
         size = target.stat().st_size
         end = (info.offset or 0) + (info.length or 0)
         if end > size:
@@ -169,6 +171,12 @@ def _load_external_data(
         external_data_helper.load_external_data_for_model(proto, str(root))
     except (OSError, ValueError) as exc:
         raise ExternalDataError(f"{label}: cannot load external data: {exc}") from None
+
+
+def _set_location(tensor: onnx.TensorProto, location: str) -> None:
+    for entry in tensor.external_data:
+        if entry.key == "location":
+            entry.value = location
 
 
 def _check(proto: onnx.ModelProto, label: str) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidArgumentError
+from .ort_compat.initializers import check_added_initializer, refuse_external_initializers
+from .ort_compat.refusals import PROVIDERS_HINT, SESSION_OPTIONS_REFUSED, add_refused_methods
 
 PLACEMENTS = ("fastest", "priority")
 
@@ -89,6 +91,11 @@ class SessionOptions:
     use_deterministic_compute: bool = False
     session_config: dict[str, str] = field(default_factory=dict)
     free_dimension_overrides: dict[str, int] = field(default_factory=dict)
+    # ORT's global thread pools (set_global_thread_pool_sizes) serve sessions that set False.
+    use_per_session_threads: bool = True
+    execution_order: int = 0  # ORT's ExecutionOrder; xinrt runs partitions in graph order
+    # add_initializer(name, OrtValue): replaces the model's initializer of that name.
+    added_initializers: dict[str, Any] = field(default_factory=dict)
 
     def precision_for(self, backend: str) -> str:
         """The precision asked of one backend ("" = its default)."""
@@ -124,11 +131,14 @@ class SessionOptions:
             "an xinrt backend (docs/backend-authors.md)"
         )
 
-    def add_initializer(self, name: str, value: object) -> None:
-        raise InvalidArgumentError(
-            f"add_initializer({name!r}): replacing initializers from session options is not "
-            "supported by xinrt"
-        )
+    def add_initializer(self, name: str, value: Any) -> None:
+        """ORT's add_initializer: the OrtValue replaces the model's initializer `name` in every
+        session made with these options (a name the model lacks is ignored, as in ORT)."""
+        self.added_initializers[str(name)] = check_added_initializer(name, value)
+
+    def add_external_initializers(self, names: Any, values: Any) -> None:
+        """ORT's add_external_initializers: refused (NotImplemented) at the call."""
+        refuse_external_initializers(names, values)
 
     def validate(self) -> None:
         """Raise InvalidArgumentError naming the first field with a wrong value."""
@@ -181,3 +191,6 @@ class SessionOptions:
                 raise InvalidArgumentError(
                     f"min_coverage[{backend!r}] must be a fraction in [0, 1], got {share!r}"
                 )
+
+
+add_refused_methods(SessionOptions, SESSION_OPTIONS_REFUSED, PROVIDERS_HINT)

@@ -13,7 +13,15 @@ import numpy as np
 import onnx
 import onnx_ir as ir
 
-from .backend import Backend, CompileOptions, Executable, Support, get_backend, require_available
+from .backend import (
+    Backend,
+    CompileOptions,
+    Executable,
+    Support,
+    available_backends,
+    get_backend,
+    require_available,
+)
 from .backend import unsupported as _unsupported
 from .compile_step import BackendFallback, CompileDeclined, compile_partition
 from .errors import (
@@ -27,11 +35,15 @@ from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
-from .ort_session import OrtSessionMethods
+from .ort_compat import initializers as ort_initializers
+from .ort_compat import session_methods as ort_methods
+from .ort_compat.binding import IOBinding
+from .ort_compat.ortvalue import OrtValue
+from .ort_compat.providers import ProviderSpec, backends_from_providers
+from .ort_compat.refusals import EP_OBJECTS_HINT, SESSION_REFUSED, add_refused_methods
 from .partition import Partition, partition_graph
 from .passes import optimize, prepare_for_placement, take_overridable_initializers
 from .placement import PlacementReport, assign_nodes, build_report
-from .providers import ProviderSpec, backends_from_providers
 from .run_stop import run_stop_scope
 from .types import type_string
 
@@ -57,19 +69,6 @@ class ModelMetadata:
     graph_description: str
     version: int
     custom_metadata_map: dict[str, str] = field(default_factory=dict)
-
-
-def available_backends() -> list[str]:
-    """Installed backends that can run here now (ORT execution providers listed as ort:<ep>)."""
-    from .backend import backend_names
-
-    names: list[str] = []
-    for base in backend_names():
-        backend = get_backend(base)
-        if backend.devices():
-            names.append(base)
-        names.extend(getattr(backend, "extra_names", lambda: [])())
-    return names
 
 
 def _from_environment(
@@ -129,7 +128,7 @@ def _shown_dim(declared: int | ir.SymbolicDim, inferred: int | ir.SymbolicDim) -
     return declared if declared.value is not None or made_up else inferred
 
 
-class InferenceSession(OrtSessionMethods):
+class InferenceSession:
     """A compiled model over one or more backends, placed node by node.
 
     The model (path, bytes or onnx.ModelProto) comes first, as in ORT (`path_or_bytes`), or
@@ -153,6 +152,7 @@ class InferenceSession(OrtSessionMethods):
                 f"sess_options must be xinrt.SessionOptions, got {type(options).__name__}"
             )
         options.validate()
+        options = ort_initializers.with_global_threads(options)
         self._options = options
         self._requested = (backends, providers, provider_options)
         self._backend_names, self._backend_options = self._resolve_backends(
@@ -171,6 +171,11 @@ class InferenceSession(OrtSessionMethods):
         self._declared_outputs = {v.name: v for v in loaded.declared_outputs}
         self._ir = loaded.ir_model
         del loaded
+        if options.added_initializers:  # ORT's add_initializer; the IR holds the weights now
+            self._release_proto()
+            ort_initializers.apply_added_initializers(
+                self._ir, options.added_initializers, self._model_label
+            )
         # Overridable initializers (IR >= 4) become inputs with default values; IR < 4 ones stay
         # constants that cannot be fed (both as in ORT).
         self._defaults = take_overridable_initializers(self._ir)
@@ -193,7 +198,9 @@ class InferenceSession(OrtSessionMethods):
         self._release_proto()
         self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
-            ir.save(self._ir, options.optimized_model_filepath)
+            ort_initializers.save_optimized_model(
+                self._ir, options.optimized_model_filepath, options.session_config
+            )
 
     # -- construction ---------------------------------------------------------------------
 
@@ -455,6 +462,74 @@ class InferenceSession(OrtSessionMethods):
                 outputs = self._executor.run(feeds, names, self._profile)
         warn_on_shape_mismatch(self._outputs, names, outputs)
         return outputs
+
+    # -- the rest of ORT's session API (runtime/ort_compat/session_methods.py) --------------
+
+    def get_providers(self) -> list[str]:
+        """ORT names for this session's backends: `ort:<ep>` gives its EP, and xinrt's own CPU
+        backends (cpu, reference) appear as CPUExecutionProvider. `placement` says exactly."""
+        return ort_methods.provider_names(self._backend_names)
+
+    def get_provider_options(self) -> dict[str, dict[str, Any]]:
+        return ort_methods.provider_options(self._backend_names, self._backend_options)
+
+    def get_overridable_initializers(self) -> list[NodeArg]:
+        """Initializers listed among the graph inputs of an IR >= 4 model: a feed of that name
+        replaces the initializer for that run (as in ORT; IR < 4 ones are constants)."""
+        return list(self._overridable_args)
+
+    def run_with_ort_values(
+        self,
+        output_names: Sequence[str] | None,
+        input_dict_ort_values: Mapping[str, OrtValue],
+        run_options: Any = None,
+    ) -> list[OrtValue]:
+        return ort_methods.run_with_ort_values(
+            self, output_names, input_dict_ort_values, run_options
+        )
+
+    def io_binding(self) -> IOBinding:
+        return IOBinding(self)
+
+    def run_with_iobinding(self, iobinding: IOBinding, run_options: Any = None) -> None:
+        ort_methods.run_with_iobinding(iobinding, run_options)
+
+    def run_async(
+        self,
+        output_names: Sequence[str] | None,
+        input_feed: Mapping[str, Any],
+        callback: Callable[..., None],
+        user_data: Any = None,
+        run_options: Any = None,
+    ) -> None:
+        """Returns at once; callback(outputs, user_data, error_message) runs on another thread."""
+        ort_methods.run_async(self, output_names, input_feed, callback, user_data, run_options)
+
+    def end_profiling(self) -> str:
+        """Write the recorded partition times as a Chrome trace JSON; returns its file name
+        ("" when profiling was not enabled, as ORT does)."""
+        return ort_methods.write_profile(
+            self._profile, self._profile_prefix, self._profile_start_ns
+        )
+
+    def get_profiling_start_time_ns(self) -> int:
+        return self._profile_start_ns
+
+    def get_provider_graph_assignment_info(self) -> list[ort_methods.OrtEpAssignedSubgraph]:
+        """Per partition, its provider and nodes (needs ORT's session config entry
+        session.record_ep_graph_assignment_info = "1", as in ORT)."""
+        return ort_methods.graph_assignment_info(
+            self._placement, self._ir.graph, self._options.session_config, self._model_label
+        )
+
+    def disable_fallback(self) -> None:
+        """Accepted for compatibility: xinrt's fallback is the backend list (or strict=True)."""
+
+    def enable_fallback(self) -> None:
+        """Accepted for compatibility: xinrt's fallback is the backend list (or strict=True)."""
+
+
+add_refused_methods(InferenceSession, SESSION_REFUSED, EP_OBJECTS_HINT)
 
 
 def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:

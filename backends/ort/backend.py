@@ -11,23 +11,22 @@ from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, u
 from xinrt.cache import JsonCache
 from xinrt.errors import BackendNotFoundError, UnsupportedError
 from xinrt.graph_utils import name_of
+from xinrt.ort_compat.providers import EP_PACKAGES, EP_TARGETS
 from xinrt.partition import Partition
-from xinrt.providers import EP_PACKAGES, EP_TARGETS
 
 from . import devices as ep_devices
 from .assignment import map_to_graph
 from .capability import CapabilityRun, answers_from_assignment, cached_assignment, fallback_reason
+from .doctor import diagnose
 from .plugins import installed_plugin_packages
 from .probe import probe_key, probe_model, short_reason
 from .rules import crashes_ort, known_deviation
+from .runtime import onnxruntime
 from .session_model import SessionModel, build_session_model, proto_session_model
 from .sessions import CPU, assigned_nodes, create_session, has_assignment_info, missing_provider
 from .sessions import session_options as _session_options
 
-try:
-    from .real_ort import real_onnxruntime as _ort  # never xinrt itself, even when aliased
-except ImportError:  # the native backend must work without ORT
-    _ort = None
+_ort = onnxruntime()  # the real onnxruntime (never xinrt itself), or None
 
 _PROBE_IR_VERSION = 10  # new enough for every opset probed, old enough for every ORT >= 1.17
 _PROBE_OPTIONS = CompileOptions(intra_op_num_threads=1)  # probes only create sessions
@@ -151,9 +150,20 @@ class OrtBackend(Backend):
 
     def doctor(self) -> list[tuple[str, str]]:
         """(what is missing, how to fix it) for this backend; empty when it runs here."""
-        from .doctor import diagnose
-
         return diagnose(self)
+
+    # -- for the ORT-compatible API (xinrt.ort_compat asks through get_backend("ort")) -----
+
+    def ep_devices(self) -> list[Any]:
+        """onnxruntime's `get_ep_devices()`, or [] when ORT is absent or has none."""
+        if _ort is None or not hasattr(_ort, "get_ep_devices"):
+            return []
+        return list(_ort.get_ep_devices())
+
+    def set_log_severity(self, severity: int) -> None:
+        """onnxruntime's `set_default_logger_severity` (0 verbose .. 4 fatal), when installed."""
+        if _ort is not None:
+            _ort.set_default_logger_severity(int(severity))
 
     # -- capability -----------------------------------------------------------------------
 

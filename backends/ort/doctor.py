@@ -5,12 +5,12 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from onnx import TensorProto, helper
 
-from xinrt.providers import EP_PACKAGES
+from xinrt.ort_compat.providers import EP_PACKAGES
 
 from . import devices as ep_devices
 from .plugins import installed_plugin_packages
@@ -18,8 +18,16 @@ from .runtime import onnxruntime
 from .session_model import SessionModel
 from .sessions import CPU, create_session, missing_provider, session_options
 
-if TYPE_CHECKING:
-    from .backend import OrtBackend
+
+class DiagnosedBackend(Protocol):
+    """What the doctor reads of an OrtBackend (a protocol: backend.py imports this file)."""
+
+    provider: str
+    ep_target: str
+    device_index: int | None
+
+    def _selected_devices(self) -> list[Any]: ...
+
 
 SOFTWARE_ADAPTER_ENV = "ORT_WEBGPU_EP_ALLOW_SOFTWARE_ADAPTER"
 
@@ -66,7 +74,7 @@ def _vulkan_problems() -> list[tuple[str, str]]:
     return problems
 
 
-def _smoke_test(backend: OrtBackend) -> str:
+def _smoke_test(backend: DiagnosedBackend) -> str:
     """Run one Add on the EP alone and compare with numpy: "" when it works, else the error."""
     model = helper.make_model(
         helper.make_graph(
@@ -102,7 +110,7 @@ def _smoke_test(backend: OrtBackend) -> str:
     return ""
 
 
-def diagnose(backend: OrtBackend) -> list[tuple[str, str]]:
+def diagnose(backend: DiagnosedBackend) -> list[tuple[str, str]]:
     """(what is missing, how to fix it); empty when the backend runs a node correctly here."""
     ort = onnxruntime()
     if ort is None:

@@ -1,19 +1,23 @@
 """The real onnxruntime module for the other files of this package (None when not installed).
 
-backend.py holds the one `import onnxruntime` of the package; every other file asks here, so
-there is a single place that decides which module is ONNX Runtime.
+This file holds the one `import onnxruntime` of the package (through real_ort, which never
+gives xinrt itself, even when aliased); every other file asks here, so there is a single place
+that decides which module is ONNX Runtime.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+try:
+    from .real_ort import real_onnxruntime as _ort
+except ImportError:  # the native backend must work without ORT
+    _ort = None
+
 
 def onnxruntime() -> Any:
-    """The onnxruntime module backend.py imported, or None."""
-    from . import backend
-
-    return backend._ort
+    """The real onnxruntime module, or None when it is not installed."""
+    return _ort
 
 
 def version() -> str:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from xinrt.capi import onnxruntime_pybind11_state as _state
-from xinrt.capi.onnxruntime_pybind11_state import *  # noqa: F403
-
-
-def __getattr__(name: str) -> Any:
-    return getattr(_state, name)
+from xinrt.ort_compat.pybind_state import *  # noqa: F403
+from xinrt.ort_compat.pybind_state import __all__ as __all__
+from xinrt.ort_compat.pybind_state import __getattr__ as __getattr__

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import onnx
@@ -15,10 +15,30 @@ import onnx
 from xinrt.backend import Executable
 from xinrt.errors import ExecutionError, UnsupportedError
 
-from .client import WorkerError, WorkerRestarted
+from .client import Worker, WorkerError, WorkerRestarted
+from .envs import EnvSpec
 
-if TYPE_CHECKING:
-    from .backend import WorkerBackend
+
+class WorkerBackend(Protocol):
+    """What an executable needs of the backend that built it (worker/backend.py's class; a
+    protocol, as that file imports this one)."""
+
+    name: str
+    target: str
+    env_spec: EnvSpec
+    run_timeout_s: float
+
+    @property
+    def worker(self) -> Worker: ...
+
+    def build(
+        self,
+        model: onnx.ModelProto,
+        shapes: Mapping[str, Sequence[int]],
+        label: str,
+        precision: str,
+        calibration: Sequence[Mapping[str, Any]] | None,
+    ) -> WorkerExecutable: ...
 
 
 @dataclass(frozen=True)

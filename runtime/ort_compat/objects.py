@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from xinrt.errors import InvalidArgumentError
-from xinrt.ort_api import OrtValue
+from ..errors import InvalidArgumentError
+from .errors import OrtArgumentError
+from .ortvalue import OrtValue
 
 
 class OrtMemType(enum.IntEnum):
@@ -49,6 +50,19 @@ class OrtSparseFormat(enum.IntEnum):
     ORT_SPARSE_BLOCK_SPARSE = 4
 
 
+class OrtDeviceVendorId(enum.IntEnum):
+    """PCI vendor ids, as ORT's OrtDevice::VendorIds."""
+
+    NONE = 0x0000
+    AMD = 0x1002
+    NVIDIA = 0x10DE
+    ARM = 0x13B5
+    MICROSOFT = 0x1414
+    HUAWEI = 0x19E5
+    QUALCOMM = 0x5143
+    INTEL = 0x8086
+
+
 class OrtDevice:
     """A device description; xinrt's Python API hands tensors over in CPU memory only."""
 
@@ -63,6 +77,27 @@ class OrtDevice:
             int(vendor_id),
             int(device_id),
         )
+
+    @staticmethod
+    def make(ort_device_name: str, device_id: int, vendor_id: int = -1) -> OrtDevice:
+        """ORT's OrtDevice.make("cpu" | "cuda" | "npu" ..., id): a description; only CPU
+        memory can be used with it (anything else is refused where memory is asked for)."""
+        gpu, npu = OrtDevice._GPU, OrtDevice._NPU
+        kinds = {
+            "cpu": OrtDevice._CPU,
+            "cuda": gpu,
+            "gpu": gpu,
+            "dml": gpu,
+            "webgpu": gpu,
+            "npu": npu,
+        }
+        name = str(ort_device_name).lower()
+        if name not in kinds:
+            raise OrtArgumentError(
+                f"OrtDevice.make: unknown device {ort_device_name!r}; expected one of "
+                f"{', '.join(kinds)}"
+            )
+        return OrtDevice(kinds[name], 0, max(int(vendor_id), 0), int(device_id))
 
     @staticmethod
     def cpu() -> int:
@@ -92,6 +127,9 @@ class OrtDevice:
     def vendor_id(self) -> int:
         return self._vendor
 
+    def device_vendor_id(self) -> int:
+        return self._vendor
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OrtDevice) and (
             (self._type, self._memory, self._vendor, self._id)
@@ -119,23 +157,38 @@ class OrtMemoryInfo:
         self.allocator_type = OrtAllocatorType(int(alloc_type))
         self.device_id = int(device_id)
         self.mem_type = int(mem_type)
+        self.device_mem_type = 0  # OrtDeviceMemoryType DEFAULT
+        self.device_vendor_id = 0
 
     def __repr__(self) -> str:
         return f"OrtMemoryInfo({self.name!r}, device_id={self.device_id})"
 
 
 class OrtArenaCfg:
-    """Arena settings: accepted and kept (xinrt's backends manage their own memory)."""
+    """Arena settings: checked and kept as ORT does (xinrt's backends manage their own memory)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    _FIELDS = ("max_mem", "arena_extend_strategy", "initial_chunk_size_bytes",
+               "max_dead_bytes_per_chunk", "initial_growth_chunk_size_bytes",
+               "max_power_of_two_extend_bytes")  # fmt: skip
+
+    def __init__(self, *args: Any) -> None:
+        values = dict.fromkeys(self._FIELDS, -1)
+        values["max_mem"] = 0
         if len(args) == 1 and isinstance(args[0], dict):
-            kwargs = {**args[0], **kwargs}
-            args = ()
-        names = ("max_mem", "arena_extend_strategy", "initial_chunk_size_bytes",
-                 "max_dead_bytes_per_chunk")  # fmt: skip
-        for name, value in zip(names, args):
-            kwargs[name] = value
-        self.__dict__.update({k: int(v) for k, v in kwargs.items()})
+            unknown = sorted(set(args[0]) - set(self._FIELDS))
+            if unknown:
+                raise OrtArgumentError(
+                    f"OrtArenaCfg: unknown key(s) {unknown}; known: {', '.join(self._FIELDS)}"
+                )
+            values.update(args[0])
+        elif len(args) == 4:
+            values.update(zip(self._FIELDS, args))
+        elif args:
+            raise OrtArgumentError(
+                "OrtArenaCfg takes a dict or (max_mem, arena_extend_strategy, "
+                "initial_chunk_size_bytes, max_dead_bytes_per_chunk)"
+            )
+        self.__dict__.update({k: int(v) for k, v in values.items()})
 
 
 class OrtValueVector(list):  # type: ignore[type-arg]

@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, Union
 
-from .errors import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 # ORT provider name -> the `ort:<ep>` target; CPU is the plain `ort` backend.
 EP_TARGETS = {
@@ -81,3 +81,18 @@ def backends_from_providers(
         backends.append(backend)
         options[backend] = opts
     return backends, options
+
+
+def provider_names(backends: Sequence[str]) -> list[str]:
+    """ORT provider names for backend names: ort:<ep> -> its EP; CPU backends -> CPU EP."""
+    by_target = {target: provider for provider, target in EP_TARGETS.items()}
+    names: list[str] = []
+    for backend in backends:
+        base, _, target = backend.partition(":")
+        if base == "ort" and target:
+            name = by_target.get(target, f"{target}ExecutionProvider")
+        else:
+            name = "CPUExecutionProvider"  # xinrt's cpu and reference backends run on the CPU
+        if name not in names:
+            names.append(name)
+    return names
