@@ -10,11 +10,13 @@ partition models) goes through `serialize_value` here, which puts the map type b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import onnx
 import onnx_ir as ir
 
+from .graph_utils import name_of
 from .lenient_load import proto_graphs
 
 ONNX_TYPE = "xinrt.onnx_type"  # value.meta key: the TypeProto onnx_ir cannot hold
@@ -86,6 +88,23 @@ def serialize_value(value: ir.Value) -> onnx.ValueInfoProto:
     if type_proto is not None:
         info.type.CopyFrom(type_proto)
     return info
+
+
+def save_model(model: ir.Model, path: str | os.PathLike[str]) -> None:
+    """`ir.save` that keeps the map-holding types of the main graph's inputs and outputs."""
+    types = {
+        name_of(v): t
+        for v in (*model.graph.inputs, *model.graph.outputs)
+        if (t := map_type_of(v)) is not None
+    }
+    if not types:
+        ir.save(model, path)
+        return
+    proto = ir.to_proto(model)
+    for info in (*proto.graph.input, *proto.graph.output):
+        if info.name in types:
+            info.type.CopyFrom(types[info.name])
+    onnx.save(proto, os.fspath(path))
 
 
 def element_name(data_type: int) -> str:

@@ -25,7 +25,7 @@ from .executor import Executor
 from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
-from .ml_types import holds_map, map_type_of, proto_type_string
+from .ml_types import holds_map, map_type_of, proto_type_string, save_model
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
 from .ort_session import OrtSessionMethods
@@ -199,7 +199,7 @@ class InferenceSession(OrtSessionMethods):
         self._release_proto()
         self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
-            ir.save(self._ir, options.optimized_model_filepath)
+            save_model(self._ir, options.optimized_model_filepath)
 
     # -- construction ---------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def _zipmap(node: ir.Node) -> HostStep:
                 f"input has {rows.shape[1]} columns (shape {list(x.shape)}) but "
                 f"{len(labels)} class labels",
             )
-        return [[dict(zip(labels, row)) for row in rows.astype(np.float32).tolist()]]
+        return [[dict(zip(labels, row)) for row in rows.astype(np.float32, copy=False).tolist()]]
 
     return run
 
