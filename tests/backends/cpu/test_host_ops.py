@@ -1,0 +1,160 @@
+"""ZipMap, DictVectorizer and CastMap on `cpu` (host steps between native plans) against ORT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto as T
+from onnx import helper
+
+from xinrt import InferenceSession
+from xinrt.errors import ExecutionError, PlacementError
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def _map(key: int, value: int) -> onnx.TypeProto:
+    return helper.make_map_type_proto(key, helper.make_tensor_type_proto(value, None))
+
+
+def _info(name: str, type_proto: onnx.TypeProto) -> onnx.ValueInfoProto:
+    return onnx.ValueInfoProto(name=name, type=type_proto)
+
+
+def _model(
+    nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto], outputs: list[Any]
+) -> bytes:
+    graph = helper.make_graph(nodes, "host_ops", inputs, outputs)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def _zipmap_model(labels: dict[str, Any], rank_known: bool = True) -> bytes:
+    """x -> Relu (native) -> ZipMap: the host step after a native plan."""
+    key = T.INT64 if "classlabels_int64s" in labels else T.STRING
+    return _model(
+        [
+            helper.make_node("Relu", ["x"], ["r"]),
+            helper.make_node("ZipMap", ["r"], ["y"], domain="ai.onnx.ml", **labels),
+        ],
+        [helper.make_tensor_value_info("x", T.FLOAT, [None, 3] if rank_known else None)],
+        [_info("y", helper.make_sequence_type_proto(_map(key, T.FLOAT)))],
+    )
+
+
+def _both(model: bytes, feeds: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    session = InferenceSession(model, backends=["cpu"])
+    assert {n.backend for n in session.placement.nodes} == {"cpu"}
+    want = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, feeds)
+    return session.run(None, feeds), want
+
+
+@pytest.mark.parametrize(
+    "labels", [{"classlabels_int64s": [0, 5, -2]}, {"classlabels_strings": ["a", "b", "c"]}]
+)
+def test_zipmap_gives_orts_list_of_dicts_exactly(labels: dict[str, Any]) -> None:
+    x = np.random.default_rng(3).standard_normal((7, 3)).astype(np.float32)
+    got, want = _both(_zipmap_model(labels), {"x": x})
+    assert got == want  # same keys, order, key types and the float32 values as Python floats
+    assert all(type(k) is type(w) for g, e in zip(got[0], want[0]) for k, w in zip(g, e))
+
+
+@pytest.mark.parametrize("shape", [(3,), (0, 3), (1, 3)])
+def test_zipmap_of_one_row_and_of_no_rows_matches_ort(shape: tuple[int, ...]) -> None:
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    got, want = _both(_zipmap_model({"classlabels_int64s": [1, 2, 3]}, False), {"x": x})
+    assert got == want
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (1, 1, 3)])
+def test_zipmap_of_a_wrong_shape_is_an_execution_error_naming_the_node(
+    shape: tuple[int, ...],
+) -> None:
+    session = InferenceSession(
+        _zipmap_model({"classlabels_int64s": [1, 2, 3]}, False), backends=["cpu"]
+    )
+    with pytest.raises(ExecutionError, match="ZipMap"):
+        session.run(None, {"x": np.ones(shape, np.float32)})
+
+
+@pytest.mark.parametrize(
+    ("key", "vocabulary", "keys"),
+    [
+        (T.STRING, {"string_vocabulary": ["b", "a", "d"]}, ["a", "b", "c", "d"]),
+        (T.INT64, {"int64_vocabulary": [7, 2, 40]}, [2, 3, 7, 40]),
+    ],
+)
+def test_dict_vectorizer_then_a_native_node_matches_ort(
+    key: int, vocabulary: dict[str, Any], keys: list[Any]
+) -> None:
+    model = _model(
+        [
+            helper.make_node("DictVectorizer", ["x"], ["v"], domain="ai.onnx.ml", **vocabulary),
+            helper.make_node("Mul", ["v", "v"], ["y"]),
+        ],
+        [_info("x", _map(key, T.FLOAT))],
+        [helper.make_tensor_value_info("y", T.FLOAT, None)],
+    )
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        chosen = [k for k in keys if rng.random() < 0.7] or keys[:1]
+        feed = {k: float(v) for k, v in zip(chosen, rng.standard_normal(len(chosen)))}
+        got, want = _both(model, {"x": feed})
+        assert got[0].dtype == want[0].dtype and got[0].shape == want[0].shape == (1, 3)
+        np.testing.assert_allclose(got[0], want[0], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("cast_to", ["TO_FLOAT", "TO_INT64", "TO_STRING"])
+@pytest.mark.parametrize("form", ["DENSE", "SPARSE"])
+def test_castmap_matches_ort_formatting_padding_and_truncation(cast_to: str, form: str) -> None:
+    out = {"TO_FLOAT": T.FLOAT, "TO_INT64": T.INT64, "TO_STRING": T.STRING}[cast_to]
+    model = _model(
+        [
+            helper.make_node(
+                "CastMap", ["x"], ["y"], domain="ai.onnx.ml", cast_to=cast_to, map_form=form,
+                max_map=6,
+            )
+        ],
+        [_info("x", _map(T.INT64, T.FLOAT))],
+        [helper.make_tensor_value_info("y", out, None)],
+    )  # fmt: skip
+    rng = np.random.default_rng(6)
+    feeds = [
+        {int(k): float(v) * 10 for k, v in zip(rng.permutation(9)[:5], rng.standard_normal(5))},
+        {0: float("nan"), 2: float("inf"), 3: -1.75, 5: 1e10, 8: 0.1},  # 8 >= max_map: ignored
+    ]
+    for feed in feeds:
+        got, want = _both(model, {"x": feed})
+        assert got[0].dtype == want[0].dtype and got[0].shape == want[0].shape
+        if cast_to == "TO_FLOAT":
+            np.testing.assert_array_equal(got[0], want[0])
+        else:
+            assert got[0].tolist() == want[0].tolist()
+
+
+def test_castmap_on_a_string_map_is_declined_with_the_reason() -> None:
+    model = _model(
+        [helper.make_node("CastMap", ["x"], ["y"], domain="ai.onnx.ml")],
+        [_info("x", _map(T.INT64, T.STRING))],
+        [helper.make_tensor_value_info("y", T.FLOAT, None)],
+    )
+    with pytest.raises(PlacementError, match=r"map\(int64,tensor\(string\)\).*map\(int64,"):
+        InferenceSession(model, backends=["cpu"])
+
+
+def test_a_native_op_on_a_map_value_is_declined_not_run() -> None:
+    model = _model(
+        [
+            helper.make_node("ZipMap", ["x"], ["z"], domain="ai.onnx.ml", classlabels_int64s=[1]),
+            helper.make_node("SequenceLength", ["z"], ["n"]),
+        ],
+        [helper.make_tensor_value_info("x", T.FLOAT, [None, 1])],
+        [helper.make_tensor_value_info("n", T.INT64, [])],
+    )
+    with pytest.raises(PlacementError, match="SequenceLength.*only tensors run natively"):
+        InferenceSession(model, backends=["cpu"])
