@@ -1,7 +1,11 @@
-"""ZipMap, DictVectorizer and CastMap on `cpu` (host steps between native plans) against ORT."""
+"""ZipMap, DictVectorizer and CastMap on `cpu` (host steps between native plans) against ORT,
+and wholly on cpu (default chain) with ORT absent."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -158,3 +162,41 @@ def test_a_native_op_on_a_map_value_is_declined_not_run() -> None:
     )
     with pytest.raises(PlacementError, match="SequenceLength.*only tensors run natively"):
         InferenceSession(model, backends=["cpu"])
+
+
+WITHOUT_ORT = r"""
+import numpy as np, onnx, xinrt
+from onnx import TensorProto as T, helper, numpy_helper
+assert "ort" not in xinrt.available_backends()
+m = lambda k, v: helper.make_map_type_proto(k, helper.make_tensor_type_proto(v, None))
+scale = np.array([[0.5, -2.0, 3.0]], np.float32)
+graph = helper.make_graph(
+    [helper.make_node("DictVectorizer", ["x"], ["v"], domain="ai.onnx.ml",
+                      string_vocabulary=["a", "b", "c"]),
+     helper.make_node("Mul", ["v", "scale"], ["p"]),
+     helper.make_node("ZipMap", ["p"], ["y"], domain="ai.onnx.ml", classlabels_int64s=[1, 2, 3])],
+    "g", [onnx.ValueInfoProto(name="x", type=m(T.STRING, T.FLOAT))],
+    [onnx.ValueInfoProto(name="y", type=helper.make_sequence_type_proto(m(T.INT64, T.FLOAT)))],
+    initializer=[numpy_helper.from_array(scale, "scale")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                helper.make_opsetid("ai.onnx.ml", 3)])
+session = xinrt.InferenceSession(model)
+assert {n.backend for n in session.placement.nodes} == {"cpu"}
+assert session.get_outputs()[0].type == "seq(map(int64,tensor(float)))"
+feed = {"a": 1.5, "c": -0.25, "z": 9.0}
+want = [{1: 0.75, 2: -0.0, 3: -0.75}]
+got = session.run(None, {"x": feed})[0]
+assert got == want and all(type(k) is int for k in got[0]), got
+print("ok")
+"""
+
+
+def test_map_models_run_on_cpu_with_onnxruntime_absent(tmp_path: Any) -> None:
+    blocker = tmp_path / "onnxruntime"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ImportError('onnxruntime hidden by the test')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "XINRT_CACHE_DIR": str(tmp_path / "c")}
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ORT], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr[-2000:]
