@@ -20,24 +20,14 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_lint_is_clean():
-    result = subprocess.run(
-        [_tool("ruff"), "check", "runtime", "backends", "tests", "bench"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = subprocess.run([_tool("ruff"), "check", "runtime", "backends", "tests", "bench"],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_mypy_is_clean():
-    result = subprocess.run(
-        [_tool("mypy"), "runtime", "backends"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = subprocess.run([_tool("mypy"), "runtime", "backends"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -48,9 +38,8 @@ _SIZE_BUDGET_LINES = 800
 
 
 def test_no_hand_written_source_passes_the_size_budget():
-    listed = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                            check=False)
     if listed.returncode != 0:
         pytest.skip("not a git checkout: the size budget is checked on tracked files")
     over = []

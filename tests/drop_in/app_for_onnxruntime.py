@@ -16,8 +16,7 @@ options.log_severity_level = 3
 options.enable_mem_pattern = False
 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 session = ort.InferenceSession(
-    model_path,
-    sess_options=options,
+    model_path, sess_options=options,
     providers=[("CPUExecutionProvider", {"arena_extend_strategy": "kSameAsRequested"})],
 )
 meta = session.get_modelmeta()
@@ -29,7 +28,7 @@ rng = np.random.default_rng(0)
 feeds = {"x": rng.standard_normal((5, 2, 3)).astype(np.float32), "flag": np.array(True)}
 for flag in (True, False):
     feeds["flag"] = np.array(flag)
-    (hidden,) = session.run(["hidden"], feeds)
+    hidden, = session.run(["hidden"], feeds)
     print("hidden", flag, np.round(hidden, 4).ravel().tolist())
 y, hidden = session.run(None, feeds)
 print("y", y.shape, np.round(y, 4).ravel()[:12].tolist())

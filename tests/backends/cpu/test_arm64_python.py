@@ -38,15 +38,8 @@ def _env() -> dict[str, str]:
 
 
 def _run(*args: str) -> str:
-    result = subprocess.run(
-        ["bash", str(SCRIPT), *args],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1500,
-    )
+    result = subprocess.run(["bash", str(SCRIPT), *args], cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, check=False, timeout=1500)
     output = result.stdout + result.stderr
     if result.returncode in SKIP_CODES:
         reason = f"arm64 python check: {output.strip().splitlines()[-1]}"

@@ -48,15 +48,8 @@ def _require(tools: list[str], why: str) -> None:
 
 def _run_harness(part: str) -> str:
     """Runs the script for `part` (host or aarch64) and returns its output."""
-    result = subprocess.run(
-        ["bash", str(SCRIPT), part],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    result = subprocess.run(["bash", str(SCRIPT), part], cwd=ROOT, env=_env(), capture_output=True,
+                            text=True, check=False, timeout=900)
     output = result.stdout + result.stderr
     if result.returncode == SKIP_CODE:
         reason = output.strip().splitlines()[-1]
@@ -84,27 +77,20 @@ def test_kernel_harness_passes_at_every_simd_level_of_this_machine() -> None:
 
 
 def test_kernel_harness_passes_on_aarch64_under_qemu_with_and_without_dotprod() -> None:
-    _require(
-        ["cmake", "aarch64-linux-gnu-g++", "qemu-aarch64"],
-        "ARM kernel tests need the aarch64 cross compiler and qemu-user "
-        "(apt-get install g++-aarch64-linux-gnu qemu-user)",
-    )
+    _require(["cmake", "aarch64-linux-gnu-g++", "qemu-aarch64"],
+             "ARM kernel tests need the aarch64 cross compiler and qemu-user "
+             "(apt-get install g++-aarch64-linux-gnu qemu-user)")
     runs = _summaries(_run_harness("aarch64"))
     # qemu's default CPU and cortex-a76 offer the dot product; cortex-a53 must fall back to neon.
     assert [levels for _, _, levels in runs] == [
-        "baseline,neon,neon_dot",
-        "baseline,neon,neon_dot",
-        "baseline,neon",
-    ], runs
+        "baseline,neon,neon_dot", "baseline,neon,neon_dot", "baseline,neon"], runs
     assert all(failed == 0 and passed > 100 for passed, failed, _ in runs), runs
 
 
 def test_kernel_harness_is_clean_under_address_and_ub_sanitizers_on_aarch64() -> None:
-    _require(
-        ["cmake", "aarch64-linux-gnu-g++", "qemu-aarch64"],
-        "ARM kernel tests need the aarch64 cross compiler and qemu-user "
-        "(apt-get install g++-aarch64-linux-gnu qemu-user)",
-    )
+    _require(["cmake", "aarch64-linux-gnu-g++", "qemu-aarch64"],
+             "ARM kernel tests need the aarch64 cross compiler and qemu-user "
+             "(apt-get install g++-aarch64-linux-gnu qemu-user)")
     output = _run_harness("aarch64-asan")
     for marker in ("ERROR: AddressSanitizer", "runtime error:"):
         assert marker not in output, output[-4000:]

@@ -556,3 +556,4 @@ def test_scan_inputs_of_different_lengths_raise_at_run_time():
     }
     with pytest.raises(ExecutionError, match="Scan: scan inputs have different sequence lengths"):
         session.run(None, feeds)
+
