@@ -10,12 +10,17 @@ from typing import Any
 
 import numpy as np
 import onnx
+import onnx_ir as ir
 import pytest
 from onnx import TensorProto as T
 from onnx import helper
 
 from xinrt import InferenceSession
-from xinrt.errors import ExecutionError, PlacementError
+from xinrt.backends.cpu.backend import CpuBackend
+from xinrt.errors import ExecutionError, InvalidModelError, PlacementError
+from xinrt.graph_utils import name_of
+from xinrt.ml_types import hide_map_types, record_map_types
+from xinrt.model import name_unnamed_nodes
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -151,8 +156,8 @@ def test_castmap_on_a_string_map_is_declined_with_the_reason() -> None:
         InferenceSession(model, backends=["cpu"])
 
 
-def test_a_native_op_on_a_map_value_is_declined_not_run() -> None:
-    model = _model(
+def _sequence_length_of_zipmap() -> bytes:
+    return _model(
         [
             helper.make_node("ZipMap", ["x"], ["z"], domain="ai.onnx.ml", classlabels_int64s=[1]),
             helper.make_node("SequenceLength", ["z"], ["n"]),
@@ -160,8 +165,24 @@ def test_a_native_op_on_a_map_value_is_declined_not_run() -> None:
         [helper.make_tensor_value_info("x", T.FLOAT, [None, 1])],
         [helper.make_tensor_value_info("n", T.INT64, [])],
     )
-    with pytest.raises(PlacementError, match="SequenceLength.*only tensors run natively"):
-        InferenceSession(model, backends=["cpu"])
+
+
+def test_a_standard_op_on_a_sequence_of_maps_is_refused_at_load_as_by_ort() -> None:
+    with pytest.raises(InvalidModelError, match=r"seq\(map\(int64, float\)\) of 'z'"):
+        InferenceSession(_sequence_length_of_zipmap(), backends=["cpu"])
+
+
+def test_cpu_declines_a_native_op_on_a_map_value_rather_than_running_it() -> None:
+    """The load check above keeps such nodes out; the backend would still decline them."""
+    proto = onnx.shape_inference.infer_shapes(onnx.load_from_string(_sequence_length_of_zipmap()))
+    name_unnamed_nodes(proto.graph)
+    hidden = hide_map_types(proto)
+    model = ir.from_proto(proto)
+    record_map_types(model, hidden)
+    answers = CpuBackend().capability(model.graph)
+    zipmap, length = (answers[name_of(n)] for n in model.graph)
+    assert zipmap.claimed
+    assert not length.claimed and "only tensors run natively" in length.reason
 
 
 WITHOUT_ORT = r"""
