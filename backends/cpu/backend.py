@@ -19,7 +19,7 @@ from xinrt.graph_utils import (
     static_shape,
     subgraphs,
 )
-from xinrt.ml_types import map_type_of
+from xinrt.ml_types import map_type_of, proto_type_string
 from xinrt.partition import Partition
 from xinrt.run_stop import RunStop, current_run_stop
 
@@ -113,7 +113,7 @@ def _non_tensor(values: list[ir.Value | None]) -> ir.Value | None:
 
 def _type_shown(value: ir.Value) -> str:
     map_type = map_type_of(value)
-    return str(value.type) if map_type is None else f"map type {name_of(value)!r}"
+    return str(value.type) if map_type is None else proto_type_string(map_type)
 
 
 def _input_dtype_name(value: ir.Value | None) -> str:
@@ -240,6 +240,8 @@ class CpuBackend(Backend):
                     "only tensors run natively"
                 )
             for inner in graph:
+                if is_host_op(inner):  # host steps run between plans, never inside one
+                    return f"{node.op_type}: {name} holds {inner.op_type}, which runs on the host"
                 support = self._check(inner, opset_imports)
                 if not support.claimed:
                     return (

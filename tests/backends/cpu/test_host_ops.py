@@ -221,3 +221,27 @@ def test_map_models_run_on_cpu_with_onnxruntime_absent(tmp_path: Any) -> None:
         [sys.executable, "-c", WITHOUT_ORT], capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr[-2000:]
+
+
+def test_a_host_op_inside_a_subgraph_makes_cpu_decline_the_control_flow_node() -> None:
+    def branch(with_zipmap: bool) -> onnx.GraphProto:
+        nodes = [helper.make_node("Relu", ["x"], ["r"])]
+        if with_zipmap:
+            zipmap = helper.make_node(
+                "ZipMap", ["r"], ["z"], domain="ai.onnx.ml", classlabels_int64s=[0, 1]
+            )
+            nodes.append(zipmap)
+        return helper.make_graph(
+            nodes, "b", [], [helper.make_tensor_value_info("r", T.FLOAT, [1, 2])]
+        )
+
+    model = _model(
+        [helper.make_node("If", ["c"], ["y"], then_branch=branch(True), else_branch=branch(False))],
+        [
+            helper.make_tensor_value_info("c", T.BOOL, []),
+            helper.make_tensor_value_info("x", T.FLOAT, [1, 2]),
+        ],
+        [helper.make_tensor_value_info("y", T.FLOAT, [1, 2])],
+    )
+    with pytest.raises(PlacementError, match="then_branch holds ZipMap, which runs on the host"):
+        InferenceSession(model, backends=["cpu"])
