@@ -39,6 +39,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     print(session.placement)
     for arg, value in zip(session.get_outputs(), outputs):
+        if not isinstance(value, np.ndarray):  # a sequence (ZipMap's list of dicts), a map
+            count = f"{len(value)} items" if isinstance(value, (list, dict)) else repr(value)
+            print(f"output {arg.name}: {arg.type}, {count}")
+            continue
         print(
             f"output {arg.name}: shape {list(value.shape)} dtype {value.dtype} "
             f"mean {float(np.mean(value)) if value.size and value.dtype.kind in 'fiu' else 0:.6g}"
@@ -52,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .ml_types import map_type_of, proto_type_string
     from .model import load_model
 
     loaded = load_model(args.model)
@@ -73,6 +78,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     for kind, values in (("input", graph.inputs), ("output", graph.outputs)):
         for v in values:
             if v.name in graph.initializers:
+                continue
+            map_type = map_type_of(v)  # onnx_ir does not hold map types (ml_types)
+            if map_type is not None:
+                print(f"  {kind} {v.name}: {proto_type_string(map_type)}")
                 continue
             print(f"  {kind} {v.name}: {v.type} {list(v.shape) if v.shape is not None else '?'}")
     return 0

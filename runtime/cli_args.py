@@ -41,6 +41,11 @@ def random_feeds(
     for arg in session.get_inputs():
         if arg.name in skip:
             continue
+        if not arg.type.startswith("tensor("):
+            raise InvalidArgumentError(
+                f"input {arg.name!r} is a {arg.type}: random inputs are made for tensors only; "
+                "run the model from Python (a map input takes a dict)"
+            )
         shape = []
         for d in arg.shape:
             if isinstance(d, int):

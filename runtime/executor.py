@@ -84,7 +84,7 @@ class Executor:
                 source = values[name] if name in values else self.constants[name]
                 outputs.append(
                     copy.deepcopy(source)
-                    if isinstance(source, list) or source is None
+                    if isinstance(source, (list, dict)) or source is None
                     else np.array(source, copy=True, order="C")
                 )
         return outputs
@@ -92,8 +92,8 @@ class Executor:
 
 def _owned(array: Any) -> Any:
     """Outputs are C-contiguous, writable arrays; backends return fresh ones, copy others.
-    Sequences (lists) and absent optionals (None) pass through as they are."""
-    if array is None or isinstance(array, list):
+    Sequences (lists), maps (dicts) and absent optionals (None) pass through as they are."""
+    if array is None or isinstance(array, (list, dict)):
         return array
     array = np.asarray(array)
     if array.flags.c_contiguous and array.flags.writeable:

@@ -12,6 +12,8 @@ import onnx_ir as ir
 
 from .errors import InvalidArgumentError, InvalidInputError
 from .graph_utils import name_of
+from .map_feeds import check_map_feed
+from .ml_types import map_type_of
 from .types import type_string
 
 
@@ -111,6 +113,9 @@ def _as_string_tensor(array: np.ndarray) -> np.ndarray:
 
 
 def _check_feed(name: str, data: Any, value: ir.Value) -> Any:
+    map_type = map_type_of(value)
+    if map_type is not None:  # a type onnx_ir does not hold (ml_types)
+        return check_map_feed(name, data, map_type)
     if isinstance(value.type, ir.OptionalType):
         if data is None:
             return None

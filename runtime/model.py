@@ -17,6 +17,7 @@ from typing_extensions import TypeIs
 
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
 from .lenient_load import accept_as_ort_does, checkable_copy
+from .ml_types import hide_map_types, record_map_types, restore_map_types
 from .sparse import densify_sparse_initializers
 from .type_check import check_type_bindings
 
@@ -77,6 +78,7 @@ def load_model(
         raise InvalidModelError(
             f"{label}: a name or string in the model is not UTF-8: {exc}"
         ) from None
+    hidden = hide_map_types(proto)  # onnx_ir has no map type: ml_types keeps them beside it
     try:
         ir_model = ir.from_proto(proto)
     except Exception as exc:  # onnx_ir's own errors for what the checker let through
@@ -84,6 +86,9 @@ def load_model(
             f"{label} cannot be read into the graph IR: {type(exc).__name__}: "
             f"{' '.join(str(exc).split())}"
         ) from None
+    finally:
+        restore_map_types(hidden)
+    record_map_types(ir_model, hidden)
     return LoadedModel(proto=proto, ir_model=ir_model, label=label, declared_outputs=declared)
 
 

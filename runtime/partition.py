@@ -9,6 +9,7 @@ import onnx
 import onnx_ir as ir
 
 from .graph_utils import name_of, node_reads
+from .ml_types import serialize_value
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Partition:
         if self.whole_model is not None:
             return self.whole_model
         graph = onnx.GraphProto(name=f"xinrt_partition_{self.index}")
-        graph.input.extend(ir.serde.serialize_value(v) for v in self.inputs)
-        graph.output.extend(ir.serde.serialize_value(v) for v in self.outputs)
+        graph.input.extend(serialize_value(v) for v in self.inputs)
+        graph.output.extend(serialize_value(v) for v in self.outputs)
         graph.node.extend(ir.serde.serialize_node(n) for n in self.nodes)
         for value in self.initializers:
             assert value.const_value is not None, name_of(value)

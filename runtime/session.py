@@ -33,6 +33,7 @@ from .executor import Executor
 from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
+from .ml_types import holds_map, map_type_of, proto_type_string
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
 from .options import SessionOptions
 from .ort_compat import initializers as ort_initializers
@@ -99,6 +100,9 @@ def _reads_every_input(partition: Partition, graph: ir.Graph) -> bool:
 
 
 def _node_arg(value: ir.Value) -> NodeArg:
+    map_type = map_type_of(value)
+    if map_type is not None:  # ORT shows no shape for a map or a sequence
+        return NodeArg(name=name_of(value) or "", shape=[], type=proto_type_string(map_type))
     dims: list[int | str | None] = []
     if value.shape is not None:
         for d in value.shape:
@@ -112,6 +116,8 @@ def _declared_arg(info: onnx.ValueInfoProto | None, value: ir.Value) -> NodeArg 
     symbol, but not one shape inference made up (`unk__N`)."""
     if info is None or info.type.WhichOneof("value") is None:
         return None
+    if holds_map(info.type):  # onnx_ir cannot read it (ml_types)
+        return NodeArg(name=info.name, shape=[], type=proto_type_string(info.type))
     shape = ir.serde.deserialize_type_proto_for_shape(info.type)
     if shape is not None and value.shape is not None and len(shape) == len(value.shape):
         shape = ir.Shape([_shown_dim(d, i) for d, i in zip(shape, value.shape)])

@@ -104,6 +104,16 @@ def _type_string(type_proto: onnx.TypeProto) -> str | None:
         inner = _type_string(getattr(type_proto, kind).elem_type)
         prefix = "seq" if kind == "sequence_type" else "optional"
         return f"{prefix}({inner})" if inner else None
+    if kind == "map_type":  # as ONNX-ML schemas write them: map(string, float)
+        value = type_proto.map_type.value_type
+        if value.WhichOneof("value") == "tensor_type":
+            shown = (
+                _element_name(value.tensor_type.elem_type) if value.tensor_type.elem_type else None
+            )
+        else:
+            shown = _type_string(value)
+        key = _element_name(type_proto.map_type.key_type)
+        return f"map({key}, {shown})" if shown else None
     return None
 
 

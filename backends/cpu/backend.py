@@ -19,8 +19,12 @@ from xinrt.graph_utils import (
     static_shape,
     subgraphs,
 )
+from xinrt.ml_types import map_type_of, proto_type_string
 from xinrt.partition import Partition
 from xinrt.run_stop import RunStop, current_run_stop
+
+from .host_ops import host_op_support, is_host_op
+from .staged import Stage, StagedExecutable, split_stages
 
 try:
     from xinrt import _native
@@ -97,10 +101,19 @@ def _non_tensor(values: list[ir.Value | None]) -> ir.Value | None:
         (
             v
             for v in values
-            if v is not None and v.type is not None and not isinstance(v.type, ir.TensorType)
+            if v is not None
+            and (
+                (v.type is not None and not isinstance(v.type, ir.TensorType))
+                or map_type_of(v) is not None
+            )
         ),
         None,
     )
+
+
+def _type_shown(value: ir.Value) -> str:
+    map_type = map_type_of(value)
+    return str(value.type) if map_type is None else proto_type_string(map_type)
 
 
 def _input_dtype_name(value: ir.Value | None) -> str:
@@ -194,9 +207,11 @@ class CpuBackend(Backend):
             reason = self._check_subgraphs(node, opset_imports)
             if reason:
                 return unsupported(reason)
+        if is_host_op(node):  # the map ops, run in numpy between native plans
+            return host_op_support(node)
         value = _non_tensor([*node.inputs, *node.outputs])
         if value is not None:
-            return unsupported(f"{node.op_type} on {value.type}: only tensors run natively")
+            return unsupported(f"{node.op_type} on {_type_shown(value)}: only tensors run natively")
         reason = _native.check_node(
             node.op_type,
             _domain(node),
@@ -221,10 +236,12 @@ class CpuBackend(Backend):
             value = _non_tensor([*graph.inputs, *graph.outputs])
             if value is not None:
                 return (
-                    f"{node.op_type}: {name} value '{name_of(value)}' is {value.type}: "
+                    f"{node.op_type}: {name} value '{name_of(value)}' is {_type_shown(value)}: "
                     "only tensors run natively"
                 )
             for inner in graph:
+                if is_host_op(inner):  # host steps run between plans, never inside one
+                    return f"{node.op_type}: {name} holds {inner.op_type}, which runs on the host"
                 support = self._check(inner, opset_imports)
                 if not support.claimed:
                     return (
@@ -233,22 +250,47 @@ class CpuBackend(Backend):
                     )
         return ""
 
-    def compile(self, partition: Partition, options: CompileOptions) -> CpuExecutable:
+    def compile(
+        self, partition: Partition, options: CompileOptions
+    ) -> CpuExecutable | StagedExecutable:
         threads = options.intra_op_num_threads or (os.cpu_count() or 1)
-        try:
-            plan = _build_plan(
-                partition.nodes,
-                partition.inputs,
-                partition.outputs,
-                partition.initializers,
-                partition.opset_imports,
-                threads,
-            )
-        except ValueError as exc:
-            raise UnsupportedError(f"cpu: {exc}") from exc
-        return CpuExecutable(
-            plan, [name_of(v) for v in partition.inputs], [name_of(v) for v in partition.outputs]
+        if any(is_host_op(n) for n in partition.nodes):
+            return _compile_staged(partition, threads)
+        return _compile_native(
+            partition.nodes, partition.inputs, partition.outputs, partition, threads
         )
+
+
+def _compile_native(
+    nodes: Sequence[ir.Node],
+    inputs: Sequence[ir.Value],
+    outputs: Sequence[ir.Value],
+    partition: Partition,
+    threads: int,
+) -> CpuExecutable:
+    try:
+        plan = _build_plan(
+            nodes, inputs, outputs, partition.initializers, partition.opset_imports, threads
+        )
+    except ValueError as exc:
+        raise UnsupportedError(f"cpu: {exc}") from exc
+    return CpuExecutable(plan, [name_of(v) for v in inputs], [name_of(v) for v in outputs])
+
+
+def _compile_staged(partition: Partition, threads: int) -> StagedExecutable:
+    """Native plans between the host ops (staged.py)."""
+    stages = split_stages(partition.nodes, partition.outputs, partition.initializers)
+    host_reads = {v for s in stages if s.host for n in s.nodes for v in n.inputs}
+    constants = {
+        name_of(v): np.asarray(v.const_value.numpy())
+        for v in partition.initializers
+        if v in host_reads and v.const_value is not None
+    }
+
+    def compile_native(stage: Stage) -> CpuExecutable:
+        return _compile_native(stage.nodes, stage.inputs, stage.outputs, partition, threads)
+
+    return StagedExecutable(stages, compile_native, partition.outputs, constants)
 
 
 def _build_plan(

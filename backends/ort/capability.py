@@ -19,6 +19,7 @@ import onnx_ir as ir
 from xinrt.backend import SUPPORTED, CompileOptions, Support, unsupported
 from xinrt.cache import cache_dir
 from xinrt.graph_utils import name_of
+from xinrt.ml_types import serialize_value
 
 from .assignment import map_to_graph, profile_prefix, read_assignment
 from .probe import short_reason
@@ -49,7 +50,7 @@ def graph_fingerprint(graph: ir.Graph) -> str:
     for domain, version_ in sorted(graph.opset_imports.items()):
         digest.update(f"opset {domain} {version_}\n".encode())
     for value in [*graph.inputs, *graph.outputs]:
-        digest.update(ir.serde.serialize_value(value).SerializeToString(deterministic=True))
+        digest.update(serialize_value(value).SerializeToString(deterministic=True))
     for node in graph:
         digest.update(ir.serde.serialize_node(node).SerializeToString(deterministic=True))
     for name, value in sorted(graph.initializers.items()):

@@ -11,6 +11,7 @@ import onnx
 import onnx_ir as ir
 
 from xinrt.graph_utils import name_of, node_reads
+from xinrt.ml_types import map_type_of, serialize_value
 
 _SMALL_CONSTANT = 4096  # constants up to this many elements are embedded (shape-like inputs)
 
@@ -29,15 +30,15 @@ def probe_model(node: ir.Node, graph: ir.Graph, ir_version: int) -> onnx.ModelPr
             tensor = ir.serde.serialize_tensor(const)
             tensor.name = name_of(value)
             initializers.append(tensor)
-        elif value.type is None:
+        elif value.type is None and map_type_of(value) is None:
             return (
                 f"type of input {name_of(value)!r} is unknown (shape inference could not type it)"
             )
         else:
-            inputs.append(ir.serde.serialize_value(value))
+            inputs.append(serialize_value(value))
     outputs = [
-        ir.serde.serialize_value(v)
-        if v.type is not None
+        serialize_value(v)
+        if v.type is not None or map_type_of(v) is not None
         else onnx.helper.make_empty_tensor_value_info(name_of(v))
         for v in node.outputs
         if name_of(v)

@@ -13,6 +13,7 @@ import onnx
 import onnx_ir as ir
 
 from xinrt.graph_utils import name_of
+from xinrt.ml_types import serialize_value
 
 from .runtime import onnxruntime
 
@@ -73,8 +74,8 @@ def build_session_model(
     """The model ORT should load for these nodes; weights stay where they are unless
     `inline_everything` (for an ORT that refuses in-memory initializers)."""
     graph = onnx.GraphProto(name=name)
-    graph.input.extend(ir.serde.serialize_value(v) for v in inputs)
-    graph.output.extend(ir.serde.serialize_value(v) for v in outputs)
+    graph.input.extend(serialize_value(v) for v in inputs)
+    graph.output.extend(serialize_value(v) for v in outputs)
     graph.node.extend(ir.serde.serialize_node(n) for n in nodes)
     external: dict[str, np.ndarray] = {}
     for value in initializers:

@@ -129,7 +129,9 @@ def server_round(
 
 def _batch_of(feeds: Feeds) -> int:
     first = next(iter(feeds.values()), None)
-    return int(first.shape[0]) if first is not None and first.ndim > 0 else 1
+    if not isinstance(first, np.ndarray):  # a dict (map input) or a list: one sample
+        return 1
+    return int(first.shape[0]) if first.ndim > 0 else 1
 
 
 def interleave(

@@ -123,6 +123,13 @@ def check_config(
     return record
 
 
+def _describe_feed(value: Any) -> list[Any]:
+    """[dtype, shape] of an array feed; ["dict", [entries]] of a map feed."""
+    if isinstance(value, dict):
+        return ["dict", [len(value)]]
+    return [str(value.dtype), list(value.shape)]
+
+
 def _declined_ops(message: str) -> dict[str, int]:
     """Op counts from a PlacementError's per-node lines `name (Op) ...`."""
     import re
@@ -163,7 +170,7 @@ def check_model(
         return result
     try:
         feeds = make_feeds(entry.path, entry.feeds, SEED)
-        result["inputs"] = {k: [str(v.dtype), list(v.shape)] for k, v in feeds.items()}
+        result["inputs"] = {k: _describe_feed(v) for k, v in feeds.items()}
         expected = ort_outputs(str(entry.path), feeds)
     except Exception as exc:  # noqa: BLE001 - ORT itself refusing is data too
         result.update(status="ort fails", error=error_line(exc))

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,8 @@ from ..cache import cache_dir
 
 # A builder writes the model to `path`; it may read other corpus models through `corpus_path`.
 Builder = Callable[[Path], None]
-ValueMaker = Callable[[np.random.Generator, list[int], np.dtype], np.ndarray]
+# A value maker returns an array, or a dict for a map input (DictVectorizer's).
+ValueMaker = Callable[[np.random.Generator, list[int], np.dtype], Any]
 
 GROUPS = ("pypi", "torchvision", "transformers", "torch", "quantized", "classic")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -48,14 +49,18 @@ def embedding_sizes(model: onnx.ModelProto) -> dict[str, int]:
     return found
 
 
-def make_feeds(model_path: Path, spec: FeedSpec, seed: int = 0) -> dict[str, np.ndarray]:
+def make_feeds(model_path: Path, spec: FeedSpec, seed: int = 0) -> dict[str, Any]:
     """One feed per input: floats standard normal, ints in [0, int_high) (or the embedding
-    table they index), bools random; the spec's makers where it has them."""
+    table they index), bools random; the spec's makers where it has them (a map input's maker
+    returns a dict)."""
     model = onnx.load(str(model_path), load_external_data=False)
     rng = np.random.default_rng(seed)
     tables = embedding_sizes(model)
-    feeds: dict[str, np.ndarray] = {}
+    feeds: dict[str, Any] = {}
     for value in graph_inputs(model):
+        if value.type.HasField("map_type") and value.name in spec.values:
+            feeds[value.name] = spec.values[value.name](rng, [], np.dtype(object))
+            continue
         elem = value.type.tensor_type.elem_type
         if not value.type.HasField("tensor_type") or elem == 0:
             raise InvalidArgumentError(

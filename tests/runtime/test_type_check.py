@@ -74,3 +74,30 @@ def test_an_unknown_element_type_is_an_invalid_model_error():
     )
     with pytest.raises(InvalidModelError):
         InferenceSession(model)
+
+
+def _map_model(key: int, value: int) -> onnx.ModelProto:
+    map_type = helper.make_map_type_proto(key, helper.make_tensor_type_proto(value, None))
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "DictVectorizer", ["x"], ["y"], domain="ai.onnx.ml", int64_vocabulary=[1]
+            )
+        ],
+        "g",
+        [onnx.ValueInfoProto(name="x", type=map_type)],
+        [helper.make_tensor_value_info("y", value, [1, 1])],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)]
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def test_a_map_type_the_ml_schema_does_not_allow_is_refused_as_by_ort():
+    _refused_by_both(
+        _map_model(TensorProto.INT64, TensorProto.INT64),
+        r"map\(int64,tensor\(int64\)\).*is invalid",
+        r"map\(int64, int64\) of 'x' is not a type DictVectorizer-1 takes for T1",
+    )
+    assert InferenceSession(_map_model(TensorProto.INT64, TensorProto.FLOAT)).get_inputs()[
+        0
+    ].type == ("map(int64,tensor(float))")
