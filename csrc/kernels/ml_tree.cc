@@ -81,6 +81,7 @@ Agg parse_agg(const std::string& s) {
 // Builds the packed forest from the node's attributes; throws KernelError on a malformed or
 // unsupported model (the check turns that into a decline).
 std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
+  if (n.op_type == "TreeEnsemble") return build_forest(tree_ensemble_v5_as_v3(n));
   for (const char* a : {"nodes_values_as_tensor", "nodes_hitrates_as_tensor", "base_values_as_tensor",
                         "target_weights_as_tensor", "class_weights_as_tensor"})
     if (n.has_attr(a)) throw KernelError(std::string("attribute ") + a + " not supported");
@@ -502,6 +503,8 @@ void compute_tree(const KernelContext& ctx, const std::vector<const Tensor*>& in
 void register_ml_tree(std::vector<Kernel>& k) {
   for (const char* op : {"TreeEnsembleClassifier", "TreeEnsembleRegressor"})
     k.push_back({op, "ai.onnx.ml", 1, 5, {DType::f32}, -1, check_tree, tree_output_dtypes, compute_tree, prepare_tree});
+  k.push_back({"TreeEnsemble", "ai.onnx.ml", 5, 5, {DType::f32}, -1, check_tree, tree_output_dtypes, compute_tree,
+               prepare_tree});
 }
 
 }  // namespace xinrt
