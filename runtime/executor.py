@@ -101,7 +101,9 @@ def _owned(array: Any) -> Any:
     Sequences (lists) and absent optionals (None) pass through as they are."""
     if array is None or isinstance(array, list):
         return array
-    array = np.asarray(array)
-    if array.flags.c_contiguous and array.flags.writeable:
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    flags = array.flags
+    if flags.c_contiguous and flags.writeable:
         return array
     return np.array(array, copy=True, order="C")
