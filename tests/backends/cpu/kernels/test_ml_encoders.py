@@ -4,8 +4,6 @@ tensors natively)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -14,8 +12,7 @@ import onnx_ir as ir
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
+from tests.backends.cpu.ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
 
 pytest.importorskip("xinrt._native")
 

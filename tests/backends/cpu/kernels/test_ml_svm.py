@@ -4,8 +4,6 @@ scores within 1e-5) with every node on cpu; what ORT leaves undefined is decline
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -13,8 +11,7 @@ import onnx_ir as ir
 import pytest
 from onnx import TensorProto, helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
+from tests.backends.cpu.ml_helpers import assert_matches, require, run_both, to_onnx  # noqa: E402
 
 pytest.importorskip("xinrt._native")
 # scikit-learn 1.9 deprecates SVC(probability=True); skl2onnx still converts it.
