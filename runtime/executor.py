@@ -32,6 +32,11 @@ class Executor:
         for index, (partition, _) in enumerate(self.steps):
             for value in partition.inputs:
                 last_reader[name_of(value)] = index
+        # Each step's input and output names, worked out once (per run they cost as much as a
+        # small model's kernels).
+        self._names = [
+            ([name_of(v) for v in p.inputs], [name_of(v) for v in p.outputs]) for p, _ in self.steps
+        ]
         self._free_after: list[list[str]] = [[] for _ in self.steps]
         for name, index in last_reader.items():
             if name not in keep:
@@ -50,8 +55,9 @@ class Executor:
         for index, (partition, executable) in enumerate(self.steps):
             if stop is not None:
                 stop.check()
-            inputs = {name_of(v): values[name_of(v)] for v in partition.inputs}
-            start = time.perf_counter_ns()
+            input_names, output_names_of_step = self._names[index]
+            inputs = {name: values[name] for name in input_names}
+            start = time.perf_counter_ns() if profile is not None else 0
             try:
                 results = executable.run(inputs)
             except XinrtError:
@@ -65,13 +71,13 @@ class Executor:
             if profile is not None:
                 label = f"partition {partition.index} on {partition.backend}"
                 profile.append((label, start, time.perf_counter_ns() - start))
-            for value in partition.outputs:
-                if name_of(value) not in results:
+            for name in output_names_of_step:
+                if name not in results:
                     raise ExecutionError(
-                        f"backend {partition.backend} did not return {name_of(value)!r} from "
+                        f"backend {partition.backend} did not return {name!r} from "
                         f"partition {partition.index}"
                     )
-                values[name_of(value)] = results[name_of(value)]
+                values[name] = results[name]
             for name in self._free_after[index]:
                 values.pop(name, None)
         if stop is not None:
@@ -95,7 +101,9 @@ def _owned(array: Any) -> Any:
     Sequences (lists), maps (dicts) and absent optionals (None) pass through as they are."""
     if array is None or isinstance(array, (list, dict)):
         return array
-    array = np.asarray(array)
-    if array.flags.c_contiguous and array.flags.writeable:
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    flags = array.flags
+    if flags.c_contiguous and flags.writeable:
         return array
     return np.array(array, copy=True, order="C")

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .executor import Executor
 from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
-from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
+from .feeds import FastFeeds, declared_shapes, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .ml_types import holds_map, map_type_of, proto_type_string
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
@@ -197,6 +197,11 @@ class InferenceSession:
         overridable = [v for v in self._feedable if name_of(v) in self._defaults]
         self._overridable_args = [_node_arg(v) for v in overridable]
         self._outputs = list(graph.outputs)
+        self._fast_feeds = FastFeeds(
+            self._model_label, self._feedable, self._defaults, self._constant_inputs
+        )
+        self._output_names = [name_of(v) for v in self._outputs]
+        self._declared_shapes = declared_shapes(self._outputs)
         self._profile: list[tuple[str, int, int]] | None = [] if options.enable_profiling else None
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
@@ -457,16 +462,18 @@ class InferenceSession:
         """Run the model; outputs come back in the order asked (all outputs for None)."""
         if run_options is not None and getattr(run_options, "terminate", False):
             raise ExecutionError(f"{self._model_label}: run_options.terminate is set")
-        feeds = validate_feeds(
-            self._model_label, self._feedable, input_feed, self._defaults, self._constant_inputs
+        feeds = self._fast_feeds(input_feed)
+        names = (
+            list(self._output_names)
+            if not output_names
+            else validate_output_names(self._model_label, self._outputs, output_names)
         )
-        names = validate_output_names(self._model_label, self._outputs, output_names)
         if run_options is None:  # nothing to stop it but Ctrl-C, which backends handle
             outputs = self._executor.run(feeds, names, self._profile)
         else:
             with run_stop_scope(self._model_label, run_options):
                 outputs = self._executor.run(feeds, names, self._profile)
-        warn_on_shape_mismatch(self._outputs, names, outputs)
+        warn_on_shape_mismatch(self._declared_shapes, names, outputs)
         return outputs
 
     # -- the rest of ORT's session API (runtime/ort_compat/session_methods.py) --------------

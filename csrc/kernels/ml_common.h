@@ -122,7 +122,13 @@ inline bool write_binary_scores(float sc, PostTransform t, int second, float* ou
   return true;
 }
 
+// The opset-5 TreeEnsemble's attributes as TreeEnsembleRegressor's (ml_tree_v5.cc); throws
+// KernelError for what it cannot convert exactly.
+NodeInfo tree_ensemble_v5_as_v3(const NodeInfo& n);
+
 void register_ml_tree(std::vector<Kernel>& out);
 void register_ml_linear(std::vector<Kernel>& out);
+void register_ml_svm(std::vector<Kernel>& out);
+void register_ml_encoders(std::vector<Kernel>& out);
 
 }  // namespace xinrt

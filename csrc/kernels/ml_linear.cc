@@ -343,6 +343,8 @@ void register_ml_linear(std::vector<Kernel>& k) {
 void register_ml(std::vector<Kernel>& k) {
   register_ml_tree(k);
   register_ml_linear(k);
+  register_ml_svm(k);
+  register_ml_encoders(k);
 }
 
 }  // namespace xinrt

@@ -79,8 +79,11 @@ Agg parse_agg(const std::string& s) {
 }
 
 // Builds the packed forest from the node's attributes; throws KernelError on a malformed or
-// unsupported model (the check turns that into a decline).
-std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
+// unsupported model (the check turns that into a decline). `shared_ok`: a node may be the child
+// of several branches (the opset-5 rewrite's BRANCH_EQ chains share their true child; that
+// rewrite has already refused cycles), it is then packed once.
+std::shared_ptr<Forest> build_forest(const NodeInfo& n, bool shared_ok = false) {
+  if (n.op_type == "TreeEnsemble") return build_forest(tree_ensemble_v5_as_v3(n), true);
   for (const char* a : {"nodes_values_as_tensor", "nodes_hitrates_as_tensor", "base_values_as_tensor",
                         "target_weights_as_tensor", "class_weights_as_tensor"})
     if (n.has_attr(a)) throw KernelError(std::string("attribute ") + a + " not supported");
@@ -169,7 +172,11 @@ std::shared_ptr<Forest> build_forest(const NodeInfo& n) {
       bool as_true = is_true_child.back();
       stack.pop_back();
       is_true_child.pop_back();
-      if (packed_of[i] >= 0) throw KernelError("tree " + std::to_string(tree) + " is not a tree (shared node)");
+      if (packed_of[i] >= 0) {
+        if (!shared_ok || parent < 0) throw KernelError("tree " + std::to_string(tree) + " is not a tree (shared node)");
+        f->nodes[parent].kids[as_true ? 0 : 1] = packed_of[i];
+        continue;
+      }
       int32_t slot = static_cast<int32_t>(f->nodes.size());
       packed_of[i] = slot;
       if (parent >= 0) f->nodes[parent].kids[as_true ? 0 : 1] = slot;
@@ -503,6 +510,8 @@ void register_ml_tree(std::vector<Kernel>& k) {
   for (const char* op : {"TreeEnsembleClassifier", "TreeEnsembleRegressor"})
     k.push_back(Kernel(op, "ai.onnx.ml").opsets(1, 5).types({DType::f32}, kDTypesInCheck).check(check_tree)
                 .outputs(tree_output_dtypes).compute(compute_tree).prepare(prepare_tree));
+  k.push_back(Kernel("TreeEnsemble", "ai.onnx.ml").opsets(5, 5).types({DType::f32}, kDTypesInCheck)
+              .check(check_tree).outputs(tree_output_dtypes).compute(compute_tree).prepare(prepare_tree));
 }
 
 }  // namespace xinrt

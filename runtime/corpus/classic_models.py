@@ -3,7 +3,8 @@ skl2onnx / onnxmltools (ai.onnx.ml ops), trained on seeded synthetic data at bui
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,23 +51,48 @@ def _save(onx: Any, path: Path) -> None:
     path.write_bytes(onx.SerializeToString())
 
 
+@contextmanager
+def _int_missing_flags() -> Iterator[None]:
+    """skl2onnx 1.20 gives HistGradientBoosting leaves a Python bool missing-value flag, which
+    onnx's protobuf refuses in an ints attribute; the flag goes in as the int it means."""
+    from skl2onnx.common import tree_ensemble
+
+    add_node = tree_ensemble.add_node
+
+    def int_flag_add_node(*args: Any, **kwargs: Any) -> Any:
+        flag = kwargs.get("nodes_missing_value_tracks_true")
+        if flag is not None:
+            kwargs["nodes_missing_value_tracks_true"] = int(flag)
+        return add_node(*args, **kwargs)
+
+    tree_ensemble.add_node = int_flag_add_node
+    try:
+        yield
+    finally:
+        tree_ensemble.add_node = add_node
+
+
 def _sklearn(factory: Factory, task: str, zipmap: bool) -> Callable[[Path], None]:
     def build(path: Path) -> None:
         from skl2onnx import to_onnx
         from skl2onnx.common.data_types import FloatTensorType
+        from sklearn.base import is_classifier
 
         x, y = training_data(task)
         model = factory().fit(x, y)
         final = model.steps[-1][1] if hasattr(model, "steps") else model
         options = None
-        if hasattr(final, "predict_proba") and not zipmap:
+        # SVC/NuSVC without probabilities have no predict_proba but get a ZipMap all the same.
+        has_zipmap = hasattr(final, "predict_proba") or hasattr(final, "support_vectors_")
+        if has_zipmap and is_classifier(final) and not zipmap:
             options = {id(final): {"zipmap": False}}
-        onx = to_onnx(
-            model,
-            initial_types=[("x", FloatTensorType([None, FEATURES]))],
-            options=options,
-            target_opset=ML_OPSET,
-        )
+        with _int_missing_flags():
+            onx = to_onnx(
+                model,
+                initial_types=[("x", FloatTensorType([None, FEATURES]))],
+                options=options,
+                target_opset=ML_OPSET,
+            )
         _save(onx, path)
 
     return build
@@ -306,6 +332,65 @@ _BOOSTERS: dict[str, tuple[Factory, str]] = {
     ),
 }
 
+# SVMs in every form, more kNN, naive Bayes and encoder pipelines (the native SVM, OneHotEncoder
+# and LabelEncoder kernels); converted like _SKLEARN, ZipMap off.
+_SKLEARN_MORE: dict[str, tuple[Factory, str, str]] = {
+    "svc_linear_binary": (_sk("sklearn.svm", "SVC", kernel="linear"), "binary", "SVM"),
+    "svc_linear_proba": (
+        _sk("sklearn.svm", "SVC", kernel="linear", probability=True, random_state=0),
+        "multi",
+        "SVM",
+    ),
+    "svc_rbf_multi": (_sk("sklearn.svm", "SVC"), "multi", "SVM"),
+    "svc_rbf_proba_binary": (
+        _sk("sklearn.svm", "SVC", probability=True, random_state=0),
+        "binary",
+        "SVM",
+    ),
+    "svc_poly_multi": (_sk("sklearn.svm", "SVC", kernel="poly", coef0=1.0), "multi", "SVM"),
+    "nusvc_sigmoid_proba": (
+        _sk("sklearn.svm", "NuSVC", kernel="sigmoid", nu=0.3, probability=True, random_state=0),
+        "multi",
+        "SVM",
+    ),
+    "nusvr_poly": (_sk("sklearn.svm", "NuSVR", kernel="poly", degree=2), "regression", "SVM"),
+    "linear_svr": (_sk("sklearn.svm", "LinearSVR", random_state=0), "regression", "SVM"),
+    "kneighbors_distance_binary": (
+        _sk("sklearn.neighbors", "KNeighborsClassifier", 7, weights="distance"),
+        "binary",
+        "kNN",
+    ),
+    "multinomial_nb": (
+        _pipeline(
+            _sk("sklearn.preprocessing", "MinMaxScaler"),
+            _sk("sklearn.naive_bayes", "MultinomialNB"),
+        ),
+        "multi",
+        "naive Bayes",
+    ),
+    "bernoulli_nb": (_sk("sklearn.naive_bayes", "BernoulliNB"), "binary", "naive Bayes"),
+    "column_transformer_forest": (
+        _column_transformer(
+            _sk("sklearn.ensemble", "RandomForestClassifier", n_estimators=20, random_state=0)
+        ),
+        "binary",
+        "pipeline",
+    ),
+    "column_transformer_svr": (
+        _column_transformer(_sk("sklearn.svm", "SVR")),
+        "regression",
+        "pipeline",
+    ),
+    "pca_logreg": (
+        _pipeline(
+            _sk("sklearn.decomposition", "PCA", 4),
+            _sk("sklearn.linear_model", "LogisticRegression", max_iter=500),
+        ),
+        "multi",
+        "pipeline",
+    ),
+}
+
 # ZipMap on (a list of {class: probability} dicts): skl2onnx's and onnxmltools' default.
 _ZIPMAP = ("logreg_binary", "random_forest_multi", "lightgbm_multi")
 
@@ -349,4 +434,9 @@ def classic_entries() -> list[ModelEntry]:
             modules = (name.split("_")[0], "onnxmltools", "sklearn")
         source = f"{name} with ZipMap on (seq(map) output)"
         found.append(_entry(f"{name}_zipmap", build, task, source, modules))
+    for name, (factory, task, kind) in _SKLEARN_MORE.items():
+        source = f"skl2onnx {kind} ({name}), ZipMap off, ai.onnx.ml opset 3"
+        found.append(
+            _entry(name, _sklearn(factory, task, False), task, source, ("sklearn", "skl2onnx"))
+        )
     return found

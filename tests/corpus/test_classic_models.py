@@ -24,7 +24,15 @@ def test_classic_section_has_25_or_more_named_models_with_their_needs() -> None:
     assert sum(e.name.endswith("_zipmap") for e in found) >= 2
 
 
-@pytest.mark.parametrize("name", ["classic_random_forest_binary", "classic_scaler_logreg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "classic_random_forest_binary",
+        "classic_scaler_logreg",
+        "classic_svc_linear_binary",
+        "classic_hist_gradient_boosting_classifier",
+    ],
+)
 def test_built_classic_model_runs_on_cpu_like_onnxruntime(name: str, tmp_path: Path) -> None:
     require("scikit-learn")
     require("skl2onnx")

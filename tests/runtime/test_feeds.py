@@ -122,3 +122,38 @@ def test_batchnorm_folding_leaves_an_overridable_scale_alone():
         np.testing.assert_allclose(
             session.run(None, feeds)[0], want.run(None, feeds)[0], rtol=1e-4, atol=1e-5
         )
+
+
+def test_fast_feed_check_passes_good_feeds_and_leaves_bad_ones_to_the_full_check():
+    """FastFeeds (the session's per-run check) accepts exactly what validate_feeds accepts and
+    raises the same errors for everything else."""
+    import onnx_ir as ir
+
+    from xinrt.feeds import FastFeeds, validate_feeds
+
+    model = make_model(
+        [helper.make_node("Add", ["x", "z"], ["y"])],
+        [tensor("x", ["batch", 4]), tensor("z", [1, 4])],
+        [tensor("y", ["batch", 4])],
+    )
+    inputs = list(ir.from_proto(model).graph.inputs)
+    fast = FastFeeds("m", inputs)
+    good = {"x": _rand(5, 4, seed=4), "z": _rand(1, 4, seed=5)}
+    checked = fast(good)
+    assert list(checked) == ["x", "z"] and all(checked[k] is good[k] for k in good)
+    bad_feeds = [
+        {"x": good["x"].astype(np.float64), "z": good["z"]},  # dtype
+        {"x": good["x"], "z": _rand(2, 4, seed=6)},  # static dim
+        {"x": good["x"][None], "z": good["z"]},  # rank
+        {"x": good["x"]},  # missing
+        {"x": good["x"], "w": good["z"]},  # unknown name
+    ]
+    for bad in bad_feeds:
+        with pytest.raises(InvalidInputError) as slow:
+            validate_feeds("m", inputs, bad)
+        with pytest.raises(InvalidInputError, match=str(slow.value).split(":")[0]):
+            fast(bad)
+    from types import MappingProxyType
+
+    read_only = MappingProxyType(good)  # not a dict: the full check, same result
+    assert all(fast(read_only)[k] is good[k] for k in good)
