@@ -65,6 +65,7 @@ class FastestSetup:
     free_dimensions: Mapping[str, int]
     min_coverage: Mapping[str, float]
     whole_model: onnx.ModelProto | None = None  # the original model, for backends preferring it
+    given_model: str | bytes | None = None  # the same as the user gave it (path or bytes)
 
 
 @dataclass
@@ -259,6 +260,7 @@ class _Placer:
                 == {name_of(v) for v in self.s.graph.inputs}
             ):
                 partition.whole_model = self.s.whole_model
+                partition.given_model = self.s.given_model
             executable = self._compile(partition)
             try:
                 seconds = self._time(backend, runner(executable, feeds), "whole")
