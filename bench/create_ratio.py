@@ -6,7 +6,7 @@ For each model (a light model name, or the stem of a file in the corpus folder
 $XINRT_CORPUS_DIR or ~/.cache/xinrt/corpus), interleaved rounds in a shuffled order of: raw
 `onnxruntime.InferenceSession(path)`, xinrt `backends=["ort"]` on a fresh empty cache folder
 (cold) and on a reused one (warm), and the default chain (placement "fastest") cold and warm.
-`--webgpu` adds raw ORT WebGPU and xinrt `["ort:webgpu"]` (needs onnxruntime-ep-webgpu and a
+`--webgpu` adds raw ORT WebGPU and xinrt `["ort:webgpu", "cpu"]` (needs onnxruntime-ep-webgpu and a
 Vulkan driver; without a GPU set ORT_WEBGPU_EP_ALLOW_SOFTWARE_ADAPTER=1 for lavapipe).
 Figures are medians as ratios to raw ORT's creation from the same file, same run.
 --profile NAME prints a cProfile of one creation of that step instead.
@@ -72,8 +72,8 @@ def _steps(path: str, webgpu: bool) -> dict[str, Callable[[], object]]:
             return ort.InferenceSession(path, options)
 
         steps["raw ORT webgpu"] = raw_webgpu
-        steps["ort:webgpu cold"] = xinrt_session(["ort:webgpu"], None)
-        steps["ort:webgpu warm"] = xinrt_session(["ort:webgpu"], warm["gpu"])
+        steps["ort:webgpu+cpu cold"] = xinrt_session(["ort:webgpu", "cpu"], None)
+        steps["ort:webgpu+cpu warm"] = xinrt_session(["ort:webgpu", "cpu"], warm["gpu"])
     for name in [n for n in steps if "warm" in n]:
         steps[name]()  # fills the warm folders (and imports everything once)
     return steps

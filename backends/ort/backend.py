@@ -26,7 +26,7 @@ from . import devices as ep_devices
 from .assignment import map_to_graph
 from .capability import CapabilityRun, answers_from_assignment, cached_assignment, fallback_reason
 from .plugins import installed_plugin_packages
-from .probe import probe_key, probe_model, short_reason
+from .probe import probe_model, short_reason
 from .rules import crashes_ort, known_deviation
 from .session_model import SessionModel, build_session_model, proto_session_model
 from .sessions import CPU, assigned_nodes, create_session, has_assignment_info, missing_provider
@@ -202,14 +202,13 @@ class OrtBackend(Backend):
         return answers
 
     def _probe(self, node: ir.Node, graph: ir.Graph) -> Support:
-        model = probe_model(node, graph, _PROBE_IR_VERSION)
-        if isinstance(model, str):
-            return unsupported(model)
-        key = probe_key(model)
-        reason = self._probes.get(key)
+        built = probe_model(node, graph, _PROBE_IR_VERSION)
+        if isinstance(built, str):
+            return unsupported(built)
+        reason = self._probes.get(built.key)
         if reason is None:
-            reason = self._try_session(model.SerializeToString())
-            self._probes.put(key, reason)
+            reason = self._try_session(built.model.SerializeToString())
+            self._probes.put(built.key, reason)
         if not reason:
             return SUPPORTED
         why = self.last_capability.fallback_reason or "whole model not loadable"
