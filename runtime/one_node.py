@@ -17,6 +17,8 @@ from onnx import helper
 
 from .graph_utils import name_of, node_reads
 
+SMALL_CONSTANT = 4096  # elements: a constant this small is shape-like (shapes, axes, indices)
+
 # What to embed for a constant the node reads (its initializer, named as given), or None to
 # make it a typed graph input instead.
 ConstantPolicy = Callable[[ir.Value, str], "onnx.TensorProto | None"]

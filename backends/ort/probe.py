@@ -9,15 +9,13 @@ import re
 import onnx
 import onnx_ir as ir
 
-from xinrt.one_node import OneNodeModel, one_node_model
-
-_SMALL_CONSTANT = 4096  # constants up to this many elements are embedded (shape-like inputs)
+from xinrt.one_node import SMALL_CONSTANT, OneNodeModel, one_node_model
 
 
 def _small_constant(value: ir.Value, name: str) -> onnx.TensorProto | None:
     """Small constants (shapes, axes) stay constants; large ones become typed inputs."""
     const = value.const_value
-    if const is None or math.prod(const.shape.numpy()) > _SMALL_CONSTANT:
+    if const is None or math.prod(const.shape.numpy()) > SMALL_CONSTANT:
         return None
     tensor = ir.serde.serialize_tensor(const)
     tensor.name = name

@@ -13,9 +13,8 @@ import onnx_ir as ir
 from onnx import numpy_helper
 
 from xinrt.graph_utils import name_of, node_reads
-from xinrt.one_node import one_node_model
+from xinrt.one_node import SMALL_CONSTANT, one_node_model
 
-_SMALL_CONSTANT = 4096
 _IR_VERSION = 8
 
 
@@ -36,7 +35,7 @@ def probe_model(node: ir.Node, graph: ir.Graph) -> tuple[onnx.ModelProto, str] |
     def constant(value: ir.Value, name: str) -> onnx.TensorProto:
         assert value.const_value is not None
         array = value.const_value.numpy()
-        if array.size > _SMALL_CONSTANT and array.dtype.kind == "f":
+        if array.size > SMALL_CONSTANT and array.dtype.kind == "f":
             array = rng.standard_normal(array.shape).astype(array.dtype) * 0.1
         return numpy_helper.from_array(np.asarray(array), name)
 
