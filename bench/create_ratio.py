@@ -8,7 +8,9 @@ $XINRT_CORPUS_DIR or ~/.cache/xinrt/corpus), interleaved rounds in a shuffled or
 (cold) and on a reused one (warm), and the default chain (placement "fastest") cold and warm.
 `--webgpu` adds raw ORT WebGPU and xinrt `["ort:webgpu", "cpu"]` (needs onnxruntime-ep-webgpu and a
 Vulkan driver; without a GPU set ORT_WEBGPU_EP_ALLOW_SOFTWARE_ADAPTER=1 for lavapipe).
-Figures are medians as ratios to raw ORT's creation from the same file, same run.
+Figures are medians of wall time, and of this process's CPU time (all its threads: less
+disturbed by other jobs on a shared machine), as ratios to raw ORT's creation from the same
+file, same run.
 --profile NAME prints a cProfile of one creation of that step instead.
 """
 
@@ -87,22 +89,25 @@ def _profile(step: Callable[[], object]) -> None:
 
 def measure(name: str, path: str, rounds: int, webgpu: bool) -> None:
     steps = _steps(path, webgpu)
-    times: dict[str, list[float]] = {step: [] for step in steps}
+    wall: dict[str, list[float]] = {step: [] for step in steps}
+    cpu: dict[str, list[float]] = {step: [] for step in steps}
     order = list(steps)
     for index in range(rounds):
         random.Random(index).shuffle(order)
         for step in order:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             steps[step]()
-            times[step].append(time.perf_counter() - start)
-    medians = {step: statistics.median(t) for step, t in times.items()}
-    cells = []
-    for step, median in medians.items():
-        if step.startswith("raw"):
-            continue
-        base = medians["raw ORT webgpu" if "webgpu" in step else "raw ORT"]
-        cells.append(f"{step} {median / base:.2f}x")
-    print(f"{name:<12} " + ", ".join(cells), flush=True)
+            wall[step].append(time.perf_counter() - start)
+            cpu[step].append(time.process_time() - start_cpu)
+    for label, times in (("wall", wall), ("cpu", cpu)):
+        value = {step: statistics.median(t) for step, t in times.items()}
+        cells = []
+        for step, seconds in value.items():
+            if step.startswith("raw"):
+                continue
+            base = value["raw ORT webgpu" if "webgpu" in step else "raw ORT"]
+            cells.append(f"{step} {seconds / base:.2f}x")
+        print(f"{name:<10} {label:<6} " + ", ".join(cells), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
