@@ -48,6 +48,9 @@ def ready_key(partition: Partition) -> ReadyKey:
     return partition.backend, frozenset(name_of(n) for n in partition.nodes)
 
 
+ONE_CLAIMANT = "each node has one backend to run it: nothing to compare"
+
+
 @dataclass
 class FastestSetup:
     """What the session hands over: the backends, how to compile, and the options."""
@@ -110,7 +113,7 @@ class _Placer:
         table.link_bytes = _link_bytes(parts)
         explanation: dict[str, Any] = {"mode": "fastest"}
         if all(len(u.claimants) == 1 for u in units) and len(wholes) <= 1:
-            explanation["reason"] = "each node has one backend to run it: nothing to compare"
+            explanation["reason"] = ONE_CLAIMANT
             return FastestResult(self.base, explanation)
         self.model_sig = nodes_signature(self.s.graph, list(self.s.graph.inputs))
         self._whole_costs(table, wholes)

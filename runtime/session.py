@@ -22,7 +22,7 @@ from .errors import (
     PlacementError,
 )
 from .executor import Executor
-from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
+from .fastest import ONE_CLAIMANT, FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import validate_feeds, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
@@ -264,9 +264,12 @@ class InferenceSession(OrtSessionMethods):
                 fallbacks=fallbacks,
             )
 
-        fastest = opts.placement == "fastest" and not opts.strict
+        # One backend: nothing to compare, so nothing to time (place_fastest would say so).
+        fastest = opts.placement == "fastest" and not opts.strict and not alone
         for _ in range(_MAX_COMPILE_ROUNDS):
             explanation: dict[str, Any] = {"mode": "priority" if not opts.strict else "strict"}
+            if alone and opts.placement == "fastest" and not opts.strict:
+                explanation = {"mode": "fastest", "reason": ONE_CLAIMANT}
             ready: dict[ReadyKey, Executable] = {}
             try:
                 assignment, declined, pinned = assign_nodes(
