@@ -109,6 +109,12 @@ class Backend:
         """For every top-level node of `graph` (keyed by node name): can this backend run it?"""
         raise NotImplementedError
 
+    def capability_of_whole_model(self, graph: ir.Graph) -> dict[str, Support]:
+        """capability() when this backend is the only one the session involves, so it will
+        compile all of `graph` (or the model as given): a backend whose compile is the cheaper
+        check may answer MAYBE and decline at compile. Default: capability()."""
+        return self.capability(graph)
+
     def compile(self, partition: Partition, options: CompileOptions) -> Executable:
         """Build an Executable for the partition, once per session."""
         raise NotImplementedError

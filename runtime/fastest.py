@@ -48,6 +48,9 @@ def ready_key(partition: Partition) -> ReadyKey:
     return partition.backend, frozenset(name_of(n) for n in partition.nodes)
 
 
+ONE_CLAIMANT = "each node has one backend to run it: nothing to compare"
+
+
 @dataclass
 class FastestSetup:
     """What the session hands over: the backends, how to compile, and the options."""
@@ -65,6 +68,7 @@ class FastestSetup:
     free_dimensions: Mapping[str, int]
     min_coverage: Mapping[str, float]
     whole_model: onnx.ModelProto | None = None  # the original model, for backends preferring it
+    given_model: str | bytes | None = None  # the same as the user gave it (path or bytes)
 
 
 @dataclass
@@ -109,7 +113,7 @@ class _Placer:
         table.link_bytes = _link_bytes(parts)
         explanation: dict[str, Any] = {"mode": "fastest"}
         if all(len(u.claimants) == 1 for u in units) and len(wholes) <= 1:
-            explanation["reason"] = "each node has one backend to run it: nothing to compare"
+            explanation["reason"] = ONE_CLAIMANT
             return FastestResult(self.base, explanation)
         self.model_sig = nodes_signature(self.s.graph, list(self.s.graph.inputs))
         self._whole_costs(table, wholes)
@@ -265,6 +269,7 @@ class _Placer:
                 == {name_of(v) for v in self.s.graph.inputs}
             ):
                 partition.whole_model = self.s.whole_model
+                partition.given_model = self.s.given_model
             executable = self._compile(partition)
             try:
                 seconds = self._time(backend, runner(executable, feeds), "whole")

@@ -25,6 +25,9 @@ class Partition:
     opset_imports: dict[str, int]
     ir_version: int
     whole_model: onnx.ModelProto | None = field(default=None, repr=False)  # set if it is all of it
+    # With whole_model: the model file's path or bytes as the user gave them, when the session
+    # has them (a backend may hand them over unread, as the user would to that runtime).
+    given_model: str | bytes | None = field(default=None, repr=False)
 
     def to_model_proto(self) -> onnx.ModelProto:
         """A standalone ONNX model of just this partition."""

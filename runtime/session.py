@@ -30,7 +30,7 @@ from .errors import (
     PlacementError,
 )
 from .executor import Executor
-from .fastest import FastestSetup, ReadyKey, place_fastest, ready_key
+from .fastest import ONE_CLAIMANT, FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import FastFeeds, declared_shapes, validate_output_names, warn_on_shape_mismatch
 from .graph_utils import name_of
 from .ml_types import holds_map, map_type_of, proto_type_string
@@ -47,6 +47,7 @@ from .passes import optimize, prepare_for_placement, take_overridable_initialize
 from .placement import PlacementReport, assign_nodes, build_report
 from .run_stop import run_stop_scope
 from .types import type_string
+from .whole_model import capability, given_model, sole_original_model_backend
 
 DEFAULT_BACKENDS = ("cpu", "ort", "reference")
 _MAX_COMPILE_ROUNDS = 8  # re-placements after compile-time declines ("maybe" answers)
@@ -167,12 +168,14 @@ class InferenceSession:
         if (path_or_bytes is None) == (model is None):
             raise InvalidArgumentError("give the model once: a path, bytes or onnx.ModelProto")
         started = time.perf_counter()
-        loaded = load_model(path_or_bytes if path_or_bytes is not None else model)  # type: ignore[arg-type]
+        source = path_or_bytes if path_or_bytes is not None else model
+        loaded = load_model(source)  # type: ignore[arg-type]
         self.timings: dict[str, float] = {"load_s": time.perf_counter() - started}
         self._model_label = loaded.label
         # The parsed proto, kept only until placement knows whether one backend takes the whole
         # model as given; then the IR gets its own tensors and the proto goes (_release_proto).
         self._proto: onnx.ModelProto | None = loaded.proto
+        self._given = given_model(source)  # the same, as the user gave it (path or bytes)
         self._metadata = metadata_only(loaded.proto)
         self._declared_outputs = {v.name: v for v in loaded.declared_outputs}
         self._ir = loaded.ir_model
@@ -189,7 +192,11 @@ class InferenceSession:
         self._constant_inputs = [n for n in map(name_of, graph.inputs) if n in graph.initializers]
         if not any(get_backend(name).prefers_original_model for name in self._backend_names):
             self._release_proto()  # before the passes copy weights (BatchNorm folding...)
-        self._ir = optimize(prepare_for_placement(self._ir), int(options.graph_optimization_level))
+        # Alone, such a backend gets the model as given: passes that serve placement are moot.
+        alone = sole_original_model_backend(self._backend_names, options.placement_overrides)
+        self._ir = prepare_for_placement(self._ir)
+        if alone is None:
+            self._ir = optimize(self._ir, int(options.graph_optimization_level))
         graph = self._ir.graph
         _fix_free_dimensions(graph, options.free_dimension_overrides)
         self._feedable = list(graph.inputs)
@@ -206,7 +213,7 @@ class InferenceSession:
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
         self._placement, self._executor = self._place_and_compile(graph)
-        self._release_proto()
+        self._release_proto(copy_weights=alone is None)
         self.timings["session_s"] = time.perf_counter() - started
         if options.optimized_model_filepath:
             ort_initializers.save_optimized_model(
@@ -257,7 +264,10 @@ class InferenceSession:
         involved = list(dict.fromkeys([*self._backend_names, *opts.placement_overrides.values()]))
         instances = {name: get_backend(name) for name in involved}
         started = time.perf_counter()
-        capabilities = {name: dict(_capability(b, graph)) for name, b in instances.items()}
+        alone = len(instances) == 1
+        capabilities = {
+            name: dict(capability(b, graph, alone=alone)) for name, b in instances.items()
+        }
         self.timings["capability_s"] = time.perf_counter() - started
         self.timings["compile_s"] = 0.0
         self.timings["placement_timing_s"] = 0.0
@@ -272,9 +282,12 @@ class InferenceSession:
                 fallbacks=fallbacks,
             )
 
-        fastest = opts.placement == "fastest" and not opts.strict
+        # One backend: nothing to compare, so nothing to time (place_fastest would say so).
+        fastest = opts.placement == "fastest" and not opts.strict and not alone
         for _ in range(_MAX_COMPILE_ROUNDS):
             explanation: dict[str, Any] = {"mode": "priority" if not opts.strict else "strict"}
+            if alone and opts.placement == "fastest" and not opts.strict:
+                explanation = {"mode": "fastest", "reason": ONE_CLAIMANT}
             ready: dict[ReadyKey, Executable] = {}
             try:
                 assignment, declined, pinned = assign_nodes(
@@ -307,6 +320,7 @@ class InferenceSession:
                     and _reads_every_input(partitions[0], graph)
                 ):
                     partitions[0].whole_model = self._proto
+                    partitions[0].given_model = self._given
                 else:
                     self._release_proto()  # before compiling: weights are never held three times
                 started = time.perf_counter()
@@ -321,7 +335,7 @@ class InferenceSession:
                     answers[node] = _unsupported(f"declined at compile: {reason}")
                 continue
             for partition in partitions:
-                partition.whole_model = None  # compiled: the session need not keep it
+                partition.whole_model = partition.given_model = None  # compiled: not kept
             break
         else:
             raise PlacementError(
@@ -372,12 +386,18 @@ class InferenceSession:
             free_dimensions=dict(opts.free_dimension_overrides),
             min_coverage=dict(opts.min_coverage),
             whole_model=self._proto,
+            given_model=self._given,
         )
 
-    def _release_proto(self) -> None:
+    def _release_proto(self, copy_weights: bool = True) -> None:
+        """Drop the parsed model; the IR's tensors get their own copies unless `copy_weights`
+        is off (a backend alone holds its own model: the IR's tensors may keep the parsed
+        proto alive instead, one copy of the weights either way, and no time spent copying)."""
         if self._proto is not None:
-            detach_from_proto(self._ir)
+            if copy_weights:
+                detach_from_proto(self._ir)
             self._proto = None
+            self._given = None
 
     def _compile_options(self, backend: str) -> CompileOptions:
         opts = self._options
@@ -543,13 +563,3 @@ class InferenceSession:
 
 
 add_refused_methods(InferenceSession, SESSION_REFUSED, EP_OBJECTS_HINT)
-
-
-def _capability(backend: Backend, graph: ir.Graph) -> Mapping[str, Support]:
-    answers = backend.capability(graph)
-    missing = [name_of(n) for n in graph if name_of(n) not in answers]
-    if missing:
-        raise PlacementError(
-            f"backend {backend.name!r} gave no capability answer for nodes {missing[:5]}"
-        )
-    return answers

@@ -1,9 +1,13 @@
 """`example:v1`: the template a vendor copies (one folder + one entry point), on a fake SDK.
 
-To make a real backend: copy backends/example/ to backends/<chip>/, point `env_spec` at your
-SDK's pinned pip packages, rewrite `worker.py` around your SDK, list your ops in `ops/`, and
-register `<chip> = "<package>.backend:<Class>"` under [project.entry-points."xinrt.backends"].
-The fake SDK runs in a worker on xinrt's own Python, so CI needs no venv.
+A vendor backend is four files: `__init__.py` (exports the class), `backend.py` (this file: the
+worker venv's `EnvSpec` and the `WorkerBackend` subclass), `rules.py` (the vendor's documented
+ops and limits) and `worker.py` (the adapter, the only file that imports the SDK). To make a
+real one: copy those four to backends/<chip>/, pin your SDK's pip packages in `ENV`, rewrite
+`worker.py` around your SDK, list your ops in `rules.py`, and register
+`<chip> = "<package>.backend:<Class>"` under [project.entry-points."xinrt.backends"].
+`fake_sdk.py` is not part of the template: it stands in for the vendor's pip package, so CI
+tests this backend's logic in a worker on xinrt's own Python, with no venv to install.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import onnx_ir as ir
 from xinrt.worker.backend import WorkerBackend
 from xinrt.worker.envs import EnvSpec
 
-from .ops import node_rule
+from .rules import node_rule
 
 ENV = EnvSpec(
     name="example",
@@ -32,8 +36,6 @@ class ExampleBackend(WorkerBackend):
 
     family = "example"
     env_spec = ENV
-    worker_env = ENV
-    adapter_path = Path(__file__).with_name("worker.py")
     sdk_version = "1.0.0"
     targets: ClassVar[tuple[str, ...]] = ("v1",)
     default_target = "v1"

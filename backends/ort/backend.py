@@ -7,7 +7,15 @@ from typing import Any
 import numpy as np
 import onnx_ir as ir
 
-from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
+from xinrt.backend import (
+    SUPPORTED,
+    Backend,
+    CompileOptions,
+    Device,
+    Support,
+    SupportLevel,
+    unsupported,
+)
 from xinrt.cache import JsonCache
 from xinrt.errors import BackendNotFoundError, UnsupportedError
 from xinrt.graph_utils import name_of
@@ -19,7 +27,7 @@ from .assignment import map_to_graph
 from .capability import CapabilityRun, answers_from_assignment, cached_assignment, fallback_reason
 from .doctor import diagnose
 from .plugins import installed_plugin_packages
-from .probe import probe_key, probe_model, short_reason
+from .probe import probe_model, short_reason
 from .rules import crashes_ort, known_deviation
 from .runtime import onnxruntime
 from .session_model import SessionModel, build_session_model, proto_session_model
@@ -31,6 +39,8 @@ _ort = onnxruntime()  # the real onnxruntime (never xinrt itself), or None
 _PROBE_IR_VERSION = 10  # new enough for every opset probed, old enough for every ORT >= 1.17
 _PROBE_OPTIONS = CompileOptions(intra_op_num_threads=1)  # probes only create sessions
 _PROVIDER_FOR_TARGET = {target: provider for provider, target in EP_TARGETS.items()}
+_MAYBE = Support(SupportLevel.MAYBE)
+_COMPILE_CHECKS = "whole-model compile"  # capability answered by compiling the whole model
 
 
 def _split_target(target: str) -> tuple[str, int | None]:
@@ -190,15 +200,25 @@ class OrtBackend(Backend):
                 answers[name_of(node)] = unsupported(deviation)
         return answers
 
+    def capability_of_whole_model(self, graph: ir.Graph) -> dict[str, Support]:
+        """Alone, the session compiles the whole model anyway, and ORT's load of it answers for
+        every node at once: "maybe" for each node (compile declines what ORT refuses, naming
+        the nodes from capability()), "no" for the nodes ORT crashes on or gets wrong."""
+        answers: dict[str, Support] = {}
+        for node in graph:
+            reason = crashes_ort(node) or known_deviation(node, self.provider)
+            answers[name_of(node)] = unsupported(reason) if reason else _MAYBE
+        self.last_capability = CapabilityRun(method=_COMPILE_CHECKS)
+        return answers
+
     def _probe(self, node: ir.Node, graph: ir.Graph) -> Support:
-        model = probe_model(node, graph, _PROBE_IR_VERSION)
-        if isinstance(model, str):
-            return unsupported(model)
-        key = probe_key(model)
-        reason = self._probes.get(key)
+        built = probe_model(node, graph, _PROBE_IR_VERSION)
+        if isinstance(built, str):
+            return unsupported(built)
+        reason = self._probes.get(built.key)
         if reason is None:
-            reason = self._try_session(model.SerializeToString())
-            self._probes.put(key, reason)
+            reason = self._try_session(built.model.SerializeToString())
+            self._probes.put(built.key, reason)
         if not reason:
             return SUPPORTED
         why = self.last_capability.fallback_reason or "whole model not loadable"
@@ -228,6 +248,8 @@ class OrtBackend(Backend):
             )
         except Exception as exc:
             reasons = self._nodes_ort_keeps_on_cpu(partition, model, options)
+            if not reasons and self.last_capability.method == _COMPILE_CHECKS:
+                reasons = self._nodes_declined(partition)
             raise UnsupportedError(
                 f"{self.name}: {short_reason(str(exc))}", node_reasons=reasons
             ) from exc
@@ -242,6 +264,16 @@ class OrtBackend(Backend):
         if self.last_capability.method:
             report["capability"] = self.last_capability.method
         return OrtExecutable(session, model, report)
+
+    def _nodes_declined(self, partition: Partition) -> dict[str, str]:
+        """After "maybe" answers: the nodes capability() declines (whole-model assignment, or
+        one-node probes where ORT refuses the whole model); empty when it declines none."""
+        graph = partition.nodes[0].graph if partition.nodes else None
+        if graph is None:
+            return {}
+        answers = self.capability(graph)
+        inside = {name_of(n) for n in partition.nodes}
+        return {n: a.reason for n, a in answers.items() if n in inside and not a.claimed}
 
     def _nodes_ort_keeps_on_cpu(
         self, partition: Partition, model: SessionModel, options: CompileOptions
@@ -273,6 +305,8 @@ class OrtBackend(Backend):
 def _partition_model(partition: Partition) -> SessionModel:
     """The partition as ORT input: the original model when it is all of it, else its nodes
     with the weights handed over in memory."""
+    if partition.given_model is not None:  # the file or bytes, as raw ORT would be given them
+        return SessionModel(partition.given_model)
     if partition.whole_model is not None:
         return proto_session_model(partition.whole_model)
     return build_session_model(

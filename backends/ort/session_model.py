@@ -23,9 +23,10 @@ _MEMORY_LOCATION = "xinrt-in-memory-initializer"  # never read: ORT takes the Or
 
 @dataclass
 class SessionModel:
-    """Model bytes plus the in-memory initializers that must go with them."""
+    """The model for ORT (its bytes, or the path of the model file as the user gave it) plus
+    the in-memory initializers that must go with them."""
 
-    model_bytes: bytes
+    model: bytes | str
     external: dict[str, np.ndarray] = field(default_factory=dict)
     _values: list[Any] = field(default_factory=list)  # the OrtValues ORT was given
 
@@ -163,12 +164,11 @@ def _raw_array(tensor: onnx.TensorProto) -> np.ndarray | None:
     except KeyError:
         return None
     count = int(np.prod(tensor.dims)) if tensor.dims else 1
-    if (
-        count <= _INLINE_LIMIT
-        or dtype.kind not in "biuf"
-        or dtype.itemsize * count != len(tensor.raw_data)
-    ):
+    if count <= _INLINE_LIMIT or dtype.kind not in "biuf":
         return None
     if not type(dtype).__module__.startswith("numpy"):
         return None
-    return np.frombuffer(tensor.raw_data, dtype=dtype.newbyteorder("<")).reshape(tuple(tensor.dims))
+    raw = tensor.raw_data  # each read of a bytes field copies it: read it once
+    if dtype.itemsize * count != len(raw):
+        return None
+    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).reshape(tuple(tensor.dims))

@@ -57,11 +57,11 @@ def create_session(
         options.add_session_config_entry(DISABLE_CPU_FALLBACK, "1")
     if devices and provider != CPU:
         options.add_provider_for_devices(devices, opts)
-        return ort.InferenceSession(model.model_bytes, options)
+        return ort.InferenceSession(model.model, options)
     providers: list[Any] = [(provider, dict(provider_options or {}))]
     if provider != CPU and cpu_fallback:
         providers.append(CPU)
-    return ort.InferenceSession(model.model_bytes, options, providers=providers)
+    return ort.InferenceSession(model.model, options, providers=providers)
 
 
 def assigned_nodes(session: Any) -> list[tuple[str, str, str]]:

@@ -1,14 +1,16 @@
 """The part every worker-backed backend shares: probes, legalize, compile cache, verify, run.
 
-A vendor backend subclasses `WorkerBackend` and gives: its venv (`env_spec`), its SDK adapter
-(`adapter_path`, the only file that imports the SDK), its targets and precisions, and its
-static op rules (`node_rule`). Everything the SDK does happens in the worker process; what
-comes back is checked against the reference before the session may use it.
+A vendor backend subclasses `WorkerBackend` and gives: its venv (`env_spec`), its targets and
+precisions, and its static op rules (`node_rule`, from its rules.py); its SDK adapter is the
+worker.py beside it (`adapter_path`), the only file that imports the SDK. Everything the SDK
+does happens in the worker process; what comes back is checked against the reference before the
+session may use it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 import warnings
@@ -106,8 +108,8 @@ class WorkerBackend(Backend):
     """A backend whose SDK runs in a worker process in its own venv (see docs/backend-authors)."""
 
     family: ClassVar[str] = ""  # the entry-point name, e.g. "rknn"
-    env_spec: ClassVar[EnvSpec]
-    adapter_path: ClassVar[Path]
+    env_spec: ClassVar[EnvSpec]  # the worker venv (installed by `xinrt backend install`)
+    adapter_path: ClassVar[Path]  # default: worker.py beside the subclass's module
     sdk_version: ClassVar[str] = ""  # the pinned version; part of every cache key
     targets: ClassVar[tuple[str, ...]] = ()
     default_target: ClassVar[str] = ""
@@ -120,6 +122,13 @@ class WorkerBackend(Backend):
     # this the worker is killed and run() raises ExecutionError; a subclass with a slow
     # simulator raises it (docs/security.md).
     run_timeout_s: ClassVar[float] = 120.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "adapter_path" not in cls.__dict__:
+            module = sys.modules[cls.__module__].__file__
+            if module is not None:
+                cls.adapter_path = Path(module).with_name("worker.py")
 
     def __init__(self, target: str | None = None) -> None:
         chosen = (target or self.default_target).lower()

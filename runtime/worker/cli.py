@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import Any
 
@@ -11,21 +10,13 @@ from . import envs
 
 
 def env_spec_for(name: str) -> envs.EnvSpec:
-    """The venv spec of a backend (entry point `name`, or the built-in xinrt.backends.<name>)."""
+    """The venv spec of a backend: its class's `env_spec` (entry point `name`)."""
     from xinrt.backend import _entry_points
     from xinrt.errors import BackendNotFoundError
 
     base = name.partition(":")[0]
-    spec = None
     entry = _entry_points().get(base)
-    if entry is not None:
-        spec = getattr(entry.load(), "worker_env", None)
-    if spec is None:
-        try:
-            module = importlib.import_module(f"xinrt.backends.{base}.env")
-            spec = getattr(module, "ENV", None)
-        except ImportError:
-            spec = None
+    spec = getattr(entry.load(), "env_spec", None) if entry is not None else None
     if not isinstance(spec, envs.EnvSpec):
         raise BackendNotFoundError(
             f"backend {base!r} has no worker venv to install (it runs in xinrt's own process, "

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 
 import xinrt
 from tests.backends.npu_env import ensure_installed, skip_unless_installed, worker_backends
-from xinrt.backends.nncase.env import ENV
+from xinrt.backends.nncase.backend import ENV
 
 pytestmark = skip_unless_installed("nncase")
 

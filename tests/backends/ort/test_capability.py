@@ -73,10 +73,10 @@ def test_weights_handed_over_in_memory_give_the_same_results_as_serialized_ones(
     a = rng.standard_normal((3, 64)).astype(np.float32)
     want = ort.InferenceSession(proto.SerializeToString()).run(None, {"a": a})[0]
     for built in (graph_session_model(_graph(proto)), proto_session_model(proto)):
-        assert list(built.external) == ["w"] and len(built.model_bytes) < 1000
+        assert list(built.external) == ["w"] and len(built.model) < 1000
         options = ort.SessionOptions()
         built.attach(options)
-        got = ort.InferenceSession(built.model_bytes, options).run(None, {"a": a})[0]
+        got = ort.InferenceSession(built.model, options).run(None, {"a": a})[0]
         np.testing.assert_array_equal(got, want)
 
 
@@ -87,7 +87,7 @@ def test_a_profiled_run_names_each_nodes_provider_for_orts_without_assignment_in
     options.enable_profiling = True
     options.profile_file_prefix = profile_prefix()
     built.attach(options)
-    session = ort.InferenceSession(built.model_bytes, options)
+    session = ort.InferenceSession(built.model, options)
     answer = read_assignment(session, graph, profile_file=options.profile_file_prefix)
     assert answer.method == "profiled run"
     assert {name for _, name, _ in answer.records} >= {"n2"}

@@ -53,19 +53,21 @@ def test_capability_claims_a_loadable_model_and_caches_orts_answer_on_disk(
     assert backend.last_capability.method == "cache (session created)"
 
 
-def test_probe_signature_ignores_node_names():
-    from xinrt.backends.ort.probe import probe_key, probe_model
+def test_probe_signature_ignores_node_and_value_names():
+    from xinrt.backends.ort.probe import probe_model
 
-    def key_for(name):
+    def key_for(name, x="x"):
         model = make_model(
-            [helper.make_node("Relu", ["x"], ["y"], name=name)],
-            [tensor("x", [2])],
+            [helper.make_node("Relu", [x], ["y"], name=name)],
+            [tensor(x, [2])],
             [tensor("y", [2])],
         )
         graph = _graph(model)
-        return probe_key(probe_model(list(graph)[0], graph, 10))
+        built = probe_model(list(graph)[0], graph, 10)
+        assert not isinstance(built, str)
+        return built.key
 
-    assert key_for("first") == key_for("second")
+    assert key_for("first") == key_for("second") == key_for("third", x="other")
 
 
 def test_whole_graph_on_ort_uses_the_original_model(mlp_model):

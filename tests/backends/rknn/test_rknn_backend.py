@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 import xinrt
 from tests.backends.npu_env import ensure_installed, skip_unless_installed, worker_backends
 from xinrt import backend as backend_module
-from xinrt.backends.rknn.env import ENV
+from xinrt.backends.rknn.backend import ENV
 from xinrt.testing import light_model_path
 
 pytestmark = skip_unless_installed("rknn")

@@ -1,7 +1,8 @@
 """Per-op rules of the example NPU: what its vendor documents, checked before any probe.
 
 A real backend lists its vendor's documented ops and limits here (one rule per constraint);
-the probe in the worker then confirms each node on the real compiler.
+WorkerBackend asks `node_rule` first, then a one-node probe in the worker confirms each node
+on the real compiler.
 """
 
 from __future__ import annotations
