@@ -5,6 +5,7 @@
 //   DQ(a) + DQ(b) -> Add/Sum [-> Relu] -> Q                               => xinrt QLinearAdd
 //   DQ(x) + DQ(w const) [+ DQ(bias int32)] -> Gemm/MatMul [-> Relu] -> Q   => xinrt QLinearGemm
 //   DQ(x) -> GlobalAveragePool -> Q                                          => xinrt QLinearGlobalAveragePool
+//   DQ(x) -> AveragePool -> Q, one dtype                                     => xinrt QLinearAveragePool
 //   DQ(x) -> MaxPool -> Q, same scale and zero point                        => xinrt QMaxPool
 //   DQ(x) -> Reshape/Flatten/Squeeze/Unsqueeze/Transpose -> Q, same scale and zero point
 //                                                                          => that op on the integers
@@ -27,6 +28,13 @@ Attribute string_attr(const std::string& v) {
   a.kind = Attribute::kString;
   a.s = v;
   return a;
+}
+
+// A uint8 zero point of 0 or an int8 one of -128: Q's output then never goes below the zero.
+bool zero_is_lowest(const Tensor* zero) {
+  if (!zero || zero->numel() != 1) return false;
+  if (zero->dtype == DType::u8) return *zero->ptr<uint8_t>() == 0;
+  return zero->dtype == DType::i8 && *zero->ptr<int8_t>() == -128;
 }
 
 bool same_scalar(const Tensor* a, const Tensor* b) {
@@ -115,14 +123,16 @@ void Plan::fuse_qdq_steps() {
   };
   // Replaces step i by a fused step of kernel (op, domain) that writes q's output; the Relu and
   // the Q are removed. False (nothing changed) when the kernel's check declines.
+  // With `relu_redundant` the Relu is removed without becoming the fused step's activation.
   auto replace = [&](size_t i, const char* op, const char* domain, int opset, Attributes attrs,
-                     const std::vector<std::pair<int, DType>>& inputs, int relu, const QParams& q) {
+                     const std::vector<std::pair<int, DType>>& inputs, int relu, const QParams& q,
+                     bool relu_redundant = false) {
     Step fused;
     fused.info.op_type = op;
     fused.info.domain = domain;
     fused.info.opset = opset;
     fused.info.attrs = std::move(attrs);
-    if (relu >= 0) fused.info.attrs[kFusedActivationAttr] = string_attr("Relu");
+    if (relu >= 0 && !relu_redundant) fused.info.attrs[kFusedActivationAttr] = string_attr("Relu");
     fused.info.num_outputs = 1;
     fused.info.name = steps_[i].info.name + (relu >= 0 ? "+" + steps_[relu].info.name : "") + "+" +
                       steps_[q.index].info.name;
@@ -144,21 +154,29 @@ void Plan::fuse_qdq_steps() {
   // The int32 constant behind a bias DQ whose scale is x_scale * w_scale[n]: ORT's QLinearConv,
   // QGemm and QLinearMatMul add that integer bias to the accumulator, so the fused step is ORT's
   // own arithmetic (not the float sum of the unfused ops: within ORT's int8 rounding). -1: no
-  // bias, -2: a bias that does not fit (no fusion).
-  auto int32_bias = [&](int slot, const QParams& x, const QParams& w) -> int {
+  // bias, -2: a bias that does not fit (no fusion). Which scales fit is what ORT 1.32 does
+  // (measured; exporters share one bias, often all zero, between convolutions, so its scale fits
+  // only the first of them exactly): a Conv fuses when |bias_scale - x_scale * w_scale| <=
+  // 1e-6 + 1e-2 * x_scale * w_scale and adds the integers as they are, else stays float; ORT
+  // fuses a Gemm whatever the bias scale, where we fuse only an exact scale or an all-zero bias
+  // (the same numbers), not a bias ORT reads at the wrong scale.
+  auto int32_bias = [&](int slot, const QParams& x, const QParams& w, bool conv) -> int {
     if (slot < 0) return -1;
     QParams b = dq_of(slot, 0);
     const Tensor* bq = constant_at(b.data);
     const Tensor* bz = constant_at(b.zero);
     if (b.index < 0 || !bq || b.qtype != DType::i32 || bq->rank() != 1) return -2;
-    if (bz && !std::all_of(bz->ptr<int32_t>(), bz->ptr<int32_t>() + bz->numel(), [](int32_t v) { return v == 0; }))
-      return -2;
+    auto all_zero = [](const Tensor* t) {
+      return std::all_of(t->ptr<int32_t>(), t->ptr<int32_t>() + t->numel(), [](int32_t v) { return v == 0; });
+    };
+    if (bz && !all_zero(bz)) return -2;
     const Tensor &xs = constants_[x.scale], &ws = constants_[w.scale], &bs = constants_[b.scale];
     if (bs.numel() != ws.numel() && bs.numel() != 1) return -2;
     for (int64_t m = 0; m < std::max(ws.numel(), bs.numel()); ++m) {
       float want = xs.ptr<float>()[0] * ws.ptr<float>()[ws.numel() == 1 ? 0 : m];
       float got = bs.ptr<float>()[bs.numel() == 1 ? 0 : m];
-      if (std::fabs(got - want) > 1e-6f * std::fabs(want)) return -2;
+      float tolerance = conv ? 1e-6f + 1e-2f * std::fabs(want) : 1e-6f * std::fabs(want);
+      if (std::fabs(got - want) > tolerance) return conv || !all_zero(bq) ? -2 : b.data;
     }
     return b.data;
   };
@@ -171,7 +189,7 @@ void Plan::fuse_qdq_steps() {
       QParams x = dq_of(in[0], -1), w = dq_of(in[1], 0);
       if (x.index < 0 || w.index < 0 || !constant_at(w.data) || x.qtype == DType::i32 || w.qtype == DType::i32)
         continue;
-      int bias = in.size() == 3 ? int32_bias(in[2], x, w) : -1;
+      int bias = in.size() == 3 ? int32_bias(in[2], x, w, true) : -1;
       if (bias == -2) continue;
       int relu = -1;
       QParams y = quantize_after(i, &relu);
@@ -189,10 +207,14 @@ void Plan::fuse_qdq_steps() {
       int relu = -1;
       QParams y = quantize_after(i, &relu);
       if (y.index < 0) continue;
+      // A Relu before a Q whose zero point is the type's minimum changes nothing (the Q
+      // saturates there): ORT drops it and computes its QLinearAdd, which the kernel does when
+      // no Relu is fused.
+      bool redundant = relu >= 0 && zero_is_lowest(constant_at(y.zero));
       replace(i, "QLinearAdd", "xinrt", 1, {},
               {{a.data, a.qtype}, {a.scale, DType::f32}, {a.zero, a.qtype}, {b.data, b.qtype}, {b.scale, DType::f32},
                {b.zero, b.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
-              relu, y);
+              relu, y, redundant);
       continue;
     }
     if ((op == "Gemm" && (in.size() == 2 || in.size() == 3)) || (op == "MatMul" && in.size() == 2)) {
@@ -205,7 +227,7 @@ void Plan::fuse_qdq_steps() {
       const Tensor* wq = constant_at(w.data);
       if (x.index < 0 || w.index < 0 || !wq || wq->rank() != 2 || x.qtype == DType::i32 || w.qtype == DType::i32)
         continue;
-      int bias = in.size() == 3 ? int32_bias(in[2], x, w) : -1;
+      int bias = in.size() == 3 ? int32_bias(in[2], x, w, false) : -1;
       if (bias == -2 || (bias >= 0 && constants_[bias].numel() != wq->dim(trans_b ? 0 : 1))) continue;
       int relu = -1;
       QParams y = quantize_after(i, &relu);
@@ -250,6 +272,21 @@ void Plan::fuse_qdq_steps() {
       QParams y = qparams(q, "QuantizeLinear", -1);
       if (y.index < 0 || y.qtype == DType::i32) continue;
       replace(i, "QLinearGlobalAveragePool", "xinrt", 1, {},
+              {{x.data, x.qtype}, {x.scale, DType::f32}, {x.zero, x.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
+              -1, y);
+      continue;
+    }
+    if (op == "AveragePool" && in.size() == 1 && steps_[i].outputs.size() == 1) {
+      // ORT's QLinearAveragePool, for one dtype in and out and no dilations (ORT ignores them).
+      QParams x = dq_of(in[0], -1);
+      if (x.index < 0 || x.qtype == DType::i32) continue;
+      int q = sole_reader(i, "QuantizeLinear", readers, removed);
+      QParams y = qparams(q, "QuantizeLinear", -1);
+      std::vector<int64_t> dilations = steps_[i].info.attr_ints("dilations");
+      if (y.index < 0 || y.qtype != x.qtype ||
+          !std::all_of(dilations.begin(), dilations.end(), [](int64_t d) { return d == 1; }))
+        continue;
+      replace(i, "QLinearAveragePool", "xinrt", 1, steps_[i].info.attrs,
               {{x.data, x.qtype}, {x.scale, DType::f32}, {x.zero, x.qtype}, {y.scale, DType::f32}, {y.zero, y.qtype}},
               -1, y);
       continue;
