@@ -14,7 +14,7 @@
 
 namespace xinrt {
 
-constexpr int kGemmKC = 256;
+constexpr int kGemmKC = 128;
 
 // Floats needed for a packed M x K matrix at this SimdLevel.
 size_t packed_a_size(int64_t M, int64_t K, int simd);
