@@ -266,3 +266,33 @@ def test_conv_bias_scale_decides_the_fusion_as_onnxruntime_does(zero_bias: bool)
     np.testing.assert_array_equal(got[1], want[1])
     # The float convolution: ORT's float sums round their own way, within one step.
     assert int(np.abs(got[2].astype(np.int32) - want[2].astype(np.int32)).max()) <= 1
+
+
+def test_float_conv_of_dequantized_weights_sums_in_onnxruntimes_order(cpu_path: str) -> None:
+    # A Conv ORT leaves in float (here: no Q after it) runs MLAS's SGEMM, which sums K in blocks
+    # of 128; the native SGEMM blocks K the same way, so with FMAs the sums are ORT's bit for bit
+    # (K = 32 * 3 * 3 = 288: blocks of 128, 128, 32). The portable path has no FMA.
+    if cpu_path == "baseline":
+        pytest.skip("the portable kernel rounds each product (no FMA), as MLAS does not")
+    rng = np.random.default_rng(26)
+    w = rng.integers(-127, 128, (16, 32, 3, 3)).astype(np.int8)
+    nodes = [
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
+        helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 24, 24])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array(0.013, F32), "ws")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    x = rng.standard_normal((1, 32, 24, 24)).astype(F32)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1  # MLAS's K blocks depend on its per-thread column count
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    np.testing.assert_array_equal(plan_for(model).run([x])[0], session.run(None, {"x": x})[0])
