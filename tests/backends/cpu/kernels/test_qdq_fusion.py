@@ -43,8 +43,8 @@ def step_ops(model: onnx.ModelProto) -> list[str]:
 
 def qdq_model(
     op_nodes: list[onnx.NodeProto],
-    inputs: dict[str, tuple[np.dtype, list[int], float, int]],
-    output: tuple[str, np.dtype, float, int],
+    inputs: dict[str, tuple[Any, list[int], float, int]],
+    output: tuple[str, Any, float, int],
     opset: int = 13,
 ) -> onnx.ModelProto:
     """Quantized graph inputs -> DequantizeLinear -> `op_nodes` -> QuantizeLinear -> output.
