@@ -56,6 +56,7 @@ class Plan {
   std::vector<std::string> step_names() const;
 
  private:
+  friend class QdqFusion;  // plan_qdq_fusion.cc: the QDQ fusion pass and its matchers
   struct Step {
     NodeInfo info;
     const Kernel* kernel;

@@ -14,7 +14,9 @@
 
 namespace xinrt {
 
-constexpr int kGemmKC = 256;
+// K is summed in blocks of 128, each an FMA chain from zero added to C in order: MLAS's SGEMM
+// StrideK, so a float Conv or MatMul that ORT leaves unfused in a QDQ model rounds as ORT's.
+constexpr int kGemmKC = 128;
 
 // Floats needed for a packed M x K matrix at this SimdLevel.
 size_t packed_a_size(int64_t M, int64_t K, int simd);
