@@ -95,11 +95,14 @@ def start(
     env: dict[str, str],
     log: Path,
     timeout: float = 120.0,
+    cwd: Path | None = None,
 ) -> Server:
     """Start a server; ready_s = process start -> the model answers ready over HTTP."""
     started = time.perf_counter()
     with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
+        )
     grpc_address = f"127.0.0.1:{grpc}" if grpc else None
     server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log)
     url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
@@ -338,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
             command += [str(p) for p in ports[2:]] + [str(folder / f"triton{attempt}")]
             log = folder / f"pytriton{attempt}.log"
             try:
-                servers.append(start("PyTriton (raw ORT)", command, ports[2], ports[3], env, log))
+                # cwd: PyTriton unpacks a copy of tritonserver into <pid>/ of its working folder
+                servers.append(
+                    start("PyTriton (raw ORT)", command, ports[2], ports[3], env, log, cwd=folder)
+                )
                 break
             except RuntimeError as exc:
                 print(f"PyTriton start {attempt + 1} failed: {str(exc)[-300:]}", flush=True)
