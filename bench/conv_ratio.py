@@ -9,11 +9,10 @@ of per-round ratios after warm-up, plus each side's median latency in ms.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import onnxruntime as ort
+from interleave import interleaved_ratio
 
 import xinrt
 from xinrt.testing import LIGHT_MODELS, model_input_feeds, randomized_light_model
@@ -37,18 +36,7 @@ def measure(name: str, threads: int, runs: int, warmup: int) -> tuple[float, flo
     for _ in range(warmup):
         o.run(None, feeds)
         x.run(None, feeds)
-    ratios, tx, to = [], [], []
-    for i in range(runs):
-        order = (x, o) if i % 2 else (o, x)
-        t = {}
-        for s in order:
-            t0 = time.perf_counter()
-            s.run(None, feeds)
-            t[id(s)] = time.perf_counter() - t0
-        tx.append(t[id(x)] * 1e3)
-        to.append(t[id(o)] * 1e3)
-        ratios.append(t[id(x)] / t[id(o)])
-    return statistics.median(ratios), statistics.median(tx), statistics.median(to)
+    return interleaved_ratio(x, o, feeds, runs)
 
 
 def main() -> None:

@@ -21,12 +21,11 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
+from interleave import interleaved_ratio  # noqa: E402
 
 import xinrt  # noqa: E402
 
@@ -93,19 +92,7 @@ def measure(model: bytes, batch: int, threads: int, runs: int, gap_s: float) -> 
     for _ in range(3):
         o.run(None, feeds)
         x.run(None, feeds)
-    ratios, tx, to = [], [], []
-    for i in range(runs):
-        order = (x, o) if i % 2 else (o, x)
-        t = {}
-        for s in order:
-            time.sleep(gap_s)
-            t0 = time.perf_counter()
-            s.run(None, feeds)
-            t[id(s)] = time.perf_counter() - t0
-        tx.append(t[id(x)] * 1e3)
-        to.append(t[id(o)] * 1e3)
-        ratios.append(t[id(x)] / t[id(o)])
-    return statistics.median(ratios), statistics.median(tx), statistics.median(to)
+    return interleaved_ratio(x, o, feeds, runs, gap_s)
 
 
 def main() -> None:

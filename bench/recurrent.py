@@ -20,14 +20,13 @@ frame) see such idle gaps anyway.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+from interleave import interleaved_ratio
 from onnx import helper, numpy_helper
 
 import xinrt
@@ -129,19 +128,7 @@ def measure(
     for _ in range(warmup):
         o.run(None, feeds)
         x.run(None, feeds)
-    ratios, tx, to = [], [], []
-    for i in range(runs):
-        order = (x, o) if i % 2 else (o, x)
-        t = {}
-        for s in order:
-            time.sleep(gap_s)  # let the other runtime's spinning workers go idle first
-            t0 = time.perf_counter()
-            s.run(None, feeds)
-            t[id(s)] = time.perf_counter() - t0
-        tx.append(t[id(x)] * 1e3)
-        to.append(t[id(o)] * 1e3)
-        ratios.append(t[id(x)] / t[id(o)])
-    return statistics.median(ratios), statistics.median(tx), statistics.median(to)
+    return interleaved_ratio(x, o, feeds, runs, gap_s)
 
 
 def main() -> None:

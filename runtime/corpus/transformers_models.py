@@ -77,6 +77,26 @@ def _cache_feeds() -> FeedSpec:
     return _text_feeds(past_sequence=8, total_sequence=12, sequence=4)
 
 
+def _dynamo_causal_lm(
+    name: str, task: str, config_name: str, model_name: str, config: dict[str, Any], source: str
+) -> ModelEntry:
+    """A causal LM without a KV cache through the dynamo exporter: logits of 16 tokens."""
+    return _entry(
+        name,
+        task,
+        text_model(
+            config_name, model_name, {**config, "use_cache": False}, ["logits"], dynamo=True
+        ),
+        source,
+        FeedSpec(
+            shapes={"input_ids": [1, 16], "attention_mask": [1, 16]},
+            int_high={"input_ids": VOCAB},
+            values={"attention_mask": ones},
+        ),
+        argmax=(0,),
+    )
+
+
 def transformers_entries() -> list[ModelEntry]:
     """Encoders, decoders with KV cache, encoder-decoders, vision, audio and CLIP."""
     ts, dyn = "TorchScript opset 17", "dynamo opset 18"
@@ -172,23 +192,13 @@ def transformers_entries() -> list[ModelEntry]:
             argmax=(0,),
             ci=True,
         ),
-        _entry(
+        _dynamo_causal_lm(
             "gpt2-dynamo",
             "causal LM",
-            text_model(
-                "GPT2Config",
-                "GPT2LMHeadModel",
-                {**GPT2, "use_cache": False},
-                ["logits"],
-                dynamo=True,
-            ),
+            "GPT2Config",
+            "GPT2LMHeadModel",
+            GPT2,
             f"GPT2LMHeadModel(2 layers), {dyn}",
-            FeedSpec(
-                shapes={"input_ids": [1, 16], "attention_mask": [1, 16]},
-                int_high={"input_ids": VOCAB},
-                values={"attention_mask": ones},
-            ),
-            argmax=(0,),
         ),
         _entry(
             "llama-kv",
@@ -199,23 +209,13 @@ def transformers_entries() -> list[ModelEntry]:
             argmax=(0,),
             ci=True,
         ),
-        _entry(
+        _dynamo_causal_lm(
             "llama-dynamo",
             "causal LM (RoPE, RMSNorm, GQA)",
-            text_model(
-                "LlamaConfig",
-                "LlamaForCausalLM",
-                {**LLAMA, "use_cache": False},
-                ["logits"],
-                dynamo=True,
-            ),
+            "LlamaConfig",
+            "LlamaForCausalLM",
+            LLAMA,
             f"LlamaForCausalLM(2 layers, GQA), {dyn}",
-            FeedSpec(
-                shapes={"input_ids": [1, 16], "attention_mask": [1, 16]},
-                int_high={"input_ids": VOCAB},
-                values={"attention_mask": ones},
-            ),
-            argmax=(0,),
         ),
         _entry(
             "t5",
