@@ -11,8 +11,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from tests.backends.cpu.native_helpers import plan_for
 from tests.backends.cpu.simd_paths import SIMD_PATHS, use_simd_path
-from tests.backends.cpu.test_native_fusion import plan_for
 
 pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")
