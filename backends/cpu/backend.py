@@ -24,7 +24,8 @@ from xinrt.partition import Partition
 from xinrt.run_stop import RunStop, current_run_stop
 
 from .host_ops import host_op_support, is_host_op
-from .staged import Stage, StagedExecutable, split_stages
+from .staged import Stage, StagedExecutable, runs_on_host, split_stages
+from .string_labels import int_label_twin, is_string_label_classifier
 
 try:
     from xinrt import _native
@@ -209,6 +210,8 @@ class CpuBackend(Backend):
                 return unsupported(reason)
         if is_host_op(node):  # the map ops, run in numpy between native plans
             return host_op_support(node)
+        if is_string_label_classifier(node):  # its int-label twin, then a label lookup
+            return self._check(int_label_twin(node), opset_imports)
         value = _non_tensor([*node.inputs, *node.outputs])
         if value is not None:
             return unsupported(f"{node.op_type} on {_type_shown(value)}: only tensors run natively")
@@ -240,7 +243,7 @@ class CpuBackend(Backend):
                     "only tensors run natively"
                 )
             for inner in graph:
-                if is_host_op(inner):  # host steps run between plans, never inside one
+                if runs_on_host(inner):  # host steps run between plans, never inside one
                     return f"{node.op_type}: {name} holds {inner.op_type}, which runs on the host"
                 support = self._check(inner, opset_imports)
                 if not support.claimed:
@@ -254,7 +257,7 @@ class CpuBackend(Backend):
         self, partition: Partition, options: CompileOptions
     ) -> CpuExecutable | StagedExecutable:
         threads = options.intra_op_num_threads or (os.cpu_count() or 1)
-        if any(is_host_op(n) for n in partition.nodes):
+        if any(runs_on_host(n) for n in partition.nodes):
             return _compile_staged(partition, threads)
         return _compile_native(
             partition.nodes, partition.inputs, partition.outputs, partition, threads

@@ -18,6 +18,7 @@ import onnx_ir as ir
 from xinrt.graph_utils import name_of, node_reads
 
 from .host_ops import host_step, is_host_op
+from .string_labels import int_label_twin, is_string_label_classifier, string_label_step
 
 
 @dataclass
@@ -37,8 +38,8 @@ def split_stages(
     are what later stages or the partition's outputs need."""
     groups: list[list[ir.Node]] = []
     for node in nodes:
-        host = is_host_op(node)
-        if not groups or host or is_host_op(groups[-1][0]):
+        host = runs_on_host(node)
+        if not groups or host or runs_on_host(groups[-1][0]):
             groups.append([node])
         else:
             groups[-1].append(node)
@@ -48,12 +49,17 @@ def split_stages(
         produced = {v for n in group for v in n.outputs}
         reads = _unique(v for n in group for v in node_reads(n) if name_of(v))
         inputs = [v for v in reads if v not in produced and v not in constant]
-        stages.append(Stage(group, is_host_op(group[0]), inputs, []))
+        stages.append(Stage(group, runs_on_host(group[0]), inputs, []))
     needed = set(outputs)
     for stage in reversed(stages):  # a stage hands on what the partition or a later stage reads
         stage.outputs = _unique(v for n in stage.nodes for v in n.outputs if v in needed)
         needed.update(stage.inputs)
     return stages
+
+
+def runs_on_host(node: ir.Node) -> bool:
+    """A host op, or a classifier with string labels (its native twin, then a label lookup)."""
+    return is_host_op(node) or is_string_label_classifier(node)
 
 
 def _unique(values: Any) -> list[ir.Value]:
@@ -70,8 +76,16 @@ class StagedExecutable:
         outputs: Sequence[ir.Value],
         constants: dict[str, np.ndarray],
     ) -> None:
+        def host(node: ir.Node) -> Any:
+            if not is_string_label_classifier(node):
+                return host_step(node)
+            twin = int_label_twin(node)
+            inputs = [v for v in twin.inputs if v is not None]
+            native = compile_native(Stage([twin], False, inputs, list(twin.outputs)))
+            return string_label_step(node, native, twin)
+
         self._runs: list[tuple[Stage, Any]] = [  # a HostStep, or an executable of the stage
-            (s, host_step(s.nodes[0]) if s.host else compile_native(s)) for s in stages
+            (s, host(s.nodes[0]) if s.host else compile_native(s)) for s in stages
         ]
         self._outputs = [name_of(v) for v in outputs]
         self._constants = constants

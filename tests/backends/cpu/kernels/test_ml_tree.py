@@ -156,7 +156,7 @@ def test_probit_single_target_matches_onnxruntime() -> None:
     assert_matches(*run_both(ir.serde.serialize_model(model).SerializeToString(), x))
 
 
-def test_string_labels_and_unhandled_transform_are_declined() -> None:
+def test_unhandled_transform_is_declined_and_string_labels_run() -> None:
     from xinrt.backends.cpu import CpuBackend
 
     onx = tree_model("BRANCH_LEQ", post="SOFTMAX")
@@ -169,12 +169,12 @@ def test_string_labels_and_unhandled_transform_are_declined() -> None:
     from sklearn.tree import DecisionTreeClassifier
 
     x, y, _ = data(3, seed=1)
-    names = np.array(["a", "b", "c"])[y]
+    names = np.array(["a", "b", "c"], dtype=object)[y]
     onx = to_onnx(DecisionTreeClassifier(max_depth=3).fit(x, names), x)
-    model = ir.from_proto(__import__("onnx").load_from_string(onx))
-    found = CpuBackend().capability(model.graph)
-    reasons = [s.reason for s in found.values() if not s.claimed]
-    assert any("classlabels_strings" in r for r in reasons), reasons
+    got, want = run_both(onx, fresh(2))  # string labels: backends/cpu/string_labels.py
+    assert got[0].dtype == want[0].dtype == object
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-5, atol=1e-5)
 
 
 def test_large_forest_and_many_trees_paths_match_onnxruntime() -> None:
