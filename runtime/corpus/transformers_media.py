@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .export import export_torch, seeded
-from .transformers_text import BS, VOCAB
+from .transformers_text import BS, VOCAB, random_model
 
 WHISPER: dict[str, Any] = dict(
     vocab_size=VOCAB,
@@ -31,11 +31,8 @@ WHISPER: dict[str, Any] = dict(
 def whisper(part: str, dynamo: bool = False):  # type: ignore[no-untyped-def]
     def build(path: Path) -> None:
         import torch
-        import transformers
 
-        seeded()
-        model = transformers.WhisperForConditionalGeneration(transformers.WhisperConfig(**WHISPER))
-        model.eval()
+        model = random_model("WhisperConfig", "WhisperForConditionalGeneration", WHISPER)
         if part == "encoder":
 
             class Encoder(torch.nn.Module):
@@ -98,11 +95,8 @@ def pixel_model(
 ):  # type: ignore[no-untyped-def]
     def build(path: Path) -> None:
         import torch
-        import transformers
 
-        seeded()
-        model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
-        model.eval()
+        model = random_model(config_name, model_name, config)
 
         class Flat(torch.nn.Module):
             def __init__(self) -> None:

@@ -13,6 +13,16 @@ VOCAB = 1000
 BS = {0: "batch", 1: "sequence"}
 
 
+def random_model(config_name: str, model_name: str, config: dict[str, Any]) -> Any:
+    """A transformers model built from its config with seeded random weights, in eval mode."""
+    import transformers
+
+    seeded()
+    model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
+    model.eval()
+    return model
+
+
 def text_model(
     config_name: str,
     model_name: str,
@@ -25,11 +35,8 @@ def text_model(
 
     def build(path: Path) -> None:
         import torch
-        import transformers
 
-        seeded()
-        model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
-        model.eval()
+        model = random_model(config_name, model_name, config)
 
         class Flat(torch.nn.Module):
             def __init__(self) -> None:
@@ -90,11 +97,8 @@ def decoder_with_cache(
 
     def build(path: Path) -> None:
         import torch
-        import transformers
 
-        seeded()
-        model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
-        model.eval()
+        model = random_model(config_name, model_name, config)
 
         class Step(torch.nn.Module):
             def __init__(self) -> None:
@@ -141,11 +145,8 @@ def seq2seq(config_name: str, model_name: str, config: dict[str, Any]):  # type:
 
     def build(path: Path) -> None:
         import torch
-        import transformers
 
-        seeded()
-        model = getattr(transformers, model_name)(getattr(transformers, config_name)(**config))
-        model.eval()
+        model = random_model(config_name, model_name, config)
 
         class Flat(torch.nn.Module):
             def __init__(self) -> None:
