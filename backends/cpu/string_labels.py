@@ -5,13 +5,14 @@ labels' type, so the twin's index is the position of the string label."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import onnx_ir as ir
 
 from xinrt.graph_utils import name_of
+
+from .host_ops import HostStep
 
 # The attribute holding each classifier's int64 labels, in place of classlabels_strings.
 _INT_LABELS = {
@@ -20,8 +21,6 @@ _INT_LABELS = {
     "TreeEnsembleClassifier": "classlabels_int64s",
 }
 _ML = "ai.onnx.ml"
-
-HostStep = Callable[[list[Any]], list[Any]]
 
 
 def is_string_label_classifier(node: ir.Node) -> bool:
