@@ -123,10 +123,14 @@ def exec_command(command: Sequence[str], backends: str | None, strict: bool, rep
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [folder, env.get("PYTHONPATH")]))
         try:
             return subprocess.call(list(command), env=env)
-        except FileNotFoundError:
+        except OSError as exc:  # not found, not executable (a .py file given alone) ...
             from xinrt.errors import InvalidArgumentError
 
-            raise InvalidArgumentError(f"xinrt exec: command not found: {command[0]}") from None
+            why = "command not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+            raise InvalidArgumentError(
+                f"xinrt exec: {why}: {command[0]} (run a script as: xinrt exec -- python "
+                f"{command[0]})"
+            ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,6 +115,18 @@ def test_exec_without_a_command_is_a_one_line_error(capsys):
     assert "needs a command" in capsys.readouterr().err
 
 
+def test_exec_of_a_command_it_cannot_start_is_a_one_line_error(capsys, tmp_path):
+    from xinrt.cli import main
+
+    script = tmp_path / "app.py"  # a script given alone, not executable
+    script.write_text("print('hi')\n")
+    assert main(["exec", "--", str(script)]) == 1
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "xinrt exec -- python" in err
+    assert main(["exec", "--", str(tmp_path / "missing")]) == 1
+    assert "command not found" in capsys.readouterr().err
+
+
 def test_install_as_onnxruntime_in_process():
     code = ("import xinrt; xinrt.install_as_onnxruntime(); import onnxruntime as o; "
             "from onnxruntime.capi.onnxruntime_pybind11_state import Fail; "
