@@ -46,6 +46,8 @@ def install() -> None:
     shim = _module("onnxruntime", names, "xinrt, standing in for onnxruntime")
     shim.__dict__["__version__"] = names["__version__"]
     shim.__dict__["__xinrt__"] = True
+    # programs find ORT's folder from onnxruntime.__file__: the ORT-compat package's stands in
+    shim.__file__ = str(Path(__file__).with_name("__init__.py"))
     shim.InferenceSession = _tracked_session_class()  # type: ignore[attr-defined]
     capi = names["capi"]
     shim.__path__ = []  # a package, so `import onnxruntime.capi...` looks in sys.modules

@@ -127,6 +127,12 @@ def test_exec_of_a_command_it_cannot_start_is_a_one_line_error(capsys, tmp_path)
     assert "command not found" in capsys.readouterr().err
 
 
+def test_the_drop_in_module_has_a_file_as_onnxruntime_does():
+    code = ("import os, xinrt; xinrt.install_as_onnxruntime(); import onnxruntime as o; "
+            "print(os.path.isfile(o.__file__), os.path.isdir(os.path.dirname(o.__file__)))")
+    assert _run([sys.executable, "-c", code]).split() == ["True", "True"]
+
+
 def test_install_as_onnxruntime_in_process():
     code = ("import xinrt; xinrt.install_as_onnxruntime(); import onnxruntime as o; "
             "from onnxruntime.capi.onnxruntime_pybind11_state import Fail; "
