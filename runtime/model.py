@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -18,6 +18,7 @@ from typing_extensions import TypeIs
 from .errors import ExternalDataError, InvalidModelError, ModelNotFoundError
 from .lenient_load import accept_as_ort_does, checkable_copy
 from .ml_types import hide_map_types, record_map_types, restore_map_types
+from .skim import LARGE_TENSOR_BYTES, SkimmedModel, lazy_weights, materialize, skim_model_file
 from .sparse import densify_sparse_initializers
 from .type_check import check_type_bindings
 
@@ -39,7 +40,11 @@ class LoadedModel:
 def load_model(
     source: ModelSource, *, base_dir: str | os.PathLike[str] | None = None
 ) -> LoadedModel:
-    """Read, check and lift a model; every failure is an InvalidModelError naming the model."""
+    """Read, check and lift a model; every failure is an InvalidModelError naming the model.
+
+    From a path, the large weights of the main graph stay in the file (skim.py) until something
+    reads them; `detach_from_proto` reads what is left."""
+    skimmed: SkimmedModel | None = None
     if isinstance(source, onnx.ModelProto):
         proto, label = _copy(source), "<ModelProto>"
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -53,7 +58,8 @@ def load_model(
             )
         if not path.is_file():
             raise ModelNotFoundError(f"model file not found: {label}")
-        proto = _parse(path.read_bytes(), label)
+        skimmed = _skim(path)
+        proto = skimmed.proto if skimmed else _parse(path.read_bytes(), label)
         base_dir = base_dir if base_dir is not None else path.parent
     else:
         raise InvalidModelError(
@@ -61,9 +67,10 @@ def load_model(
         )
     try:  # protobuf decodes string fields on first use: a name may not be UTF-8 (tests/fuzz)
         _check_utf8(proto)
-        _load_external_data(proto, label, base_dir)
+        left_in_file = skimmed.weights if skimmed else {}
+        _load_external_data(proto, label, base_dir, left_in_file)
         densify_sparse_initializers(proto, label)
-        _check_initializer_sizes(proto, label)
+        _check_initializer_sizes(proto, label, left_in_file)
         accept_as_ort_does(proto, label)
         weightless = _without_large_initializers(proto)
         _check(checkable_copy(weightless), label)
@@ -89,7 +96,16 @@ def load_model(
     finally:
         restore_map_types(hidden)
     record_map_types(ir_model, hidden)
+    if skimmed:
+        lazy_weights(ir_model, skimmed, label)
     return LoadedModel(proto=proto, ir_model=ir_model, label=label, declared_outputs=declared)
+
+
+def _skim(path: Path) -> SkimmedModel | None:
+    try:
+        return skim_model_file(path)
+    except (OSError, ValueError):  # unreadable, or not mappable (a pipe): read it whole
+        return None
 
 
 def _copy_value_info(info: onnx.ValueInfoProto) -> onnx.ValueInfoProto:
@@ -117,18 +133,28 @@ def _parse(data: bytes, label: str) -> onnx.ModelProto:
     return proto
 
 
-def _external_tensors(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
+def _external_tensors(
+    proto: onnx.ModelProto, left_in_file: Mapping[str, tuple[int, int]]
+) -> list[onnx.TensorProto]:
     return [
         t
         for t in external_data_helper._get_all_tensors(proto)
-        if external_data_helper.uses_external_data(t)
+        if external_data_helper.uses_external_data(t) and not _left_in_file(t, left_in_file)
     ]
 
 
+def _left_in_file(tensor: onnx.TensorProto, left_in_file: Mapping[str, tuple[int, int]]) -> bool:
+    """A weight the skim left in the model file (its reference names no location)."""
+    return tensor.name in left_in_file and all(e.key != "location" for e in tensor.external_data)
+
+
 def _load_external_data(
-    proto: onnx.ModelProto, label: str, base_dir: str | os.PathLike[str] | None
+    proto: onnx.ModelProto,
+    label: str,
+    base_dir: str | os.PathLike[str] | None,
+    left_in_file: Mapping[str, tuple[int, int]],
 ) -> None:
-    tensors = _external_tensors(proto)
+    tensors = _external_tensors(proto, left_in_file)
     if not tensors:
         return
     if base_dir is None:
@@ -173,7 +199,10 @@ def _load_external_data(
                 f"which has {size}"
             )
     try:
-        external_data_helper.load_external_data_for_model(proto, str(root))
+        for tensor in tensors:
+            external_data_helper.load_external_data_for_tensor(tensor, str(root))
+            tensor.data_location = onnx.TensorProto.DEFAULT
+            del tensor.external_data[:]
     except (OSError, ValueError) as exc:
         raise ExternalDataError(f"{label}: cannot load external data: {exc}") from None
 
@@ -227,7 +256,7 @@ def name_unnamed_nodes(graph: onnx.GraphProto) -> None:
 # both serialize the whole model (twice for inference), which for a 100 MB model costs more
 # time and peak memory than everything else a session does. Smaller ones (shape constants that
 # data propagation reads) stay.
-_LARGE_INITIALIZER_BYTES = 4096
+_LARGE_INITIALIZER_BYTES = LARGE_TENSOR_BYTES
 
 
 def _is_large(tensor: onnx.TensorProto) -> bool:
@@ -301,7 +330,9 @@ def _all_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
                 yield from _all_tensors(sub)
 
 
-def _check_initializer_sizes(proto: onnx.ModelProto, label: str) -> None:
+def _check_initializer_sizes(
+    proto: onnx.ModelProto, label: str, left_in_file: Mapping[str, tuple[int, int]]
+) -> None:
     """Data matching the dims, for every tensor (the checker misses some: subgraphs, large ones
     it no longer sees, dims that lie about raw data; found by tests/fuzz)."""
     for tensor in _all_tensors(proto.graph):
@@ -314,14 +345,17 @@ def _check_initializer_sizes(proto: onnx.ModelProto, label: str) -> None:
             count *= dim
         itemsize = _ITEMSIZE.get(tensor.data_type)
         found: int | None
-        if tensor.HasField("raw_data") and itemsize is not None:
+        unit = "bytes"
+        if _left_in_file(tensor, left_in_file) and itemsize is not None:
+            found, want = left_in_file[tensor.name][1], count * itemsize
+        elif tensor.HasField("raw_data") and itemsize is not None:
             found, want = len(tensor.raw_data), count * itemsize
         else:
-            found, want = _typed_length(tensor), count
+            found, want, unit = _typed_length(tensor), count, "values"
         if found is not None and found != want:
             raise InvalidModelError(
                 f"{label}: initializer {tensor.name!r} of shape {list(tensor.dims)} holds "
-                f"{found} {'bytes' if tensor.HasField('raw_data') else 'values'}, expected {want}"
+                f"{found} {unit}, expected {want}"
             )
 
 
@@ -430,6 +464,7 @@ def detach_from_proto(model: ir.Model) -> None:
     session that compiled its weights would otherwise hold them twice over. Copies one tensor at a
     time; the caller then drops its own references to the proto.
     """
+    materialize(model)
     for graph in (model.graph, *model.graph.subgraphs()):
         for value in graph.initializers.values():
             tensor = value.const_value

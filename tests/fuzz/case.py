@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import tempfile
 import warnings
 from typing import Any
 
@@ -49,24 +50,39 @@ _PRIORITY = xinrt.SessionOptions(placement="priority")
 
 
 def run_case(seed: int) -> tuple[str, str]:
-    """(outcome, detail): outcome is 'ok', 'error' (a XinrtError) or 'raw' (anything else)."""
+    """(outcome, detail): outcome is 'ok', 'error' (a XinrtError) or 'raw' (anything else).
+    The default chain gets the bytes, `cpu` a file of them (a path is read another way)."""
     _, data = mutate_case(seed)
     outcome, detail = "ok", ""
-    for chain in CHAINS:
-        stage = "load"
-        try:
-            # Priority placement: "fastest" would run each mutated model several times while
-            # timing candidates, with no deadline on a whole-model run (a Loop of 10**9 trips).
-            session = xinrt.InferenceSession(data, _PRIORITY, backends=chain)
-            stage = "run"
-            feeds = _feeds(session, np.random.default_rng(seed))
-            session.run(None, feeds, xinrt.RunOptions(timeout_s=RUN_TIMEOUT_S))
-        except xinrt.XinrtError:
-            outcome = "error" if outcome == "ok" else outcome
-        except Exception as exc:  # noqa: BLE001 - the finding itself
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-            return "raw", f"{chain or 'default'} {stage}: {type(exc).__name__}: {first}"
+    with tempfile.TemporaryDirectory(prefix="xinrt-fuzz-") as folder:
+        path = os.path.join(folder, "case.onnx")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        sources: list[bytes | str] = [data, path]
+        for chain, source in zip(CHAINS, sources):
+            outcome, detail = _run_chain(seed, chain, source, outcome)
+            if outcome == "raw":
+                break
     return outcome, detail
+
+
+def _run_chain(
+    seed: int, chain: list[str] | None, source: bytes | str, outcome: str
+) -> tuple[str, str]:
+    stage = "load"
+    try:
+        # Priority placement: "fastest" would run each mutated model several times while
+        # timing candidates, with no deadline on a whole-model run (a Loop of 10**9 trips).
+        session = xinrt.InferenceSession(source, _PRIORITY, backends=chain)
+        stage = "run"
+        feeds = _feeds(session, np.random.default_rng(seed))
+        session.run(None, feeds, xinrt.RunOptions(timeout_s=RUN_TIMEOUT_S))
+    except xinrt.XinrtError:
+        return ("error" if outcome == "ok" else outcome), ""
+    except Exception as exc:  # noqa: BLE001 - the finding itself
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        return "raw", f"{chain or 'default'} {stage}: {type(exc).__name__}: {first}"
+    return outcome, ""
 
 
 def limit_memory() -> None:
