@@ -182,6 +182,8 @@ def _print_placement_costs(backend: str | None) -> None:
     for cost in costs:
         if "seconds" in cost:
             value = f"{float(cost['seconds']) * 1e3:10.3f} ms"
+        elif "failed" in cost:
+            value = f"{'failed':>13}"
         else:
             value = f"{float(cost.get('dispatch_s', 0.0)) * 1e3:10.4f} ms/call"
         print(

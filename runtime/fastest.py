@@ -206,6 +206,20 @@ class _Placer:
         self.cached_any = True
         return float(record["seconds"])
 
+    def _cached_failure(self, model: str, part: str, backend: str) -> str | None:
+        """Why this candidate failed on the timing inputs before, if it did (not run again)."""
+        record = self.cache.get(model, part, self._environment(backend))
+        if record is None or "failed" not in record:
+            return None
+        self.cached_any = True
+        return str(record["failed"])
+
+    def _store_failure(self, model: str, part: str, backend: str, note: str) -> None:
+        self.notes.append(note)
+        self.measured_any = True
+        record = {"failed": note, "backend": backend, "what": part, "threads": self.s.threads}
+        self.cache.put(model, part, self._environment(backend), record)
+
     def _store(self, model: str, part: str, backend: str, seconds: float, what: str) -> None:
         self.measured_any = True
         self.cache.put(
@@ -257,6 +271,10 @@ class _Placer:
             if cached is not None:
                 table.whole_s[backend] = cached
                 continue
+            failed = self._cached_failure(self.model_sig, "whole", backend)
+            if failed is not None:
+                self.notes.append(f"{failed} (cached)")
+                continue
             feeds = self._timing_feeds()
             if feeds is None:  # always timed otherwise: they guard the choice (fewer runs late)
                 continue
@@ -274,7 +292,8 @@ class _Placer:
             try:
                 seconds = self._time(backend, runner(executable, feeds), "whole")
             except Exception as exc:  # random inputs a model cannot take: not a backend bug
-                self.notes.append(f"whole model on {backend} failed on random inputs: {exc}")
+                note = f"whole model on {backend} failed on random inputs: {exc}"
+                self._store_failure(self.model_sig, "whole", backend, note)
                 continue
             table.whole_s[backend] = seconds
             self._store(self.model_sig, "whole", backend, seconds, "whole model")

@@ -122,8 +122,8 @@ def seeded_feeds(
             feeds[name_of(value)] = rng.standard_normal(shape).astype(dtype)
         elif dtype.kind == "b":
             feeds[name_of(value)] = rng.integers(0, 2, shape).astype(bool)
-        elif dtype.kind in "iu":
-            feeds[name_of(value)] = rng.integers(0, 10, shape).astype(dtype)
+        elif dtype.kind in "iu":  # 0 and 1: valid indices for any table (token type ids...)
+            feeds[name_of(value)] = rng.integers(0, 2, shape).astype(dtype)
         else:
             return {}, f"input {name_of(value)!r} of type {value.dtype} cannot be made up", {}
     return feeds, "", guessed

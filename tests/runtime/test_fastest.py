@@ -223,3 +223,31 @@ def test_with_no_budget_left_only_the_whole_model_candidates_are_timed(monkeypat
     assert calls == [("whole", "ort")]
     assert [p.backend for p in session.placement.partitions] == ["ort"]
     assert any("time budget spent" in note for note in session.placement.decision["notes"])
+
+
+def test_a_candidate_that_failed_on_the_timing_inputs_is_not_run_again(
+    monkeypatch, mlp_model, tmp_path
+):
+    """The failure is cached like a cost: a warm session neither times nor retries it."""
+    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
+    calls: list[tuple[str, str]] = []
+    real_time = _Placer._time
+
+    def ort_whole_fails(self, backend, run, what):
+        calls.append((what, backend))
+        if (what, backend) == ("whole", "ort"):
+            raise RuntimeError("indices element out of data bounds")
+        return real_time(self, backend, run, what)
+
+    monkeypatch.setattr(_Placer, "_time", ort_whole_fails)
+    first = InferenceSession(mlp_model, backends=["cpu", "ort"])
+    assert ("whole", "ort") in calls
+    assert [p.backend for p in first.placement.partitions] == ["cpu"]
+    calls.clear()
+    second = InferenceSession(mlp_model, backends=["cpu", "ort"])
+    assert ("whole", "ort") not in calls
+    notes = second.placement.decision["notes"]
+    assert any("whole model on ort failed" in n and n.endswith("(cached)") for n in notes)
+    np.testing.assert_allclose(
+        second.run(None, _mlp_feeds())[0], _expected(mlp_model, _mlp_feeds()), rtol=1e-5, atol=1e-6
+    )

@@ -32,6 +32,7 @@ def test_seeded_feeds_have_the_declared_types_and_are_reproducible():
     assert why == "" and guessed == {}
     assert feeds["x"].shape == (1, 3) and feeds["x"].dtype == np.float32
     assert feeds["ids"].dtype == np.int64 and np.std(feeds["x"]) > 0
+    assert set(feeds["ids"].tolist()) <= {0, 1}  # valid indices into any table
     np.testing.assert_array_equal(feeds["x"], again["x"])
 
 

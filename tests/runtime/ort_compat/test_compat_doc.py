@@ -58,7 +58,10 @@ def _public(owner: Any) -> list[str]:
 def _fresh_module_names() -> Any:
     listing = subprocess.run(
         [sys.executable, "-c", "import onnxruntime; print(' '.join(dir(onnxruntime)))"],
-        capture_output=True, text=True, check=True, timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout.split()
     return type("FreshOnnxruntime", (), dict.fromkeys(listing))
 
