@@ -69,6 +69,8 @@ class FastestSetup:
     min_coverage: Mapping[str, float]
     whole_model: onnx.ModelProto | None = None  # the original model, for backends preferring it
     given_model: str | bytes | None = None  # the same as the user gave it (path or bytes)
+    # Inputs to time with (a run's real feeds, runtime/first_run.py); None: made up, seeded.
+    feeds: Mapping[str, np.ndarray] | None = None
 
 
 @dataclass
@@ -78,6 +80,15 @@ class FastestResult:
     assignment: dict[str, str]
     explanation: dict[str, Any]
     ready: dict[ReadyKey, Executable] = field(default_factory=dict)
+    # Inputs were made up: symbolic dims sized by guess (or no shape known); a candidate failed
+    # on them. Either way the choice may not hold for real inputs (runtime/first_run.py).
+    guessed: bool = False
+    failed: bool = False
+
+
+def _guessed(dim: object, overrides: Mapping[str, int]) -> bool:
+    """A symbolic dim the options do not fix (timing makes its size up)."""
+    return not isinstance(dim, int) and str(getattr(dim, "value", dim) or "") not in overrides
 
 
 def place_fastest(
@@ -101,10 +112,21 @@ class _Placer:
         self.cached_any = False
         self.feeds: dict[str, np.ndarray] | None = None
         self.last_backend = ""
+        self.failed = False  # a candidate failed on the made-up inputs (or could not have any)
 
     # -- the whole flow -------------------------------------------------------------------
 
     def place(self) -> FastestResult:
+        result = self._place()
+        if result.explanation.get("reason") != ONE_CLAIMANT and self.s.feeds is None:
+            result.failed = self.failed
+            result.guessed = any(
+                value.shape is None or any(_guessed(d, self.s.free_dimensions) for d in value.shape)
+                for value in self.s.graph.inputs
+            )
+        return result
+
+    def _place(self) -> FastestResult:
         started = time.perf_counter()
         self.deadline = started + self.s.budget_s
         units, parts = self._units()
@@ -116,6 +138,9 @@ class _Placer:
             explanation["reason"] = ONE_CLAIMANT
             return FastestResult(self.base, explanation)
         self.model_sig = nodes_signature(self.s.graph, list(self.s.graph.inputs))
+        if self.s.feeds is not None:  # costs at these sizes are not those at made-up ones
+            shapes = ";".join(f"{k}{list(np.shape(v))}" for k, v in sorted(self.s.feeds.items()))
+            self.model_sig += f":feeds {shapes}"
         self._whole_costs(table, wholes)
         self._boundary_costs(table, units)
         if len(units) > 1:
@@ -216,6 +241,7 @@ class _Placer:
 
     def _store_failure(self, model: str, part: str, backend: str, note: str) -> None:
         self.notes.append(note)
+        self.failed = True
         self.measured_any = True
         record = {"failed": note, "backend": backend, "what": part, "threads": self.s.threads}
         self.cache.put(model, part, self._environment(backend), record)
@@ -236,8 +262,13 @@ class _Placer:
         return False
 
     def _timing_feeds(self) -> dict[str, np.ndarray] | None:
+        if self.feeds is None and self.s.feeds is not None:
+            shapes = ", ".join(f"{k} {list(np.shape(v))}" for k, v in self.s.feeds.items())
+            self.notes.append(f"timed on the inputs of the first run ({shapes})")
+            self.feeds = dict(self.s.feeds)
         if self.feeds is None:
             feeds, why, guessed = seeded_feeds(list(self.s.graph.inputs), self.s.free_dimensions)
+            self.failed = self.failed or bool(why)
             if guessed:
                 sizes = ", ".join(f"{name}={size}" for name, size in guessed.items())
                 self.notes.append(
@@ -274,6 +305,7 @@ class _Placer:
             failed = self._cached_failure(self.model_sig, "whole", backend)
             if failed is not None:
                 self.notes.append(f"{failed} (cached)")
+                self.failed = True
                 continue
             feeds = self._timing_feeds()
             if feeds is None:  # always timed otherwise: they guard the choice (fewer runs late)
@@ -389,6 +421,7 @@ class _Placer:
             return run_steps(steps, feeds)
         except Exception as exc:
             self.notes.append(f"the model failed on random inputs ({exc}); units not timed")
+            self.failed = True
             return None
 
     def _plan_cost(self, table: CostTable, plan: Plan) -> float | None:

@@ -24,21 +24,32 @@ _BATCH_NAMES = {"n", "b", "bs", "batch", "batch_size", "batchsize", "nbatch"}
 BOUNDARY_BYTES = 1 << 20  # the large tensor of the copy probe (the small one holds 1 float)
 
 
+# A short run is timed more often: at least this long in all (up to MAX_TIMED_RUNS calls), so
+# the minimum of a 0.2 ms model is not the luck of 3 calls on a shared machine.
+MIN_TIMED_S = 0.02
+MAX_TIMED_RUNS = 100
+
+
 def time_runs(run: Callable[[], object], runs: int, max_s: float = float("inf")) -> float:
-    """Seconds of the fastest of `runs` calls after one unrecorded warm-up call (the minimum:
-    on a shared machine, noise only ever adds time). Fewer calls once `max_s` has passed; when
-    the warm-up alone took longer than `max_s`, its time is the answer."""
+    """Seconds of the fastest of `runs` calls (more for short ones, see MIN_TIMED_S) after one
+    unrecorded warm-up call (the minimum: on a shared machine, noise only ever adds time).
+    Fewer calls once `max_s` has passed; when the warm-up alone took longer than `max_s`, its
+    time is the answer."""
     began = time.perf_counter()
     run()
     warm_up = time.perf_counter() - began
     if warm_up > max_s:  # one run already used the share: it is the measurement
         return warm_up
     best = float("inf")
-    for _ in range(max(1, runs)):
+    timed = 0.0
+    for count in range(1, MAX_TIMED_RUNS + 1):
         start = time.perf_counter()
         run()
-        best = min(best, time.perf_counter() - start)
+        took = time.perf_counter() - start
+        best, timed = min(best, took), timed + took
         if time.perf_counter() - began > max_s:
+            break
+        if count >= max(1, runs) and timed >= MIN_TIMED_S:
             break
     return best
 
@@ -87,14 +98,13 @@ def representative_size(position: int, rank: int) -> int:
 MAX_TIMING_FEED_BYTES = 256 << 20
 
 
-def seeded_feeds(
-    inputs: Sequence[ir.Value], overrides: Mapping[str, int], seed: int = 0
-) -> tuple[dict[str, np.ndarray], str, dict[str, int]]:
-    """Seeded random inputs for timing, the reason there are none ({}, why) when a shape or
-    type cannot be made up (an unknown rank, a type numpy lacks, a size over the cap), and the
-    symbolic dims that were given representative sizes (name -> size)."""
-    rng = np.random.default_rng(seed)
-    feeds: dict[str, np.ndarray] = {}
+def timing_shapes(
+    inputs: Sequence[ir.Value], overrides: Mapping[str, int]
+) -> tuple[dict[str, tuple[tuple[int, ...], np.dtype]], str, dict[str, int]]:
+    """The shape and dtype of each timing input, the reason there are none ({}, why) when a
+    shape or type cannot be made up (an unknown rank, a type numpy lacks, a size over the cap),
+    and the symbolic dims that were given representative sizes (name -> size)."""
+    found: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     guessed: dict[str, int] = {}
     total = 0
     for value in inputs:
@@ -106,7 +116,7 @@ def seeded_feeds(
                 label = str(getattr(dim, "value", dim) or "") or f"{name_of(value)}[{position}]"
                 size = guessed.setdefault(label, representative_size(position, len(dims)))
                 dims[position] = size
-        shape = [int(d) for d in dims if d is not None]
+        shape = tuple(int(d) for d in dims if d is not None)
         try:
             dtype = np.dtype(value.dtype.numpy())
         except (TypeError, ValueError, NotImplementedError):
@@ -114,19 +124,31 @@ def seeded_feeds(
         total += math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         if any(d < 0 for d in shape) or total > MAX_TIMING_FEED_BYTES:
             why = (
-                f"input {name_of(value)!r} of shape {shape} makes timing inputs over "
+                f"input {name_of(value)!r} of shape {list(shape)} makes timing inputs over "
                 f"{MAX_TIMING_FEED_BYTES >> 20} MiB"
             )
             return {}, why, {}
-        if dtype.kind == "f":
-            feeds[name_of(value)] = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[name_of(value)] = rng.integers(0, 2, shape).astype(bool)
-        elif dtype.kind in "iu":  # 0 and 1: valid indices for any table (token type ids...)
-            feeds[name_of(value)] = rng.integers(0, 2, shape).astype(dtype)
-        else:
+        if dtype.kind not in "fbiu":
             return {}, f"input {name_of(value)!r} of type {value.dtype} cannot be made up", {}
-    return feeds, "", guessed
+        found[name_of(value) or ""] = (shape, dtype)
+    return found, "", guessed
+
+
+def seeded_feeds(
+    inputs: Sequence[ir.Value], overrides: Mapping[str, int], seed: int = 0
+) -> tuple[dict[str, np.ndarray], str, dict[str, int]]:
+    """Seeded random inputs of timing_shapes, with its reason and guessed dims."""
+    shapes, why, guessed = timing_shapes(inputs, overrides)
+    rng = np.random.default_rng(seed)
+    feeds: dict[str, np.ndarray] = {}
+    for name, (shape, dtype) in shapes.items():
+        if dtype.kind == "f":
+            feeds[name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind == "b":
+            feeds[name] = rng.integers(0, 2, shape).astype(bool)
+        else:  # 0 and 1: valid indices into any table (token type ids...)
+            feeds[name] = rng.integers(0, 2, shape).astype(dtype)
+    return feeds, why, guessed
 
 
 def run_steps(

@@ -52,6 +52,10 @@ class SessionOptions:
         runs the whole model is always timed (with fewer runs once the budget runs short: it
         guards the choice); stretches of nodes and mixed plans only within the budget, and
         what was left untimed is timed by the next session (the costs are cached).
+    placement_first_run: where "fastest" had to make input sizes up (symbolic dims) or a
+        candidate failed on the made-up inputs, the first run times the candidates again on its
+        own inputs and switches to the winner before running (runtime/first_run.py; costs
+        cached per shapes). False keeps the creation's choice.
     fallback_on_backend_error: a backend whose compile raises an error (not a decline) fails
         the session; with this set its nodes go to the next backend and the placement report
         records the error.
@@ -71,6 +75,7 @@ class SessionOptions:
     placement: str = field(default_factory=default_placement)
     placement_budget_s: float = 5.0
     placement_runs: int = 3
+    placement_first_run: bool = True
     fallback_on_backend_error: bool = False
 
     # ONNX Runtime fields. Those with an effect in xinrt: inter_op_num_threads and

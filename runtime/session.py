@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from .errors import (
 from .executor import Executor
 from .fastest import ONE_CLAIMANT, FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import FastFeeds, declared_shapes, validate_output_names, warn_on_shape_mismatch
+from .first_run import FirstRunPlacement
 from .graph_utils import name_of
 from .ml_types import holds_map, map_type_of, proto_type_string
 from .model import ModelSource, detach_from_proto, load_model, metadata_only
@@ -212,6 +214,7 @@ class InferenceSession:
         self._profile: list[tuple[str, int, int]] | None = [] if options.enable_profiling else None
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
+        self._first_run = FirstRunPlacement()
         self._placement, self._executor = self._place_and_compile(graph)
         self._release_proto(copy_weights=alone is None)
         self.timings["session_s"] = time.perf_counter() - started
@@ -257,7 +260,11 @@ class InferenceSession:
                 return names, per_backend
         return [b for b in DEFAULT_BACKENDS if b in usable], {}
 
-    def _place_and_compile(self, graph: ir.Graph) -> tuple[PlacementReport, Executor]:
+    def _place_and_compile(
+        self, graph: ir.Graph, timing_feeds: dict[str, np.ndarray] | None = None
+    ) -> tuple[PlacementReport, Executor]:
+        """Place (timing candidates on `timing_feeds` if given, else made-up inputs) and
+        compile; arms the first run's placement when the timing had to guess."""
         opts = self._options
         for backend in opts.placement_overrides.values():
             require_available(get_backend(backend))
@@ -300,13 +307,13 @@ class InferenceSession:
                 if fastest:
                     started = time.perf_counter()
                     try:
-                        chosen = place_fastest(
-                            self._fastest_setup(graph, instances, capabilities, compile_one),
-                            assignment,
-                            pinned,
-                        )
+                        setup = self._fastest_setup(graph, instances, capabilities, compile_one)
+                        setup.feeds = timing_feeds
+                        chosen = place_fastest(setup, assignment, pinned)
                     finally:
                         self.timings["placement_timing_s"] += time.perf_counter() - started
+                    if opts.placement_first_run:
+                        self._first_run.arm(chosen.guessed, chosen.failed)
                     assignment, explanation, ready = (
                         chosen.assignment,
                         chosen.explanation,
@@ -424,6 +431,18 @@ class InferenceSession:
         )
         self._placement, self._executor = self._place_and_compile(self._ir.graph)
 
+    def _place_for_run(self, feeds: dict[str, np.ndarray]) -> None:
+        """Place again, timed on a run's inputs (first_run.py); on failure keep the placement
+        and say why in its report."""
+        started = time.perf_counter()
+        try:
+            self._placement, self._executor = self._place_and_compile(self._ir.graph, feeds)
+        except Exception as exc:  # the session placed once already: keep that, and say so
+            note = f"placing again on the first run's inputs failed, kept: {exc}"
+            self._placement.decision.setdefault("notes", []).append(note)
+            warnings.warn(f"{self._model_label}: {note}", RuntimeWarning, stacklevel=3)
+        self.timings["first_run_placement_s"] = time.perf_counter() - started
+
     def _check_coverage(self, report: PlacementReport) -> None:
         coverage = report.coverage()
         for backend, wanted in self._options.min_coverage.items():
@@ -444,7 +463,8 @@ class InferenceSession:
     # `timings` (seconds): load_s (read + check + shape inference), capability_s,
     # placement_timing_s (placement "fastest": timing candidates, their compiles included),
     # compile_s (the placed partitions' compiles not already done while timing, retries
-    # included) and session_s (the whole constructor).
+    # included) and session_s (the whole constructor); first_run_placement_s once the first
+    # run placed again on its inputs (first_run.py).
 
     @property
     def backends(self) -> list[str]:
@@ -483,6 +503,14 @@ class InferenceSession:
         if run_options is not None and getattr(run_options, "terminate", False):
             raise ExecutionError(f"{self._model_label}: run_options.terminate is set")
         feeds = self._fast_feeds(input_feed)
+        if self._first_run.pending:
+            self._first_run.place_once(
+                self._feedable,
+                self._options.free_dimension_overrides,
+                feeds,
+                self._defaults,
+                self._place_for_run,
+            )
         names = (
             list(self._output_names)
             if not output_names

@@ -99,14 +99,15 @@ def check_config(
     record["loads"] = True
     record["load_s"] = round(time.perf_counter() - start, 3)
     try:
-        record["placement"] = placement_info(session)
-    except Exception as exc:  # noqa: BLE001
-        record["placement_error"] = error_line(exc)
-    try:
         actual = session.run(None, feeds)
     except Exception as exc:  # noqa: BLE001
         record.update(status="run error", error=error_line(exc))
         return record
+    finally:  # after the first run, which may place again on its inputs (first_run.py)
+        try:
+            record["placement"] = placement_info(session)
+        except Exception as exc:  # noqa: BLE001
+            record["placement_error"] = error_line(exc)
     compared = compare_outputs(actual, expected, entry.quantized, entry.argmax_outputs)
     record["compare"] = compared
     record["match"] = compared["match"]

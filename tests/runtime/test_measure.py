@@ -9,6 +9,7 @@ import onnx_ir as ir
 from onnx import TensorProto
 
 from tests.helpers import make_model, tensor
+from xinrt import measure
 from xinrt.cost_cache import nodes_signature
 from xinrt.measure import resolve_dim, seeded_feeds, time_runs
 
@@ -80,3 +81,21 @@ def test_a_warm_up_longer_than_the_share_is_the_measurement():
 
     seconds = time_runs(slow_run, runs=5, max_s=0.01)
     assert len(calls) == 1 and seconds >= 0.05
+
+
+def test_a_short_run_is_timed_more_often_than_asked_up_to_a_cap():
+    calls = []
+    seconds = time_runs(lambda: calls.append(1), runs=3)
+    assert len(calls) == 1 + measure.MAX_TIMED_RUNS  # microseconds each: never 20 ms in all
+    assert seconds < measure.MIN_TIMED_S
+
+
+def test_a_long_run_is_timed_as_often_as_asked():
+    calls = []
+
+    def run() -> None:
+        calls.append(1)
+        time.sleep(measure.MIN_TIMED_S)
+
+    time_runs(run, runs=3)
+    assert len(calls) == 1 + 3
