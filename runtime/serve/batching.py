@@ -1,17 +1,22 @@
 """Dynamic batching per model: requests queue up, each free replica takes a batch and runs it in a
 thread, so the event loop never waits on inference.
 
-Every replica is one task pulling from one shared queue: the replica that is free first takes the
-next batch (shortest queue wins without bookkeeping). A batch takes what is queued, up to
-`max_batch` rows along dim 0, waiting at most `max_delay_s` for more; requests whose non-batch
-dims or dtypes differ from the first one wait for the next batch.
+Like Triton's dynamic batcher, one batch is formed at a time, by the replica that is free first
+(shortest queue wins without bookkeeping), while the others run theirs. A batch takes the queued
+requests in arrival order, up to `max_batch` rows along dim 0; requests whose non-batch dims or
+dtypes differ from the first one's keep their place for a later batch. It runs at once when it
+is full or has reached one of the backend's preferred sizes (the largest it can: the requests
+after that stay queued); otherwise it waits for more until its first request has been queued
+`max_delay_s`, then runs what it has (with a delay of 0, preferred sizes change nothing, as in
+Triton).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -19,6 +24,7 @@ import numpy as np
 
 Feeds = dict[str, np.ndarray]
 RunBatch = Callable[[int, Feeds], Feeds]  # (replica index, feeds) -> outputs, in a thread
+_ORDER = itertools.count()
 
 
 @dataclass
@@ -30,15 +36,32 @@ class BatchStats:
     compute_s: float
 
 
-@dataclass
+@dataclass(order=True)
 class _Pending:
-    feeds: Feeds
-    rows: int
-    future: asyncio.Future[Feeds]
-    queued_at: float = field(default_factory=time.perf_counter)
+    queued_at: float  # the queue's order: arrival, then submission order
+    order: int
+    feeds: Feeds = field(compare=False)
+    rows: int = field(compare=False)
+    future: asyncio.Future[Feeds] = field(compare=False)
 
     def key(self) -> tuple[tuple[str, str, tuple[int, ...]], ...]:
         return tuple((n, a.dtype.str, a.shape[1:]) for n, a in sorted(self.feeds.items()))
+
+
+def batch_cut(rows: Sequence[int], max_batch: int, preferred: Iterable[int], may_wait: bool) -> int:
+    """How many of the requests collected so far (their rows, in arrival order) run now as one
+    batch; 0: wait for more. All of them when they fill `max_batch` rows, when their rows are a
+    preferred size, or when the batch may not wait any longer; else the longest run of the first
+    ones whose rows are a preferred size, if there is one."""
+    preferred = set(preferred)
+    total = sum(rows)
+    if total >= max_batch or total in preferred or not may_wait:
+        return len(rows)
+    cut = 0
+    for count, rows_so_far in enumerate(itertools.accumulate(rows), 1):
+        if rows_so_far in preferred:
+            cut = count
+    return cut
 
 
 class Batcher:
@@ -52,16 +75,18 @@ class Batcher:
         max_batch: int,
         max_delay_s: float,
         on_batch: Callable[[BatchStats], None] = lambda stats: None,
+        preferred: Sequence[int] = (),
     ) -> None:
         self._run_batch = run_batch
         self._executor = executor
         self._max_batch = max(max_batch, 1)
         self._max_delay_s = max_delay_s
+        self._preferred = frozenset(p for p in preferred if 1 <= p <= self._max_batch)
         self._on_batch = on_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._held: list[_Pending] = []  # taken from the queue but left for a later batch
+        self._queue: asyncio.PriorityQueue[_Pending] = asyncio.PriorityQueue()
+        self._forming = asyncio.Lock()  # one batch is formed at a time
         self._closed = False
-        self._busy = 0  # replicas collecting or running a batch
+        self._busy = 0  # replicas forming or running a batch
         self._tasks = [asyncio.create_task(self._replica(i)) for i in range(max(replicas, 1))]
 
     async def submit(self, feeds: Feeds) -> Feeds:
@@ -69,57 +94,64 @@ class Batcher:
         if self._closed:
             raise RuntimeError("the model is being unloaded")
         rows = next(iter(feeds.values())).shape[0] if self._max_batch > 1 and feeds else 1
-        pending = _Pending(feeds, rows, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(pending)
-        return await pending.future
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(time.perf_counter(), next(_ORDER), feeds, rows, future))
+        return await future
 
     async def close(self) -> None:
         """Finish every queued and running request, then stop the replica tasks."""
-        self._closed = True
-        while self._queue.qsize() or self._held or self._busy:
+        self._closed = True  # batches stop waiting to fill
+        while self._queue.qsize() or self._busy:
             await asyncio.sleep(0.005)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _take_queued(self) -> _Pending | None:
-        if self._held:
-            return self._held.pop(0)
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-
     async def _collect(self, first: _Pending) -> list[_Pending]:
-        """A batch starting with `first`: compatible queued requests up to max_batch rows."""
+        """The batch starting with `first` (see the module's docstring); the queued requests it
+        passes over go back to the queue in their places."""
         batch, rows, key = [first], first.rows, first.key()
-        deadline = time.perf_counter() + self._max_delay_s
-        skipped: list[_Pending] = []
-        while rows < self._max_batch and len(skipped) <= self._max_batch:
-            item = self._take_queued()
-            remaining = deadline - time.perf_counter()
-            if item is None and remaining > 0:
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
+        deadline = first.queued_at + self._max_delay_s
+        passed: list[_Pending] = []
+        full = False
+        try:
+            while True:
+                while not full and len(passed) <= self._max_batch and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item.key() != key:
+                        passed.append(item)
+                    elif rows + item.rows > self._max_batch:
+                        passed.append(item)
+                        full = True
+                    else:
+                        batch.append(item)
+                        rows += item.rows
+                remaining = deadline - time.perf_counter()
+                may_wait = not full and not self._closed and remaining > 0
+                cut = batch_cut([p.rows for p in batch], self._max_batch, self._preferred, may_wait)
+                if cut:
+                    passed += batch[cut:]
+                    return batch[:cut]
+                try:  # a new request goes back in its place and is taken in order above
+                    self._queue.put_nowait(await asyncio.wait_for(self._queue.get(), remaining))
                 except asyncio.TimeoutError:
-                    item = None
-            if item is None:
-                break
-            if item.key() != key or rows + item.rows > self._max_batch:
-                skipped.append(item)
-                continue
-            batch.append(item)
-            rows += item.rows
-        self._held = skipped + self._held
-        return batch
+                    pass
+        finally:
+            for item in passed:
+                self._queue.put_nowait(item)
 
     async def _replica(self, index: int) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            first = self._held.pop(0) if self._held else await self._queue.get()
-            self._busy += 1
+            async with self._forming:
+                first = await self._queue.get()
+                self._busy += 1
+                try:
+                    batch = await self._collect(first) if self._max_batch > 1 else [first]
+                except BaseException:
+                    self._busy -= 1
+                    raise
             try:
-                batch = await self._collect(first) if self._max_batch > 1 else [first]
                 await self._execute(loop, index, batch)
             finally:
                 self._busy -= 1

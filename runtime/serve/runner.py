@@ -48,6 +48,13 @@ class VersionRunner:
                 f"{self.label}: max_batch_size {self.max_batch} needs a dynamic dim 0 on every "
                 "input and output; set max_batch_size: 0 or export the model with a batch dim"
             )
+        self.preferred = config.preferred_batch_sizes
+        too_big = [n for n in self.preferred if n > max(self.max_batch, 1)]
+        if too_big:
+            raise InvalidArgumentError(
+                f"{self.label}: preferred_batch_sizes {list(too_big)} exceed max_batch_size "
+                f"{self.max_batch}; raise max_batch_size or drop those sizes"
+            )
         self.metrics = ModelMetrics(name, version, self.backend)
         self._executor = ThreadPoolExecutor(len(self.sessions), thread_name_prefix=f"xinrt-{name}")
         self.batcher: Batcher | None = None
@@ -84,6 +91,7 @@ class VersionRunner:
             max_batch=self.max_batch,
             max_delay_s=self.config.max_queue_delay_us / 1e6,
             on_batch=self.metrics.batch_done,
+            preferred=self.preferred,
         )
 
     async def stop(self) -> None:
@@ -126,4 +134,6 @@ class VersionRunner:
             config["dynamic_batching"] = {
                 "max_queue_delay_microseconds": self.config.max_queue_delay_us
             }
+            if self.preferred:
+                config["dynamic_batching"]["preferred_batch_size"] = list(self.preferred)
         return config

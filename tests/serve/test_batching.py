@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from xinrt.serve.batching import Batcher, BatchStats
+from xinrt.serve.batching import Batcher, BatchStats, batch_cut
 
 
 def _run(batcher_kwargs: dict, requests: list[dict[str, np.ndarray]], run_batch) -> tuple:
@@ -123,5 +123,63 @@ def test_close_answers_every_queued_request_first(delay: float) -> None:
 
     queued, finished, results = asyncio.run(main())
     assert queued == 6 and finished
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result["y"], np.full((1, 2), 2.0 * i))
+
+
+@pytest.mark.parametrize(
+    "rows, preferred, may_wait, cut",
+    [
+        ([1, 1, 1], (), True, 0),  # no preferred size: wait to fill up to max_batch
+        ([1, 1, 1], (), False, 3),  # the delay is over: run what is there
+        ([4, 4], (), True, 2),  # full
+        ([1, 1, 1, 1, 1, 1], (4,), True, 4),  # the largest preferred size reached; 2 stay
+        ([1, 2, 1, 1], (2, 4), True, 3),  # rows 1, 3, 4, 5: 4 is preferred
+        ([1, 2, 2], (2, 4), True, 0),  # rows 1, 3, 5: none preferred, keep waiting
+        ([1, 2, 2], (2, 4), False, 3),  # ... until the delay is over: all of them
+        ([2, 1], (3,), True, 2),  # exactly a preferred size
+    ],
+)
+def test_batch_cut_runs_full_or_preferred_batches_and_waits_otherwise(
+    rows: list[int], preferred: tuple[int, ...], may_wait: bool, cut: int
+) -> None:
+    assert batch_cut(rows, 8, preferred, may_wait) == cut
+
+
+def test_preferred_batch_sizes_cut_batches_and_leave_the_rest_queued() -> None:
+    """Six one-row requests queued at once with preferred size 4 (max 8, a long delay): a batch
+    of 4 runs at once, the other 2 wait, and run as a batch of 4 with the next two requests."""
+    sizes: list[int] = []
+
+    async def main() -> list:
+        with ThreadPoolExecutor(1) as pool:
+            batcher = Batcher(_double, replicas=1, executor=pool, max_batch=8, max_delay_s=60.0,
+                              on_batch=lambda s: sizes.append(s.size), preferred=(4,))  # fmt: skip
+            tasks = [
+                asyncio.create_task(batcher.submit({"x": np.full((1, 2), i, np.float32)}))
+                for i in range(6)
+            ]
+            await asyncio.wait(tasks[:4])  # the first batch: requests 0-3
+            assert sizes == [4] and not any(t.done() for t in tasks[4:])
+            tasks += [
+                asyncio.create_task(batcher.submit({"x": np.full((1, 2), i, np.float32)}))
+                for i in (6, 7)
+            ]
+            results = await asyncio.gather(*tasks)
+            await batcher.close()
+            return results
+
+    results = asyncio.run(main())
+    assert sizes == [4, 4]
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result["y"], np.full((1, 2), 2.0 * i))
+
+
+def test_without_a_delay_preferred_sizes_change_nothing() -> None:
+    requests = [{"x": np.full((1, 2), i, np.float32)} for i in range(6)]
+    results, stats = _run(
+        dict(replicas=1, max_batch=8, max_delay_s=0.0, preferred=(4,)), requests, _double
+    )
+    assert [s.size for s in stats] == [6]
     for i, result in enumerate(results):
         np.testing.assert_array_equal(result["y"], np.full((1, 2), 2.0 * i))
