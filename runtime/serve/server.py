@@ -61,29 +61,6 @@ def _read_whole_bodies(max_bytes: int) -> None:
         setattr(module, "HIGH_WATER_LIMIT", max(module.HIGH_WATER_LIMIT, max_bytes))  # noqa: B010
 
 
-def _http_protocol() -> Any:
-    """uvicorn's httptools protocol, waking the app once per request body instead of once per
-    socket read (a 600 KB tensor arrives in several reads; the app only uses whole bodies),
-    or uvicorn's own choice when httptools is missing."""
-    try:
-        from uvicorn.protocols.http import httptools_impl
-    except ImportError:
-        return "auto"
-
-    class WholeBodyProtocol(httptools_impl.HttpToolsProtocol):
-        def on_body(self, body: bytes) -> None:
-            if (
-                self.parser.should_upgrade() and self._should_upgrade()
-            ) or self.cycle.response_complete:
-                return
-            self.cycle.body += body
-            if len(self.cycle.body) > httptools_impl.HIGH_WATER_LIMIT:
-                self.flow.pause_reading()
-                self.cycle.message_event.set()  # else on_message_complete() sets it
-
-    return WholeBodyProtocol
-
-
 def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -118,7 +95,6 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         log_level="warning",
         timeout_graceful_shutdown=int(options.grace_s),
         lifespan="off",
-        http=_http_protocol(),
         proxy_headers=False,  # no proxy in front: no X-Forwarded-* rewriting per request
     )
     _read_whole_bodies(options.max_bytes)
