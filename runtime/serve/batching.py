@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,7 @@ import numpy as np
 Feeds = dict[str, np.ndarray]
 RunBatch = Callable[[int, Feeds], Feeds]  # (replica index, feeds) -> outputs, in its thread
 _ORDER = itertools.count()
+_LOG = logging.getLogger("xinrt.serve")
 
 
 @dataclass
@@ -187,9 +189,11 @@ class Batcher:
         except Exception as exc:  # every request of the batch gets the failure
             error = exc
         queue_s = [started - p.queued_at for p in batch]
-        self._on_batch(
-            BatchStats(sum(p.rows for p in batch), queue_s, time.perf_counter() - started)
-        )
+        stats = BatchStats(sum(p.rows for p in batch), queue_s, time.perf_counter() - started)
+        try:
+            self._on_batch(stats)
+        except Exception:  # a metrics failure must not end the replica or lose the answers
+            _LOG.exception("recording a batch's metrics failed")
         try:
             self._loop.call_soon_threadsafe(_answer, batch, parts, error)
         except RuntimeError:  # the loop is closed: nobody waits for these answers
