@@ -110,13 +110,22 @@ def start(
             raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
+                if answer.status == 200 and _listening(grpc):
+                    # (under --ray, HTTP answers before the server process's gRPC listens)
                     server.ready_s = time.perf_counter() - started
                     return server
         except OSError:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     server.stop()
     raise RuntimeError(f"{name} not ready after {timeout} s: {log.read_text()[-3000:]}")
+
+
+def _listening(port: int | None) -> bool:
+    if port is None:
+        return True
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def http_body(x: np.ndarray) -> tuple[bytes, dict[str, str]]:
@@ -163,6 +172,7 @@ class Level:
     errors: int = 0
     first: np.ndarray | None = None
     cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
+    first_error: str = ""
 
 
 async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int) -> Level:
@@ -183,6 +193,7 @@ async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int)
             level.latencies.append(time.perf_counter() - t0)
             if not ok:
                 level.errors += 1
+                level.first_error = level.first_error or f"{answer.status}: {data[:300]!r}"
             elif level.first is None:
                 level.first = decode_http(data, length)
 
@@ -209,8 +220,9 @@ async def load_grpc(server: Server, x: np.ndarray, concurrency: int, total: int)
             t0 = time.perf_counter()
             try:
                 answer = await stub.ModelInfer(request)
-            except grpc.aio.AioRpcError:
+            except grpc.aio.AioRpcError as exc:
                 level.errors += 1
+                level.first_error = level.first_error or f"{exc.code()}: {exc.details()}"[:300]
                 level.latencies.append(time.perf_counter() - t0)
                 return
             level.latencies.append(time.perf_counter() - t0)
@@ -359,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:  # first requests (thread pools, Triton's model stub) not timed
             for load in (load_http, load_grpc):
                 if load is load_http or server.grpc:
-                    asyncio.run(load(server, x, 4, 40))
+                    warm = asyncio.run(load(server, x, 4, 40))
+                    if warm.errors:
+                        print(f"warm-up {server.name}: {warm.errors} failed: {warm.first_error}")
         runs: dict[tuple[str, str, int], list[Level]] = {}
         for round_ in range(args.rounds):
             for c in levels:
@@ -379,9 +393,11 @@ def main(argv: list[str] | None = None) -> int:
                                     f"{server.name} {protocol}: output off by {diff}"
                                 )
                         runs.setdefault((server.name, protocol, c), []).append(level)
+                        failed = f", {level.errors} failed: {level.first_error}"
                         print(
                             f"round {round_} c={c} {protocol} {server.name}: "
-                            f"{len(level.latencies) / level.wall_s:.1f} req/s",
+                            f"{len(level.latencies) / level.wall_s:.1f} req/s"
+                            + (failed if level.errors else ""),
                             flush=True,
                         )
     finally:
