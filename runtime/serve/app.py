@@ -58,7 +58,7 @@ def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int)
         (Exception, E.generic_exception_handler),
     ):
         app.add_exception_handler(error, handler)
-    return FrontDoor(app, dataplane, max_bytes)
+    return FrontDoor(app, repository, dataplane, max_bytes)
 
 
 async def _xinrt_error(request: Request, exc: Exception) -> Response:

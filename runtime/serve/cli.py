@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
         const="",
         metavar="ADDRESS",
         help="serve on Ray Serve: the cluster at ADDRESS, or (none given) a local Ray instance "
-        "on 127.0.0.2; needs the 'serve-ray' extra; REST only",
+        "on 127.0.0.2; needs the 'serve-ray' extra",
     )
     serve.add_argument(
         "--max-request-mb",

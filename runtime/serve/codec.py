@@ -1,5 +1,5 @@
 """REST v2 request bodies -> KServe's InferRequest, with the two fixes xinrt needs over KServe's
-own decoder (see docs/serving.md):
+own decoder (see docs/serving.md), and output arrays -> the response body:
 
 - binary tensors stay bytes (KServe turns each into a Python list on the event loop: 9x slower);
 - a body without `Inference-Header-Content-Length` is JSON whatever its Content-Type
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import orjson
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, RequestedOutput
@@ -88,3 +89,42 @@ def _input(entry: Any, body: bytes, position: int, model: str) -> tuple[InferInp
         )
     tensor._raw_data = memoryview(body)[position : position + size]  # no copy
     return tensor, position + size
+
+
+def encode_response(
+    request: InferRequest,
+    model_name: str,
+    version: str,
+    outputs: dict[str, np.ndarray],
+    wanted: list[tuple[str, str]],
+) -> tuple[bytes, int | None] | None:
+    """The v2 REST response body and its JSON part's length (None: all JSON), written straight
+    from the output arrays (KServe's InferResponse.to_rest converts each output to bytes twice).
+    An output is binary when its requested output says `binary_data: true`, else when the
+    request's `binary_data_output` parameter says so (Triton's rule). None for what this does
+    not write (non-numeric outputs, FP16 as JSON): KServe's response handles those."""
+    asked = {o.name: o.binary_data for o in request.request_outputs or []}
+    default = bool((request.parameters or {}).get("binary_data_output", False))
+    entries, raw = [], []
+    for name, datatype in wanted:
+        array = outputs[name]
+        binary = asked.get(name)
+        binary = default if binary is None else bool(binary)
+        if array.dtype.kind not in "biuf" or (datatype == "FP16" and not binary):
+            return None
+        entry: dict[str, Any] = {"name": name, "datatype": datatype, "shape": list(array.shape)}
+        if binary:
+            data = np.ascontiguousarray(array).data.cast("B")
+            entry["parameters"] = {"binary_data_size": data.nbytes}
+            raw.append(data)
+        else:
+            entry["data"] = array.ravel().tolist()
+        entries.append(entry)
+    header: dict[str, Any] = {"model_name": model_name, "model_version": version}
+    if request.id:
+        header["id"] = request.id
+    header["outputs"] = entries
+    json_part = orjson.dumps(header)
+    if not raw:
+        return json_part, None
+    return b"".join([json_part, *raw]), len(json_part)

@@ -4,7 +4,9 @@ backends: [cpu, ort]        # priority order, as InferenceSession(backends=...)
 precision: fp32             # or fp16 / int8, or {backend: precision}
 threads: 1                  # intra-op threads per replica (0: the CPU share of each replica)
 max_batch_size: 8           # dynamic batching along dim 0 (0: off); needs a dynamic dim 0
-max_queue_delay_us: 0       # how long a batch waits to fill (0: take what is queued)
+max_queue_delay_us: 0       # how long a request may wait for its batch to fill (0: no waiting)
+preferred_batch_sizes: [4, 8]  # batch sizes the backend runs best: a batch runs as soon as it
+                            # reaches one (with max_queue_delay_us > 0, as in Triton)
 replicas: 2                 # sessions of the model, each running one batch at a time
 resources: {npu_rk3588: 1}  # Ray resources per replica (--ray only)
 num_cpus: 1                 # Ray CPUs per replica (--ray only); threads default to this share
@@ -83,6 +85,7 @@ class ModelConfig:
     threads: int = 0
     max_batch_size: int | None = None  # None: 8 when dim 0 is dynamic, else 0
     max_queue_delay_us: int = 0
+    preferred_batch_sizes: tuple[int, ...] = ()
     replicas: int = 0  # 0: one per two CPU cores, at least one
     resources: dict[str, float] = dataclasses.field(default_factory=dict)
     versions: str = "latest"
@@ -164,6 +167,16 @@ def _parse_backends(backends: Any, source: str) -> tuple[str, ...]:
     return tuple(backends)
 
 
+def _parse_sizes(sizes: Any, source: str) -> tuple[int, ...]:
+    if not isinstance(sizes, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
+    ):
+        raise InvalidArgumentError(
+            f"{source}: preferred_batch_sizes must be a list of whole numbers >= 1, got {sizes!r}"
+        )
+    return tuple(sorted(set(sizes)))
+
+
 def _parse_groups(entries: list[Any], source: str) -> tuple[ReplicaGroup, ...]:
     """The `replicas:` list: one ReplicaGroup per entry."""
     fields = {f.name for f in dataclasses.fields(ReplicaGroup)}
@@ -221,6 +234,8 @@ def parse_config(data: Any, source: str) -> ModelConfig:
             )
     if "backends" in values:
         values["backends"] = _parse_backends(values["backends"], source)
+    if "preferred_batch_sizes" in values:
+        values["preferred_batch_sizes"] = _parse_sizes(values["preferred_batch_sizes"], source)
     _check_ray_keys(values, source)
     if values.get("versions", "latest") not in ("latest", "all"):
         raise InvalidArgumentError(f"{source}: versions must be 'latest' or 'all'")

@@ -1,11 +1,15 @@
 """The ASGI front door: body size limit for every request, and the infer route served right here
-(KServe's data plane and model, xinrt's decoder) without the framework's middleware stack, which
-costs more CPU per request than the decoding. Everything else goes on to the FastAPI app."""
+without the framework's middleware stack, which costs more CPU per request than the decoding.
+An xinrt model's request goes from xinrt's decoder straight to the model's batcher and back to
+xinrt's encoder (codec.py), past KServe's per-request wrapper (three timers, coroutine checks)
+and its response object (which converts every output twice); other models go through KServe's
+data plane. Everything else goes on to the FastAPI app."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import orjson
@@ -14,7 +18,9 @@ from kserve.protocol.dataplane import DataPlane
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import XinrtError
-from .codec import HEADER_LENGTH, decode_request
+from .codec import HEADER_LENGTH, decode_request, encode_response
+from .model import XinrtModel
+from .repository import XinrtRepository
 
 INFER_PATH = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?/infer$")
 _LOG = logging.getLogger("xinrt.serve")
@@ -56,8 +62,11 @@ async def send_json(send: Send, status: int, content: Any) -> None:
 class FrontDoor:
     """Size limit, then `POST .../infer` here, everything else to `app`."""
 
-    def __init__(self, app: ASGIApp, dataplane: DataPlane, max_bytes: int) -> None:
-        self.app, self.dataplane, self.max_bytes = app, dataplane, max_bytes
+    def __init__(
+        self, app: ASGIApp, repository: XinrtRepository, dataplane: DataPlane, max_bytes: int
+    ) -> None:
+        self.app, self.repository, self.dataplane = app, repository, dataplane
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,20 +91,34 @@ class FrontDoor:
             request = decode_request(
                 body, header.decode() if header is not None else None, *match.groups()
             )
-            response, _ = await self.dataplane.infer(match.group(1), request)
-            payload, json_size = response.to_rest()
+            payload, json_size = await self._infer(match.group(1), request)
         except Exception as exc:
             status, message = error_status(exc)
             await send_json(send, status, {"error": message})
             return
-        if json_size is None:
-            await send_json(send, 200, payload)
+        if json_size is None:  # all JSON: xinrt's encoder gives bytes, KServe's a dict
+            body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+            await _send(send, 200, body, [(b"content-type", b"application/json")])
             return
         binary = [
             (b"content-type", b"application/octet-stream"),
             (HEADER_LENGTH.encode(), str(json_size).encode()),
         ]
         await _send(send, 200, payload, binary)
+
+    async def _infer(self, name: str, request: Any) -> tuple[Any, int | None]:
+        """The response body of one request and the length of its JSON part (None: JSON)."""
+        model = self.repository.get_model(name)
+        if not (isinstance(model, XinrtModel) and model.ready):  # KServe's errors, or its model
+            response, _ = await self.dataplane.infer(name, request)
+            return response.to_rest()
+        started = time.perf_counter()
+        runner, outputs, wanted = await model.infer_arrays(request)
+        runner.metrics.predict_done(time.perf_counter() - started)
+        encoded = encode_response(request, model.name, runner.version, outputs, wanted)
+        if encoded is None:  # outputs xinrt's encoder leaves to KServe's
+            return model.response(request, runner, outputs, wanted).to_rest()
+        return encoded
 
     async def _body(self, receive: Receive) -> bytes:
         chunks, size = [], 0

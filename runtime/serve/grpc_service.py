@@ -42,7 +42,10 @@ _MESSAGES: dict[str, list[tuple[str, int, int, bool, str]]] = {
         ("dims", 3, _INT64, True, ""),
     ],
     "ModelInstanceGroup": [("count", 2, _INT32, False, ""), ("kind", 4, _INT32, False, "")],
-    "ModelDynamicBatching": [("max_queue_delay_microseconds", 2, _UINT64, False, "")],
+    "ModelDynamicBatching": [
+        ("preferred_batch_size", 1, _INT32, True, ""),
+        ("max_queue_delay_microseconds", 2, _UINT64, False, ""),
+    ],
     "ModelConfig": [
         ("name", 1, _STRING, False, ""),
         ("platform", 2, _STRING, False, ""),
@@ -166,9 +169,13 @@ class XinrtServicer(InferenceServicer):
             instance_group=[{"count": g["count"], "kind": 2} for g in config["instance_group"]],
         )
         if "dynamic_batching" in config:
-            message.dynamic_batching.max_queue_delay_microseconds = config["dynamic_batching"][
+            batching = config["dynamic_batching"]
+            message.dynamic_batching.max_queue_delay_microseconds = batching[
                 "max_queue_delay_microseconds"
             ]
+            message.dynamic_batching.preferred_batch_size.extend(
+                batching.get("preferred_batch_size", [])
+            )
         return TRITON["ModelConfigResponse"](config=message)
 
     async def RepositoryIndex(self, request: Any, context: Any) -> Any:

@@ -10,6 +10,7 @@ xinrt_batch_size{model,version,backend}                       histogram: rows pe
 
 from __future__ import annotations
 
+from kserve.metrics import PREDICT_HIST_TIME
 from prometheus_client import Counter, Histogram
 
 from .batching import BatchStats
@@ -42,6 +43,11 @@ class ModelMetrics:
         self._queue = QUEUE.labels(**labels)
         self._compute = COMPUTE.labels(**labels)
         self._batch = BATCH.labels(**labels)
+        self._predict = PREDICT_HIST_TIME.labels(model_name=model)
+
+    def predict_done(self, seconds: float) -> None:
+        """KServe's request_predict_seconds for a request served past KServe's wrapper (REST)."""
+        self._predict.observe(seconds)
 
     def failed(self, reason: str) -> None:
         """Count one failed request; reason is 'invalid' (the client's) or 'execution'."""

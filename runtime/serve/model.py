@@ -75,6 +75,38 @@ class XinrtModel(Model):
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> InferResponse:
+        runner, outputs, wanted = await self.infer_arrays(payload)
+        return self.response(payload, runner, outputs, wanted)
+
+    def response(
+        self,
+        payload: InferRequest,
+        runner: VersionRunner,
+        outputs: dict[str, np.ndarray],
+        wanted: list[tuple[str, str]],
+    ) -> InferResponse:
+        """KServe's response object for the outputs of infer_arrays()."""
+        infer_outputs = []
+        for name, datatype in wanted:
+            output = InferOutput(name=name, shape=list(outputs[name].shape), datatype=datatype)
+            # raw bytes: what gRPC sends, and what KServe turns into JSON when REST asks for it
+            output.set_data_from_numpy(np.ascontiguousarray(outputs[name]), binary_data=True)
+            infer_outputs.append(output)
+        return InferResponse(
+            response_id=payload.id or str(uuid.uuid4()),
+            model_name=self.name,
+            model_version=runner.version,
+            infer_outputs=infer_outputs,
+            use_binary_outputs=payload.use_binary_outputs,
+            requested_outputs=payload.request_outputs,
+        )
+
+    async def infer_arrays(
+        self, payload: InferRequest
+    ) -> tuple[VersionRunner, dict[str, np.ndarray], list[tuple[str, str]]]:
+        """Run one request: its runner, its outputs, and the (name, datatype) of each output
+        it asked for (all of them when it named none). The REST front door encodes these
+        itself; predict() wraps them in KServe's response for gRPC."""
         runner = self.runner(payload.model_version)
         metrics = runner.metrics
         metrics.requests.inc()
@@ -93,20 +125,7 @@ class XinrtModel(Model):
         except Exception as exc:
             metrics.failed("execution")
             raise InferenceError(f"{runner.label} failed: {type(exc).__name__}: {exc}") from exc
-        infer_outputs = []
-        for name, datatype in wanted:
-            output = InferOutput(name=name, shape=list(outputs[name].shape), datatype=datatype)
-            # raw bytes: what gRPC sends, and what KServe turns into JSON when REST asks for it
-            output.set_data_from_numpy(np.ascontiguousarray(outputs[name]), binary_data=True)
-            infer_outputs.append(output)
-        return InferResponse(
-            response_id=payload.id or str(uuid.uuid4()),
-            model_name=self.name,
-            model_version=runner.version,
-            infer_outputs=infer_outputs,
-            use_binary_outputs=payload.use_binary_outputs,
-            requested_outputs=payload.request_outputs,
-        )
+        return runner, outputs, wanted
 
 
 def _decode(payload: InferRequest, runner: VersionRunner) -> tuple[dict, list[tuple[str, str]]]:

@@ -13,7 +13,11 @@ options, so replicas on different chips need one deployment per kind. Per model:
   actor hop, paid only by models with several kinds.
 
 A root application at `/` answers the server-wide routes (health, server metadata, repository
-index) and 404 for models that are not deployed.
+index, /metrics) and 404 for models that are not deployed. Every replica sends its Prometheus
+metrics to it each second (ray_metrics.py); /metrics gives them all, labelled by replica.
+
+The ingress replicas also take `infer(version, feeds)` calls: gRPC requests, which the server
+process answers and sends on (ray_grpc.py).
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidInputError
 from .config import ModelConfig, ReplicaGroup
 from .front import send_json
+from .ray_metrics import Reports, report_metrics
 
 Feeds = dict[str, np.ndarray]
 
@@ -51,6 +56,22 @@ def _repository(root: str, overrides: dict[str, Any]) -> Any:
     from .repository import XinrtRepository
 
     return XinrtRepository(Path(root), 1, overrides)
+
+
+async def _count_and_submit(repository: Any, model: str, version: str, feeds: Feeds) -> Feeds:
+    """One request sent by a handle (gRPC through the server process), counted in this
+    replica's metrics as the HTTP requests it decodes itself are."""
+    runner = repository.get_model(model).runner(version)
+    runner.metrics.requests.inc()
+    try:
+        result: Feeds = await runner.batcher.submit(feeds)
+    except InvalidInputError:
+        runner.metrics.failed("invalid")
+        raise
+    except Exception:
+        runner.metrics.failed("execution")
+        raise
+    return result
 
 
 class _FullPath:
@@ -76,7 +97,9 @@ class XinrtReplica:
     ) -> None:
         self.repository = _repository(root, overrides)
         self.max_bytes = int(max_mb * 1024 * 1024)
+        self.model = model
         await self.repository.load(model)
+        self._reporter = asyncio.create_task(report_metrics())
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from kserve.protocol.dataplane import DataPlane
@@ -85,6 +108,9 @@ class XinrtReplica:
 
         dataplane = DataPlane(model_registry=self.repository)
         return _FullPath(build_app(self.repository, dataplane, self.max_bytes))
+
+    async def infer(self, version: str, feeds: Feeds) -> Feeds:
+        return await _count_and_submit(self.repository, self.model, version, feeds)
 
 
 @serve.deployment
@@ -97,10 +123,12 @@ class XinrtKindReplica:
         self.repository = _repository(root, overrides)
         self.model = model
         await self.repository.load(model)
+        self._reporter = asyncio.create_task(report_metrics())
 
     async def infer(self, version: str, feeds: Feeds) -> Feeds:
         runner = self.repository.get_model(self.model).runner(version)
-        return await runner.batcher.submit(feeds)
+        result: Feeds = await runner.batcher.submit(feeds)
+        return result
 
 
 class KindRouter:
@@ -144,11 +172,13 @@ class XinrtFront:
         overrides = replica_overrides(ReplicaGroup(("reference",)))
         self.repository = _repository(root, overrides)
         self.max_bytes = int(max_mb * 1024 * 1024)
+        self.model = model
         await self.repository.load(model)
         for version, runner in self.repository.get_model(model).runners.items():
             await runner.stop()  # the reference session only describes the model
             runner.batcher = KindRouter(version, handles, sizes)
             runner.backend = ",".join(handles)
+        self._reporter = asyncio.create_task(report_metrics())
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from kserve.protocol.dataplane import DataPlane
@@ -158,20 +188,34 @@ class XinrtFront:
         dataplane = DataPlane(model_registry=self.repository)
         return _FullPath(build_app(self.repository, dataplane, self.max_bytes))
 
+    async def infer(self, version: str, feeds: Feeds) -> Feeds:
+        return await _count_and_submit(self.repository, self.model, version, feeds)
+
 
 @serve.deployment(ray_actor_options={"num_cpus": 0})
 @serve.ingress()
 class XinrtRoot:
-    """Server-wide v2 routes under Ray: health, server metadata, repository index."""
+    """Server-wide v2 routes under Ray: health, server metadata, repository index, and every
+    replica's metrics (which the replicas send here)."""
 
     def __init__(self, models: dict[str, list[str]]) -> None:
         self.models = models  # name -> versions found
+        self.reports = Reports()
+
+    def report(self, replica: str, text: str) -> None:
+        """A replica's Prometheus metrics (text format), sent by report_metrics()."""
+        self.reports.put(replica, text)
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
-        models = self.models
+        models, reports = self.models, self.reports
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
+            if scope["type"] == "http" and scope["path"].rstrip("/") == "/metrics":
+                body, content_type = reports.exposition()
+                headers = [(b"content-type", content_type.encode())]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            elif scope["type"] == "http":
                 await _root_routes(models, scope, send)
             elif scope["type"] == "lifespan":
                 await _lifespan(receive, send)

@@ -10,6 +10,7 @@ With ADDRESS, the cluster's own settings apply (RAY_AUTH_TOKEN etc. in the envir
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib.util
 import logging
@@ -20,8 +21,8 @@ import signal
 import socket
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,14 +100,6 @@ def _connect(address: str | None, folder: Path, cpus: int) -> None:
     )
 
 
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
-
-
 def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
     """Serve the repository on Ray Serve until SIGTERM/SIGINT; 0 on a clean stop. `folder`
     comes from prepare() and is removed at the end."""
@@ -161,14 +154,31 @@ def _serve(
     serve.run(root, name=ROOT_APP, route_prefix="/", logging_config=quiet)
     ingress = "haproxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "ray-proxy"
     kinds = ";".join(f"{a.name}:{'+'.join(a.kinds)}" for a in apps)
-    print(
-        f"xinrt serve: ready in {time.perf_counter() - started:.2f} s: "
-        f"http={options.host}:{port} grpc=none models={','.join(sorted(sources))} "
-        f"ray ingress={ingress} kinds={kinds}",
-        flush=True,
-    )
-    _wait_for_signal()
+
+    def announce(grpc_port: int) -> None:
+        print(
+            f"xinrt serve: ready in {time.perf_counter() - started:.2f} s: "
+            f"http={options.host}:{port} grpc={options.host}:{grpc_port} "
+            f"models={','.join(sorted(sources))} ray ingress={ingress} kinds={kinds}",
+            flush=True,
+        )
+
+    asyncio.run(_grpc_until_signal(options, sorted(sources), announce))
     return 0
+
+
+async def _grpc_until_signal(
+    options: ServeOptions, models: list[str], announce: Callable[[int], None]
+) -> None:
+    """The server process's part once the applications run: v2 gRPC (ray_grpc.py) until
+    SIGTERM/SIGINT."""
+    from .ray_grpc import serve_grpc
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve_grpc(options, models, stop, announce)
 
 
 def _shutdown(apps: list[str], local: bool) -> None:

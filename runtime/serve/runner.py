@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +47,14 @@ class VersionRunner:
                 f"{self.label}: max_batch_size {self.max_batch} needs a dynamic dim 0 on every "
                 "input and output; set max_batch_size: 0 or export the model with a batch dim"
             )
+        self.preferred = config.preferred_batch_sizes
+        too_big = [n for n in self.preferred if n > max(self.max_batch, 1)]
+        if too_big:
+            raise InvalidArgumentError(
+                f"{self.label}: preferred_batch_sizes {list(too_big)} exceed max_batch_size "
+                f"{self.max_batch}; raise max_batch_size or drop those sizes"
+            )
         self.metrics = ModelMetrics(name, version, self.backend)
-        self._executor = ThreadPoolExecutor(len(self.sessions), thread_name_prefix=f"xinrt-{name}")
         self.batcher: Batcher | None = None
 
     def _open_sessions(self, workers: int) -> list[InferenceSession]:
@@ -80,17 +85,17 @@ class VersionRunner:
         self.batcher = Batcher(
             self._run,
             len(self.sessions),
-            self._executor,
             max_batch=self.max_batch,
             max_delay_s=self.config.max_queue_delay_us / 1e6,
             on_batch=self.metrics.batch_done,
+            preferred=self.preferred,
+            name=f"xinrt-{self.name}",
         )
 
     async def stop(self) -> None:
-        """Finish queued requests, then release the threads."""
+        """Finish queued requests, then end the replicas' threads."""
         if self.batcher is not None:
             await self.batcher.close()
-        self._executor.shutdown(wait=True)
 
     def _run(self, replica: int, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outputs = self.sessions[replica].run(None, feeds)
@@ -126,4 +131,6 @@ class VersionRunner:
             config["dynamic_batching"] = {
                 "max_queue_delay_microseconds": self.config.max_queue_delay_us
             }
+            if self.preferred:
+                config["dynamic_batching"]["preferred_batch_size"] = list(self.preferred)
         return config

@@ -95,6 +95,7 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         log_level="warning",
         timeout_graceful_shutdown=int(options.grace_s),
         lifespan="off",
+        proxy_headers=False,  # no proxy in front: no X-Forwarded-* rewriting per request
     )
     _read_whole_bodies(options.max_bytes)
     http = _Uvicorn(config)

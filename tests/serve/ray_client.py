@@ -5,6 +5,9 @@ python ray_client.py check URL OUT.json MODEL INPUT.npy [MODEL INPUT.npy ...]
 python ray_client.py load URL MODEL INPUT.npy EXPECTED.npy REQUESTS CONCURRENCY PROGRESS OUT
     a bounded closed loop; a failed request is retried (at most 5 tries, 60 s in all);
     PROGRESS holds the number of requests answered so far; OUT counts failures per try
+python ray_client.py grpc URL OUT.json REPEAT MODEL INPUT.npy [MODEL INPUT.npy ...]
+    tritonclient gRPC: live, ready, metadata, config, REPEAT inferences per model (the last
+    one's output written), and the status of an unknown model's inference
 """
 
 from __future__ import annotations
@@ -91,9 +94,40 @@ def load(url: str, model: str, data: np.ndarray, expected: np.ndarray, total: in
         json.dump(state, f)
 
 
+def grpc_check(url: str, out_path: str, repeat: int, pairs: list[str]) -> None:
+    import tritonclient.grpc as grpcclient
+    from tritonclient.utils import InferenceServerException
+
+    client = grpcclient.InferenceServerClient(url)
+    result: dict[str, Any] = {"live": client.is_server_live(), "ready": client.is_server_ready()}
+    for model, path in zip(pairs[::2], pairs[1::2]):
+        data = np.load(path)
+        metadata = client.get_model_metadata(model, as_json=True)
+        tensor = grpcclient.InferInput(metadata["inputs"][0]["name"], list(data.shape), "FP32")
+        tensor.set_data_from_numpy(data)
+        output = metadata["outputs"][0]["name"]
+        for _ in range(repeat):
+            answer = client.infer(model, [tensor]).as_numpy(output)
+        config = client.get_model_config(model, as_json=True)["config"]
+        result[model] = {
+            "ready": client.is_model_ready(model),
+            "output": answer.tolist(),
+            "max_batch_size": config.get("max_batch_size", 0),
+        }
+    try:
+        client.infer("no-such-model", [tensor])
+        result["unknown"] = "answered"
+    except InferenceServerException as exc:
+        result["unknown"] = exc.status()
+    with open(out_path, "w") as f:
+        json.dump(result, f)
+
+
 def main(argv: list[str]) -> int:
     if argv[0] == "check":
         check(argv[1], argv[2], argv[3:])
+    elif argv[0] == "grpc":
+        grpc_check(argv[1], argv[2], int(argv[3]), argv[4:])
     else:
         url, model, data, expected, total, c, progress, out = argv[1:]
         load(url, model, np.load(data), np.load(expected), int(total), int(c), progress, out)

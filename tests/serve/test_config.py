@@ -16,6 +16,7 @@ def test_settings_load_with_their_types(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text(
         "backends: [cpu, ort]\nthreads: 2\nmax_batch_size: 4\nmax_queue_delay_us: 500\n"
         "replicas: 3\nresources: {npu_rk3588: 1}\nversions: all\nprecision: fp16\n"
+        "preferred_batch_sizes: [4, 2, 4]\n"
     )
     config = load_config(tmp_path)
     assert config == ModelConfig(
@@ -23,6 +24,7 @@ def test_settings_load_with_their_types(tmp_path: Path) -> None:
         threads=2,
         max_batch_size=4,
         max_queue_delay_us=500,
+        preferred_batch_sizes=(2, 4),
         replicas=3,
         resources={"npu_rk3588": 1},
         versions="all",
@@ -45,6 +47,8 @@ def test_no_config_file_means_defaults(tmp_path: Path) -> None:
         ("backends: 3\n", "backends must be a list"),
         ("- a\n- b\n", "expected a mapping"),
         ("threads: [\n", "not valid YAML"),
+        ("preferred_batch_sizes: 4\n", "preferred_batch_sizes must be a list"),
+        ("preferred_batch_sizes: [0, 2]\n", "preferred_batch_sizes must be a list"),
     ],
 )
 def test_bad_settings_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,22 +62,24 @@ def cluster(ray_deps: None, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def ray_server(cluster: Cluster, ray_repo: Path) -> Iterator[str]:
-    """xinrt serve --ray on the cluster; yields its HTTP address."""
+    """xinrt serve --ray on the cluster; yields its HTTP address (the gRPC one is in
+    grpc_address)."""
     port = free_port()
     command = [sys.executable, "-m", "xinrt.cli", "serve", str(ray_repo), "--port", str(port)]
-    command += ["--ray", cluster.address]
+    command += ["--grpc-port", "0", "--ray", cluster.address]
     log = cluster.folder / "serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=cluster.env)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and process.poll() is None:
-            found = re.search(r"ready in .* http=(\S+)", log.read_text())
+            found = re.search(r"ready in .* http=(\S+) grpc=(\S+)", log.read_text())
             if found:
                 break
             time.sleep(0.5)
         else:
             raise AssertionError(f"xinrt serve --ray did not get ready:\n{log.read_text()[-4000:]}")
+        GRPC_ADDRESS[found.group(1)] = found.group(2)
         yield found.group(1)
     finally:
         if process.poll() is None:
@@ -87,6 +90,9 @@ def ray_server(cluster: Cluster, ray_repo: Path) -> Iterator[str]:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
     assert process.returncode == 0, log.read_text()[-4000:]
+
+
+GRPC_ADDRESS: dict[str, str] = {}  # the server's HTTP address -> its gRPC address
 
 
 def _client(folder: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -189,6 +195,53 @@ def test_a_model_with_two_replica_kinds_uses_both(
     assert load["max_diff"] <= 1e-5, load
     used = {kind: cpu_seconds(pids[0]) - before[kind] for kind, pids in kinds.items()}
     assert all(seconds > 0 for seconds in used.values()), used
+
+
+def _metrics(server: str) -> dict[tuple[str, str], float]:
+    """xinrt_inference_requests_total from the root's /metrics: (model, replica) -> count."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://{server}/metrics", timeout=30) as answer:
+        text = answer.read().decode()
+    counts = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "xinrt_inference_requests_total":
+                counts[(sample.labels["model"], sample.labels["replica"])] = sample.value
+    return counts
+
+
+def test_grpc_answers_like_onnxruntime_and_metrics_count_every_replica(
+    cluster: Cluster, ray_server: str, tmp_path: Path
+) -> None:
+    """tritonclient gRPC, unchanged, against the server process (which routes by model name
+    to the replicas); then /metrics holds each replica's counters, labelled by replica, and
+    they add up to at least the requests sent."""
+    head, second = cluster.nodes
+    _wait_for(lambda: _one_replica_each([head, second], "mlp:mlp"), 60, "one mlp replica a node")
+    x = np.random.default_rng(6).standard_normal((2, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    repeat = 12
+    _client(tmp_path, "grpc", GRPC_ADDRESS[ray_server], "out.json", str(repeat),
+            "mlp", "x.npy", "hetero", "x.npy")  # fmt: skip
+    seen = json.loads((tmp_path / "out.json").read_text())
+    assert seen["live"] and seen["ready"] and seen["unknown"] == "StatusCode.NOT_FOUND", seen
+    for model, seed in (("mlp", 1), ("hetero", 5)):
+        assert seen[model]["ready"] and seen[model]["max_batch_size"] == 8
+        np.testing.assert_allclose(
+            np.asarray(seen[model]["output"], np.float32), reference(mlp(seed), x),
+            rtol=1e-5, atol=1e-6, err_msg=model,
+        )  # fmt: skip
+
+    def counted() -> bool:
+        counts = _metrics(ray_server)
+        mlp_replicas = {r for (m, r) in counts if m == "mlp" and r.startswith("mlp#")}
+        total = sum(v for (m, r), v in counts.items() if m == "mlp")
+        return len(mlp_replicas) == 2 and total >= repeat
+
+    _wait_for(counted, 30, f"/metrics: two mlp replicas counting >= {repeat} requests")
+    counts = _metrics(ray_server)
+    assert any(m == "hetero" and r.startswith("hetero-front#") for m, r in counts), counts
 
 
 def test_killing_a_node_loses_no_request_and_its_replica_comes_back(
