@@ -89,6 +89,27 @@ def _dynamo_causal_lm(
     )
 
 
+def _kv_step(
+    name: str,
+    task: str,
+    config_name: str,
+    model_name: str,
+    config: dict[str, Any],
+    kv_heads: int,
+    source: str,
+) -> ModelEntry:
+    """A causal LM (2 layers, heads of 16) decoding step with its KV cache in and out."""
+    return _entry(
+        name,
+        task,
+        decoder_with_cache(config_name, model_name, config, 2, kv_heads, 16),
+        source,
+        _cache_feeds(),
+        argmax=(0,),
+        ci=True,
+    )
+
+
 def _seq2seq(name: str, config_name: str, model_name: str, config: dict[str, Any]) -> ModelEntry:
     """An encoder-decoder (2 + 2 layers) in one graph: logits of 8 target tokens."""
     return _entry(
@@ -208,14 +229,14 @@ def transformers_entries() -> list[ModelEntry]:
             text_model("DebertaV2Config", "DebertaV2Model", BERT, ["last_hidden_state"]),
             f"DebertaV2Model(2 layers), {ts}",
         ),
-        _entry(
+        _kv_step(
             "gpt2-kv",
             "causal LM step with KV cache",
-            decoder_with_cache("GPT2Config", "GPT2LMHeadModel", GPT2, 2, 4, 16),
+            "GPT2Config",
+            "GPT2LMHeadModel",
+            GPT2,
+            4,
             f"GPT2LMHeadModel(2 layers) with past_key_values in/out, {ts}",
-            _cache_feeds(),
-            argmax=(0,),
-            ci=True,
         ),
         _dynamo_causal_lm(
             "gpt2-dynamo",
@@ -225,14 +246,14 @@ def transformers_entries() -> list[ModelEntry]:
             GPT2,
             f"GPT2LMHeadModel(2 layers), {dyn}",
         ),
-        _entry(
+        _kv_step(
             "llama-kv",
             "causal LM step with KV cache (RoPE, RMSNorm, GQA)",
-            decoder_with_cache("LlamaConfig", "LlamaForCausalLM", LLAMA, 2, 2, 16),
+            "LlamaConfig",
+            "LlamaForCausalLM",
+            LLAMA,
+            2,
             f"LlamaForCausalLM(2 layers, 4 heads, 2 KV heads) with past_key_values, {ts}",
-            _cache_feeds(),
-            argmax=(0,),
-            ci=True,
         ),
         _dynamo_causal_lm(
             "llama-dynamo",
