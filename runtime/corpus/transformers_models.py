@@ -89,6 +89,12 @@ def _dynamo_causal_lm(
     )
 
 
+def _bert(dynamo: bool = False):  # type: ignore[no-untyped-def]
+    """BertModel with token_type_ids, giving both its outputs."""
+    outputs = ["last_hidden_state", "pooler_output"]
+    return text_model("BertConfig", "BertModel", BERT, outputs, dynamo=dynamo, token_types=True)
+
+
 def _kv_step(
     name: str,
     task: str,
@@ -150,27 +156,14 @@ def transformers_entries() -> list[ModelEntry]:
         _entry(
             "bert",
             "text encoder",
-            text_model(
-                "BertConfig",
-                "BertModel",
-                BERT,
-                ["last_hidden_state", "pooler_output"],
-                token_types=True,
-            ),
+            _bert(),
             f"BertModel(2 layers, 64 wide), {ts}",
             ci=True,
         ),
         _entry(
             "bert-dynamo",
             "text encoder",
-            text_model(
-                "BertConfig",
-                "BertModel",
-                BERT,
-                ["last_hidden_state", "pooler_output"],
-                dynamo=True,
-                token_types=True,
-            ),
+            _bert(dynamo=True),
             f"BertModel(2 layers, 64 wide), {dyn}",
             FeedSpec(
                 shapes={"input_ids": [1, 16], "attention_mask": [1, 16], "token_type_ids": [1, 16]},
