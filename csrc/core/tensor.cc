@@ -33,6 +33,20 @@ DType dtype_from_name(const std::string& name) {
   throw std::invalid_argument("unsupported dtype '" + name + "'");
 }
 
+DType dtype_from_onnx(int64_t onnx_type) {
+  switch (onnx_type) {
+    case 1: return DType::f32;
+    case 2: return DType::u8;
+    case 3: return DType::i8;
+    case 6: return DType::i32;
+    case 7: return DType::i64;
+    case 9: return DType::boolean;
+    case 10: return DType::f16;
+    case 11: return DType::f64;
+    default: return DType::none;
+  }
+}
+
 size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::f64: case DType::i64: return 8;

@@ -15,6 +15,7 @@ enum class DType { f32, f64, f16, i64, i32, i8, u8, boolean, none, unknown };
 
 const char* dtype_name(DType dtype);
 DType dtype_from_name(const std::string& name);  // "" -> none; unrecognised -> throws
+DType dtype_from_onnx(int64_t onnx_type);         // TensorProto.DataType code; others -> none
 size_t dtype_size(DType dtype);
 
 using Shape = std::vector<int64_t>;

@@ -96,30 +96,16 @@ void cast_to(DType from, const void* src, void* dst, int64_t n) {
   }
 }
 
-DType onnx_to_dtype(int64_t to) {
-  switch (to) {
-    case 1: return DType::f32;
-    case 2: return DType::u8;
-    case 3: return DType::i8;
-    case 6: return DType::i32;
-    case 7: return DType::i64;
-    case 9: return DType::boolean;
-    case 10: return DType::f16;
-    case 11: return DType::f64;
-    default: return DType::none;
-  }
-}
-
 std::string check_cast(const NodeInfo& n) {
   if (!n.has_attr("to")) return "Cast: 'to' attribute missing";
-  if (onnx_to_dtype(n.attr_int("to", 0)) == DType::none)
+  if (dtype_from_onnx(n.attr_int("to", 0)) == DType::none)
     return "Cast: target type " + std::to_string(n.attr_int("to", 0)) + " not supported";
-  if (n.input_dtypes[0] == DType::f64 && onnx_to_dtype(n.attr_int("to", 0)) == DType::f16)
+  if (n.input_dtypes[0] == DType::f64 && dtype_from_onnx(n.attr_int("to", 0)) == DType::f16)
     return "Cast: float64 -> float16 not supported (numpy rounds it once, we would round twice)";
   return "";
 }
 
-std::vector<DType> cast_dtypes(const NodeInfo& n) { return {onnx_to_dtype(n.attr_int("to", 0))}; }
+std::vector<DType> cast_dtypes(const NodeInfo& n) { return {dtype_from_onnx(n.attr_int("to", 0))}; }
 
 void cast_into(const Tensor& X, DType to, std::vector<Tensor>& out) {
   if (to == X.dtype) {
@@ -151,7 +137,7 @@ void cast_into(const Tensor& X, DType to, std::vector<Tensor>& out) {
 }
 
 void compute_cast(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
-  cast_into(*in[0], onnx_to_dtype(ctx.node.attr_int("to", 0)), out);
+  cast_into(*in[0], dtype_from_onnx(ctx.node.attr_int("to", 0)), out);
 }
 
 // CastLike: Cast to the dtype of input 1 (whose values are not read).

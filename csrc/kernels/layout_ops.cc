@@ -112,35 +112,21 @@ void compute_size(const KernelContext&, const std::vector<const Tensor*>& in, st
 
 // ---- EyeLike ----
 
-DType onnx_dtype(int64_t t) {
-  switch (t) {
-    case 1: return DType::f32;
-    case 2: return DType::u8;
-    case 3: return DType::i8;
-    case 6: return DType::i32;
-    case 7: return DType::i64;
-    case 9: return DType::boolean;
-    case 10: return DType::f16;
-    case 11: return DType::f64;
-    default: return DType::none;
-  }
-}
-
 std::string check_eyelike(const NodeInfo& n) {
   if (n.input_rank(0) >= 0 && n.input_rank(0) != 2) return "EyeLike: 2-D input only";
-  if (n.has_attr("dtype") && onnx_dtype(n.attr_int("dtype", 0)) == DType::none)
+  if (n.has_attr("dtype") && dtype_from_onnx(n.attr_int("dtype", 0)) == DType::none)
     return "EyeLike: dtype " + std::to_string(n.attr_int("dtype", 0)) + " not supported";
   return "";
 }
 
 std::vector<DType> eyelike_dtypes(const NodeInfo& n) {
-  return {n.has_attr("dtype") ? onnx_dtype(n.attr_int("dtype", 0)) : n.input_dtypes[0]};
+  return {n.has_attr("dtype") ? dtype_from_onnx(n.attr_int("dtype", 0)) : n.input_dtypes[0]};
 }
 
 void compute_eyelike(const KernelContext& ctx, const std::vector<const Tensor*>& in, std::vector<Tensor>& out) {
   const Tensor& X = *in[0];
   if (X.rank() != 2) throw KernelError("EyeLike: 2-D input only, got " + shape_str(X.shape));
-  DType dt = ctx.node.has_attr("dtype") ? onnx_dtype(ctx.node.attr_int("dtype", 0)) : X.dtype;
+  DType dt = ctx.node.has_attr("dtype") ? dtype_from_onnx(ctx.node.attr_int("dtype", 0)) : X.dtype;
   if (dt == DType::none) throw KernelError("EyeLike: dtype not supported");
   out[0] = Tensor::empty(dt, X.shape);
   std::memset(out[0].data, 0, out[0].nbytes());

@@ -11,46 +11,37 @@ namespace {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-}  // namespace
-
-std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t input, int simd) {
-  // A(m, k) = x[m, k] in MR-row panels per KC block: block pc at pc * Mpad, panel i at i * kc.
-  const int mr = sgemm_micro(simd).mr;
-  const int64_t mpad = round_up(std::max<int64_t>(rows, 1), mr);
-  std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(mpad * std::max<int64_t>(input, 1)));
-  for (int64_t pc = 0; pc < input; pc += kGemmKC) {
-    const int64_t kc = std::min<int64_t>(kGemmKC, input - pc);
-    for (int64_t i = 0; i < mpad; i += mr) {
-      float* dst = out.get() + pc * mpad + i * kc;
-      for (int r = 0; r < mr; ++r) {
+// The rows x cols row-major m in panels of `width` rows per KC block, each panel column-major
+// (block pc at pc * padded rows, panel i at i * kc), rows past the last zero: the SGEMM's packed
+// A when width is its MR, and its packed B of m^T when width is its NR.
+std::shared_ptr<float> pack_row_panels(const float* m, int64_t rows, int64_t cols, int width) {
+  const int64_t padded = round_up(std::max<int64_t>(rows, 1), width);
+  std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(padded * std::max<int64_t>(cols, 1)));
+  for (int64_t pc = 0; pc < cols; pc += kGemmKC) {
+    const int64_t kc = std::min<int64_t>(kGemmKC, cols - pc);
+    for (int64_t i = 0; i < padded; i += width) {
+      float* dst = out.get() + pc * padded + i * kc;
+      for (int r = 0; r < width; ++r) {
         if (i + r >= rows) {  // padding rows of the last panel
-          for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = 0.0f;
+          for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = 0.0f;
           continue;
         }
-        const float* src = x + (i + r) * input + pc;
-        for (int64_t k = 0; k < kc; ++k) dst[k * mr + r] = src[k];
+        const float* src = m + (i + r) * cols + pc;
+        for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = src[k];
       }
     }
   }
   return out;
 }
 
+}  // namespace
+
+std::shared_ptr<float> pack_input_rows(const float* x, int64_t rows, int64_t input, int simd) {
+  return pack_row_panels(x, rows, input, sgemm_micro(simd).mr);  // A(m, k) = x[m, k]
+}
+
 std::shared_ptr<float> pack_input_weights(const float* w, int64_t gh, int64_t input, int simd) {
-  // B(k, n) = W[n, k] in NR-column panels per KC block: block pc at pc * Npad, panel j at j * kc.
-  const int nr = sgemm_micro(simd).nr;
-  const int64_t npad = round_up(std::max<int64_t>(gh, 1), nr);
-  std::shared_ptr<float> out = alloc_floats(static_cast<size_t>(npad * std::max<int64_t>(input, 1)));
-  for (int64_t pc = 0; pc < input; pc += kGemmKC) {
-    const int64_t kc = std::min<int64_t>(kGemmKC, input - pc);
-    for (int64_t j = 0; j < npad; j += nr) {
-      float* dst = out.get() + pc * npad + j * kc;
-      for (int t = 0; t < nr; ++t) {
-        const int64_t n = j + t;
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + t] = n < gh ? w[n * input + pc + k] : 0.0f;
-      }
-    }
-  }
-  return out;
+  return pack_row_panels(w, gh, input, sgemm_micro(simd).nr);  // B(k, n) = W[n, k]
 }
 
 void project_inputs(const float* packed_x, int64_t rows, int64_t input, const float* packed_w, int64_t gh,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,22 @@ def seeded() -> None:
     import torch
 
     torch.manual_seed(SEED)
+
+
+def flat(model: Any, forward: Callable[..., Any]) -> Any:
+    """A torch module holding `model` as its `model` attribute (the exported node names start
+    with /model/) whose forward is `forward(model, *args)`: flat tensors in and out."""
+    import torch
+
+    class Flat(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args: Any) -> Any:
+            return forward(self.model, *args)
+
+    return Flat()
 
 
 def export_torch(

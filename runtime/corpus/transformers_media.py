@@ -6,19 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .export import export_torch, seeded
-from .transformers_text import BS, VOCAB, random_model
+from .export import export_torch, flat, seeded
+from .transformers_text import BS, SMALL, SMALL_ENCODER_DECODER, VOCAB, random_model
 
 WHISPER: dict[str, Any] = dict(
+    SMALL_ENCODER_DECODER,
     vocab_size=VOCAB,
     num_mel_bins=80,
-    d_model=64,
-    encoder_layers=2,
-    decoder_layers=2,
-    encoder_attention_heads=4,
-    decoder_attention_heads=4,
-    encoder_ffn_dim=128,
-    decoder_ffn_dim=128,
     max_source_positions=50,
     max_target_positions=64,
     pad_token_id=0,
@@ -96,18 +90,11 @@ def pixel_model(
     def build(path: Path) -> None:
         import torch
 
-        model = random_model(config_name, model_name, config)
-
-        class Flat(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, pixel_values: Any) -> Any:
-                return self.model(pixel_values=pixel_values, return_dict=True)[output]
+        def forward(model: Any, pixel_values: Any) -> Any:
+            return model(pixel_values=pixel_values, return_dict=True)[output]
 
         export_torch(
-            Flat(),
+            flat(random_model(config_name, model_name, config), forward),
             (torch.rand(1, 3, size, size),),
             path,
             ["pixel_values"],
@@ -124,44 +111,25 @@ def clip_model(path: Path) -> None:
 
     seeded()
     config = transformers.CLIPConfig(
-        text_config=dict(
-            vocab_size=VOCAB,
-            hidden_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=128,
-            max_position_embeddings=32,
-        ),
-        vision_config=dict(
-            image_size=32,
-            patch_size=8,
-            hidden_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=128,
-        ),
+        text_config=dict(SMALL, vocab_size=VOCAB, max_position_embeddings=32),
+        vision_config=dict(SMALL, image_size=32, patch_size=8),
         projection_dim=32,
     )
     model = transformers.CLIPModel(config)
     model.eval()
 
-    class Flat(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, pixel_values: Any, attention_mask: Any) -> Any:
-            found = self.model(
-                input_ids=input_ids,
-                pixel_values=pixel_values,
-                attention_mask=attention_mask,
-                return_dict=True,
-            )
-            return found.logits_per_image, found.text_embeds, found.image_embeds
+    def forward(model: Any, input_ids: Any, pixel_values: Any, attention_mask: Any) -> Any:
+        found = model(
+            input_ids=input_ids,
+            pixel_values=pixel_values,
+            attention_mask=attention_mask,
+            return_dict=True,
+        )
+        return found.logits_per_image, found.text_embeds, found.image_embeds
 
     ids = torch.randint(0, VOCAB, (2, 12))
     export_torch(
-        Flat(),
+        flat(model, forward),
         (ids, torch.rand(1, 3, 32, 32), torch.ones_like(ids)),
         path,
         ["input_ids", "pixel_values", "attention_mask"],
@@ -183,11 +151,8 @@ def wav2vec2_model(path: Path) -> None:
 
     seeded()
     config = transformers.Wav2Vec2Config(
+        **SMALL,
         vocab_size=32,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
         conv_dim=(32, 32, 32),
         conv_stride=(5, 2, 2),
         conv_kernel=(10, 3, 3),
@@ -199,16 +164,11 @@ def wav2vec2_model(path: Path) -> None:
     model = transformers.Wav2Vec2ForCTC(config)
     model.eval()
 
-    class Flat(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, audio: Any) -> Any:
-            return self.model(input_values=audio, return_dict=True).logits
+    def forward(model: Any, audio: Any) -> Any:
+        return model(input_values=audio, return_dict=True).logits
 
     export_torch(
-        Flat(),
+        flat(model, forward),
         (torch.randn(1, 4000),),
         path,
         ["input_values"],

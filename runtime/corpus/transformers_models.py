@@ -10,29 +10,21 @@ from typing import Any
 from .entry import FeedSpec, ModelEntry
 from .feeds import ones, unit_uniform
 from .transformers_media import clip_model, pixel_model, wav2vec2_model, whisper
-from .transformers_text import VOCAB, decoder_with_cache, seq2seq, text_model
+from .transformers_text import (
+    SMALL,
+    SMALL_ENCODER_DECODER,
+    VOCAB,
+    decoder_with_cache,
+    seq2seq,
+    text_model,
+)
 
 TEXT_DIMS = {"batch": 1, "sequence": 16}
 
 
-BERT = dict(
-    vocab_size=VOCAB,
-    hidden_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=128,
-    max_position_embeddings=128,
-)
+BERT = dict(SMALL, vocab_size=VOCAB, max_position_embeddings=128)
 GPT2 = dict(vocab_size=VOCAB, n_embd=64, n_layer=2, n_head=4, n_positions=128)
-LLAMA = dict(
-    vocab_size=VOCAB,
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=256,
-)
+LLAMA = dict(SMALL, vocab_size=VOCAB, num_key_value_heads=2, max_position_embeddings=256)
 SEQ2SEQ_IDS = {"input_ids": VOCAB, "decoder_input_ids": VOCAB}
 
 
@@ -97,6 +89,66 @@ def _dynamo_causal_lm(
     )
 
 
+def _bert(dynamo: bool = False):  # type: ignore[no-untyped-def]
+    """BertModel with token_type_ids, giving both its outputs."""
+    outputs = ["last_hidden_state", "pooler_output"]
+    return text_model("BertConfig", "BertModel", BERT, outputs, dynamo=dynamo, token_types=True)
+
+
+def _kv_step(
+    name: str,
+    task: str,
+    config_name: str,
+    model_name: str,
+    config: dict[str, Any],
+    kv_heads: int,
+    source: str,
+) -> ModelEntry:
+    """A causal LM (2 layers, heads of 16) decoding step with its KV cache in and out."""
+    return _entry(
+        name,
+        task,
+        decoder_with_cache(config_name, model_name, config, 2, kv_heads, 16),
+        source,
+        _cache_feeds(),
+        argmax=(0,),
+        ci=True,
+    )
+
+
+def _seq2seq(name: str, config_name: str, model_name: str, config: dict[str, Any]) -> ModelEntry:
+    """An encoder-decoder (2 + 2 layers) in one graph: logits of 8 target tokens."""
+    return _entry(
+        name,
+        "encoder-decoder",
+        seq2seq(config_name, model_name, config),
+        f"{model_name}(2+2 layers), TorchScript opset 17",
+        _text_feeds(target=8),
+        argmax=(0,),
+    )
+
+
+def _pixel(
+    name: str,
+    task: str,
+    config_name: str,
+    model_name: str,
+    config: dict[str, Any],
+    size: int,
+    source: str,
+    argmax: tuple[int, ...] = (),
+) -> ModelEntry:
+    """An image model taking pixel_values [batch, 3, size, size], giving logits."""
+    return _entry(
+        name,
+        task,
+        pixel_model(config_name, model_name, config, size, "logits", {0: "batch"}),
+        source,
+        FeedSpec(dims={"batch": 1}, values={"pixel_values": unit_uniform}),
+        argmax=argmax,
+    )
+
+
 def transformers_entries() -> list[ModelEntry]:
     """Encoders, decoders with KV cache, encoder-decoders, vision, audio and CLIP."""
     ts, dyn = "TorchScript opset 17", "dynamo opset 18"
@@ -104,27 +156,14 @@ def transformers_entries() -> list[ModelEntry]:
         _entry(
             "bert",
             "text encoder",
-            text_model(
-                "BertConfig",
-                "BertModel",
-                BERT,
-                ["last_hidden_state", "pooler_output"],
-                token_types=True,
-            ),
+            _bert(),
             f"BertModel(2 layers, 64 wide), {ts}",
             ci=True,
         ),
         _entry(
             "bert-dynamo",
             "text encoder",
-            text_model(
-                "BertConfig",
-                "BertModel",
-                BERT,
-                ["last_hidden_state", "pooler_output"],
-                dynamo=True,
-                token_types=True,
-            ),
+            _bert(dynamo=True),
             f"BertModel(2 layers, 64 wide), {dyn}",
             FeedSpec(
                 shapes={"input_ids": [1, 16], "attention_mask": [1, 16], "token_type_ids": [1, 16]},
@@ -183,14 +222,14 @@ def transformers_entries() -> list[ModelEntry]:
             text_model("DebertaV2Config", "DebertaV2Model", BERT, ["last_hidden_state"]),
             f"DebertaV2Model(2 layers), {ts}",
         ),
-        _entry(
+        _kv_step(
             "gpt2-kv",
             "causal LM step with KV cache",
-            decoder_with_cache("GPT2Config", "GPT2LMHeadModel", GPT2, 2, 4, 16),
+            "GPT2Config",
+            "GPT2LMHeadModel",
+            GPT2,
+            4,
             f"GPT2LMHeadModel(2 layers) with past_key_values in/out, {ts}",
-            _cache_feeds(),
-            argmax=(0,),
-            ci=True,
         ),
         _dynamo_causal_lm(
             "gpt2-dynamo",
@@ -200,14 +239,14 @@ def transformers_entries() -> list[ModelEntry]:
             GPT2,
             f"GPT2LMHeadModel(2 layers), {dyn}",
         ),
-        _entry(
+        _kv_step(
             "llama-kv",
             "causal LM step with KV cache (RoPE, RMSNorm, GQA)",
-            decoder_with_cache("LlamaConfig", "LlamaForCausalLM", LLAMA, 2, 2, 16),
+            "LlamaConfig",
+            "LlamaForCausalLM",
+            LLAMA,
+            2,
             f"LlamaForCausalLM(2 layers, 4 heads, 2 KV heads) with past_key_values, {ts}",
-            _cache_feeds(),
-            argmax=(0,),
-            ci=True,
         ),
         _dynamo_causal_lm(
             "llama-dynamo",
@@ -217,47 +256,25 @@ def transformers_entries() -> list[ModelEntry]:
             LLAMA,
             f"LlamaForCausalLM(2 layers, GQA), {dyn}",
         ),
-        _entry(
+        _seq2seq(
             "t5",
-            "encoder-decoder",
-            seq2seq(
-                "T5Config",
-                "T5ForConditionalGeneration",
-                dict(
-                    vocab_size=VOCAB,
-                    d_model=64,
-                    d_kv=16,
-                    d_ff=128,
-                    num_layers=2,
-                    num_heads=4,
-                    decoder_start_token_id=0,
-                ),
+            "T5Config",
+            "T5ForConditionalGeneration",
+            dict(
+                vocab_size=VOCAB,
+                d_model=64,
+                d_kv=16,
+                d_ff=128,
+                num_layers=2,
+                num_heads=4,
+                decoder_start_token_id=0,
             ),
-            f"T5ForConditionalGeneration(2+2 layers), {ts}",
-            _text_feeds(target=8),
-            argmax=(0,),
         ),
-        _entry(
+        _seq2seq(
             "bart",
-            "encoder-decoder",
-            seq2seq(
-                "BartConfig",
-                "BartForConditionalGeneration",
-                dict(
-                    vocab_size=VOCAB,
-                    d_model=64,
-                    encoder_layers=2,
-                    decoder_layers=2,
-                    encoder_attention_heads=4,
-                    decoder_attention_heads=4,
-                    encoder_ffn_dim=128,
-                    decoder_ffn_dim=128,
-                    max_position_embeddings=128,
-                ),
-            ),
-            f"BartForConditionalGeneration(2+2 layers), {ts}",
-            _text_feeds(target=8),
-            argmax=(0,),
+            "BartConfig",
+            "BartForConditionalGeneration",
+            dict(SMALL_ENCODER_DECODER, vocab_size=VOCAB, max_position_embeddings=128),
         ),
         _entry(
             "whisper_encoder",
@@ -279,49 +296,31 @@ def transformers_entries() -> list[ModelEntry]:
             ),
             argmax=(0,),
         ),
-        _entry(
+        _pixel(
             "vit_hf",
             "classifier",
-            pixel_model(
-                "ViTConfig",
-                "ViTForImageClassification",
-                dict(
-                    image_size=32,
-                    patch_size=8,
-                    hidden_size=64,
-                    num_hidden_layers=2,
-                    num_attention_heads=4,
-                    intermediate_size=128,
-                    num_labels=10,
-                ),
-                32,
-                "logits",
-                {0: "batch"},
-            ),
+            "ViTConfig",
+            "ViTForImageClassification",
+            dict(SMALL, image_size=32, patch_size=8, num_labels=10),
+            32,
             f"ViTForImageClassification(32px, 2 layers), {ts}",
-            FeedSpec(dims={"batch": 1}, values={"pixel_values": unit_uniform}),
             argmax=(0,),
         ),
-        _entry(
+        _pixel(
             "segformer",
             "segmenter",
-            pixel_model(
-                "SegformerConfig",
-                "SegformerForSemanticSegmentation",
-                dict(
-                    num_encoder_blocks=4,
-                    hidden_sizes=[16, 32, 64, 128],
-                    depths=[1, 1, 1, 1],
-                    num_attention_heads=[1, 2, 2, 4],
-                    decoder_hidden_size=64,
-                    num_labels=5,
-                ),
-                64,
-                "logits",
-                {0: "batch"},
+            "SegformerConfig",
+            "SegformerForSemanticSegmentation",
+            dict(
+                num_encoder_blocks=4,
+                hidden_sizes=[16, 32, 64, 128],
+                depths=[1, 1, 1, 1],
+                num_attention_heads=[1, 2, 2, 4],
+                decoder_hidden_size=64,
+                num_labels=5,
             ),
+            64,
             f"SegformerForSemanticSegmentation(64px), {ts}",
-            FeedSpec(dims={"batch": 1}, values={"pixel_values": unit_uniform}),
         ),
         _entry(
             "clip",

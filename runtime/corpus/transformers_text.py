@@ -7,10 +7,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .export import export_torch, seeded
+from .export import export_torch, flat, seeded
 
 VOCAB = 1000
 BS = {0: "batch", 1: "sequence"}
+# The corpus' small transformer: 2 layers, 64 wide, 4 heads, feed-forward 128, in the config
+# names of BERT-like models, and of encoder-decoders (BART, Whisper) for both sides.
+SMALL: dict[str, Any] = dict(
+    hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128
+)
+SMALL_ENCODER_DECODER: dict[str, Any] = {"d_model": 64} | {
+    f"{side}_{name}": value
+    for side in ("encoder", "decoder")
+    for name, value in (("layers", 2), ("attention_heads", 4), ("ffn_dim", 128))
+}
 
 
 def random_model(config_name: str, model_name: str, config: dict[str, Any]) -> Any:
@@ -36,18 +46,12 @@ def text_model(
     def build(path: Path) -> None:
         import torch
 
-        model = random_model(config_name, model_name, config)
+        def forward(model: Any, *args: Any) -> Any:
+            names = ["input_ids", "attention_mask", "token_type_ids"][: len(args)]
+            found = model(**dict(zip(names, args)), return_dict=True)
+            return tuple(found[name] for name in outputs)
 
-        class Flat(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, *args: Any) -> Any:
-                names = ["input_ids", "attention_mask", "token_type_ids"][: len(args)]
-                found = self.model(**dict(zip(names, args)), return_dict=True)
-                return tuple(found[name] for name in outputs)
-
+        module = flat(random_model(config_name, model_name, config), forward)
         ids = torch.randint(0, VOCAB, (1, 16))
         args: tuple[Any, ...] = (ids, torch.ones_like(ids))
         names = ["input_ids", "attention_mask"]
@@ -59,7 +63,7 @@ def text_model(
             axes["pooler_output"] = {0: "batch"}
         if "logits" in outputs and "ForSequenceClassification" in model_name:
             axes["logits"] = {0: "batch"}
-        export_torch(Flat(), args, path, names, outputs, axes, dynamo=dynamo)
+        export_torch(module, args, path, names, outputs, axes, dynamo=dynamo)
 
     return build
 
@@ -146,25 +150,19 @@ def seq2seq(config_name: str, model_name: str, config: dict[str, Any]):  # type:
     def build(path: Path) -> None:
         import torch
 
-        model = random_model(config_name, model_name, config)
+        def forward(model: Any, input_ids: Any, attention_mask: Any, decoder_ids: Any) -> Any:
+            return model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                decoder_input_ids=decoder_ids,
+                use_cache=False,
+                return_dict=True,
+            ).logits
 
-        class Flat(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids: Any, attention_mask: Any, decoder_input_ids: Any) -> Any:
-                return self.model(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    decoder_input_ids=decoder_input_ids,
-                    use_cache=False,
-                    return_dict=True,
-                ).logits
-
+        module = flat(random_model(config_name, model_name, config), forward)
         ids = torch.randint(0, VOCAB, (1, 16))
         export_torch(
-            Flat(),
+            module,
             (ids, torch.ones_like(ids), torch.randint(0, VOCAB, (1, 8))),
             path,
             ["input_ids", "attention_mask", "decoder_input_ids"],

@@ -48,8 +48,13 @@ def _backend_doctor(name: str) -> int | None:
     print(f"{backend.name}:")
     for device in backend.devices():
         print(f"  device: {device.name} [{device.kind}] {device.detail}")
+    return _report(problems, "a one-node model runs correctly on it")
+
+
+def _report(problems: list[tuple[str, str]], ok: str) -> int:
+    """Print doctor's findings, each problem with its fix, or `ok`; the exit status (0: ok)."""
     if not problems:
-        print("  ok: a one-node model runs correctly on it")
+        print(f"  ok: {ok}")
         return 0
     for problem, fix in problems:
         print(f"  missing: {problem}\n    fix: {fix}")
@@ -72,13 +77,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         )
     if spec.notes:
         print(f"  note: {spec.notes}")
-    if not problems:
-        print("  ok: the SDK imports in its worker venv")
-        return 0
-    for problem, fix in problems:
-        print(f"  missing: {problem}\n    fix: {fix}")
-    sys.stdout.flush()
-    return 1
+    return _report(problems, "the SDK imports in its worker venv")
 
 
 def register(subparsers: Any) -> None:

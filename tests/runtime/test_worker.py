@@ -17,6 +17,7 @@ import pytest
 from xinrt.worker import protocol, scratch
 from xinrt.worker.client import Worker, WorkerCallError, WorkerCrashed, WorkerTimeout
 
+# The fake SDK adapter that conftest.py's `worker` fixture serves.
 ADAPTER = textwrap.dedent(
     """
     import os, sys, threading, time
@@ -47,15 +48,6 @@ ADAPTER = textwrap.dedent(
         return Fake()
     """
 )
-
-
-@pytest.fixture
-def worker(tmp_path):
-    path = tmp_path / "fake_adapter.py"
-    path.write_text(ADAPTER)
-    worker = Worker("fakesdk", sys.executable, path)
-    yield worker
-    worker.close()
 
 
 def test_protocol_round_trip_inline_and_through_shared_memory():

@@ -30,6 +30,7 @@ from xinrt.worker.client import (
     WorkerTimeout,
 )
 
+# The fake SDK adapter that conftest.py's `worker` fixture serves.
 ADAPTER = textwrap.dedent(
     """
     import json, os, struct, time
@@ -65,15 +66,6 @@ ADAPTER = textwrap.dedent(
         return Fake()
     """
 )
-
-
-@pytest.fixture
-def worker(tmp_path):
-    path = tmp_path / "fake_adapter.py"
-    path.write_text(ADAPTER)
-    worker = Worker("fakesdk", sys.executable, path)
-    yield worker
-    worker.close()
 
 
 def _frame(header: object, payload: bytes = b"") -> io.BytesIO:

@@ -49,6 +49,14 @@ def test_no_config_file_means_defaults(tmp_path: Path) -> None:
         ("threads: [\n", "not valid YAML"),
         ("preferred_batch_sizes: 4\n", "preferred_batch_sizes must be a list"),
         ("preferred_batch_sizes: [0, 2]\n", "preferred_batch_sizes must be a list"),
+        ("replicas: []\n", "replicas is an empty list"),
+        ("replicas: [3]\n", r"replicas\[0\]: expected a mapping"),
+        ("replicas: [{count: -1}]\n", r"replicas\[0\]: count must be a whole number"),
+        ("replicas: [{gpus: 1}]\n", r"replicas\[0\]: unknown keys gpus"),
+        ("replicas: [{backends: [cpu]}, {backends: cpu}]\n", "the same backends"),
+        ("replicas: [{resources: {npu: -1}}]\n", "resources must be a mapping"),
+        ("num_cpus: many\n", "num_cpus must be a number"),
+        ("autoscaling: {max: 3}\n", "unknown autoscaling keys max"),
     ],
 )
 def test_bad_settings_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -128,25 +136,6 @@ def test_flat_keys_make_one_replica_kind() -> None:
         2,
     )
     assert group.resources == {"gpu": 1} and group.max_ongoing_requests == 64
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("replicas: []\n", "replicas is an empty list"),
-        ("replicas: [3]\n", r"replicas\[0\]: expected a mapping"),
-        ("replicas: [{count: -1}]\n", r"replicas\[0\]: count must be a whole number"),
-        ("replicas: [{gpus: 1}]\n", r"replicas\[0\]: unknown keys gpus"),
-        ("replicas: [{backends: [cpu]}, {backends: cpu}]\n", "the same backends"),
-        ("replicas: [{resources: {npu: -1}}]\n", "resources must be a mapping"),
-        ("num_cpus: many\n", "num_cpus must be a number"),
-        ("autoscaling: {max: 3}\n", "unknown autoscaling keys max"),
-    ],
-)
-def test_bad_replica_kinds_are_named(tmp_path: Path, text: str, message: str) -> None:
-    (tmp_path / "config.yaml").write_text(text)
-    with pytest.raises(InvalidArgumentError, match=message):
-        load_config(tmp_path)
 
 
 def test_one_process_runs_every_kinds_sessions(serve_deps: None, tmp_path: Path) -> None:

@@ -28,6 +28,12 @@ struct Avx2 {
     _mm256_store_ps(buf, v);
     for (int64_t j = 0; j < n; ++j) p[j] = buf[j];
   }
+  // p[0:n] += the first n lanes of v, masked (nothing else is read or written); n <= 0 and
+  // n >= kLanes mean none and all.
+  static void add_first(float* p, V v, int n) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, m, _mm256_add_ps(_mm256_maskload_ps(p, m), v));
+  }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V zero() { return _mm256_setzero_ps(); }

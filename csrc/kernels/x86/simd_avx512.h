@@ -21,6 +21,11 @@ struct Avx512 {
   // The first n (< kLanes) floats; the other lanes are zero (masked: nothing past p + n is read).
   static V load_partial(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(first(n), p); }
   static void store_partial(float* p, V v, int64_t n) { _mm512_mask_storeu_ps(p, first(n), v); }
+  // p[0:n] += the first n (0 <= n <= kLanes) lanes of v, masked.
+  static void add_first(float* p, V v, int n) {
+    const Mask m = static_cast<Mask>((1u << n) - 1u);
+    _mm512_mask_storeu_ps(p, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, p), v));
+  }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static V zero() { return _mm512_setzero_ps(); }

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from onnx import helper
+
+# The one-node model builder of the strict-mode op tests, re-exported for the int8 tests.
+from tests.backends.cpu.strict_op import one_node_model
 
 _native = pytest.importorskip("xinrt._native")
 ort = pytest.importorskip("onnxruntime")
@@ -16,35 +18,6 @@ ort = pytest.importorskip("onnxruntime")
 
 # Every kernel path on this CPU, avx512_vnni (the int8 dot-product kernels) included.
 FLOAT_TOL = {"rtol": 1e-5, "atol": 1e-5}
-
-
-def one_node_model(
-    op_type: str,
-    inputs: Sequence[np.ndarray | None],
-    attrs: dict[str, Any] | None = None,
-    opset: int = 21,
-    domain: str = "",
-    num_outputs: int = 1,
-) -> onnx.ModelProto:
-    """A one-node model whose inputs x0, x1, ... are all graph inputs (None = absent)."""
-    names = [f"x{i}" if a is not None else "" for i, a in enumerate(inputs)]
-    node = helper.make_node(
-        op_type, names, [f"y{i}" for i in range(num_outputs)], domain=domain, **(attrs or {})
-    )
-    graph = helper.make_graph(
-        [node],
-        "one_node",
-        [
-            helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
-            for n, a in zip(names, inputs)
-            if a is not None
-        ],
-        [helper.make_empty_tensor_value_info(f"y{i}") for i in range(num_outputs)],
-    )
-    opsets = [helper.make_opsetid("", opset)]
-    if domain:
-        opsets.append(helper.make_opsetid(domain, 1))
-    return helper.make_model(graph, opset_imports=opsets, ir_version=9)
 
 
 def feeds_of(inputs: Sequence[np.ndarray | None]) -> dict[str, np.ndarray]:
@@ -94,7 +67,7 @@ def assert_same_as_ort(
     tol: dict[str, float] | None = None,
 ) -> list[np.ndarray]:
     """Native outputs equal ORT's (exactly, or within `tol` for float outputs)."""
-    model = one_node_model(op_type, inputs, attrs, opset, domain, num_outputs)
+    model = one_node_model(op_type, inputs, attrs, opset, num_outputs, domain=domain)
     want = run_ort(model, feeds_of(inputs))
     got = run_native(op_type, inputs, attrs, opset, domain, num_outputs, constant_inputs)
     for g, w in zip(got, want):

@@ -29,11 +29,13 @@ def one_node_model(
     num_outputs: int = 1,
     constant: Sequence[int] = (),
     outputs: Sequence[np.ndarray] | None = None,
+    domain: str = "",
 ) -> onnx.ModelProto:
     """A model of one node; inputs listed in `constant` become initializers, None is absent.
 
     `outputs` (arrays) give the graph outputs' types; without them the outputs are untyped
-    (enough for the oracles, not for the ONNX checker).
+    (enough for the oracles, not for the ONNX checker). A `domain` op (com.microsoft) imports
+    that domain at version 1.
     """
     names = [f"x{i}" if a is not None else "" for i, a in enumerate(inputs)]
     outs = [f"y{i}" for i in range(num_outputs)]
@@ -41,7 +43,7 @@ def one_node_model(
         k: numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v
         for k, v in (attrs or {}).items()
     }
-    node = helper.make_node(op_type, names, outs, **attrs)
+    node = helper.make_node(op_type, names, outs, domain=domain, **attrs)
     graph_inputs = [
         helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
         for i, (n, a) in enumerate(zip(names, inputs))
@@ -56,7 +58,10 @@ def one_node_model(
             for o, a in zip(outs, outputs)
         ]
     graph = helper.make_graph([node], "one_node", graph_inputs, graph_outputs, initializer=inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
+    opsets = [helper.make_opsetid("", opset)]
+    if domain:
+        opsets.append(helper.make_opsetid(domain, 1))
+    return helper.make_model(graph, opset_imports=opsets, ir_version=9)
 
 
 def _feeds(inputs: Sequence[np.ndarray | None], constant: Sequence[int]) -> dict[str, np.ndarray]:

@@ -3,35 +3,24 @@ probes, heterogeneous placement, verify-before-use, crash/hang isolation, compil
 
 from __future__ import annotations
 
-from importlib import metadata
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 import xinrt
+from tests.backends.example.registered import registered_example
 from xinrt import backend as backend_module
 from xinrt import compile_cache
 from xinrt.backends.example.backend import ExampleBackend
-
-ENTRY = metadata.EntryPoint("example", "xinrt.backends.example.backend:ExampleBackend", "x")
 
 
 @pytest.fixture(autouse=True)
 def example_backend(tmp_path, monkeypatch):
     """Register `example` (as pyproject does once installed) with a private cache folder."""
-    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
     # What the backend compiles and runs is under test; "fastest" placement would rightly give
     # the nodes to cpu, faster than the fake SDK's worker process.
     monkeypatch.setenv("XINRT_PLACEMENT", "priority")
-    real = backend_module._entry_points()
-    monkeypatch.setattr(backend_module, "_entry_points", lambda: {**real, "example": ENTRY})
-    backend_module.get_backend.cache_clear()
-    yield
-    backend = backend_module.get_backend("example")
-    if isinstance(backend, ExampleBackend) and backend._worker is not None:
-        backend._worker.close()
-    backend_module.get_backend.cache_clear()
+    yield from registered_example(monkeypatch, tmp_path)
 
 
 def _model(second_op="Det", relu_name="relu", batch=2):

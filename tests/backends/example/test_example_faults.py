@@ -11,35 +11,26 @@ import os
 import signal
 import threading
 import time
-from importlib import metadata
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import xinrt
+from tests.backends.example.registered import registered_example
 from xinrt import backend as backend_module
 from xinrt import cache, compile_cache
 from xinrt.backends.example.backend import ExampleBackend
 from xinrt.cache import cache_dir
 from xinrt.passes.legalize import evaluate
 
-ENTRY = metadata.EntryPoint("example", "xinrt.backends.example.backend:ExampleBackend", "x")
 WEIGHTS = (np.arange(8, dtype=np.float32) * 0.25 + 0.5).reshape(2, 4)
 
 
 @pytest.fixture(autouse=True)
 def example_backend(tmp_path, monkeypatch):
     """Register `example` (as pyproject does once installed) with a private cache folder."""
-    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path / "cache"))
-    real = backend_module._entry_points()
-    monkeypatch.setattr(backend_module, "_entry_points", lambda: {**real, "example": ENTRY})
-    backend_module.get_backend.cache_clear()
-    yield
-    backend = backend_module.get_backend("example")
-    if isinstance(backend, ExampleBackend) and backend._worker is not None:
-        backend._worker.close()
-    backend_module.get_backend.cache_clear()
+    yield from registered_example(monkeypatch, tmp_path / "cache")
 
 
 def _add_relu_model():
