@@ -224,20 +224,18 @@ class _Placer:
             self._environments[backends] = environment_key(backends, devices, self.s.threads)
         return self._environments[backends]
 
-    def _cached(self, model: str, part: str, backend: str) -> float | None:
+    def _cached_field(self, model: str, part: str, backend: str, key: str) -> Any:
+        """A cached candidate's `key`: "seconds" it took, or why it "failed" on the timing
+        inputs (then it is not run again); None when the cache has no such record."""
         record = self.cache.get(model, part, self._environment(backend))
-        if record is None or "seconds" not in record:
+        if record is None or key not in record:
             return None
         self.cached_any = True
-        return float(record["seconds"])
+        return record[key]
 
-    def _cached_failure(self, model: str, part: str, backend: str) -> str | None:
-        """Why this candidate failed on the timing inputs before, if it did (not run again)."""
-        record = self.cache.get(model, part, self._environment(backend))
-        if record is None or "failed" not in record:
-            return None
-        self.cached_any = True
-        return str(record["failed"])
+    def _cached(self, model: str, part: str, backend: str) -> float | None:
+        seconds = self._cached_field(model, part, backend, "seconds")
+        return None if seconds is None else float(seconds)
 
     def _store_failure(self, model: str, part: str, backend: str, note: str) -> None:
         self.notes.append(note)
@@ -302,7 +300,7 @@ class _Placer:
             if cached is not None:
                 table.whole_s[backend] = cached
                 continue
-            failed = self._cached_failure(self.model_sig, "whole", backend)
+            failed = self._cached_field(self.model_sig, "whole", backend, "failed")
             if failed is not None:
                 self.notes.append(f"{failed} (cached)")
                 self.failed = True

@@ -87,19 +87,12 @@ class _FullPath:
         await self.app(scope, receive, send)
 
 
-@serve.deployment
-@serve.ingress()
-class XinrtReplica:
-    """A whole `xinrt serve` for one model in each replica: v2 REST, batching, sessions."""
+class _ModelIngress:
+    """The v2 app and the `infer` entry of a deployment serving one model of a repository."""
 
-    async def __init__(  # type: ignore[misc]  # Ray Serve awaits async constructors
-        self, root: str, model: str, overrides: dict[str, Any], max_mb: float
-    ) -> None:
-        self.repository = _repository(root, overrides)
-        self.max_bytes = int(max_mb * 1024 * 1024)
-        self.model = model
-        await self.repository.load(model)
-        self._reporter = asyncio.create_task(report_metrics())
+    repository: Any
+    model: str
+    max_bytes: int
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from kserve.protocol.dataplane import DataPlane
@@ -111,6 +104,21 @@ class XinrtReplica:
 
     async def infer(self, version: str, feeds: Feeds) -> Feeds:
         return await _count_and_submit(self.repository, self.model, version, feeds)
+
+
+@serve.deployment
+@serve.ingress()
+class XinrtReplica(_ModelIngress):
+    """A whole `xinrt serve` for one model in each replica: v2 REST, batching, sessions."""
+
+    async def __init__(  # type: ignore[misc]  # Ray Serve awaits async constructors
+        self, root: str, model: str, overrides: dict[str, Any], max_mb: float
+    ) -> None:
+        self.repository = _repository(root, overrides)
+        self.max_bytes = int(max_mb * 1024 * 1024)
+        self.model = model
+        await self.repository.load(model)
+        self._reporter = asyncio.create_task(report_metrics())
 
 
 @serve.deployment
@@ -157,7 +165,7 @@ class KindRouter:
 
 @serve.deployment
 @serve.ingress()
-class XinrtFront:
+class XinrtFront(_ModelIngress):
     """The v2 router of a model with several replica kinds: decodes and checks requests (with
     the reference backend's view of the model, nothing compiled) and dispatches them."""
 
@@ -179,17 +187,6 @@ class XinrtFront:
             runner.batcher = KindRouter(version, handles, sizes)
             runner.backend = ",".join(handles)
         self._reporter = asyncio.create_task(report_metrics())
-
-    def __serve_build_asgi_app__(self) -> ASGIApp:
-        from kserve.protocol.dataplane import DataPlane
-
-        from .app import build_app
-
-        dataplane = DataPlane(model_registry=self.repository)
-        return _FullPath(build_app(self.repository, dataplane, self.max_bytes))
-
-    async def infer(self, version: str, feeds: Feeds) -> Feeds:
-        return await _count_and_submit(self.repository, self.model, version, feeds)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0})

@@ -15,8 +15,12 @@ import pytest
 from xinrt import InferenceSession, SessionOptions
 from xinrt.fastest import _Placer
 
+# On made-up inputs `cpu` is faster, on a run's real ones `ort`.
+MADE_UP = {"cpu": 1e-3, "ort": 2e-3}
+REAL = {"cpu": 3e-3, "ort": 2e-3}
 
-def _costs_by_inputs(monkeypatch, tmp_path, made_up, real):
+
+def _costs_by_inputs(monkeypatch, tmp_path, made_up=MADE_UP, real=REAL):
     """Timings return made_up[backend] on made-up inputs and real[backend] on a run's inputs;
     the list records (made up?, what, backend, shape of x) per timing."""
     monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
@@ -41,9 +45,7 @@ def _backends(session) -> list[str]:
 
 
 def test_the_first_run_times_again_on_its_inputs_and_switches(monkeypatch, tmp_path, mlp_model):
-    calls = _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
+    calls = _costs_by_inputs(monkeypatch, tmp_path)
     session = InferenceSession(mlp_model, backends=["cpu", "ort"])
     assert _backends(session) == ["cpu"]
     assert {shape for made_up, _, _, shape in calls if made_up} == {(1, 8)}  # N timed at 1
@@ -59,31 +61,24 @@ def test_the_first_run_times_again_on_its_inputs_and_switches(monkeypatch, tmp_p
     assert len(calls) == timed and _backends(session) == ["ort"]
 
 
-def test_a_first_run_at_the_made_up_sizes_times_nothing(monkeypatch, tmp_path, mlp_model):
-    calls = _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
-    session = InferenceSession(mlp_model, backends=["cpu", "ort"])
-    timed = len(calls)
-    session.run(None, _feeds(1))
-    assert len(calls) == timed and _backends(session) == ["cpu"]
-
-
-def test_placement_first_run_false_keeps_the_creations_choice(monkeypatch, tmp_path, mlp_model):
-    calls = _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
-    options = SessionOptions(placement_first_run=False)
+@pytest.mark.parametrize(
+    "first_run, rows",
+    [(True, 1), (False, 32)],
+    ids=["a first run at the made-up sizes", "placement_first_run=False"],
+)
+def test_the_first_run_keeps_the_creations_choice(
+    monkeypatch, tmp_path, mlp_model, first_run, rows
+):
+    calls = _costs_by_inputs(monkeypatch, tmp_path)
+    options = SessionOptions(placement_first_run=first_run)
     session = InferenceSession(mlp_model, options, backends=["cpu", "ort"])
     timed = len(calls)
-    session.run(None, _feeds(32))
+    session.run(None, _feeds(rows))
     assert len(calls) == timed and _backends(session) == ["cpu"]
 
 
 def test_the_costs_at_real_sizes_are_cached_apart(monkeypatch, tmp_path, mlp_model):
-    calls = _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
+    calls = _costs_by_inputs(monkeypatch, tmp_path)
     InferenceSession(mlp_model, backends=["cpu", "ort"]).run(None, _feeds(32))
     calls.clear()
     second = InferenceSession(mlp_model, backends=["cpu", "ort"])
@@ -93,9 +88,7 @@ def test_the_costs_at_real_sizes_are_cached_apart(monkeypatch, tmp_path, mlp_mod
 
 
 def test_a_failure_placing_again_keeps_the_first_placement(monkeypatch, tmp_path, mlp_model):
-    _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
+    _costs_by_inputs(monkeypatch, tmp_path)
     session = InferenceSession(mlp_model, backends=["cpu", "ort"])
 
     def broken(self, *args, **kwargs):
@@ -111,9 +104,7 @@ def test_a_failure_placing_again_keeps_the_first_placement(monkeypatch, tmp_path
 
 
 def test_concurrent_first_runs_place_again_once(monkeypatch, tmp_path, mlp_model):
-    calls = _costs_by_inputs(
-        monkeypatch, tmp_path, made_up={"cpu": 1e-3, "ort": 2e-3}, real={"cpu": 3e-3, "ort": 2e-3}
-    )
+    calls = _costs_by_inputs(monkeypatch, tmp_path)
     session = InferenceSession(mlp_model, backends=["cpu", "ort"])
     results: list[np.ndarray] = []
     threads = [
