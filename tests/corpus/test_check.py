@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import onnx
 import pytest
@@ -9,7 +11,7 @@ from onnx import helper, numpy_helper
 
 from tests.helpers import make_model, tensor
 from xinrt.corpus import FeedSpec, ModelEntry
-from xinrt.corpus.check import check_model
+from xinrt.corpus.check import MAX_RUNS_PER_QUERY, MIN_QUERY_S, _runs_per_query, check_model
 from xinrt.corpus.report import counts, failures, markdown, merge
 from xinrt.corpus.runner import run_child
 
@@ -64,6 +66,21 @@ def test_latency_ratio_is_measured_against_ort(corpus):
     result = check_model(entry, ["ort"], threads=[1], iterations=2, timed=["ort"])
     ratio = result["configs"]["ort"]["ratio"]["1"]
     assert isinstance(ratio, float) and ratio > 0
+
+
+def test_a_fast_model_repeats_its_run_in_each_timed_query():
+    class Run:
+        def __init__(self, seconds: float) -> None:
+            self.seconds, self.calls = seconds, 0
+
+        def run(self, feeds: dict) -> None:
+            self.calls += 1
+            if self.seconds:
+                time.sleep(self.seconds)
+
+    fast, slow = Run(0.0), Run(MIN_QUERY_S)
+    assert _runs_per_query(fast, {}) == MAX_RUNS_PER_QUERY and fast.calls == 3
+    assert _runs_per_query(slow, {}) == 1
 
 
 def test_a_model_ort_refuses_and_a_missing_model_are_recorded(corpus):
