@@ -1,0 +1,117 @@
+// The bf16 GEMM's portable parts (kernels/sbgemm.h): rounding, weight packing and the blocked,
+// threaded loop around the AVX512_BF16 micro-kernel.
+#include "kernels/sbgemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/registry.h"
+#include "core/simd_level.h"
+#include "core/tensor.h"
+
+namespace xinrt {
+
+uint16_t float_to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7F800000u) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000u);  // zero, denormal
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // quiet NaN
+  u += 0x7FFFu + ((u >> 16) & 1u);  // infinities stay infinite: their low half is zero
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16_to_float(uint16_t h) {
+  uint32_t u = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+namespace {
+constexpr int64_t kMC = 288;  // most rows of A per task (24 micro-panels)
+constexpr int64_t kNC = 256;  // columns of B per task before splitting for threads
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+}  // namespace
+
+std::shared_ptr<uint32_t> pack_a_bf16(const float* a, int64_t lda, int64_t M, int64_t K) {
+  const int64_t Mpad = round_up(std::max<int64_t>(M, 1), kSbgemmMR), pairs = ceil_div(K, 2);
+  std::shared_ptr<uint32_t> packed = alloc_u32(static_cast<size_t>(Mpad * std::max<int64_t>(pairs, 1)));
+  uint32_t* out = packed.get();
+  for (int64_t i = 0; i < Mpad; i += kSbgemmMR)
+    for (int64_t p = 0; p < pairs; ++p)
+      for (int64_t r = 0; r < kSbgemmMR; ++r, ++out) {
+        int64_t m = i + r, k = 2 * p;
+        uint32_t lo = m < M ? float_to_bf16(a[m * lda + k]) : 0;
+        uint32_t hi = m < M && k + 1 < K ? float_to_bf16(a[m * lda + k + 1]) : 0;
+        *out = lo | (hi << 16);
+      }
+  return packed;
+}
+
+void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
+                 const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
+                 const GemmEpilogue* ep) {
+  if (M <= 0 || N <= 0) return;
+#if XINRT_HAVE_X86
+  if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
+  constexpr int64_t MR = kSbgemmMR, NR = kSbgemmNR;
+  const int64_t pairs = ceil_div(K, 2), panels = ceil_div(N, NR);
+  const int threads = pool ? pool->num_threads() : 1;
+
+  // B is rounded and packed once, every task reading the shared panels.
+  std::shared_ptr<uint32_t> packed_b = alloc_u32(static_cast<size_t>(panels * std::max<int64_t>(pairs, 1) * NR));
+  uint32_t* bp = packed_b.get();
+  auto pack = [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      sbgemm_pack_b_panel_avx512bf16(b, row_offsets, K, p * NR, static_cast<int>(std::min(NR, N - p * NR)),
+                                     bp + p * pairs * NR);
+  };
+  if (pool) pool->parallel_for(panels, 1, pack);
+  else pack(0, panels);
+
+  // Output tiles: at least 4 per thread where the shape allows (columns split first, down to
+  // one panel, then rows), so uneven tiles even out.
+  const int64_t target = 4 * static_cast<int64_t>(threads);
+  int64_t mblocks = ceil_div(M, kMC);
+  int64_t mc_size = round_up(ceil_div(M, mblocks), MR);
+  int64_t nblocks = ceil_div(N, kNC);
+  if (threads > 1 && mblocks * nblocks < target) nblocks = std::min(panels, ceil_div(target, mblocks));
+  int64_t panels_per_block = ceil_div(panels, nblocks);
+  nblocks = ceil_div(panels, panels_per_block);
+  if (threads > 1 && mblocks * nblocks < target && mc_size > MR) {
+    mc_size = std::max<int64_t>(MR, round_up(ceil_div(M, ceil_div(target, nblocks)), MR));
+    mblocks = ceil_div(M, mc_size);
+  }
+  const int64_t nc_size = panels_per_block * NR;
+  const bool init = ep && (ep->bias || ep->residual);
+  auto task = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
+      int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
+      if (init) gemm_tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
+      for (int64_t pc = 0; pc < K || pc == 0; pc += kSbgemmKC) {  // K == 0: one empty block (zeros)
+        const int64_t kp = ceil_div(std::min<int64_t>(kSbgemmKC, K - pc), 2), p0 = pc / 2;
+        const bool acc = init || pc > 0;
+        for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
+          const uint32_t* bpanel = bp + (jr / NR) * pairs * NR + p0 * NR;
+          int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
+          for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
+            int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
+            sbgemm_kernel_12x32_avx512bf16(kp, packed_a + (ir / MR) * pairs * MR + p0 * MR, bpanel,
+                                           c + ir * ldc + jr, ldc, mr, nr, acc);
+          }
+        }
+      }
+      if (ep && ep->relu) gemm_tile_relu(c, ldc, m0, mc, n0, nc);
+    }
+  };
+  if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);
+  else task(0, mblocks * nblocks);
+#else
+  throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
+#endif
+}
+
+}  // namespace xinrt

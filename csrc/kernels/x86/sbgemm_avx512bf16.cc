@@ -1,0 +1,101 @@
+// AVX512_BF16 parts of the bf16 GEMM (kernels/sbgemm.h): the 12x32 micro-kernel (vdpbf16ps,
+// fp32 sums in 24 zmm accumulators) and the B panel packer (vcvtne2ps2bf16 rounds two rows
+// at once, vpermw interleaves them into k pairs). Compiled with -mavx512bf16 -mavx512bw;
+// called only after a CPU check. Plain: raw pointers, no STL.
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace xinrt {
+
+namespace {
+
+inline __m512bh as_bf16(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
+
+// Stores (or adds to) one row of C from two accumulators, masked where nr < 32.
+inline void store_row(float* row, __m512 lo, __m512 hi, int nr, bool accumulate) {
+  if (nr == 32) {
+    if (accumulate) {
+      lo = _mm512_add_ps(lo, _mm512_loadu_ps(row));
+      hi = _mm512_add_ps(hi, _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, lo);
+    _mm512_storeu_ps(row + 16, hi);
+    return;
+  }
+  __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
+  __mmask16 m1 = static_cast<__mmask16>(nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  if (accumulate) {
+    lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(m0, row));
+    hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(m1, row + 16));
+  }
+  _mm512_mask_storeu_ps(row, m0, lo);
+  if (m1) _mm512_mask_storeu_ps(row + 16, m1, hi);
+}
+
+// Tail panels of at most 16 columns: half the dot products of the full kernel.
+void sbgemm_kernel_12x16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int mr,
+                         int nr, bool accumulate) {
+  __m512 acc[12];
+  for (int r = 0; r < 12; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    __m512bh b0 = as_bf16(_mm512_loadu_si512(b));
+#pragma GCC unroll 12
+    for (int r = 0; r < 12; ++r)
+      acc[r] = _mm512_dpbf16_ps(acc[r], as_bf16(_mm512_set1_epi32(static_cast<int>(a[r]))), b0);
+    a += 12;
+    b += 32;  // panels keep their 32-column stride
+  }
+  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r], _mm512_setzero_ps(), nr, accumulate);
+}
+
+}  // namespace
+
+void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
+                                    int64_t ldc, int mr, int nr, bool accumulate) {
+  if (nr <= 16) {
+    sbgemm_kernel_12x16(pairs, a, b, c, ldc, mr, nr, accumulate);
+    return;
+  }
+  __m512 acc[12][2];
+  for (int r = 0; r < 12; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    __m512bh b0 = as_bf16(_mm512_loadu_si512(b)), b1 = as_bf16(_mm512_loadu_si512(b + 16));
+#pragma GCC unroll 12
+    for (int r = 0; r < 12; ++r) {
+      __m512bh ar = as_bf16(_mm512_set1_epi32(static_cast<int>(a[r])));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+    }
+    a += 12;
+    b += 32;
+  }
+  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r][0], acc[r][1], nr, accumulate);
+}
+
+void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,
+                                    int w, uint32_t* out) {
+  // cvtne2ps(row k + 1, row k) holds row k's 16 values in words 0..15 and row k + 1's in
+  // 16..31; this permutation makes word 2j row k's column j and word 2j + 1 row k + 1's.
+  alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,
+                                                       21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
+                                                       11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_load_si512(kInterleave);
+  const __mmask16 m0 = static_cast<__mmask16>(w >= 16 ? 0xFFFF : (1u << w) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(w >= 32 ? 0xFFFF : w <= 16 ? 0 : (1u << (w - 16)) - 1);
+  for (int64_t k = 0; k < K; k += 2, out += 32) {
+    const float* r0 = b + row_offsets[k] + n0;
+    __m512 x0 = _mm512_maskz_loadu_ps(m0, r0), x1 = _mm512_maskz_loadu_ps(m1, r0 + 16);
+    __m512 y0 = _mm512_setzero_ps(), y1 = _mm512_setzero_ps();
+    if (k + 1 < K) {
+      const float* r1 = b + row_offsets[k + 1] + n0;
+      y0 = _mm512_maskz_loadu_ps(m0, r1);
+      y1 = _mm512_maskz_loadu_ps(m1, r1 + 16);
+    }
+    __m512bh lo = _mm512_cvtne2ps_pbh(y0, x0), hi = _mm512_cvtne2ps_pbh(y1, x1);
+    _mm512_storeu_si512(out, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(lo)));
+    _mm512_storeu_si512(out + 16, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(hi)));
+  }
+}
+
+}  // namespace xinrt
