@@ -85,26 +85,28 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
     mblocks = ceil_div(M, mc_size);
   }
   const int64_t nc_size = panels_per_block * NR;
-  const bool init = ep && (ep->bias || ep->residual);
+  // The epilogue is applied by the micro-kernel as it stores the last K block.
+  const float* bias = ep ? ep->bias : nullptr;
+  const float* residual = ep ? ep->residual : nullptr;
+  const bool relu = ep && ep->relu;
   auto task = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
       int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
-      if (init) gemm_tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
       for (int64_t pc = 0; pc < K || pc == 0; pc += kSbgemmKC) {  // K == 0: one empty block (zeros)
         const int64_t kp = ceil_div(std::min<int64_t>(kSbgemmKC, K - pc), 2), p0 = pc / 2;
-        const bool acc = init || pc > 0;
+        const bool last = pc + kSbgemmKC >= K;
         for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
           const uint32_t* bpanel = bp + (jr / NR) * pairs * NR + p0 * NR;
           int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
           for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
             int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
             sbgemm_kernel_12x32_avx512bf16(kp, packed_a + (ir / MR) * pairs * MR + p0 * MR, bpanel,
-                                           c + ir * ldc + jr, ldc, mr, nr, acc);
+                                           c + ir * ldc + jr, ldc, mr, nr, pc > 0, bias ? bias + ir : nullptr,
+                                           residual ? residual + ir * ldc + jr : nullptr, relu, last);
           }
         }
       }
-      if (ep && ep->relu) gemm_tile_relu(c, ldc, m0, mc, n0, nc);
     }
   };
   if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);

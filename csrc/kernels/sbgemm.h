@@ -35,9 +35,12 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
                  const GemmEpilogue* epilogue = nullptr);
 
 // The AVX512_BF16 parts (kernels/x86/sbgemm_avx512bf16.cc).
-// c[r * ldc + j] (+)= sum_p a[p * MR + r] . b[p * NR + j] over `pairs` k pairs, r < mr, j < nr.
+// c[r * ldc + j] (+)= sum_p a[p * MR + r] . b[p * NR + j] over `pairs` k pairs, r < mr, j < nr;
+// when `last` (the last K block) then + bias[r] + residual[r * ldc + j] (each optional, bias
+// pointing at this call's first row, residual at its first element) and max(0, .) if relu.
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
-                                    int64_t ldc, int mr, int nr, bool accumulate);
+                                    int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
+                                    const float* residual, bool relu, bool last);
 // One NR-column panel of B: columns n0 .. n0 + w (w <= NR; the rest zero) of every row, rows
 // k and k + 1 rounded and interleaved into word p = k / 2 (a missing last row is zero).
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,

@@ -116,8 +116,11 @@ void sgemm_kernel_6x16_baseline(int64_t kc, const float* a, const float* b, floa
   }
 }
 
-void gemm_tile_prologue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0,
-                        int64_t nc) {
+namespace {
+
+// The blocked, threaded GEMM loop; get_b(k0, kc, n0, nc, nr, scratch) returns a KC x NC block
+// of B in NR-column panels (packed into scratch, or found already packed).
+void tile_prologue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
   for (int64_t m = m0; m < m0 + mc; ++m) {
     float* row = c + m * ldc + n0;
     float b = ep.bias ? ep.bias[m] : 0.0f;
@@ -130,17 +133,13 @@ void gemm_tile_prologue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m
   }
 }
 
-void gemm_tile_relu(float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
+void tile_relu(float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc) {
   for (int64_t m = m0; m < m0 + mc; ++m) {
     float* row = c + m * ldc + n0;
     for (int64_t j = 0; j < nc; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];
   }
 }
 
-namespace {
-
-// The blocked, threaded GEMM loop; get_b(k0, kc, n0, nc, nr, scratch) returns a KC x NC block
-// of B in NR-column panels (packed into scratch, or found already packed).
 template <class GetB>
 void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float* packed_a, GetB get_b,
                   float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd, const GemmEpilogue* ep) {
@@ -150,10 +149,10 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
   if (K <= 0) {
     for (int64_t m0 = 0; m0 < M; m0 += kMC) {
       int64_t mc = std::min(kMC, M - m0);
-      if (init) gemm_tile_prologue(*ep, c, ldc, m0, mc, 0, N);
+      if (init) tile_prologue(*ep, c, ldc, m0, mc, 0, N);
       else if (!accumulate)
         for (int64_t m = m0; m < m0 + mc; ++m) std::memset(c + m * ldc, 0, sizeof(float) * N);
-      if (ep && ep->relu) gemm_tile_relu(c, ldc, m0, mc, 0, N);
+      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, 0, N);
     }
     return;
   }
@@ -197,7 +196,7 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
     for (int64_t t = t0; t < t1; ++t) {
       int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
       int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
-      if (init) gemm_tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
+      if (init) tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
       for (int64_t pc = 0; pc < K; pc += kGemmKC) {
         int64_t kc = std::min<int64_t>(kGemmKC, K - pc);
         const float* b_block = get_b(pc, kc, n0, nc, static_cast<int>(NR), bbuf.data());
@@ -212,7 +211,7 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
           }
         }
       }
-      if (ep && ep->relu) gemm_tile_relu(c, ldc, m0, mc, n0, nc);
+      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, n0, nc);
     }
   };
   if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);

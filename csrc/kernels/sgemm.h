@@ -32,11 +32,6 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // same layout as C, leading dimension ldc
   bool relu = false;
 };
-// The epilogue's two halves for rows m0..m0+mc, columns n0..n0+nc of C (GEMM drivers' tiles):
-// C = residual + bias before the products are added, max(C, 0) after.
-void gemm_tile_prologue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0,
-                        int64_t nc);
-void gemm_tile_relu(float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_t nc);
 
 // C = packedA * B (+ C if accumulate), with B(k, n) = trans_b ? b[n * ldb + k] : b[k * ldb + n].
 void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,

@@ -12,22 +12,33 @@ namespace {
 
 inline __m512bh as_bf16(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
 
+// What the last K block adds on the way out: bias[r] and residual[r * ldc + j] (either may be
+// null), then max(C, 0) if relu.
+struct Tail {
+  const float* bias;
+  const float* residual;
+  int64_t ldc;
+  bool relu;
+};
+
+inline __m512 finish(__m512 v, const Tail& t, int r, int j, __mmask16 m) {
+  if (t.bias) v = _mm512_add_ps(v, _mm512_set1_ps(t.bias[r]));
+  if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t.residual + r * t.ldc + j));
+  if (t.relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+  return v;
+}
+
 // Stores (or adds to) one row of C from two accumulators, masked where nr < 32.
-inline void store_row(float* row, __m512 lo, __m512 hi, int nr, bool accumulate) {
-  if (nr == 32) {
-    if (accumulate) {
-      lo = _mm512_add_ps(lo, _mm512_loadu_ps(row));
-      hi = _mm512_add_ps(hi, _mm512_loadu_ps(row + 16));
-    }
-    _mm512_storeu_ps(row, lo);
-    _mm512_storeu_ps(row + 16, hi);
-    return;
-  }
+inline void store_row(float* row, __m512 lo, __m512 hi, int nr, bool accumulate, const Tail* tail, int r) {
   __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-  __mmask16 m1 = static_cast<__mmask16>(nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
   if (accumulate) {
     lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(m0, row));
     hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(m1, row + 16));
+  }
+  if (tail) {
+    lo = finish(lo, *tail, r, 0, m0);
+    hi = finish(hi, *tail, r, 16, m1);
   }
   _mm512_mask_storeu_ps(row, m0, lo);
   if (m1) _mm512_mask_storeu_ps(row + 16, m1, hi);
@@ -35,7 +46,7 @@ inline void store_row(float* row, __m512 lo, __m512 hi, int nr, bool accumulate)
 
 // Tail panels of at most 16 columns: half the dot products of the full kernel.
 void sbgemm_kernel_12x16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int mr,
-                         int nr, bool accumulate) {
+                         int nr, bool accumulate, const Tail* tail) {
   __m512 acc[12];
   for (int r = 0; r < 12; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t p = 0; p < pairs; ++p) {
@@ -46,15 +57,18 @@ void sbgemm_kernel_12x16(int64_t pairs, const uint32_t* a, const uint32_t* b, fl
     a += 12;
     b += 32;  // panels keep their 32-column stride
   }
-  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r], _mm512_setzero_ps(), nr, accumulate);
+  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r], _mm512_setzero_ps(), nr, accumulate, tail, r);
 }
 
 }  // namespace
 
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
-                                    int64_t ldc, int mr, int nr, bool accumulate) {
+                                    int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
+                                    const float* residual, bool relu, bool last) {
+  Tail t{bias, residual, ldc, relu};
+  const Tail* tail = last && (bias || residual || relu) ? &t : nullptr;
   if (nr <= 16) {
-    sbgemm_kernel_12x16(pairs, a, b, c, ldc, mr, nr, accumulate);
+    sbgemm_kernel_12x16(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
     return;
   }
   __m512 acc[12][2];
@@ -70,7 +84,7 @@ void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint
     a += 12;
     b += 32;
   }
-  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r][0], acc[r][1], nr, accumulate);
+  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r][0], acc[r][1], nr, accumulate, tail, r);
 }
 
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,
