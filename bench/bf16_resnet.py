@@ -27,7 +27,9 @@ from xinrt.testing import model_input_feeds, randomized_light_model, with_logits
 def relative_error(got: np.ndarray, want: np.ndarray) -> float:
     """||got - want|| / ||want|| in float64."""
     want64 = np.asarray(want, dtype=np.float64)
-    return float(np.linalg.norm(np.asarray(got, dtype=np.float64) - want64) / np.linalg.norm(want64))
+    return float(
+        np.linalg.norm(np.asarray(got, dtype=np.float64) - want64) / np.linalg.norm(want64)
+    )
 
 
 def timed(session: Any, feeds: dict[str, np.ndarray], gap_s: float) -> float:

@@ -291,13 +291,10 @@ def native_precision(asked: str) -> tuple[str, dict[str, Any]]:
     info = _native.build_info()
     if info["bf16"]:
         return "bf16", {"precision": "bf16"}
-    why = (
-        "cpu: precision bf16 asked, computing in fp32: "
-        + (
-            f"SIMD path {info['simd_selected']} lacks AVX512_BF16"
-            + (" (capped by XINRT_CPU_SIMD / XINRT_CPU_BASELINE)" if "avx512_bf16" in info["simd"] else "")
-        )
-    )
+    path = info["simd_selected"]
+    why = f"cpu: precision bf16 asked, computing in fp32: SIMD path {path} lacks AVX512_BF16"
+    if "avx512_bf16" in info["simd"]:  # the CPU has it: an environment variable capped the path
+        why += " (capped by XINRT_CPU_SIMD / XINRT_CPU_BASELINE)"
     _LOG.warning(why)
     return "fp32", {"precision": "fp32", "precision_note": why}
 
