@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/registry.h"
 #include "core/simd_level.h"
@@ -57,19 +58,8 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
 #if XINRT_HAVE_X86
   if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
   constexpr int64_t MR = kSbgemmMR, NR = kSbgemmNR;
-  const int64_t pairs = ceil_div(K, 2), panels = ceil_div(N, NR);
+  const int64_t pairs = ceil_div(K, 2), panels = ceil_div(N, NR);  // of A and B
   const int threads = pool ? pool->num_threads() : 1;
-
-  // B is rounded and packed once, every task reading the shared panels.
-  std::shared_ptr<uint32_t> packed_b = alloc_u32(static_cast<size_t>(panels * std::max<int64_t>(pairs, 1) * NR));
-  uint32_t* bp = packed_b.get();
-  auto pack = [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p)
-      sbgemm_pack_b_panel_avx512bf16(b, row_offsets, K, p * NR, static_cast<int>(std::min(NR, N - p * NR)),
-                                     bp + p * pairs * NR);
-  };
-  if (pool) pool->parallel_for(panels, 1, pack);
-  else pack(0, panels);
 
   // Output tiles: at least 4 per thread where the shape allows (columns split first, down to
   // one panel, then rows), so uneven tiles even out.
@@ -89,15 +79,24 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
   const float* bias = ep ? ep->bias : nullptr;
   const float* residual = ep ? ep->residual : nullptr;
   const bool relu = ep && ep->relu;
+  // Each task rounds and packs the KC x NC block of B it multiplies next, so the block is still
+  // in cache when the micro-kernel reads it; columns are split before rows, so a block is
+  // packed by more than one task only where M is split too.
   auto task = [&](int64_t t0, int64_t t1) {
+    thread_local std::vector<uint32_t> bbuf;
+    const size_t need = static_cast<size_t>(kSbgemmKC / 2 * nc_size);
+    if (bbuf.size() < need) bbuf.resize(need);
     for (int64_t t = t0; t < t1; ++t) {
       int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
       int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
       for (int64_t pc = 0; pc < K || pc == 0; pc += kSbgemmKC) {  // K == 0: one empty block (zeros)
-        const int64_t kp = ceil_div(std::min<int64_t>(kSbgemmKC, K - pc), 2), p0 = pc / 2;
+        const int64_t kc = std::min<int64_t>(kSbgemmKC, K - pc), kp = ceil_div(kc, 2), p0 = pc / 2;
         const bool last = pc + kSbgemmKC >= K;
+        for (int64_t jr = n0; jr < n0 + nc; jr += NR)
+          sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min(NR, N - jr)),
+                                         bbuf.data() + (jr - n0) / NR * kp * NR);
         for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
-          const uint32_t* bpanel = bp + (jr / NR) * pairs * NR + p0 * NR;
+          const uint32_t* bpanel = bbuf.data() + (jr - n0) / NR * kp * NR;
           int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
           for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
             int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));

@@ -3,9 +3,9 @@
 // C[M, N] = A[M, K] * B[K, N] (+ the GemmEpilogue) where A and B are first rounded to bf16
 // (nearest even) and vdpbf16ps sums their products in fp32. Both operands are stored as
 // 32-bit words holding a pair of bf16 values at consecutive k (k even in the low half): A, the
-// weights, once at plan time in MR-row panels; B, the activations, once per call in NR-column
-// panels that every task shares (so each activation is rounded once per layer). K is padded
-// to even with zeros. C stays fp32.
+// weights, once at plan time in MR-row panels; B, the activations, as each task packs the
+// KC x NC block it multiplies next into NR-column panels. K is padded to even with zeros.
+// C stays fp32.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +41,7 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
                                     int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
                                     const float* residual, bool relu, bool last);
-// One NR-column panel of B: columns n0 .. n0 + w (w <= NR; the rest zero) of every row, rows
+// One NR-column panel of B: columns n0 .. n0 + w (w <= NR; the rest zero) of rows 0 .. K, rows
 // k and k + 1 rounded and interleaved into word p = k / 2 (a missing last row is zero).
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,
                                     int w, uint32_t* out);
