@@ -36,6 +36,7 @@ except ImportError as exc:  # a source checkout without a build
 
 
 _LOG = logging.getLogger(__name__)
+_WARNED: set[str] = set()
 _CONTROL_FLOW = ("If", "Loop", "Scan")
 _OUTER_INPUTS_ATTR = "__xinrt_outer_inputs"  # registry.h kOuterInputsAttr
 _SCAN_SHAPES_ATTR = "__xinrt_scan_output_shapes"  # control_flow.cc: Loop's empty scan outputs
@@ -295,7 +296,9 @@ def native_precision(asked: str) -> tuple[str, dict[str, Any]]:
     why = f"cpu: precision bf16 asked, computing in fp32: SIMD path {path} lacks AVX512_BF16"
     if "avx512_bf16" in info["simd"]:  # the CPU has it: an environment variable capped the path
         why += " (capped by XINRT_CPU_SIMD / XINRT_CPU_BASELINE)"
-    _LOG.warning(why)
+    if why not in _WARNED:  # once per process: "fastest" placement compiles many partitions
+        _WARNED.add(why)
+        _LOG.warning(why)
     return "fp32", {"precision": "fp32", "precision_note": why}
 
 

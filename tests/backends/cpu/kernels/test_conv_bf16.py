@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 import xinrt
+from xinrt.backends.cpu import backend as cpu_backend
 
 _native = pytest.importorskip("xinrt._native")
 
@@ -141,6 +142,7 @@ def test_without_avx512_bf16_the_session_computes_fp32_and_reports_it(monkeypatc
     x = rng.standard_normal((1, 6, 10, 10)).astype(np.float32)
     w = rng.standard_normal((9, 6, 3, 3)).astype(np.float32)
     model = conv_model(w, None, x.shape, {"pads": [1, 1, 1, 1]})
+    monkeypatch.setattr(cpu_backend, "_WARNED", set())  # warned once per process
     with caplog.at_level(logging.WARNING, logger="xinrt.backends.cpu.backend"):
         s = session(model, "bf16")
     details = s.placement.partitions[0].details
