@@ -251,7 +251,8 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
 // A stride-1 convolution as one GEMM over a zero-padded copy of the input: output (oh, ow) is
 // computed at column oh * wp + ow of a padded-width result, so tap (c, ki, kj) is the contiguous
 // run starting at c * hp * wp + ki * d_h * wp + kj * d_w. The wp - out_w extra columns per row
-// are dropped while bias, residual and Relu are applied on the way out.
+// are dropped while bias, residual and Relu are applied on the way out. In bf16 the GEMM reads
+// each tap as out_h runs of out_w floats wp apart and writes the output itself.
 void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channels, const WindowGeometry& g,
                        ConvGemmWeights w, int64_t M, const GemmEpilogue& ep, float* y) {
   const int64_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
@@ -278,10 +279,13 @@ void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channel
     int64_t c = k / (g.k_h * g.k_w), ki = (k / g.k_w) % g.k_h, kj = k % g.k_w;
     offsets[k] = c * plane + ki * g.d_h * wp + kj * g.d_w;
   }
-  std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
-  if (w.bf16) sbgemm_rows(M, n_wide, K, w.bf16, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
-  else sgemm_packed_rows(M, n_wide, K, w.fp32, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
   const int64_t cols = g.out_h * g.out_w;
+  if (w.bf16) {  // the bf16 GEMM reads each tap as out_h runs of out_w: no wide result to trim
+    sbgemm_rows(M, cols, K, w.bf16, xp, offsets.data(), y, cols, &ctx.pool, ctx.simd, &ep, g.out_w, wp);
+    return;
+  }
+  std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
+  sgemm_packed_rows(M, n_wide, K, w.fp32, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
   ctx.pool.parallel_for(M, 1, [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       float b = ep.bias ? ep.bias[m] : 0.0f;

@@ -53,8 +53,9 @@ std::shared_ptr<uint32_t> pack_a_bf16(const float* a, int64_t lda, int64_t M, in
 
 void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
                  const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
-                 const GemmEpilogue* ep) {
+                 const GemmEpilogue* ep, int64_t segment, int64_t segment_stride) {
   if (M <= 0 || N <= 0) return;
+  if (segment <= 0) segment = segment_stride = N;
 #if XINRT_HAVE_X86
   if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
   constexpr int64_t MR = kSbgemmMR, NR = kSbgemmNR;
@@ -94,7 +95,7 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
         const bool last = pc + kSbgemmKC >= K;
         for (int64_t jr = n0; jr < n0 + nc; jr += NR)
           sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min(NR, N - jr)),
-                                         bbuf.data() + (jr - n0) / NR * kp * NR);
+                                         segment, segment_stride, bbuf.data() + (jr - n0) / NR * kp * NR);
         for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
           const uint32_t* bpanel = bbuf.data() + (jr - n0) / NR * kp * NR;
           int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));

@@ -27,12 +27,14 @@ float bf16_to_float(uint16_t h);
 // A(m, k) = a[m * lda + k], packed for sbgemm: round_up(M, MR) * ceil(K / 2) words.
 std::shared_ptr<uint32_t> pack_a_bf16(const float* a, int64_t lda, int64_t M, int64_t K);
 
-// C = A * B with B(k, n) = b[row_offsets[k] + n]: every row of B is a contiguous run of N
-// floats somewhere in b (im2col rows, a 1x1 convolution's input planes, or the shifted rows of
-// a padded input). Needs simd >= kSimdAvx512Bf16 (callers check; throws KernelError if not).
+// C = A * B with B(k, n) = b[row_offsets[k] + (n / segment) * segment_stride + n % segment]:
+// every row of B is runs of `segment` contiguous floats (0: one run of N) somewhere in b:
+// im2col rows, a 1x1 convolution's input planes, or the taps of a stride-1 convolution read
+// from a padded input (segment = output width, segment_stride = padded width). Needs
+// simd >= kSimdAvx512Bf16 (callers check; throws KernelError if not).
 void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
                  const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
-                 const GemmEpilogue* epilogue = nullptr);
+                 const GemmEpilogue* epilogue = nullptr, int64_t segment = 0, int64_t segment_stride = 0);
 
 // The AVX512_BF16 parts (kernels/x86/sbgemm_avx512bf16.cc).
 // c[r * ldc + j] (+)= sum_p a[p * MR + r] . b[p * NR + j] over `pairs` k pairs, r < mr, j < nr;
@@ -41,9 +43,10 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
                                     int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
                                     const float* residual, bool relu, bool last);
-// One NR-column panel of B: columns n0 .. n0 + w (w <= NR; the rest zero) of rows 0 .. K, rows
-// k and k + 1 rounded and interleaved into word p = k / 2 (a missing last row is zero).
+// One NR-column panel of B (as sbgemm_rows reads it): columns n0 .. n0 + w (w <= NR; the rest
+// zero) of rows 0 .. K, rows k and k + 1 rounded and interleaved into word p = k / 2 (a missing
+// last row is zero).
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,
-                                    int w, uint32_t* out);
+                                    int w, int64_t segment, int64_t segment_stride, uint32_t* out);
 
 }  // namespace xinrt
