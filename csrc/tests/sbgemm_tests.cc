@@ -1,8 +1,9 @@
 // The bf16 GEMM (kernels/sbgemm.h) at the avx512_bf16 level against a plain loop written here:
 // the same bf16 rounding of A and B (float_to_bf16, checked on its own against hand-worked
 // values), products summed in double. Ragged M/N/K (odd K, K over one 256 block, N not a
-// multiple of 32, M not a multiple of 12), rows of B gathered by offsets, the fused epilogue,
-// with and without the thread pool.
+// multiple of 32, M not a multiple of 12), rows of B gathered by offsets and read in runs of
+// `segment` columns (a stride-1 convolution's taps), the fused epilogue, with and without the
+// thread pool.
 #include <cstring>
 
 #include "core/simd_level.h"
@@ -52,21 +53,26 @@ float bf16_round(float x) { return bf16_to_float(float_to_bf16(x)); }
 struct Case {
   int64_t M, N, K;
   bool epilogue, pool;
+  int64_t segment = 0;  // columns come in runs of `segment`, each 3 floats after the last (0: one run)
 };
 
 void check_sbgemm(Report& r, int level, const std::string& lv, ThreadPool& pool) {
   const Case cases[] = {{1, 1, 1, false, false},    {12, 32, 2, false, false},  {13, 33, 3, true, false},
                         {40, 323, 27, true, true},   {64, 49, 576, true, true},  {130, 196, 64, false, true},
-                        {7, 17, 513, true, false},   {300, 100, 300, true, true}};
+                        {7, 17, 513, true, false},   {300, 100, 300, true, true},
+                        {13, 49, 37, true, true, 7},  {12, 90, 20, false, false, 1}, {25, 70, 9, true, true, 40}};
   for (const Case& cs : cases) {
     std::vector<float> a = randn(cs.M * cs.K, 11, 0.5f), bias = randn(cs.M, 12), res = randn(cs.M * cs.N, 13);
-    // B's rows live in a larger buffer at offsets in reverse order, two floats apart.
-    std::vector<float> big((cs.N + 2) * cs.K + 16);
+    // B's rows live in a larger buffer at offsets in reverse order, apart; with a segment, each
+    // run of `segment` columns starts 3 floats after the previous one ends.
+    const int64_t seg = cs.segment ? cs.segment : cs.N, seg_stride = cs.segment ? cs.segment + 3 : cs.N;
+    const int64_t row_len = (cs.N + seg - 1) / seg * seg_stride + 2;
+    std::vector<float> big(row_len * cs.K + 16, -7.0f);
     std::vector<float> rows = randn(cs.N * cs.K, 14);
     std::vector<int64_t> offs(cs.K);
     for (int64_t k = 0; k < cs.K; ++k) {
-      offs[k] = (cs.K - 1 - k) * (cs.N + 2) + 1;
-      std::memcpy(big.data() + offs[k], rows.data() + k * cs.N, sizeof(float) * cs.N);
+      offs[k] = (cs.K - 1 - k) * row_len + 1;
+      for (int64_t n = 0; n < cs.N; ++n) big[offs[k] + (n / seg) * seg_stride + n % seg] = rows[k * cs.N + n];
     }
     GemmEpilogue ep;
     ep.bias = bias.data();
@@ -88,12 +94,13 @@ void check_sbgemm(Report& r, int level, const std::string& lv, ThreadPool& pool)
       }
     std::shared_ptr<uint32_t> pa = pack_a_bf16(a.data(), cs.K, cs.M, cs.K);
     sbgemm_rows(cs.M, cs.N, cs.K, pa.get(), big.data(), offs.data(), c.data(), cs.N, cs.pool ? &pool : nullptr,
-                level, cs.epilogue ? &ep : nullptr);
+                level, cs.epilogue ? &ep : nullptr, cs.segment, cs.segment ? seg_stride : 0);
     double e = 0.0;
     std::string err = compare(c.data(), want.data(), c.size(), Tol{0.0, 1e-5 * std::max(1.0, scale)}, &e);
     r.record(err.empty(), lv,
              "sbgemm_rows M=" + std::to_string(cs.M) + " N=" + std::to_string(cs.N) + " K=" + std::to_string(cs.K) +
-                 (cs.epilogue ? " bias+residual+relu" : "") + (cs.pool ? " pool" : ""),
+                 (cs.epilogue ? " bias+residual+relu" : "") + (cs.pool ? " pool" : "") +
+                 (cs.segment ? " segment=" + std::to_string(cs.segment) : ""),
              err.empty() ? fmt("max |err| %.3g", e) : err);
   }
 }
