@@ -29,7 +29,7 @@ float bf16_to_float(uint16_t h) {
 }
 
 namespace {
-constexpr int64_t kMC = 288;  // most rows of A per task (24 micro-panels)
+constexpr int64_t kMC = 288;  // rows of A per block run against one packed B block (24 micro-panels)
 constexpr int64_t kNC = 256;  // columns of B per task before splitting for threads
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -62,55 +62,62 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
   const int64_t pairs = ceil_div(K, 2), panels = ceil_div(N, NR);  // of A and B
   const int threads = pool ? pool->num_threads() : 1;
 
-  // Output tiles: at least 4 per thread where the shape allows (columns split first, down to
-  // one panel, then rows), so uneven tiles even out.
-  const int64_t target = 4 * static_cast<int64_t>(threads);
-  int64_t mblocks = ceil_div(M, kMC);
-  int64_t mc_size = round_up(ceil_div(M, mblocks), MR);
-  int64_t nblocks = ceil_div(N, kNC);
-  if (threads > 1 && mblocks * nblocks < target) nblocks = std::min(panels, ceil_div(target, mblocks));
+  // Tasks: at least 4 per thread where the shape allows, so uneven ones even out. Columns are
+  // split first (down to one panel), then rows into as few groups as that still needs: each
+  // task packs its columns of B once per KC block, so every extra row group packs them again.
+  const int64_t target = threads > 1 ? 4 * static_cast<int64_t>(threads) : 1;
+  int64_t nblocks = std::min(panels, std::max(ceil_div(N, kNC), target));
   int64_t panels_per_block = ceil_div(panels, nblocks);
   nblocks = ceil_div(panels, panels_per_block);
-  if (threads > 1 && mblocks * nblocks < target && mc_size > MR) {
-    mc_size = std::max<int64_t>(MR, round_up(ceil_div(M, ceil_div(target, nblocks)), MR));
-    mblocks = ceil_div(M, mc_size);
+  // A block count that is a multiple of the thread count where a few more blocks allow it, so
+  // no thread idles at the end.
+  for (int64_t nb = nblocks; threads > 1 && nblocks % threads != 0 && nb <= std::min(panels, nblocks + threads);
+       ++nb) {
+    if (ceil_div(panels, ceil_div(panels, nb)) % threads == 0) {
+      panels_per_block = ceil_div(panels, nb);
+      nblocks = ceil_div(panels, panels_per_block);
+    }
   }
   const int64_t nc_size = panels_per_block * NR;
+  int64_t mgroups = std::min(ceil_div(target, nblocks), ceil_div(M, MR));
+  const int64_t mg_size = round_up(ceil_div(M, mgroups), MR);
+  mgroups = ceil_div(M, mg_size);
   // The epilogue is applied by the micro-kernel as it stores the last K block.
   const float* bias = ep ? ep->bias : nullptr;
   const float* residual = ep ? ep->residual : nullptr;
   const bool relu = ep && ep->relu;
   // Each task rounds and packs the KC x NC block of B it multiplies next, so the block is still
-  // in cache when the micro-kernel reads it; columns are split before rows, so a block is
-  // packed by more than one task only where M is split too.
+  // in cache when the micro-kernel reads it, then runs it against its rows in MC blocks.
   auto task = [&](int64_t t0, int64_t t1) {
     thread_local std::vector<uint32_t> bbuf;
     const size_t need = static_cast<size_t>(kSbgemmKC / 2 * nc_size);
     if (bbuf.size() < need) bbuf.resize(need);
     for (int64_t t = t0; t < t1; ++t) {
-      int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
-      int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
+      int64_t m0 = (t / nblocks) * mg_size, n0 = (t % nblocks) * nc_size;
+      int64_t m1 = std::min(m0 + mg_size, M), nc = std::min(nc_size, N - n0);
       for (int64_t pc = 0; pc < K || pc == 0; pc += kSbgemmKC) {  // K == 0: one empty block (zeros)
         const int64_t kc = std::min<int64_t>(kSbgemmKC, K - pc), kp = ceil_div(kc, 2), p0 = pc / 2;
         const bool last = pc + kSbgemmKC >= K;
         for (int64_t jr = n0; jr < n0 + nc; jr += NR)
           sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min(NR, N - jr)),
                                          segment, segment_stride, bbuf.data() + (jr - n0) / NR * kp * NR);
-        for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
-          const uint32_t* bpanel = bbuf.data() + (jr - n0) / NR * kp * NR;
-          int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
-          for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
-            int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
-            sbgemm_kernel_12x32_avx512bf16(kp, packed_a + (ir / MR) * pairs * MR + p0 * MR, bpanel,
-                                           c + ir * ldc + jr, ldc, mr, nr, pc > 0, bias ? bias + ir : nullptr,
-                                           residual ? residual + ir * ldc + jr : nullptr, relu, last);
+        for (int64_t mb = m0; mb < m1; mb += kMC) {
+          for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
+            const uint32_t* bpanel = bbuf.data() + (jr - n0) / NR * kp * NR;
+            int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
+            for (int64_t ir = mb; ir < std::min(mb + kMC, m1); ir += MR) {
+              int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
+              sbgemm_kernel_12x32_avx512bf16(kp, packed_a + (ir / MR) * pairs * MR + p0 * MR, bpanel,
+                                             c + ir * ldc + jr, ldc, mr, nr, pc > 0, bias ? bias + ir : nullptr,
+                                             residual ? residual + ir * ldc + jr : nullptr, relu, last);
+            }
           }
         }
       }
     }
   };
-  if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);
-  else task(0, mblocks * nblocks);
+  if (pool) pool->parallel_for(mgroups * nblocks, 1, task, mgroups * nblocks);
+  else task(0, mgroups * nblocks);
 #else
   throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
 #endif
