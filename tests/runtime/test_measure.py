@@ -9,7 +9,7 @@ import onnx_ir as ir
 from onnx import TensorProto
 
 from tests.helpers import make_model, tensor
-from xinrt.cost_cache import nodes_signature
+from xinrt.cost_cache import environment_key, nodes_signature
 from xinrt.measure import resolve_dim, seeded_feeds, time_runs
 
 
@@ -79,3 +79,12 @@ def test_a_warm_up_longer_than_the_share_is_the_measurement():
 
     seconds = time_runs(slow_run, runs=5, max_s=0.01)
     assert len(calls) == 1 and seconds >= 0.05
+
+
+def test_cost_keys_differ_by_the_precision_asked_and_stay_unchanged_without_one():
+    plain = environment_key("cpu,ort", ["host"], 2)
+    assert environment_key("cpu,ort", ["host"], 2, ["", ""]) == plain  # old cache entries hold
+    assert environment_key("cpu,ort", ["host"], 2, ["bf16", ""]) != plain
+    assert environment_key("cpu,ort", ["host"], 2, ["bf16", ""]) != environment_key(
+        "cpu,ort", ["host"], 2, ["", "bf16"]
+    )
