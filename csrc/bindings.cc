@@ -348,7 +348,7 @@ PYBIND11_MODULE(_native, m) {
            "Runs the plan on numpy inputs (input_slots order); `control` (a RunControl) can stop it.")
       .def_property_readonly("num_threads", &Plan::num_threads)
       .def_property_readonly("bf16_steps", &Plan::bf16_steps,
-                             "How many steps compute in bf16 (precision bf16: Conv with constant weights).")
+                             "How many steps compute in bf16 (precision bf16: Conv and MatMul with constant weights).")
       .def_property_readonly("output_dtypes", [](const Plan& p) {
         std::vector<std::string> names;
         for (DType d : p.output_dtypes()) names.push_back(dtype_name(d));

@@ -277,7 +277,7 @@ class CpuBackend(Backend):
             )
             plans = [executable]
         if precision == "bf16":
-            report["bf16_convs"] = sum(p.bf16_steps for p in plans)
+            report["bf16_steps"] = sum(p.bf16_steps for p in plans)
         executable.report = report
         return executable
 

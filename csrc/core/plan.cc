@@ -132,7 +132,8 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   fuse_quant_steps();
   if (precision == "bf16")
     for (Step& step : steps_)
-      if (step.info.op_type == "Conv" && step.info.domain.empty()) step.info.attrs[kBf16Attr] = Attribute{};
+      if ((step.info.op_type == "Conv" || step.info.op_type == "MatMul") && step.info.domain.empty())
+        step.info.attrs[kBf16Attr] = Attribute{};
   for (Step& step : steps_) {
     if (!step.kernel->prepare_fn) continue;
     try {

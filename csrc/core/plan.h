@@ -55,7 +55,7 @@ class Plan {
   // "name (op_type)" of each kernel run() executes, after constant folding and fusion
   // (a fused step's name joins its nodes' names with '+').
   std::vector<std::string> step_names() const;
-  // How many steps compute in bf16 (precision "bf16": Conv with constant weights).
+  // How many steps compute in bf16 (precision "bf16": Conv and MatMul with constant weights).
   int bf16_steps() const;
 
  private:

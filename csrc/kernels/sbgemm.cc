@@ -51,13 +51,15 @@ std::shared_ptr<uint32_t> pack_a_bf16(const float* a, int64_t lda, int64_t M, in
   return packed;
 }
 
-void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
-                 const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
-                 const GemmEpilogue* ep, int64_t segment, int64_t segment_stride) {
-  if (M <= 0 || N <= 0) return;
-  if (segment <= 0) segment = segment_stride = N;
 #if XINRT_HAVE_X86
-  if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
+namespace {
+
+// The blocked, threaded loop. get_b(pc, kc, n0, nc, scratch, &stride) returns the KC x NC block
+// of B at rows pc.., columns n0.. as NR-column panels `stride` words apart: packed into scratch
+// (room for KC / 2 x NC words) or found pre-packed.
+template <class GetB>
+void sbgemm_driver(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, GetB get_b, float* c, int64_t ldc,
+                   ThreadPool* pool, const GemmEpilogue* ep, const float* column_bias) {
   constexpr int64_t MR = kSbgemmMR, NR = kSbgemmNR;
   const int64_t pairs = ceil_div(K, 2), panels = ceil_div(N, NR);  // of A and B
   const int threads = pool ? pool->num_threads() : 1;
@@ -86,8 +88,9 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
   const float* bias = ep ? ep->bias : nullptr;
   const float* residual = ep ? ep->residual : nullptr;
   const bool relu = ep && ep->relu;
-  // Each task rounds and packs the KC x NC block of B it multiplies next, so the block is still
-  // in cache when the micro-kernel reads it, then runs it against its rows in MC blocks.
+  // Each task takes the KC x NC block of B it multiplies next (packing it, where B is not
+  // pre-packed, so it is still in cache when the micro-kernel reads it) and runs it against
+  // its rows in MC blocks.
   auto task = [&](int64_t t0, int64_t t1) {
     thread_local std::vector<uint32_t> bbuf;
     const size_t need = static_cast<size_t>(kSbgemmKC / 2 * nc_size);
@@ -98,17 +101,17 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
       for (int64_t pc = 0; pc < K || pc == 0; pc += kSbgemmKC) {  // K == 0: one empty block (zeros)
         const int64_t kc = std::min<int64_t>(kSbgemmKC, K - pc), kp = ceil_div(kc, 2), p0 = pc / 2;
         const bool last = pc + kSbgemmKC >= K;
-        for (int64_t jr = n0; jr < n0 + nc; jr += NR)
-          sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min(NR, N - jr)),
-                                         segment, segment_stride, bbuf.data() + (jr - n0) / NR * kp * NR);
+        int64_t stride = 0;
+        const uint32_t* block = get_b(pc, kc, n0, nc, bbuf.data(), &stride);
         for (int64_t mb = m0; mb < m1; mb += kMC) {
           for (int64_t jr = n0; jr < n0 + nc; jr += NR) {
-            const uint32_t* bpanel = bbuf.data() + (jr - n0) / NR * kp * NR;
+            const uint32_t* bpanel = block + (jr - n0) / NR * stride;
             int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
             for (int64_t ir = mb; ir < std::min(mb + kMC, m1); ir += MR) {
               int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
               sbgemm_kernel_12x32_avx512bf16(kp, packed_a + (ir / MR) * pairs * MR + p0 * MR, bpanel,
                                              c + ir * ldc + jr, ldc, mr, nr, pc > 0, bias ? bias + ir : nullptr,
+                                             column_bias ? column_bias + jr : nullptr,
                                              residual ? residual + ir * ldc + jr : nullptr, relu, last);
             }
           }
@@ -118,6 +121,68 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
   };
   if (pool) pool->parallel_for(mgroups * nblocks, 1, task, mgroups * nblocks);
   else task(0, mgroups * nblocks);
+}
+
+}  // namespace
+#endif
+
+void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
+                 const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
+                 const GemmEpilogue* ep, int64_t segment, int64_t segment_stride) {
+  if (M <= 0 || N <= 0) return;
+  if (segment <= 0) segment = segment_stride = N;
+#if XINRT_HAVE_X86
+  if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
+  auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
+    const int64_t kp = ceil_div(kc, 2);
+    for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
+      sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)),
+                                     segment, segment_stride, scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
+    *stride = kp * kSbgemmNR;
+    return static_cast<const uint32_t*>(scratch);
+  };
+  sbgemm_driver(M, N, K, packed_a, pack, c, ldc, pool, ep, nullptr);
+#else
+  throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
+#endif
+}
+
+std::shared_ptr<uint32_t> pack_b_bf16(const float* w, int64_t ldw, int64_t K, int64_t N) {
+  const int64_t pairs = ceil_div(K, 2), panels = ceil_div(std::max<int64_t>(N, 1), kSbgemmNR);
+  std::shared_ptr<uint32_t> packed = alloc_u32(static_cast<size_t>(panels * std::max<int64_t>(pairs, 1) * kSbgemmNR));
+  uint32_t* out = packed.get();
+  for (int64_t j = 0; j < panels * kSbgemmNR; j += kSbgemmNR)
+    for (int64_t p = 0; p < pairs; ++p)
+      for (int64_t t = 0; t < kSbgemmNR; ++t, ++out) {
+        int64_t n = j + t, k = 2 * p;
+        uint32_t lo = n < N ? float_to_bf16(w[k * ldw + n]) : 0;
+        uint32_t hi = n < N && k + 1 < K ? float_to_bf16(w[(k + 1) * ldw + n]) : 0;
+        *out = lo | (hi << 16);
+      }
+  return packed;
+}
+
+void sbgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const uint32_t* packed_w,
+                     const float* column_bias, float* c, int64_t ldc, ThreadPool* pool, int simd) {
+  if (M <= 0 || N <= 0) return;
+#if XINRT_HAVE_X86
+  if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
+  const int64_t pairs = ceil_div(K, 2), row_panels = ceil_div(M, kSbgemmMR);
+  std::shared_ptr<uint32_t> packed_a = alloc_u32(static_cast<size_t>(row_panels * std::max<int64_t>(pairs, 1) * kSbgemmMR));
+  uint32_t* pa = packed_a.get();
+  auto pack = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      sbgemm_pack_a_panel_avx512bf16(a + i * kSbgemmMR * lda, lda,
+                                     static_cast<int>(std::min<int64_t>(kSbgemmMR, M - i * kSbgemmMR)), K,
+                                     pa + i * pairs * kSbgemmMR);
+  };
+  if (pool) pool->parallel_for(row_panels, 1, pack);
+  else pack(0, row_panels);
+  auto prepacked = [&](int64_t pc, int64_t, int64_t n0, int64_t, uint32_t*, int64_t* stride) {
+    *stride = pairs * kSbgemmNR;
+    return packed_w + (n0 / kSbgemmNR) * pairs * kSbgemmNR + (pc / 2) * kSbgemmNR;
+  };
+  sbgemm_driver(M, N, K, pa, prepacked, c, ldc, pool, nullptr, column_bias);
 #else
   throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
 #endif

@@ -36,13 +36,24 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
                  const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
                  const GemmEpilogue* epilogue = nullptr, int64_t segment = 0, int64_t segment_stride = 0);
 
+// The weights as the right operand instead (MatMul): W[K, N] (W(k, n) = w[k * ldw + n]) packed
+// once in NR-column panels of K pairs, for sbgemm_packed_b.
+std::shared_ptr<uint32_t> pack_b_bf16(const float* w, int64_t ldw, int64_t K, int64_t N);
+
+// C[M, N] = A[M, K] * W + column_bias[n] (optional) with W from pack_b_bf16; A (row stride lda,
+// the activations) is rounded and packed per call. Needs simd >= kSimdAvx512Bf16.
+void sbgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const uint32_t* packed_w,
+                     const float* column_bias, float* c, int64_t ldc, ThreadPool* pool, int simd);
+
 // The AVX512_BF16 parts (kernels/x86/sbgemm_avx512bf16.cc).
 // c[r * ldc + j] (+)= sum_p a[p * MR + r] . b[p * NR + j] over `pairs` k pairs, r < mr, j < nr;
-// when `last` (the last K block) then + bias[r] + residual[r * ldc + j] (each optional, bias
-// pointing at this call's first row, residual at its first element) and max(0, .) if relu.
+// when `last` (the last K block) then + bias[r] + column_bias[j] + residual[r * ldc + j] (each
+// optional, pointing at this call's first row / column / element) and max(0, .) if relu.
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
                                     int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
-                                    const float* residual, bool relu, bool last);
+                                    const float* column_bias, const float* residual, bool relu, bool last);
+// One MR-row panel of A (rows <= MR of K floats, row stride lda; missing rows zero), rounded.
+void sbgemm_pack_a_panel_avx512bf16(const float* a, int64_t lda, int rows, int64_t K, uint32_t* out);
 // One NR-column panel of B (as sbgemm_rows reads it): columns n0 .. n0 + w (w <= NR; the rest
 // zero) of rows 0 .. K, rows k and k + 1 rounded and interleaved into word p = k / 2 (a missing
 // last row is zero).

@@ -12,10 +12,11 @@ namespace {
 
 inline __m512bh as_bf16(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
 
-// What the last K block adds on the way out: bias[r] and residual[r * ldc + j] (either may be
-// null), then max(C, 0) if relu.
+// What the last K block adds on the way out: bias[r], column_bias[j] and residual[r * ldc + j]
+// (each may be null), then max(C, 0) if relu.
 struct Tail {
   const float* bias;
+  const float* column_bias;
   const float* residual;
   int64_t ldc;
   bool relu;
@@ -23,6 +24,7 @@ struct Tail {
 
 inline __m512 finish(__m512 v, const Tail& t, int r, int j, __mmask16 m) {
   if (t.bias) v = _mm512_add_ps(v, _mm512_set1_ps(t.bias[r]));
+  if (t.column_bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t.column_bias + j));
   if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t.residual + r * t.ldc + j));
   if (t.relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
   return v;
@@ -64,9 +66,9 @@ void sbgemm_kernel_12x16(int64_t pairs, const uint32_t* a, const uint32_t* b, fl
 
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
                                     int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
-                                    const float* residual, bool relu, bool last) {
-  Tail t{bias, residual, ldc, relu};
-  const Tail* tail = last && (bias || residual || relu) ? &t : nullptr;
+                                    const float* column_bias, const float* residual, bool relu, bool last) {
+  Tail t{bias, column_bias, residual, ldc, relu};
+  const Tail* tail = last && (bias || column_bias || residual || relu) ? &t : nullptr;
   if (nr <= 16) {
     sbgemm_kernel_12x16(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
     return;
@@ -128,6 +130,25 @@ void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, 
     __m512bh lo = _mm512_cvtne2ps_pbh(y0, x0), hi = _mm512_cvtne2ps_pbh(y1, x1);
     _mm512_storeu_si512(out, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(lo)));
     _mm512_storeu_si512(out + 16, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(hi)));
+  }
+}
+
+void sbgemm_pack_a_panel_avx512bf16(const float* a, int64_t lda, int rows, int64_t K, uint32_t* out) {
+  const int64_t pairs = (K + 1) / 2;
+  for (int64_t i = 0; i < pairs * 12; ++i) out[i] = 0;
+  alignas(64) uint32_t words[16];
+  for (int r = 0; r < rows; ++r) {
+    const float* row = a + r * lda;
+    // 32 floats round to 16 words in order: word i = (x[2i], x[2i + 1]), a pair of k.
+    for (int64_t k = 0; k < K; k += 32) {
+      int64_t left = K - k;
+      __mmask16 m0 = static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1);
+      __mmask16 m1 = static_cast<__mmask16>(left >= 32 ? 0xFFFF : left <= 16 ? 0 : (1u << (left - 16)) - 1);
+      __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(m1, row + k + 16), _mm512_maskz_loadu_ps(m0, row + k));
+      _mm512_store_si512(words, reinterpret_cast<__m512i&>(v));
+      int64_t p0 = k / 2, n = pairs - p0 < 16 ? pairs - p0 : 16;
+      for (int64_t i = 0; i < n; ++i) out[(p0 + i) * 12 + r] = words[i];
+    }
   }
 }
 

@@ -101,7 +101,7 @@ def test_bf16_conv_is_fp32_arithmetic_on_bf16_rounded_inputs(case, residual):
     s = session(model, "bf16")
     got = s.run(None, feeds)[0]
     (partition,) = s.placement.partitions
-    assert partition.details == {"precision": "bf16", "bf16_convs": 1}
+    assert partition.details == {"precision": "bf16", "bf16_steps": 1}
 
     # Same model on bf16-rounded x and w in fp32: only the order of the fp32 sums differs.
     rounded = conv_model(bf16_round(w), b, x_shape, attrs, residual)
@@ -130,7 +130,7 @@ def test_conv_with_weights_from_an_input_stays_fp32_at_bf16():
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     s = session(model, "bf16")
-    assert s.placement.partitions[0].details["bf16_convs"] == 0
+    assert s.placement.partitions[0].details["bf16_steps"] == 0
     want = ReferenceEvaluator(model).run(None, {"x": x, "w": w})[0]
     np.testing.assert_allclose(s.run(None, {"x": x, "w": w})[0], want, rtol=1e-4, atol=1e-4)
 
