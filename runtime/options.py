@@ -67,8 +67,8 @@ class SessionOptions:
     # Reduced precision for backends that compile for it ("fp32", "fp16", "bf16", "int8"): one
     # value for every backend, or {backend: precision}; "" = each backend's default. int8 backends
     # calibrate on `calibration_data` (a list of feed dicts), else on seeded random inputs.
-    # "bf16": `cpu` runs Conv in bf16 with fp32 sums on CPUs with AVX512_BF16 (else fp32, and
-    # its placement report says so); backends that compile for fixed precisions decline it.
+    # "bf16": `cpu` runs Conv and MatMul in bf16 with fp32 sums on CPUs with AVX512_BF16 (else
+    # fp32, and its placement report says so); backends with fixed precisions decline it.
     precision: str | dict[str, str] = ""
     calibration_data: list[dict[str, Any]] | None = None
     placement: str = field(default_factory=default_placement)

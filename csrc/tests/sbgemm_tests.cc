@@ -105,6 +105,36 @@ void check_sbgemm(Report& r, int level, const std::string& lv, ThreadPool& pool)
   }
 }
 
+// The weights as the right operand (MatMul): sbgemm_packed_b with a column bias.
+void check_sbgemm_packed_b(Report& r, int level, const std::string& lv, ThreadPool& pool) {
+  const int64_t shapes[][3] = {{1, 7, 5}, {13, 33, 70}, {40, 513, 33}, {130, 96, 64}};
+  for (const auto& sh : shapes) {
+    const int64_t M = sh[0], K = sh[1], N = sh[2], lda = K + 3;  // rows of A spaced out
+    std::vector<float> a = randn(M * lda, 21), w = randn(K * N, 22, 0.3f), bias = randn(N, 23);
+    std::vector<float> c(M * N, 55.0f), want(M * N);
+    double scale = 0.0;
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double s = bias[n], mag = 0.0;
+        for (int64_t k = 0; k < K; ++k) {
+          double p = static_cast<double>(bf16_round(a[m * lda + k])) * bf16_round(w[k * N + n]);
+          s += p;
+          mag += std::fabs(p);
+        }
+        want[m * N + n] = static_cast<float>(s);
+        scale = std::max(scale, mag);
+      }
+    std::shared_ptr<uint32_t> pw = pack_b_bf16(w.data(), N, K, N);
+    sbgemm_packed_b(M, N, K, a.data(), lda, pw.get(), bias.data(), c.data(), N, M > 20 ? &pool : nullptr, level);
+    double e = 0.0;
+    std::string err = compare(c.data(), want.data(), c.size(), Tol{0.0, 1e-5 * std::max(1.0, scale)}, &e);
+    r.record(err.empty(), lv,
+             "sbgemm_packed_b M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+                 " column bias",
+             err.empty() ? fmt("max |err| %.3g", e) : err);
+  }
+}
+
 }  // namespace
 
 void run_sbgemm_checks(Report& r, int level, const std::string& name) {
@@ -112,6 +142,7 @@ void run_sbgemm_checks(Report& r, int level, const std::string& name) {
   check_rounding(r, name);
   ThreadPool pool(2);
   check_sbgemm(r, level, name, pool);
+  check_sbgemm_packed_b(r, level, name, pool);
 }
 
 }  // namespace xinrt_test
