@@ -46,20 +46,34 @@ inline void store_row(float* row, __m512 lo, __m512 hi, int nr, bool accumulate,
   if (m1) _mm512_mask_storeu_ps(row + 16, m1, hi);
 }
 
-// Tail panels of at most 16 columns: half the dot products of the full kernel.
-void sbgemm_kernel_12x16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int mr,
-                         int nr, bool accumulate, const Tail* tail) {
-  __m512 acc[12];
-  for (int r = 0; r < 12; ++r) acc[r] = _mm512_setzero_ps();
+// ROWS rows of a 12-row A panel (the rest are past M) x HALVES 16-column halves of a 32-column
+// B panel: a panel's tail rows or columns cost only their own dot products.
+template <int ROWS, int HALVES>
+void kernel_rows(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int mr, int nr,
+                 bool accumulate, const Tail* tail) {
+  __m512 acc[ROWS][2];
+  for (int r = 0; r < ROWS; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < pairs; ++p) {
-    __m512bh b0 = as_bf16(_mm512_loadu_si512(b));
+    __m512bh b0 = as_bf16(_mm512_loadu_si512(b)), b1 = b0;
+    if (HALVES == 2) b1 = as_bf16(_mm512_loadu_si512(b + 16));
 #pragma GCC unroll 12
-    for (int r = 0; r < 12; ++r)
-      acc[r] = _mm512_dpbf16_ps(acc[r], as_bf16(_mm512_set1_epi32(static_cast<int>(a[r]))), b0);
-    a += 12;
-    b += 32;  // panels keep their 32-column stride
+    for (int r = 0; r < ROWS; ++r) {
+      __m512bh ar = as_bf16(_mm512_set1_epi32(static_cast<int>(a[r])));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+      if (HALVES == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+    }
+    a += 12;  // panels keep their 12-row and 32-column strides
+    b += 32;
   }
-  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r], _mm512_setzero_ps(), nr, accumulate, tail, r);
+  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r][0], acc[r][1], nr, accumulate, tail, r);
+}
+
+template <int HALVES>
+void kernel_for_rows(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int mr, int nr,
+                     bool accumulate, const Tail* tail) {
+  if (mr <= 4) kernel_rows<4, HALVES>(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
+  else if (mr <= 8) kernel_rows<8, HALVES>(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
+  else kernel_rows<12, HALVES>(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
 }
 
 }  // namespace
@@ -69,24 +83,8 @@ void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint
                                     const float* column_bias, const float* residual, bool relu, bool last) {
   Tail t{bias, column_bias, residual, ldc, relu};
   const Tail* tail = last && (bias || column_bias || residual || relu) ? &t : nullptr;
-  if (nr <= 16) {
-    sbgemm_kernel_12x16(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
-    return;
-  }
-  __m512 acc[12][2];
-  for (int r = 0; r < 12; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < pairs; ++p) {
-    __m512bh b0 = as_bf16(_mm512_loadu_si512(b)), b1 = as_bf16(_mm512_loadu_si512(b + 16));
-#pragma GCC unroll 12
-    for (int r = 0; r < 12; ++r) {
-      __m512bh ar = as_bf16(_mm512_set1_epi32(static_cast<int>(a[r])));
-      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
-      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
-    }
-    a += 12;
-    b += 32;
-  }
-  for (int r = 0; r < mr; ++r) store_row(c + r * ldc, acc[r][0], acc[r][1], nr, accumulate, tail, r);
+  if (nr <= 16) kernel_for_rows<1>(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
+  else kernel_for_rows<2>(pairs, a, b, c, ldc, mr, nr, accumulate, tail);
 }
 
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0, int w,
