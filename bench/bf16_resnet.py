@@ -5,8 +5,9 @@ latency ratios interleaved in one process, and the bf16 error on the logits vs f
 
 The model is `xinrt.testing.randomized_light_model("resnet50")` (seeded random weights) with its
 logits (the Softmax input) as an extra output. Each round times ORT fp32, xinrt cpu bf16 and xinrt
-cpu fp32 in an order that rotates, each after `--gap-ms` idle (ORT's spinning threads otherwise
-slow whatever runs next); the figures are medians of the per-round ratios to ORT. The error is
+cpu fp32 in an order that rotates, each after `--gap-ms` idle and one unrecorded run (ORT's
+spinning threads otherwise slow whatever runs next); the figures are medians of the per-round
+ratios to ORT. The error is
 ||bf16 - fp32|| / ||fp32|| on the logits (fp32 = ORT's), over `--samples` seeded inputs (worst).
 """
 
@@ -33,8 +34,10 @@ def relative_error(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def timed(session: Any, feeds: dict[str, np.ndarray], gap_s: float) -> float:
-    """Seconds of one run after `gap_s` idle."""
+    """Seconds of one run after `gap_s` idle and one unrecorded run (bench/RESULTS.md's protocol:
+    ORT's spinning threads go idle first, and the recorded run is warm)."""
     time.sleep(gap_s)
+    session.run(None, feeds)
     start = time.perf_counter()
     session.run(None, feeds)
     return time.perf_counter() - start
