@@ -252,9 +252,25 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
 // computed at column oh * wp + ow of a padded-width result, so tap (c, ki, kj) is the contiguous
 // run starting at c * hp * wp + ki * d_h * wp + kj * d_w. The wp - out_w extra columns per row
 // are dropped while bias, residual and Relu are applied on the way out. In bf16 the GEMM reads
-// each tap as out_h runs of out_w floats wp apart and writes the output itself.
+// each tap straight from the unpadded input (out_h runs of out_w, clipped to the plane) and
+// writes the output itself: no padded copy, no wide result.
 void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channels, const WindowGeometry& g,
                        ConvGemmWeights w, int64_t M, const GemmEpilogue& ep, float* y) {
+  if (w.bf16) {  // the bf16 GEMM reads the taps from the unpadded input itself, padding as zeros
+    const int64_t K = channels * g.k_h * g.k_w;
+    std::vector<int64_t> offsets(static_cast<size_t>(K));
+    std::vector<int32_t> dy(static_cast<size_t>(K)), dx(static_cast<size_t>(K));
+    for (int64_t k = 0; k < K; ++k) {
+      int64_t c = k / (g.k_h * g.k_w), ki = (k / g.k_w) % g.k_h, kj = k % g.k_w;
+      offsets[k] = c * g.in_h * g.in_w;
+      dy[k] = static_cast<int32_t>(ki * g.d_h - g.pad_top);
+      dx[k] = static_cast<int32_t>(kj * g.d_w - g.pad_left);
+    }
+    const int64_t cols = g.out_h * g.out_w;
+    sbgemm_conv_rows(M, cols, K, w.bf16, x, offsets.data(), dy.data(), dx.data(), g.out_w, g.in_h, g.in_w, y, cols,
+                     &ctx.pool, ctx.simd, &ep);
+    return;
+  }
   const int64_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
   const int64_t plane = hp * wp, n_wide = g.out_h * wp, K = channels * g.k_h * g.k_w;
   // The last tap of the last channel reads up to wp - out_w - 1 floats past the planes.
@@ -280,10 +296,6 @@ void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channel
     offsets[k] = c * plane + ki * g.d_h * wp + kj * g.d_w;
   }
   const int64_t cols = g.out_h * g.out_w;
-  if (w.bf16) {  // the bf16 GEMM reads each tap as out_h runs of out_w: no wide result to trim
-    sbgemm_rows(M, cols, K, w.bf16, xp, offsets.data(), y, cols, &ctx.pool, ctx.simd, &ep, g.out_w, wp);
-    return;
-  }
   std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
   sgemm_packed_rows(M, n_wide, K, w.fp32, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
   ctx.pool.parallel_for(M, 1, [&](int64_t m0, int64_t m1) {

@@ -128,16 +128,37 @@ void sbgemm_driver(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, Ge
 
 void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
                  const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
-                 const GemmEpilogue* ep, int64_t segment, int64_t segment_stride) {
+                 const GemmEpilogue* ep) {
   if (M <= 0 || N <= 0) return;
-  if (segment <= 0) segment = segment_stride = N;
 #if XINRT_HAVE_X86
   if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
   auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
     const int64_t kp = ceil_div(kc, 2);
     for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
       sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)),
-                                     segment, segment_stride, scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
+                                     scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
+    *stride = kp * kSbgemmNR;
+    return static_cast<const uint32_t*>(scratch);
+  };
+  sbgemm_driver(M, N, K, packed_a, pack, c, ldc, pool, ep, nullptr);
+#else
+  throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
+#endif
+}
+
+void sbgemm_conv_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* x,
+                      const int64_t* row_offsets, const int32_t* row_dy, const int32_t* row_dx, int64_t out_w,
+                      int64_t in_h, int64_t in_w, float* c, int64_t ldc, ThreadPool* pool, int simd,
+                      const GemmEpilogue* ep) {
+  if (M <= 0 || N <= 0) return;
+#if XINRT_HAVE_X86
+  if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
+  auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
+    const int64_t kp = ceil_div(kc, 2);
+    for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
+      sbgemm_pack_b_conv_panel_avx512bf16(x, row_offsets + pc, row_dy + pc, row_dx + pc, kc, jr,
+                                          static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)), out_w, in_h, in_w,
+                                          scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
     *stride = kp * kSbgemmNR;
     return static_cast<const uint32_t*>(scratch);
   };

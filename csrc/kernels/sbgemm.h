@@ -27,14 +27,21 @@ float bf16_to_float(uint16_t h);
 // A(m, k) = a[m * lda + k], packed for sbgemm: round_up(M, MR) * ceil(K / 2) words.
 std::shared_ptr<uint32_t> pack_a_bf16(const float* a, int64_t lda, int64_t M, int64_t K);
 
-// C = A * B with B(k, n) = b[row_offsets[k] + (n / segment) * segment_stride + n % segment]:
-// every row of B is runs of `segment` contiguous floats (0: one run of N) somewhere in b:
-// im2col rows, a 1x1 convolution's input planes, or the taps of a stride-1 convolution read
-// from a padded input (segment = output width, segment_stride = padded width). Needs
+// C = A * B with B(k, n) = b[row_offsets[k] + n]: every row of B is a contiguous run of N
+// floats somewhere in b (im2col rows, a 1x1 convolution's input planes). Needs
 // simd >= kSimdAvx512Bf16 (callers check; throws KernelError if not).
 void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* b,
                  const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd,
-                 const GemmEpilogue* epilogue = nullptr, int64_t segment = 0, int64_t segment_stride = 0);
+                 const GemmEpilogue* epilogue = nullptr);
+
+// A stride-1 convolution read straight from its unpadded input x (planes in_h x in_w): B's row
+// k is tap (channel, ki, kj) with row_offsets[k] = channel * in_h * in_w, and B(k, n) for output
+// n = (oh, ow) (out_w columns) is x[row_offsets[k] + (oh + row_dy[k]) * in_w + ow + row_dx[k]],
+// zero where that lies outside the plane (the padding). Needs simd >= kSimdAvx512Bf16.
+void sbgemm_conv_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, const float* x,
+                      const int64_t* row_offsets, const int32_t* row_dy, const int32_t* row_dx, int64_t out_w,
+                      int64_t in_h, int64_t in_w, float* c, int64_t ldc, ThreadPool* pool, int simd,
+                      const GemmEpilogue* epilogue);
 
 // The weights as the right operand instead (MatMul): W[K, N] (W(k, n) = w[k * ldw + n]) packed
 // once in NR-column panels of K pairs, for sbgemm_packed_b.
@@ -52,12 +59,16 @@ void sbgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* a, int64_t ld
 void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint32_t* b, float* c,
                                     int64_t ldc, int mr, int nr, bool accumulate, const float* bias,
                                     const float* column_bias, const float* residual, bool relu, bool last);
+// One NR-column panel of B as sbgemm_conv_rows reads it (columns n0 .. n0 + w, rows 0 .. K).
+void sbgemm_pack_b_conv_panel_avx512bf16(const float* x, const int64_t* row_offsets, const int32_t* row_dy,
+                                         const int32_t* row_dx, int64_t K, int64_t n0, int w, int64_t out_w,
+                                         int64_t in_h, int64_t in_w, uint32_t* out);
 // One MR-row panel of A (rows <= MR of K floats, row stride lda; missing rows zero), rounded.
 void sbgemm_pack_a_panel_avx512bf16(const float* a, int64_t lda, int rows, int64_t K, uint32_t* out);
 // One NR-column panel of B (as sbgemm_rows reads it): columns n0 .. n0 + w (w <= NR; the rest
 // zero) of rows 0 .. K, rows k and k + 1 rounded and interleaved into word p = k / 2 (a missing
 // last row is zero).
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0,
-                                    int w, int64_t segment, int64_t segment_stride, uint32_t* out);
+                                    int w, uint32_t* out);
 
 }  // namespace xinrt

@@ -88,43 +88,76 @@ void sbgemm_kernel_12x32_avx512bf16(int64_t pairs, const uint32_t* a, const uint
 }
 
 void sbgemm_pack_b_panel_avx512bf16(const float* b, const int64_t* row_offsets, int64_t K, int64_t n0, int w,
-                                    int64_t segment, int64_t segment_stride, uint32_t* out) {
+                                    uint32_t* out) {
   // cvtne2ps(row k + 1, row k) holds row k's 16 values in words 0..15 and row k + 1's in
   // 16..31; this permutation makes word 2j row k's column j and word 2j + 1 row k + 1's.
   alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,
                                                        21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
                                                        11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i idx = _mm512_load_si512(kInterleave);
-  // The panel's columns as runs contiguous in a row of B: columns [first[i], first[i] + len)
-  // start `offset[i]` floats past the row's start. Each 16-column half of a row is then one
-  // masked load per run that reaches it (lane j of half h reads column 16h + j).
-  int64_t offset[32];
-  int first[32], runs = 0;
-  __mmask16 mask[32][2];
-  for (int j = 0; j < w; ++runs) {
-    int64_t n = n0 + j, in_segment = n % segment;
-    int len = static_cast<int>(segment - in_segment < w - j ? segment - in_segment : w - j);
-    offset[runs] = (n / segment) * segment_stride + in_segment;
-    first[runs] = j;
-    for (int h = 0; h < 2; ++h) {
-      int lo = j > 16 * h ? j : 16 * h, hi = j + len < 16 * h + 16 ? j + len : 16 * h + 16;
-      mask[runs][h] = static_cast<__mmask16>(lo < hi ? ((1u << (hi - lo)) - 1) << (lo - 16 * h) : 0);
+  const __mmask16 m0 = static_cast<__mmask16>(w >= 16 ? 0xFFFF : (1u << w) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(w >= 32 ? 0xFFFF : w <= 16 ? 0 : (1u << (w - 16)) - 1);
+  for (int64_t k = 0; k < K; k += 2, out += 32) {
+    const float* r0 = b + row_offsets[k] + n0;
+    __m512 x0 = _mm512_maskz_loadu_ps(m0, r0), x1 = _mm512_maskz_loadu_ps(m1, r0 + 16);
+    __m512 y0 = _mm512_setzero_ps(), y1 = _mm512_setzero_ps();
+    if (k + 1 < K) {
+      const float* r1 = b + row_offsets[k + 1] + n0;
+      y0 = _mm512_maskz_loadu_ps(m0, r1);
+      y1 = _mm512_maskz_loadu_ps(m1, r1 + 16);
     }
-    j += len;
+    __m512bh lo = _mm512_cvtne2ps_pbh(y0, x0), hi = _mm512_cvtne2ps_pbh(y1, x1);
+    _mm512_storeu_si512(out, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(lo)));
+    _mm512_storeu_si512(out + 16, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(hi)));
   }
-  auto load_row = [&](const float* row, __m512& v0, __m512& v1) {
+}
+
+void sbgemm_pack_b_conv_panel_avx512bf16(const float* x, const int64_t* row_offsets, const int32_t* row_dy,
+                                         const int32_t* row_dx, int64_t K, int64_t n0, int w, int64_t out_w,
+                                         int64_t in_h, int64_t in_w, uint32_t* out) {
+  alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,
+                                                       21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
+                                                       11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_load_si512(kInterleave);
+  // The panel's columns as runs along one output row: run i holds panel columns first[i] ..
+  // first[i] + len[i], output row oh[i], starting at output column ow[i].
+  int64_t oh[32], ow[32];
+  int first[32], len[32], runs = 0;
+  for (int j = 0; j < w; ++runs) {
+    int64_t n = n0 + j;
+    oh[runs] = n / out_w;
+    ow[runs] = n % out_w;
+    first[runs] = j;
+    len[runs] = static_cast<int>(out_w - ow[runs] < w - j ? out_w - ow[runs] : w - j);
+    j += len[runs];
+  }
+  // Tap row k reads input (oh + dy, ow + dx) of its channel: zero outside the input, so the
+  // loads are masked to the columns inside it and rows outside it are skipped.
+  auto load_row = [&](int64_t k, __m512& v0, __m512& v1) {
     v0 = _mm512_setzero_ps();
     v1 = _mm512_setzero_ps();
+    const int64_t dy = row_dy[k], dx = row_dx[k];
     for (int i = 0; i < runs; ++i) {
-      const float* src = row + offset[i] - first[i];  // column c of the run is src[c]
-      if (mask[i][0]) v0 = _mm512_mask_loadu_ps(v0, mask[i][0], src);
-      if (mask[i][1]) v1 = _mm512_mask_loadu_ps(v1, mask[i][1], src + 16);
+      const int64_t ih = oh[i] + dy;
+      if (ih < 0 || ih >= in_h) continue;
+      int64_t lo = ow[i] > -dx ? ow[i] : -dx, hi = ow[i] + len[i] < in_w - dx ? ow[i] + len[i] : in_w - dx;
+      if (lo >= hi) continue;
+      // Panel column j reads output column ow[i] + j - first[i].
+      const int jl = static_cast<int>(first[i] + lo - ow[i]), jh = static_cast<int>(first[i] + hi - ow[i]);
+      const float* src = x + row_offsets[k] + ih * in_w + dx + ow[i] - first[i];
+      for (int h = 0; h < 2; ++h) {
+        int a = jl > 16 * h ? jl : 16 * h, b = jh < 16 * h + 16 ? jh : 16 * h + 16;
+        if (a >= b) continue;
+        __mmask16 m = static_cast<__mmask16>(((1u << (b - a)) - 1) << (a - 16 * h));
+        if (h == 0) v0 = _mm512_mask_loadu_ps(v0, m, src);
+        else v1 = _mm512_mask_loadu_ps(v1, m, src + 16);
+      }
     }
   };
   for (int64_t k = 0; k < K; k += 2, out += 32) {
     __m512 x0, x1, y0 = _mm512_setzero_ps(), y1 = _mm512_setzero_ps();
-    load_row(b + row_offsets[k], x0, x1);
-    if (k + 1 < K) load_row(b + row_offsets[k + 1], y0, y1);
+    load_row(k, x0, x1);
+    if (k + 1 < K) load_row(k + 1, y0, y1);
     __m512bh lo = _mm512_cvtne2ps_pbh(y0, x0), hi = _mm512_cvtne2ps_pbh(y1, x1);
     _mm512_storeu_si512(out, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(lo)));
     _mm512_storeu_si512(out + 16, _mm512_permutexvar_epi16(idx, reinterpret_cast<__m512i&>(hi)));
