@@ -189,7 +189,7 @@ std::string py_check_node(const std::string& op_type, const std::string& domain,
 
 std::shared_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vector<int> input_slots,
                                 std::vector<int> output_slots, const py::dict& constants,
-                                int num_threads, const py::object& input_dtypes) {
+                                int num_threads, const py::object& input_dtypes, const std::string& precision) {
   std::vector<NodeSpec> specs;
   for (py::handle h : nodes) {
     py::tuple t = h.cast<py::tuple>();
@@ -218,7 +218,8 @@ std::shared_ptr<Plan> make_plan(const py::list& nodes, int num_slots, std::vecto
       dtypes.push_back(name.empty() ? DType::unknown : dtype_from_name(name));
     }
   return std::make_shared<Plan>(std::move(specs), num_slots, std::move(input_slots),
-                                std::move(output_slots), std::move(consts), num_threads, std::move(dtypes));
+                                std::move(output_slots), std::move(consts), num_threads, std::move(dtypes),
+                                precision);
 }
 
 // Python's thread ident of the main thread (the only one signal handlers run on).
@@ -316,6 +317,7 @@ PYBIND11_MODULE(_native, m) {
     d["simd_selected"] = simd_name(simd_level());
     d["cpu_features"] = cpu_feature_names();
     d["baseline_forced"] = baseline_forced();
+    d["bf16"] = std::string(simd_name(simd_level())) == "avx512_bf16";  // precision bf16 runs here
     return d;
   }, "Version, build id, compiler and the SIMD paths usable on this CPU.");
   m.def("check_node", &py_check_node, py::arg("op_type"), py::arg("domain"), py::arg("opset"),
@@ -341,10 +343,12 @@ PYBIND11_MODULE(_native, m) {
   py::class_<Plan, std::shared_ptr<Plan>>(m, "Plan", "A compiled sequence of native kernels; run() releases the GIL.")
       .def(py::init(&make_plan), py::arg("nodes"), py::arg("num_slots"), py::arg("input_slots"),
            py::arg("output_slots"), py::arg("constants"), py::arg("num_threads") = 0,
-           py::arg("input_dtypes") = py::none())
+           py::arg("input_dtypes") = py::none(), py::arg("precision") = "fp32")
       .def("run", &run_plan, py::arg("inputs"), py::arg("control") = nullptr,
            "Runs the plan on numpy inputs (input_slots order); `control` (a RunControl) can stop it.")
       .def_property_readonly("num_threads", &Plan::num_threads)
+      .def_property_readonly("bf16_steps", &Plan::bf16_steps,
+                             "How many steps compute in bf16 (precision bf16: Conv and MatMul with constant weights).")
       .def_property_readonly("output_dtypes", [](const Plan& p) {
         std::vector<std::string> names;
         for (DType d : p.output_dtypes()) names.push_back(dtype_name(d));

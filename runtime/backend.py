@@ -56,6 +56,15 @@ class Support:
 SUPPORTED = Support(SupportLevel.YES)
 
 
+def precision_not_applied(backend: str, precision: str, hint: str = "") -> dict[str, Any]:
+    """Report entries of a backend with no precision setting (it computes every node in the
+    model's own types) when a reduced precision was asked of it; empty when none was."""
+    if precision in ("", "fp32"):
+        return {}
+    note = f"{backend}: precision {precision} asked, computing in the model's own types"
+    return {"precision": "model types", "precision_note": note + (f" ({hint})" if hint else "")}
+
+
 def unsupported(reason: str) -> Support:
     """A 'no' with the reason the placement report shows."""
     return Support(SupportLevel.NO, reason)

@@ -58,9 +58,15 @@ def _attribute_text(attr: Any) -> str:
     return repr(value)
 
 
-def environment_key(backend: str, devices: Sequence[str], threads: int) -> str:
-    """The part of a key that is not the model: backend, its devices, threads, versions."""
-    return json.dumps([backend, list(devices), threads, os.cpu_count(), __version__])
+def environment_key(
+    backend: str, devices: Sequence[str], threads: int, precisions: Sequence[str] = ()
+) -> str:
+    """The part of a key that is not the model: backend, its devices, threads, the precision
+    asked of each backend (bf16 and fp32 times differ), versions."""
+    key: list[Any] = [backend, list(devices), threads, os.cpu_count(), __version__]
+    if any(precisions):  # keys of sessions that ask no precision stay as they were
+        key.append(list(precisions))
+    return json.dumps(key)
 
 
 class CostCache:

@@ -221,7 +221,10 @@ class _Placer:
         if backends not in self._environments:
             names = backends.split(",")
             devices = [d.name for b in names for d in self.s.instances[b].devices()]
-            self._environments[backends] = environment_key(backends, devices, self.s.threads)
+            precisions = [self.s.compile_options(b).precision for b in names]
+            self._environments[backends] = environment_key(
+                backends, devices, self.s.threads, precisions
+            )
         return self._environments[backends]
 
     def _cached_field(self, model: str, part: str, backend: str, key: str) -> Any:

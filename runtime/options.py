@@ -12,6 +12,7 @@ from .ort_compat.initializers import check_added_initializer, refuse_external_in
 from .ort_compat.refusals import PROVIDERS_HINT, SESSION_OPTIONS_REFUSED, add_refused_methods
 
 PLACEMENTS = ("fastest", "priority")
+PRECISIONS = ("", "fp32", "fp16", "bf16", "int8")  # "" = each backend's default
 
 
 def default_placement() -> str:
@@ -67,9 +68,11 @@ class SessionOptions:
     strict: bool = False
     placement_overrides: dict[str, str] = field(default_factory=dict)
     min_coverage: dict[str, float] = field(default_factory=dict)
-    # Reduced precision for backends that compile for it ("fp32", "fp16", "int8"): one value
-    # for every backend, or {backend: precision}; "" = each backend's default. int8 backends
+    # Reduced precision for backends that compile for it ("fp32", "fp16", "bf16", "int8"): one
+    # value for every backend, or {backend: precision}; "" = each backend's default. int8 backends
     # calibrate on `calibration_data` (a list of feed dicts), else on seeded random inputs.
+    # "bf16": `cpu` runs Conv and MatMul in bf16 with fp32 sums on CPUs with AVX512_BF16 (else
+    # fp32, and its placement report says so); backends with fixed precisions decline it.
     precision: str | dict[str, str] = ""
     calibration_data: list[dict[str, Any]] | None = None
     placement: str = field(default_factory=default_placement)
@@ -174,9 +177,10 @@ class SessionOptions:
             self.precision.values() if isinstance(self.precision, dict) else [self.precision]
         )
         for precision in precisions:
-            if precision not in ("", "fp32", "fp16", "int8"):
+            if precision not in PRECISIONS:
                 raise InvalidArgumentError(
-                    f"precision must be fp32, fp16 or int8 (or a dict of them), got {precision!r}"
+                    "precision must be fp32, fp16, bf16 or int8 (or a dict of them), "
+                    f"got {precision!r}"
                 )
         if self.placement not in PLACEMENTS:
             raise InvalidArgumentError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,6 +35,8 @@ except ImportError as exc:  # a source checkout without a build
     _IMPORT_ERROR = str(exc)
 
 
+_LOG = logging.getLogger(__name__)
+_WARNED: set[str] = set()
 _CONTROL_FLOW = ("If", "Loop", "Scan")
 _OUTER_INPUTS_ATTR = "__xinrt_outer_inputs"  # registry.h kOuterInputsAttr
 _SCAN_SHAPES_ATTR = "__xinrt_scan_output_shapes"  # control_flow.cc: Loop's empty scan outputs
@@ -136,6 +139,12 @@ class CpuExecutable:
         self._plan = plan
         self._inputs = input_names
         self._outputs = output_names
+        self.report: dict[str, Any] = {}  # the precision it computes at, when one was asked
+
+    @property
+    def bf16_steps(self) -> int:
+        """How many of its steps compute in bf16 (Conv with constant weights at bf16)."""
+        return int(self._plan.bf16_steps)
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         arrays = [feeds[name] for name in self._inputs]
@@ -257,11 +266,40 @@ class CpuBackend(Backend):
         self, partition: Partition, options: CompileOptions
     ) -> CpuExecutable | StagedExecutable:
         threads = options.intra_op_num_threads or (os.cpu_count() or 1)
+        precision, report = native_precision(options.precision)
+        executable: CpuExecutable | StagedExecutable
         if any(runs_on_host(n) for n in partition.nodes):
-            return _compile_staged(partition, threads)
-        return _compile_native(
-            partition.nodes, partition.inputs, partition.outputs, partition, threads
-        )
+            executable = _compile_staged(partition, threads, precision)
+            plans = executable.native_executables()
+        else:
+            executable = _compile_native(
+                partition.nodes, partition.inputs, partition.outputs, partition, threads, precision
+            )
+            plans = [executable]
+        if precision == "bf16":
+            report["bf16_steps"] = sum(p.bf16_steps for p in plans)
+        executable.report = report
+        return executable
+
+
+def native_precision(asked: str) -> tuple[str, dict[str, Any]]:
+    """The precision the native plans compute at for SessionOptions.precision `asked`, and what
+    the placement report says about it. bf16 needs AVX512_BF16; without it the plans compute in
+    fp32 (correct, at fp32 speed) and the report and a warning say so. Other precisions (fp16,
+    int8) are the model's own: the native kernels compute each node in its dtypes."""
+    if asked != "bf16":
+        return "fp32", {}
+    info = _native.build_info()
+    if info["bf16"]:
+        return "bf16", {"precision": "bf16"}
+    path = info["simd_selected"]
+    why = f"cpu: precision bf16 asked, computing in fp32: SIMD path {path} lacks AVX512_BF16"
+    if "avx512_bf16" in info["simd"]:  # the CPU has it: an environment variable capped the path
+        why += " (capped by XINRT_CPU_SIMD / XINRT_CPU_BASELINE)"
+    if why not in _WARNED:  # once per process: "fastest" placement compiles many partitions
+        _WARNED.add(why)
+        _LOG.warning(why)
+    return "fp32", {"precision": "fp32", "precision_note": why}
 
 
 def _compile_native(
@@ -270,17 +308,24 @@ def _compile_native(
     outputs: Sequence[ir.Value],
     partition: Partition,
     threads: int,
+    precision: str = "fp32",
 ) -> CpuExecutable:
     try:
         plan = _build_plan(
-            nodes, inputs, outputs, partition.initializers, partition.opset_imports, threads
+            nodes,
+            inputs,
+            outputs,
+            partition.initializers,
+            partition.opset_imports,
+            threads,
+            precision,
         )
     except ValueError as exc:
         raise UnsupportedError(f"cpu: {exc}") from exc
     return CpuExecutable(plan, [name_of(v) for v in inputs], [name_of(v) for v in outputs])
 
 
-def _compile_staged(partition: Partition, threads: int) -> StagedExecutable:
+def _compile_staged(partition: Partition, threads: int, precision: str) -> StagedExecutable:
     """Native plans between the host ops (staged.py)."""
     stages = split_stages(partition.nodes, partition.outputs, partition.initializers)
     host_reads = {v for s in stages if s.host for n in s.nodes for v in n.inputs}
@@ -291,7 +336,9 @@ def _compile_staged(partition: Partition, threads: int) -> StagedExecutable:
     }
 
     def compile_native(stage: Stage) -> CpuExecutable:
-        return _compile_native(stage.nodes, stage.inputs, stage.outputs, partition, threads)
+        return _compile_native(
+            stage.nodes, stage.inputs, stage.outputs, partition, threads, precision
+        )
 
     return StagedExecutable(stages, compile_native, partition.outputs, constants)
 
@@ -303,6 +350,7 @@ def _build_plan(
     constants: Sequence[ir.Value],
     opset_imports: Mapping[str, int],
     threads: int,
+    precision: str = "fp32",
 ) -> Any:
     """One C++ plan; each subgraph of a node becomes its own plan, passed as the attribute.
 
@@ -352,6 +400,7 @@ def _build_plan(
                     inner_constants,
                     opset_imports,
                     threads,
+                    precision,
                 )
             if n.op_type == "Loop" and "body" in n.attributes:
                 carried = len(n.inputs) - 2
@@ -378,4 +427,5 @@ def _build_plan(
         constant_arrays,
         threads,
         input_dtypes=[numpy_dtype_name(v) for v in inputs],
+        precision=precision,
     )

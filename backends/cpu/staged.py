@@ -89,6 +89,11 @@ class StagedExecutable:
         ]
         self._outputs = [name_of(v) for v in outputs]
         self._constants = constants
+        self.report: dict[str, Any] = {}  # set by the backend (the precision it computes at)
+
+    def native_executables(self) -> list[Any]:
+        """The compiled native stages, in order."""
+        return [runner for stage, runner in self._runs if not stage.host]
 
     def run(self, feeds: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {**self._constants, **feeds}

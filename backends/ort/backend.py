@@ -14,6 +14,7 @@ from xinrt.backend import (
     Device,
     Support,
     SupportLevel,
+    precision_not_applied,
     unsupported,
 )
 from xinrt.cache import JsonCache
@@ -256,7 +257,15 @@ class OrtBackend(Backend):
         missing = missing_provider(session, self.provider)
         if missing:  # never a silent CPU-only session under an accelerator's name
             raise UnsupportedError(f"{self.name}: {missing}")
-        report: dict[str, Any] = {"ep": self.provider}
+        report: dict[str, Any] = {
+            "ep": self.provider,
+            **precision_not_applied(
+                self.name,
+                options.precision,
+                "ORT has no such session option; an EP's own provider options, e.g. "
+                "TensorRT's trt_fp16_enable, set reduced precision",
+            ),
+        }
         if devices:
             listed = ep_devices.ep_devices(self.provider)
             index = self.device_index if self.device_index is not None else 0

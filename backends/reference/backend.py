@@ -12,7 +12,15 @@ import onnx
 import onnx_ir as ir
 from onnx.reference import ReferenceEvaluator
 
-from xinrt.backend import SUPPORTED, Backend, CompileOptions, Device, Support, unsupported
+from xinrt.backend import (
+    SUPPORTED,
+    Backend,
+    CompileOptions,
+    Device,
+    Support,
+    precision_not_applied,
+    unsupported,
+)
 from xinrt.errors import BackendNotFoundError
 from xinrt.graph_utils import name_of, opset_of, subgraphs
 from xinrt.partition import Partition
@@ -125,6 +133,7 @@ class ReferenceExecutable:
         self._evaluator = ReferenceEvaluator(model, new_ops=SPEC_FIXES)
         self._outputs = output_names
         self._lock = threading.Lock()
+        self.report: dict[str, Any] = {}
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, Any]:
         with self._lock:
@@ -150,4 +159,6 @@ class ReferenceBackend(Backend):
 
     def compile(self, partition: Partition, options: CompileOptions) -> ReferenceExecutable:
         model = partition.to_model_proto()
-        return ReferenceExecutable(model, [o.name for o in model.graph.output])
+        executable = ReferenceExecutable(model, [o.name for o in model.graph.output])
+        executable.report = precision_not_applied(self.name, options.precision)
+        return executable

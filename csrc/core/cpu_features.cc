@@ -11,8 +11,8 @@
 namespace xinrt {
 
 #if defined(__x86_64__) || defined(__i386__)
-static constexpr int kTopLevel = kSimdAvx512Vnni;
-static const char* const kLevelNames[] = {"baseline", "avx2_fma", "avx512", "avx512_vnni"};
+static constexpr int kTopLevel = kSimdAvx512Bf16;
+static const char* const kLevelNames[] = {"baseline", "avx2_fma", "avx512", "avx512_vnni", "avx512_bf16"};
 
 static SimdLevel cpu_level() {
   // libgcc's checks include the OS's XSAVE support for the wider registers.
@@ -22,7 +22,7 @@ static SimdLevel cpu_level() {
     if (!__builtin_cpu_supports("avx512f")) return kSimdAvx2Fma;
     if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512vnni"))
-      return kSimdAvx512Vnni;
+      return __builtin_cpu_supports("avx512bf16") ? kSimdAvx512Bf16 : kSimdAvx512Vnni;
     return kSimdAvx512;
   }();
   return level;

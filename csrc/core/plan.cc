@@ -15,7 +15,7 @@ std::string Plan::node_label(const NodeInfo& info) const {
 
 Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_slots,
            std::vector<int> output_slots, std::map<int, Tensor> constants, int num_threads,
-           std::vector<DType> input_dtypes)
+           std::vector<DType> input_dtypes, const std::string& precision)
     : num_slots_(num_slots),
       input_slots_(std::move(input_slots)),
       output_slots_(std::move(output_slots)),
@@ -28,6 +28,11 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
       throw PlanError(what + " slot " + std::to_string(s) + " out of range [0, " +
                       std::to_string(num_slots_) + ")");
   };
+  if (precision != "fp32" && precision != "bf16")
+    throw PlanError("precision must be fp32 or bf16, got '" + precision + "'");
+  if (precision == "bf16" && simd_ < kSimdAvx512Bf16)
+    throw PlanError(std::string("precision bf16 needs a CPU with AVX512_BF16; the SIMD path here is ") +
+                    simd_name(static_cast<SimdLevel>(simd_)));
   if (!input_dtypes_.empty() && input_dtypes_.size() != input_slots_.size())
     throw PlanError("input_dtypes has " + std::to_string(input_dtypes_.size()) + " entries, expected " +
                     std::to_string(input_slots_.size()));
@@ -125,6 +130,10 @@ Plan::Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_sl
   fuse_steps();
   fuse_transformer_steps();
   fuse_quant_steps();
+  if (precision == "bf16")
+    for (Step& step : steps_)
+      if ((step.info.op_type == "Conv" || step.info.op_type == "MatMul") && step.info.domain.empty())
+        step.info.attrs[kBf16Attr] = Attribute{};
   for (Step& step : steps_) {
     if (!step.kernel->prepare_fn) continue;
     try {
@@ -294,6 +303,12 @@ std::vector<std::string> Plan::step_names() const {
   std::vector<std::string> names;
   for (const Step& s : steps_) names.push_back(s.info.name + " (" + s.info.op_type + ")");
   return names;
+}
+
+int Plan::bf16_steps() const {
+  int count = 0;
+  for (const Step& s : steps_) count += s.info.has_attr(kBf16Attr) && s.state != nullptr;  // weights packed bf16
+  return count;
 }
 
 std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs, const RunControl* control) const {

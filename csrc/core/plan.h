@@ -37,10 +37,11 @@ struct NodeSpec {
 class Plan {
  public:
   // input_dtypes (in input_slots order) may be empty: graph input dtypes are then learned per run
-  // (as for any entry that is DType::unknown).
+  // (as for any entry that is DType::unknown). precision "bf16" runs the kernels that have a bf16
+  // path (kBf16Attr) in bf16 with fp32 sums; it needs a CPU with AVX512_BF16 (PlanError if not).
   Plan(std::vector<NodeSpec> nodes, int num_slots, std::vector<int> input_slots,
        std::vector<int> output_slots, std::map<int, Tensor> constants, int num_threads,
-       std::vector<DType> input_dtypes);
+       std::vector<DType> input_dtypes, const std::string& precision = "fp32");
 
   // Inputs are read-only views in input_slots order. Thread-safe: all run state is per call.
   // `control` is polled between steps (RunCancelled when stopped); null: the control of the run
@@ -54,6 +55,8 @@ class Plan {
   // "name (op_type)" of each kernel run() executes, after constant folding and fusion
   // (a fused step's name joins its nodes' names with '+').
   std::vector<std::string> step_names() const;
+  // How many steps compute in bf16 (precision "bf16": Conv and MatMul with constant weights).
+  int bf16_steps() const;
 
  private:
   friend class QdqFusion;  // plan_qdq_fusion.cc: the QDQ fusion pass and its matchers

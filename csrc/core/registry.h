@@ -59,6 +59,11 @@ constexpr const char* kNhwcAttr = "__xinrt_nhwc";
 // Attribute the Plan sets on a MatMul whose bias Add it fused (the bias is then input 2).
 constexpr const char* kFusedBiasAttr = "__xinrt_fused_bias";
 
+// Attribute the Plan sets on the steps whose kernels have a bf16 path (Conv, MatMul; used where
+// the weights are constant) when it is built at precision bf16 on a CPU with AVX512_BF16
+// (kernels/sbgemm.h).
+constexpr const char* kBf16Attr = "__xinrt_bf16";
+
 // Int attribute on a node with subgraphs: how many of its inputs (the last ones) are outer-scope
 // values its subgraphs read; every subgraph plan takes them after its formal inputs.
 constexpr const char* kOuterInputsAttr = "__xinrt_outer_inputs";

@@ -13,6 +13,7 @@ enum SimdLevel : int {
   kSimdAvx2Fma = 1,
   kSimdAvx512 = 2,      // AVX-512 F
   kSimdAvx512Vnni = 3,  // AVX-512 F/BW/VL + VNNI (int8 dot products)
+  kSimdAvx512Bf16 = 4,  // the above + AVX512_BF16 (vdpbf16ps: bf16 pairs, fp32 sums)
   // aarch64 (HWCAP)
   kSimdNeon = 1,     // asimd
   kSimdNeonDot = 2,  // asimd + dot product (sdot/udot)

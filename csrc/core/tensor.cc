@@ -190,6 +190,10 @@ std::shared_ptr<float> alloc_floats(size_t count) {
   return std::static_pointer_cast<float>(alloc_bytes(count * sizeof(float)));
 }
 
+std::shared_ptr<uint32_t> alloc_u32(size_t count) {
+  return std::static_pointer_cast<uint32_t>(alloc_bytes(count * sizeof(uint32_t)));
+}
+
 Tensor Tensor::empty(DType dtype, const Shape& shape) {
   shape_nbytes(shape, dtype_size(dtype));  // ShapeError for negative dims or overflow
   Tensor t;

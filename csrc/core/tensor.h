@@ -79,5 +79,6 @@ struct Tensor {
 
 // Aligned float scratch memory that frees itself.
 std::shared_ptr<float> alloc_floats(size_t count);
+std::shared_ptr<uint32_t> alloc_u32(size_t count);  // same, 32-bit words (bf16 pairs)
 
 }  // namespace xinrt

@@ -1,5 +1,7 @@
 // Conv (1-D and 2-D, NCHW): im2col (skipped for 1x1 stride-1 unpadded) + packed SGEMM with the
-// bias fused as the GEMM's initial value; depthwise convolutions use a direct loop.
+// bias fused as the GEMM's initial value; depthwise convolutions use a direct loop. At precision
+// bf16 (kBf16Attr) the GEMMs of constant-weight convolutions run in bf16 with fp32 sums
+// (kernels/sbgemm.h); depthwise convolutions stay fp32.
 #include <algorithm>
 #include <cstring>
 
@@ -7,6 +9,7 @@
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/elementwise.h"
+#include "kernels/sbgemm.h"
 #include "kernels/sgemm.h"
 
 namespace xinrt {
@@ -20,8 +23,16 @@ void depthwise_row_neon(const float* x, int64_t wp, const float* w, int64_t k_h,
 
 namespace {
 
-struct ConvWeights {  // weights pre-packed per group at plan time
+struct ConvWeights {  // weights pre-packed per group at plan time, fp32 or (bf16 precision) bf16
   std::vector<std::shared_ptr<float>> packed;
+  std::vector<std::shared_ptr<uint32_t>> packed_bf16;
+};
+
+// The packed weights of one group for the GEMM a convolution runs: fp32 (sgemm.h) or bf16 pairs
+// (sbgemm.h), exactly one of them set.
+struct ConvGemmWeights {
+  const float* fp32 = nullptr;
+  const uint32_t* bf16 = nullptr;
 };
 
 std::string check_conv(const NodeInfo& n) {
@@ -47,8 +58,12 @@ std::shared_ptr<void> prepare_conv(const NodeInfo& n, int simd) {
   int64_t Mg = W->dim(0) / group, Kg = W->numel() / W->dim(0);
   if (W->dim(1) == 1 && group > 1) return nullptr;  // depthwise: direct kernel, nothing to pack
   auto state = std::make_shared<ConvWeights>();
-  for (int64_t g = 0; g < group; ++g)
-    state->packed.push_back(pack_a_new(W->ptr<float>() + g * Mg * Kg, Kg, false, Mg, Kg, 1.0f, simd));
+  const bool bf16 = n.has_attr(kBf16Attr) && simd >= kSimdAvx512Bf16;
+  for (int64_t g = 0; g < group; ++g) {
+    const float* wg = W->ptr<float>() + g * Mg * Kg;
+    if (bf16) state->packed_bf16.push_back(pack_a_bf16(wg, Kg, Mg, Kg));
+    else state->packed.push_back(pack_a_new(wg, Kg, false, Mg, Kg, 1.0f, simd));
+  }
   return state;
 }
 
@@ -236,9 +251,26 @@ void compute_conv(const KernelContext& ctx, const std::vector<const Tensor*>& in
 // A stride-1 convolution as one GEMM over a zero-padded copy of the input: output (oh, ow) is
 // computed at column oh * wp + ow of a padded-width result, so tap (c, ki, kj) is the contiguous
 // run starting at c * hp * wp + ki * d_h * wp + kj * d_w. The wp - out_w extra columns per row
-// are dropped while bias, residual and Relu are applied on the way out.
+// are dropped while bias, residual and Relu are applied on the way out. In bf16 the GEMM reads
+// each tap straight from the unpadded input (out_h runs of out_w, clipped to the plane) and
+// writes the output itself: no padded copy, no wide result.
 void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channels, const WindowGeometry& g,
-                       const float* packed_w, int64_t M, const GemmEpilogue& ep, float* y) {
+                       ConvGemmWeights w, int64_t M, const GemmEpilogue& ep, float* y) {
+  if (w.bf16) {  // the bf16 GEMM reads the taps from the unpadded input itself, padding as zeros
+    const int64_t K = channels * g.k_h * g.k_w;
+    std::vector<int64_t> offsets(static_cast<size_t>(K));
+    std::vector<int32_t> dy(static_cast<size_t>(K)), dx(static_cast<size_t>(K));
+    for (int64_t k = 0; k < K; ++k) {
+      int64_t c = k / (g.k_h * g.k_w), ki = (k / g.k_w) % g.k_h, kj = k % g.k_w;
+      offsets[k] = c * g.in_h * g.in_w;
+      dy[k] = static_cast<int32_t>(ki * g.d_h - g.pad_top);
+      dx[k] = static_cast<int32_t>(kj * g.d_w - g.pad_left);
+    }
+    const int64_t cols = g.out_h * g.out_w;
+    sbgemm_conv_rows(M, cols, K, w.bf16, x, offsets.data(), dy.data(), dx.data(), g.out_w, g.in_h, g.in_w, y, cols,
+                     &ctx.pool, ctx.simd, &ep);
+    return;
+  }
   const int64_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
   const int64_t plane = hp * wp, n_wide = g.out_h * wp, K = channels * g.k_h * g.k_w;
   // The last tap of the last channel reads up to wp - out_w - 1 floats past the planes.
@@ -263,9 +295,9 @@ void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channel
     int64_t c = k / (g.k_h * g.k_w), ki = (k / g.k_w) % g.k_h, kj = k % g.k_w;
     offsets[k] = c * plane + ki * g.d_h * wp + kj * g.d_w;
   }
-  std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
-  sgemm_packed_rows(M, n_wide, K, packed_w, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
   const int64_t cols = g.out_h * g.out_w;
+  std::shared_ptr<float> wide = alloc_floats(static_cast<size_t>(M * n_wide));
+  sgemm_packed_rows(M, n_wide, K, w.fp32, xp, offsets.data(), wide.get(), n_wide, &ctx.pool, ctx.simd);
   ctx.pool.parallel_for(M, 1, [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       float b = ep.bias ? ep.bias[m] : 0.0f;
@@ -282,6 +314,19 @@ void conv_shifted_rows(const KernelContext& ctx, const float* x, int64_t channel
   });
 }
 
+// C = W * B for one image's group, B(k, n) = b[k * ldb + n] (the input planes of a 1x1
+// convolution, or im2col's matrix), in fp32 or bf16 as the weights were packed.
+void conv_matrix_gemm(ConvGemmWeights w, int64_t M, int64_t N, int64_t K, const float* b, float* c,
+                      ThreadPool* pool, int simd, const GemmEpilogue& ep) {
+  if (!w.bf16) {
+    sgemm_packed(M, N, K, w.fp32, b, N, false, c, N, false, pool, simd, &ep);
+    return;
+  }
+  std::vector<int64_t> offsets(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) offsets[k] = k * N;
+  sbgemm_rows(M, N, K, w.bf16, b, offsets.data(), c, N, pool, simd, &ep);
+}
+
 // GEMM convolution of every image and group; C starts from bias (+ residual) when given.
 void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const float* bias,
                const float* residual, const WindowGeometry& g, int64_t group, bool relu, float* y) {
@@ -289,6 +334,12 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
   int64_t N = X.dim(0), C = X.dim(1), M = W.dim(0), Cg = W.dim(1);
   int64_t Mg = M / group, Kg = Cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
   const ConvWeights* packed = static_cast<const ConvWeights*>(ctx.state);
+  auto weights = [packed](int64_t gi) {
+    ConvGemmWeights w;
+    if (!packed->packed_bf16.empty()) w.bf16 = packed->packed_bf16[gi].get();
+    else w.fp32 = packed->packed[gi].get();
+    return w;
+  };
   std::shared_ptr<float> own_packed;
   bool direct = g.k_h == 1 && g.k_w == 1 && g.s_h == 1 && g.s_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
                 g.pad_bottom == 0 && g.pad_right == 0;
@@ -304,8 +355,8 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
         ep.bias = bias ? bias + gi * Mg : nullptr;
         ep.residual = residual ? residual + (n * M + gi * Mg) * cols : nullptr;
         ep.relu = relu;
-        sgemm_packed(Mg, cols, Kg, packed->packed[gi].get(), x + (n * C + gi * Cg) * cols, cols, false,
-                     y + (n * M + gi * Mg) * cols, cols, false, nullptr, ctx.simd, &ep);
+        conv_matrix_gemm(weights(gi), Mg, cols, Kg, x + (n * C + gi * Cg) * cols, y + (n * M + gi * Mg) * cols,
+                         nullptr, ctx.simd, ep);
       }
     });
     return;
@@ -315,19 +366,19 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
     for (int64_t gi = 0; gi < group; ++gi) {
       const float* xg = x + (n * C + gi * Cg) * g.in_h * g.in_w;
       float* yg = y + (n * M + gi * Mg) * cols;
-      const float* a;
+      ConvGemmWeights w;
       if (packed) {
-        a = packed->packed[gi].get();
+        w = weights(gi);
       } else {
         own_packed = pack_a_new(W.ptr<float>() + gi * Mg * Kg, Kg, false, Mg, Kg, 1.0f, ctx.simd);
-        a = own_packed.get();
+        w.fp32 = own_packed.get();
       }
       GemmEpilogue ep;
       ep.bias = bias ? bias + gi * Mg : nullptr;
       ep.residual = residual ? residual + (n * M + gi * Mg) * cols : nullptr;
       ep.relu = relu;
       if (shifted) {
-        conv_shifted_rows(ctx, xg, Cg, g, a, Mg, ep, yg);
+        conv_shifted_rows(ctx, xg, Cg, g, w, Mg, ep, yg);
         continue;
       }
       const float* b = xg;
@@ -335,7 +386,7 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
         im2col(xg, Cg, g, col.get(), ctx.pool);
         b = col.get();
       }
-      sgemm_packed(Mg, cols, Kg, a, b, cols, false, yg, cols, false, &ctx.pool, ctx.simd, &ep);
+      conv_matrix_gemm(w, Mg, cols, Kg, b, yg, &ctx.pool, ctx.simd, ep);
     }
   }
 }

@@ -3,7 +3,9 @@
 // A constant 2-D B (a weight) is packed once at plan time into the micro-kernel's column
 // panels; the plan may fuse a following bias Add (one value per column) into the GEMM, whose
 // tiles then start from the bias. Batched products with a broadcast-free batch run one batch
-// item per task, each packed and multiplied on one thread.
+// item per task, each packed and multiplied on one thread. At precision bf16 (kBf16Attr) a
+// constant 2-D B is packed as bf16 pairs instead and the product runs in bf16 with fp32 sums
+// (kernels/sbgemm.h).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "core/registry.h"
 #include "kernels/batch_broadcast.h"
 #include "kernels/gemv.h"
+#include "kernels/sbgemm.h"
 #include "kernels/sgemm.h"
 
 namespace xinrt {
@@ -65,7 +68,8 @@ void gemm_tile(const SgemmMicro& mk, int64_t M, int64_t N, int64_t K, const floa
 struct PackedWeight {
   int simd;
   int64_t K, N;
-  std::shared_ptr<float> data;
+  std::shared_ptr<float> data;      // fp32 panels, or
+  std::shared_ptr<uint32_t> bf16;  // bf16 pairs (precision bf16)
 };
 
 std::shared_ptr<void> prepare_matmul(const NodeInfo& n, int simd) {
@@ -75,6 +79,10 @@ std::shared_ptr<void> prepare_matmul(const NodeInfo& n, int simd) {
   w->simd = simd;
   w->K = B->dim(0);
   w->N = B->dim(1);
+  if (n.has_attr(kBf16Attr) && simd >= kSimdAvx512Bf16) {
+    w->bf16 = pack_b_bf16(B->ptr<float>(), w->N, w->K, w->N);
+    return w;
+  }
   int nr = sgemm_micro(simd).nr;
   w->data = alloc_floats(packed_b_size(w->K, w->N, nr));
   pack_b_panels(B->ptr<float>(), w->N, w->K, w->N, nr, w->data.get());
@@ -164,7 +172,8 @@ void compute_matmul(const KernelContext& ctx, const std::vector<const Tensor*>& 
   const float* pbias = bias ? bias->ptr<float>() : nullptr;
   auto* w = static_cast<const PackedWeight*>(ctx.state);
   if (w && w->simd == ctx.simd && w->K == K && w->N == N && B.rank() == 2) {
-    gemm_packed_b(ctx, pa, shape_numel(batch) * M, K, N, w->data.get(), pbias, py);
+    if (w->bf16) sbgemm_packed_b(shape_numel(batch) * M, N, K, pa, K, w->bf16.get(), pbias, py, N, &ctx.pool, ctx.simd);
+    else gemm_packed_b(ctx, pa, shape_numel(batch) * M, K, N, w->data.get(), pbias, py);
     return;
   }
   if (batch_b.empty() || shape_numel(batch_b) == 1) {

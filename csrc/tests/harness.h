@@ -97,5 +97,6 @@ inline xinrt::Tensor tensor(const xinrt::Shape& shape, const std::vector<float>&
 void run_kernel_checks(Report& r, int level, const std::string& name);  // kernel_tests.cc
 void run_op_checks(Report& r, int level, const std::string& name);      // op_tests.cc
 void run_qgemm_checks(Report& r, int level, const std::string& name);   // qgemm_tests.cc
+void run_sbgemm_checks(Report& r, int level, const std::string& name);  // sbgemm_tests.cc
 
 }  // namespace xinrt_test

@@ -3,7 +3,7 @@
 // or with a plain reference computed here. No Python: it runs on an ARM board or under
 // qemu-aarch64 as it does on the build machine.
 //
-//   kernel_tests [--expect-levels baseline,neon,neon_dot] [--only kernels|ops|qgemm]
+//   kernel_tests [--expect-levels baseline,neon,neon_dot] [--only kernels|ops|qgemm|sbgemm]
 //
 // Prints one line per check and a summary; exits 1 on any mismatch, 2 on bad usage or when the
 // detected levels differ from --expect-levels.
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--expect-levels") == 0 && i + 1 < argc) expect = argv[++i];
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--expect-levels a,b,c] [--only kernels|ops|qgemm]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--expect-levels a,b,c] [--only kernels|ops|qgemm|sbgemm]\n", argv[0]);
       return 2;
     }
   }
@@ -270,6 +270,10 @@ int main(int argc, char** argv) {
   xinrt_test::Report report;
   for (size_t l = 0; l < levels.size(); ++l) {
     int level = static_cast<int>(l);
+    if (only.empty() || only == "sbgemm") xinrt_test::run_sbgemm_checks(report, level, levels[l]);
+#if XINRT_HAVE_X86
+    if (level == kSimdAvx512Bf16) continue;  // adds the bf16 GEMM only: every other kernel is avx512_vnni's
+#endif
     if (only.empty() || only == "kernels") xinrt_test::run_kernel_checks(report, level, levels[l]);
     if (only.empty() || only == "ops") xinrt_test::run_op_checks(report, level, levels[l]);
     if (only.empty() || only == "qgemm") xinrt_test::run_qgemm_checks(report, level, levels[l]);

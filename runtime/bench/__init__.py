@@ -38,8 +38,9 @@ Result document (`xinrt bench --json`, and each element of `runs` in bench/resul
       throughput_samples_per_s   samples / wall time of the measured rounds
       server            {target_qps, achieved_qps, target_latency_ms, p99_ms, meets_target}
                         for the server scenario, else null
-      accuracy          {rtol, atol, max_abs_error, max_rel_error, passed, reason} against
-                        the reference backend with --accuracy, else null
+      accuracy          {rtol, atol, max_abs_error, max_rel_error, rel_l2_error, passed,
+                        reason} against the reference backend with --accuracy, else null
+                        (rel_l2_error: the worst output's ||got - ref|| / ||ref||)
       latencies_ms      every measured query's latency, in order
     comparisons       one per xinrt target when raw ORT ran:
       target, baseline ("onnxruntime"), metric (what was compared, per scenario),

@@ -67,6 +67,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="idle ms before each round when targets take turns, so one runtime's spinning "
         "threads do not slow the next (default 50)",
     )
+    bench.add_argument(
+        "--precision",
+        default="",
+        help="SessionOptions.precision of every xinrt target: fp32, fp16, bf16 or int8 "
+        "(default: each backend's own); with --accuracy, e.g. bf16 wants --rtol 1e-2",
+    )
     bench.add_argument("--rtol", default="1e-3", help="accuracy: relative tolerance")
     bench.add_argument("--atol", default="1e-4", help="accuracy: absolute tolerance")
     bench.add_argument("--seed", default="0", help="seed of the random inputs")
@@ -128,6 +134,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         atol=_number("--atol", args.atol, float) or 0.0,
         seed=_number("--seed", args.seed, int) or 0,
         dims=dims_arg(args.dim),
+        precision=args.precision,
         progress=not args.no_progress and sys.stderr.isatty(),
         settle_ms=_number("--settle-ms", args.settle_ms, float) or 0.0,
     )

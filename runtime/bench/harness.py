@@ -23,6 +23,7 @@ import numpy as np
 import onnx
 
 from ..errors import BackendUnavailableError, InvalidArgumentError, PlacementError
+from ..options import PRECISIONS
 from . import scenarios
 from .scenarios import SCENARIOS, Feeds, Round, Target
 from .stats import latency_summary, pair_ratios, ratio_summary
@@ -58,6 +59,7 @@ class BenchConfig:
     atol: float = 1e-4
     seed: int = 0
     dims: dict[str, int] = field(default_factory=dict)
+    precision: str = ""  # SessionOptions.precision of every xinrt target ("" = backend defaults)
     progress: bool = False
     # Idle time, then one unrecorded run, before each target's round when several take turns:
     # ORT's intra-op threads keep spinning for tens of ms after a run and would steal the cores
@@ -106,6 +108,11 @@ class BenchConfig:
             )
         if not self.backend_lists:
             raise InvalidArgumentError("no backend list to benchmark; give --backends a,b")
+        if self.precision not in PRECISIONS:
+            raise InvalidArgumentError(
+                f"--precision must be one of {', '.join(p for p in PRECISIONS if p)}, "
+                f"got {self.precision!r}"
+            )
 
     @property
     def samples_per_query(self) -> int:
@@ -134,12 +141,12 @@ def placement_summary(placement: Any) -> dict[str, Any]:
     }
 
 
-def xinrt_target(model: Any, backends: Sequence[str], threads: int) -> Target:
+def xinrt_target(model: Any, backends: Sequence[str], threads: int, precision: str = "") -> Target:
     """An xinrt session over `backends` ([] = the default chain), timed as it is created."""
     from ..options import SessionOptions
     from ..session import InferenceSession
 
-    options = SessionOptions(intra_op_num_threads=threads)
+    options = SessionOptions(intra_op_num_threads=threads, precision=precision)
     start = time.perf_counter()
     session = InferenceSession(model, options, backends=list(backends) or None)
     created = time.perf_counter() - start
@@ -231,13 +238,15 @@ def check_accuracy(
     """Max absolute and relative error over all outputs; passed when |a - e| <= atol + rtol|e|.
 
     The relative error divides by |e| only where |e| > atol, so near-zero references do not
-    make it meaningless. Shape or count mismatches fail with a reason.
+    make it meaningless. `rel_l2_error` is the worst output's ||a - e|| / ||e|| (the figure
+    reduced precisions such as bf16 are judged by). Shape or count mismatches fail with a reason.
     """
     result: dict[str, Any] = {
         "rtol": rtol,
         "atol": atol,
         "max_abs_error": 0.0,
         "max_rel_error": 0.0,
+        "rel_l2_error": 0.0,
         "passed": True,
         "reason": "",
     }
@@ -246,6 +255,7 @@ def check_accuracy(
             passed=False,
             max_abs_error=None,
             max_rel_error=None,
+            rel_l2_error=None,
             reason=f"{len(actual)} outputs, reference has {len(expected)}",
         )
         return result
@@ -269,6 +279,10 @@ def check_accuracy(
         rel = float(np.max(diff[big] / np.abs(e64[big]))) if big.any() else 0.0
         result["max_abs_error"] = max(result["max_abs_error"], float(np.nanmax(diff)))
         result["max_rel_error"] = max(result["max_rel_error"], rel)
+        norm = float(np.linalg.norm(e64))
+        if norm > 0 and np.isfinite(norm):
+            l2 = float(np.linalg.norm(np.nan_to_num(a64 - e64, nan=np.inf)) / norm)
+            result["rel_l2_error"] = max(result["rel_l2_error"], l2)
         if bad.any():
             result["passed"] = False
             result["reason"] = result["reason"] or (
@@ -447,7 +461,7 @@ def run_benchmark(
     skipped: list[dict[str, Any]] = []
     for chain in config.backend_lists:
         try:
-            targets.append(xinrt_target(config.model, chain, config.threads))
+            targets.append(xinrt_target(config.model, chain, config.threads, config.precision))
         except (PlacementError, BackendUnavailableError) as exc:
             failed = Target(
                 name=",".join(chain) or "default", kind="xinrt", run=_not_run, backends=list(chain)

@@ -26,7 +26,10 @@ def _accuracy_text(accuracy: dict[str, Any] | None) -> str:
     rel_error = accuracy["max_rel_error"]
     if abs_error is None:
         return f"{verdict} ({accuracy['reason']})"
-    return f"{verdict} abs {abs_error:.1e} rel {rel_error:.1e}"
+    l2 = accuracy.get("rel_l2_error")
+    return f"{verdict} abs {abs_error:.1e} rel {rel_error:.1e}" + (
+        f" l2 {l2:.1e}" if l2 is not None else ""
+    )
 
 
 def format_table(document: dict[str, Any]) -> str:

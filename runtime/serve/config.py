@@ -1,7 +1,7 @@
 """A served model's settings: the `config.yaml` beside its versions, or defaults.
 
 backends: [cpu, ort]        # priority order, as InferenceSession(backends=...)
-precision: fp32             # or fp16 / int8, or {backend: precision}
+precision: fp32             # or fp16 / bf16 / int8, or {backend: precision}
 threads: 1                  # intra-op threads per replica (0: the CPU share of each replica)
 max_batch_size: 8           # dynamic batching along dim 0 (0: off); needs a dynamic dim 0
 max_queue_delay_us: 0       # how long a request may wait for its batch to fill (0: no waiting)

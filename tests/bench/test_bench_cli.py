@@ -51,6 +51,7 @@ def model_path(tmp_path) -> str:
         (["--concurrency", "0", "--scenario", "offline"], "--concurrency must be an integer"),
         (["--plot", "chart.jpg"], "--plot writes a PNG"),
         (["--dim", "batch"], "--dim wants NAME=INT"),
+        (["--precision", "bfloat16"], "--precision must be one of fp32, fp16, bf16, int8"),
     ],
 )
 def test_bad_arguments_raise_invalid_argument_error(model_path, extra, message):

@@ -65,6 +65,13 @@ def test_check_accuracy_passes_within_tolerance_and_fails_outside():
     assert "outside tolerance" in wrong["reason"]
 
 
+def test_check_accuracy_reports_the_relative_l2_error_of_the_worst_output():
+    expected = [np.linspace(1, 2, 50, dtype=np.float32), np.ones(8, np.float32)]
+    got = [expected[0] * np.float32(1.004), expected[1]]  # 0.4%: bf16's scale of error
+    result = check_accuracy(got, expected, rtol=1e-2, atol=1e-4)
+    assert result["passed"] and result["rel_l2_error"] == pytest.approx(4e-3, rel=1e-2)
+
+
 def test_check_accuracy_fails_on_nan_shape_and_output_count():
     expected = [np.ones(4, np.float32)]
     assert not check_accuracy([np.array([1, 1, np.nan, 1], np.float32)], expected, 1e-3, 1e-4)[

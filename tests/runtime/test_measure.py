@@ -10,7 +10,7 @@ from onnx import TensorProto
 
 from tests.helpers import make_model, tensor
 from xinrt import measure
-from xinrt.cost_cache import nodes_signature
+from xinrt.cost_cache import environment_key, nodes_signature
 from xinrt.measure import resolve_dim, seeded_feeds, time_runs
 
 
@@ -99,3 +99,12 @@ def test_a_long_run_is_timed_as_often_as_asked():
 
     time_runs(run, runs=3)
     assert len(calls) == 1 + 3
+
+
+def test_cost_keys_differ_by_the_precision_asked_and_stay_unchanged_without_one():
+    plain = environment_key("cpu,ort", ["host"], 2)
+    assert environment_key("cpu,ort", ["host"], 2, ["", ""]) == plain  # old cache entries hold
+    assert environment_key("cpu,ort", ["host"], 2, ["bf16", ""]) != plain
+    assert environment_key("cpu,ort", ["host"], 2, ["bf16", ""]) != environment_key(
+        "cpu,ort", ["host"], 2, ["", "bf16"]
+    )

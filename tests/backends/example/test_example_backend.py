@@ -82,6 +82,13 @@ def test_unsupported_precision_declines_to_the_next_backend(monkeypatch):
     assert "not int8" in _by_node(session)["second"].declined["example:v1"]
 
 
+def test_bf16_is_declined_by_a_backend_that_does_not_compile_for_it():
+    options = xinrt.SessionOptions(precision="bf16")  # every backend: cpu runs it
+    session = xinrt.InferenceSession(_model("Neg"), options, backends=["example:v1", "cpu"])
+    assert all(n.backend == "cpu" for n in session.placement.nodes)
+    assert "not bf16" in _by_node(session)["second"].declined["example:v1"]
+
+
 def test_a_wrong_result_is_refused_with_the_figures():
     session = xinrt.InferenceSession(
         _model("Neg", relu_name="wrong_me"), backends=["example:v1", "cpu"]

@@ -23,6 +23,7 @@ def test_build_info_reports_version_build_id_and_simd_paths(monkeypatch):
         "avx2_fma",
         "avx512",
         "avx512_vnni",
+        "avx512_bf16",
         "neon",
         "neon_dot",
     }
