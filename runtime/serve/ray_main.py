@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .server import ServeOptions
 
 LOCAL_NODE_IP = "127.0.0.2"
-ROOT_APP = "xinrt-root"
 
 
 def _free_port(host: str) -> int:
@@ -103,6 +102,7 @@ def _connect(address: str | None, folder: Path, cpus: int) -> None:
 def run_on_ray(options: ServeOptions, address: str | None, folder: Path) -> int:
     """Serve the repository on Ray Serve until SIGTERM/SIGINT; 0 on a clean stop. `folder`
     comes from prepare() and is removed at the end."""
+    from .ray_metrics import ROOT_APP
     from .repository import scan
 
     started = time.perf_counter()
@@ -136,6 +136,7 @@ def _serve(
     from ray.serve.schema import LoggingConfig
 
     from .ray_deploy import XinrtRoot, model_app
+    from .ray_metrics import ROOT_APP
 
     quiet = LoggingConfig(log_level="WARNING", enable_access_log=False)
     serve.start(

@@ -23,13 +23,15 @@ PREFIXES = ("xinrt_", "request_")  # xinrt's metrics and KServe's request_*_seco
 _LOG = logging.getLogger("xinrt.serve")
 
 
+# The Ray Serve application at "/" that gathers every replica's metrics (ray_main deploys it).
+ROOT_APP = "xinrt-root"
+
+
 async def report_metrics(interval_s: float = INTERVAL_S) -> None:
     """Send this replica's metrics to the root application every `interval_s`, for ever (run
     as a task in the replica; until the root is deployed, the sends fail and are retried)."""
     from prometheus_client import REGISTRY, generate_latest
     from ray import serve
-
-    from .ray_main import ROOT_APP
 
     context = serve.get_replica_context()
     replica = f"{context.deployment}#{context.replica_id.unique_id}"
