@@ -111,12 +111,11 @@ def skim_model_file(path: Path) -> SkimmedModel | None:
 def _skim_model(data: memoryview) -> tuple[list[bytes], dict[str, tuple[int, int]]]:
     parts: list[bytes] = []
     weights: dict[str, tuple[int, int]] = {}
-    for number, start, value_start, end in _fields(data, 0, len(data)):
-        if number != _MODEL_GRAPH or data[start] & 7 != _LEN:
+    for number, wire, start, value_start, end in _fields(data, 0, len(data)):
+        if (number, wire) != (_MODEL_GRAPH, _LEN):
             parts.append(bytes(data[start:end]))
             continue
-        graph = _skim_graph(data, value_start, end, weights)
-        parts.append(_key(number) + _varint(len(graph)) + graph)
+        parts.append(_length_delimited(number, _skim_graph(data, value_start, end, weights)))
     return parts, weights
 
 
@@ -124,11 +123,11 @@ def _skim_graph(
     data: memoryview, begin: int, end: int, weights: dict[str, tuple[int, int]]
 ) -> bytes:
     out: list[bytes] = []
-    for number, start, value_start, field_end in _fields(data, begin, end):
-        if number == _GRAPH_INITIALIZER and data[start] & 7 == _LEN:
+    for number, wire, start, value_start, field_end in _fields(data, begin, end):
+        if (number, wire) == (_GRAPH_INITIALIZER, _LEN):
             tensor = _skim_tensor(data, value_start, field_end, weights)
             if tensor is not None:
-                out.append(_key(number) + _varint(len(tensor)) + tensor)
+                out.append(_length_delimited(number, tensor))
                 continue
         out.append(bytes(data[start:field_end]))
     return b"".join(out)
@@ -142,17 +141,17 @@ def _skim_tensor(
     name: str | None = None
     raw: tuple[int, int] | None = None
     data_type = 0
-    for number, start, value_start, field_end in _fields(data, begin, end):
+    for number, wire, start, value_start, field_end in _fields(data, begin, end):
         if number in (_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION):
             return None  # already external (or says where its data is): not ours to move
-        if number == _TENSOR_DATA_TYPE and data[start] & 7 == _VARINT:
+        if (number, wire) == (_TENSOR_DATA_TYPE, _VARINT):
             data_type = _read_varint(data, value_start, field_end)[0]
-        if number == _TENSOR_NAME and data[start] & 7 == _LEN:
+        if (number, wire) == (_TENSOR_NAME, _LEN):
             try:
                 name = bytes(data[value_start:field_end]).decode("utf-8")
             except UnicodeDecodeError:
                 return None
-        if number == _TENSOR_RAW_DATA and data[start] & 7 == _LEN:
+        if (number, wire) == (_TENSOR_RAW_DATA, _LEN):
             if raw is not None:
                 return None  # a repeated raw_data field: protobuf keeps the last; keep it simple
             raw = (value_start, field_end - value_start)
@@ -164,8 +163,8 @@ def _skim_tensor(
         return None
     weights[name] = raw
     reference = b"".join(
-        _key(_TENSOR_EXTERNAL_DATA, _LEN) + _varint(len(entry)) + entry
-        for entry in (_entry(b"offset", str(raw[0])), _entry(b"length", str(raw[1])))
+        _length_delimited(_TENSOR_EXTERNAL_DATA, _entry(key, str(value)))
+        for key, value in ((b"offset", raw[0]), (b"length", raw[1]))
     )
     location = _key(_TENSOR_DATA_LOCATION, _VARINT) + _varint(onnx.TensorProto.EXTERNAL)
     return b"".join(kept) + reference + location
@@ -173,12 +172,17 @@ def _skim_tensor(
 
 def _entry(key: bytes, value: str) -> bytes:
     """A StringStringEntryProto (key = 1, value = 2)."""
-    text = value.encode()
-    return _key(1, _LEN) + _varint(len(key)) + key + _key(2, _LEN) + _varint(len(text)) + text
+    return _length_delimited(1, key) + _length_delimited(2, value.encode())
 
 
-def _fields(data: memoryview, begin: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """(field number, start of its key, start of its value, end) of each field in [begin, end)."""
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    """Field `number` holding `payload` (bytes, a string or a message)."""
+    return _key(number, _LEN) + _varint(len(payload)) + payload
+
+
+def _fields(data: memoryview, begin: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
+    """(field number, wire type, start of its key, start of its value, end) of each field in
+    [begin, end)."""
     position = begin
     while position < end:
         start = position
@@ -197,7 +201,7 @@ def _fields(data: memoryview, begin: int, end: int) -> Iterator[tuple[int, int, 
             raise _Malformed
         if position > end or key >> 3 == 0:
             raise _Malformed
-        yield key >> 3, start, value_start, position
+        yield key >> 3, wire, start, value_start, position
 
 
 def _read_varint(data: memoryview, position: int, end: int) -> tuple[int, int]:
@@ -222,7 +226,7 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _key(number: int, wire: int = _LEN) -> bytes:
+def _key(number: int, wire: int) -> bytes:
     return _varint(number << 3 | wire)
 
 
