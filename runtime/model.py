@@ -199,8 +199,9 @@ def _load_external_data(
                 f"which has {size}"
             )
     try:
-        for tensor in tensors:
+        for tensor in tensors:  # not load_external_data_for_model: it would load skimmed ones
             external_data_helper.load_external_data_for_tensor(tensor, str(root))
+            # older onnx releases clear these in load_external_data_for_model only
             tensor.data_location = onnx.TensorProto.DEFAULT
             del tensor.external_data[:]
     except (OSError, ValueError) as exc:
