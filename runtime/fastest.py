@@ -80,15 +80,10 @@ class FastestResult:
     assignment: dict[str, str]
     explanation: dict[str, Any]
     ready: dict[ReadyKey, Executable] = field(default_factory=dict)
-    # Inputs were made up: symbolic dims sized by guess (or no shape known); a candidate failed
-    # on them. Either way the choice may not hold for real inputs (runtime/first_run.py).
-    guessed: bool = False
+    # Candidates were compared on made-up inputs, and whether one failed on them: the choice
+    # may not hold for a run's real inputs (runtime/first_run.py compares their shapes).
+    made_up: bool = False
     failed: bool = False
-
-
-def _guessed(dim: object, overrides: Mapping[str, int]) -> bool:
-    """A symbolic dim the options do not fix (timing makes its size up)."""
-    return not isinstance(dim, int) and str(getattr(dim, "value", dim) or "") not in overrides
 
 
 def place_fastest(
@@ -119,11 +114,7 @@ class _Placer:
     def place(self) -> FastestResult:
         result = self._place()
         if result.explanation.get("reason") != ONE_CLAIMANT and self.s.feeds is None:
-            result.failed = self.failed
-            result.guessed = any(
-                value.shape is None or any(_guessed(d, self.s.free_dimensions) for d in value.shape)
-                for value in self.s.graph.inputs
-            )
+            result.made_up, result.failed = True, self.failed
         return result
 
     def _place(self) -> FastestResult:

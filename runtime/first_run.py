@@ -30,9 +30,10 @@ class FirstRunPlacement:
         self.pending = False
         self._failed = False
 
-    def arm(self, guessed: bool, failed: bool) -> None:
-        """After a placement made on made-up inputs: guessed sizes, or failures on them."""
-        self.pending = guessed or failed
+    def arm(self, made_up: bool, failed: bool) -> None:
+        """After a placement: whether it compared candidates on made-up inputs, and whether
+        one failed on them."""
+        self.pending = made_up
         self._failed = failed
 
     def place_once(

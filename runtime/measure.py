@@ -144,9 +144,7 @@ def seeded_feeds(
     for name, (shape, dtype) in shapes.items():
         if dtype.kind == "f":
             feeds[name] = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[name] = rng.integers(0, 2, shape).astype(bool)
-        else:  # 0 and 1: valid indices into any table (token type ids...)
+        else:  # bool, or ints 0 and 1: valid indices into any table (token type ids...)
             feeds[name] = rng.integers(0, 2, shape).astype(dtype)
     return feeds, why, guessed
 

@@ -313,7 +313,7 @@ class InferenceSession:
                     finally:
                         self.timings["placement_timing_s"] += time.perf_counter() - started
                     if opts.placement_first_run:
-                        self._first_run.arm(chosen.guessed, chosen.failed)
+                        self._first_run.arm(chosen.made_up, chosen.failed)
                     assignment, explanation, ready = (
                         chosen.assignment,
                         chosen.explanation,
