@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from onnx import ModelProto, TensorProto, helper, numpy_helper
 
-import xinrt
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bf16_resnet import bf16_sessions, relative_error  # noqa: E402
+from interleave import rotating_times  # noqa: E402
 
 SHAPES = [(128, 768, 768), (128, 768, 3072), (128, 3072, 768), (1, 768, 768)]
 
@@ -47,43 +50,20 @@ def main() -> None:
     for threads in a.threads:
         for rows, k, n in SHAPES:
             model = matmul_model(k, n, rows)
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = threads
-            so.inter_op_num_threads = 1
-            sessions = {
-                "ort": ort.InferenceSession(
-                    model.SerializeToString(), so, providers=["CPUExecutionProvider"]
-                ),
-                "bf16": xinrt.InferenceSession(
-                    model,
-                    xinrt.SessionOptions(intra_op_num_threads=threads, precision="bf16"),
-                    backends=["cpu"],
-                ),
-                "fp32": xinrt.InferenceSession(
-                    model, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
-                ),
-            }
+            sessions = bf16_sessions(model, threads)
             feeds = {"x": np.random.default_rng(1).standard_normal((rows, k)).astype(np.float32)}
-            want = sessions["ort"].run(None, feeds)[0].astype(np.float64)
-            got = sessions["bf16"].run(None, feeds)[0]
-            error = float(np.linalg.norm(got - want) / np.linalg.norm(want))
-            names = list(sessions)
-            ratios: dict[str, list[float]] = {"bf16": [], "fp32": []}
-            for i in range(a.runs + 3):
-                seconds = {}
-                for name in names[i % 3 :] + names[: i % 3]:
-                    time.sleep(a.gap_ms / 1e3)
-                    sessions[name].run(None, feeds)
-                    start = time.perf_counter()
-                    sessions[name].run(None, feeds)
-                    seconds[name] = time.perf_counter() - start
-                if i >= 3:  # warm-up rounds
-                    for name in ratios:
-                        ratios[name].append(seconds[name] / seconds["ort"])
+            want = sessions["ort fp32"].run(None, feeds)[0]
+            error = relative_error(sessions["cpu bf16"].run(None, feeds)[0], want)
+            gap_s = a.gap_ms / 1e3
+            rotating_times(sessions, feeds, 3, gap_s)  # warm-up rounds
+            ratios: dict[str, list[float]] = {"cpu bf16": [], "cpu fp32": []}
+            for seconds in rotating_times(sessions, feeds, a.runs, gap_s):
+                for name in ratios:
+                    ratios[name].append(seconds[name] / seconds["ort fp32"])
             print(
                 f"threads={threads} {rows}x{k}x{n}: cpu bf16 / ort fp32 "
-                f"{statistics.median(ratios['bf16']):.2f}, cpu fp32 / ort fp32 "
-                f"{statistics.median(ratios['fp32']):.2f}, bf16 rel. error {error:.1e}",
+                f"{statistics.median(ratios['cpu bf16']):.2f}, cpu fp32 / ort fp32 "
+                f"{statistics.median(ratios['cpu fp32']):.2f}, bf16 rel. error {error:.1e}",
                 flush=True,
             )
 

@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
-import xinrt
-from xinrt.testing import model_input_feeds, randomized_light_model, with_logits_output
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from interleave import rotating_times  # noqa: E402
+
+import xinrt  # noqa: E402
+from xinrt.testing import model_input_feeds, randomized_light_model, with_logits_output  # noqa: E402
 
 
 def relative_error(got: np.ndarray, want: np.ndarray) -> float:
@@ -33,14 +39,24 @@ def relative_error(got: np.ndarray, want: np.ndarray) -> float:
     )
 
 
-def timed(session: Any, feeds: dict[str, np.ndarray], gap_s: float) -> float:
-    """Seconds of one run after `gap_s` idle and one unrecorded run (bench/RESULTS.md's protocol:
-    ORT's spinning threads go idle first, and the recorded run is warm)."""
-    time.sleep(gap_s)
-    session.run(None, feeds)
-    start = time.perf_counter()
-    session.run(None, feeds)
-    return time.perf_counter() - start
+def bf16_sessions(model: onnx.ModelProto, threads: int) -> dict[str, Any]:
+    """ORT fp32, xinrt cpu bf16 and xinrt cpu fp32 sessions of `model`, `threads` intra-op."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    return {
+        "ort fp32": ort.InferenceSession(
+            model.SerializeToString(), so, providers=["CPUExecutionProvider"]
+        ),
+        "cpu bf16": xinrt.InferenceSession(
+            model,
+            xinrt.SessionOptions(intra_op_num_threads=threads, precision="bf16"),
+            backends=["cpu"],
+        ),
+        "cpu fp32": xinrt.InferenceSession(
+            model, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
+        ),
+    }
 
 
 def main() -> None:
@@ -54,23 +70,8 @@ def main() -> None:
     model = with_logits_output(randomized_light_model("resnet50"))
     logits = [o.name for o in model.graph.output].index("logits")
     for threads in a.threads:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        ort_fp32 = ort.InferenceSession(
-            model.SerializeToString(), so, providers=["CPUExecutionProvider"]
-        )
-        sessions = {
-            "ort fp32": ort_fp32,
-            "cpu bf16": xinrt.InferenceSession(
-                model,
-                xinrt.SessionOptions(intra_op_num_threads=threads, precision="bf16"),
-                backends=["cpu"],
-            ),
-            "cpu fp32": xinrt.InferenceSession(
-                model, xinrt.SessionOptions(intra_op_num_threads=threads), backends=["cpu"]
-            ),
-        }
+        sessions = bf16_sessions(model, threads)
+        ort_fp32 = sessions["ort fp32"]
         report = sessions["cpu bf16"].placement.to_dict()
         errors = []
         for seed in range(a.samples):
@@ -89,9 +90,7 @@ def main() -> None:
         names = list(sessions)
         ms: dict[str, list[float]] = {n: [] for n in names}
         ratios: dict[str, list[float]] = {n: [] for n in names[1:]}
-        for i in range(a.runs):
-            order = names[i % 3 :] + names[: i % 3]
-            seconds = {n: timed(sessions[n], feeds, a.gap_ms / 1e3) for n in order}
+        for seconds in rotating_times(sessions, feeds, a.runs, a.gap_ms / 1e3):
             for n in names:
                 ms[n].append(seconds[n] * 1e3)
             for n in names[1:]:
