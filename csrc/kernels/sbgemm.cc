@@ -123,6 +123,22 @@ void sbgemm_driver(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, Ge
   else task(0, mgroups * nblocks);
 }
 
+// The driver over a B that each task packs as it goes: pack_panel(pc, kc, jr, cols, panel)
+// writes the KC-row panel of columns jr.. (cols of them, at most NR) into `panel`.
+template <class PackPanel>
+void sbgemm_packing_b(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, PackPanel pack_panel, float* c,
+                      int64_t ldc, ThreadPool* pool, const GemmEpilogue* ep) {
+  auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
+    const int64_t kp = ceil_div(kc, 2);
+    for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
+      pack_panel(pc, kc, jr, static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)),
+                 scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
+    *stride = kp * kSbgemmNR;
+    return static_cast<const uint32_t*>(scratch);
+  };
+  sbgemm_driver(M, N, K, packed_a, pack, c, ldc, pool, ep, nullptr);
+}
+
 }  // namespace
 #endif
 
@@ -132,15 +148,12 @@ void sbgemm_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a, cons
   if (M <= 0 || N <= 0) return;
 #if XINRT_HAVE_X86
   if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
-  auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
-    const int64_t kp = ceil_div(kc, 2);
-    for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
-      sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)),
-                                     scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
-    *stride = kp * kSbgemmNR;
-    return static_cast<const uint32_t*>(scratch);
-  };
-  sbgemm_driver(M, N, K, packed_a, pack, c, ldc, pool, ep, nullptr);
+  sbgemm_packing_b(
+      M, N, K, packed_a,
+      [&](int64_t pc, int64_t kc, int64_t jr, int cols, uint32_t* panel) {
+        sbgemm_pack_b_panel_avx512bf16(b, row_offsets + pc, kc, jr, cols, panel);
+      },
+      c, ldc, pool, ep);
 #else
   throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
 #endif
@@ -153,16 +166,13 @@ void sbgemm_conv_rows(int64_t M, int64_t N, int64_t K, const uint32_t* packed_a,
   if (M <= 0 || N <= 0) return;
 #if XINRT_HAVE_X86
   if (simd < kSimdAvx512Bf16) throw KernelError("the bf16 GEMM needs a CPU with AVX512_BF16");
-  auto pack = [&](int64_t pc, int64_t kc, int64_t n0, int64_t nc, uint32_t* scratch, int64_t* stride) {
-    const int64_t kp = ceil_div(kc, 2);
-    for (int64_t jr = n0; jr < n0 + nc; jr += kSbgemmNR)
-      sbgemm_pack_b_conv_panel_avx512bf16(x, row_offsets + pc, row_dy + pc, row_dx + pc, kc, jr,
-                                          static_cast<int>(std::min<int64_t>(kSbgemmNR, N - jr)), out_w, in_h, in_w,
-                                          scratch + (jr - n0) / kSbgemmNR * kp * kSbgemmNR);
-    *stride = kp * kSbgemmNR;
-    return static_cast<const uint32_t*>(scratch);
-  };
-  sbgemm_driver(M, N, K, packed_a, pack, c, ldc, pool, ep, nullptr);
+  sbgemm_packing_b(
+      M, N, K, packed_a,
+      [&](int64_t pc, int64_t kc, int64_t jr, int cols, uint32_t* panel) {
+        sbgemm_pack_b_conv_panel_avx512bf16(x, row_offsets + pc, row_dy + pc, row_dx + pc, kc, jr, cols, out_w,
+                                            in_h, in_w, panel);
+      },
+      c, ldc, pool, ep);
 #else
   throw KernelError("the bf16 GEMM needs an x86-64 CPU with AVX512_BF16");
 #endif
