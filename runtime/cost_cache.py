@@ -1,16 +1,22 @@
 """Measured placement costs on disk, so a second session times nothing (`xinrt cache ls`).
 
-One entry per (model hash, partition signature, backend, device, threads, xinrt version). The
-hashes are structural: node types, attributes, wiring, tensor types and shapes. Weight values
-do not change how long a kernel takes, and hashing 500 MB of them would cost more than the
-placement saves.
+One entry per (model hash, partition signature, backend, device, host CPU model, threads, xinrt
+version). The hashes are structural: node types, attributes, wiring, tensor types and shapes.
+Weight values do not change how long a kernel takes, and hashing 500 MB of them would cost more
+than the placement saves.
+
+A cost measured while the machine was oversubscribed (1-minute load average above its CPU
+count) is trusted for LOADED_MAX_AGE_S only: a session created after that times again, so a
+choice made under someone else's load is not kept for good.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import platform
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -22,6 +28,38 @@ from .graph_utils import name_of
 from .version import __version__
 
 CACHE_NAME = "placement-costs"
+LOADED_MAX_AGE_S = 3600.0
+
+
+@functools.cache
+def host_cpu() -> str:
+    """The CPU model (a cache folder can outlive the machine under it: a VM moved to another
+    host, a home folder shared by several), from /proc/cpuinfo where there is one."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "CPU part"):
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_load() -> float | None:
+    """The 1-minute load average per CPU (None where the OS has none)."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return None
+
+
+def is_stale(record: dict[str, Any], now: float) -> bool:
+    """Whether a cached cost was measured on an oversubscribed machine too long ago to keep."""
+    load, measured = record.get("load_per_cpu"), record.get("measured_s")
+    if not isinstance(load, (int, float)) or not isinstance(measured, (int, float)):
+        return False
+    return load > 1.0 and now - measured > LOADED_MAX_AGE_S
 
 
 def _describe_value(value: ir.Value) -> str:
@@ -63,7 +101,7 @@ def environment_key(
 ) -> str:
     """The part of a key that is not the model: backend, its devices, threads, the precision
     asked of each backend (bf16 and fp32 times differ), versions."""
-    key: list[Any] = [backend, list(devices), threads, os.cpu_count(), __version__]
+    key: list[Any] = [backend, list(devices), threads, os.cpu_count(), host_cpu(), __version__]
     if any(precisions):  # keys of sessions that ask no precision stay as they were
         key.append(list(precisions))
     return json.dumps(key)
@@ -87,10 +125,17 @@ class CostCache:
             record = json.loads(text)
         except ValueError:
             return None
-        return record if isinstance(record, dict) else None
+        if not isinstance(record, dict) or is_stale(record, time.time()):
+            return None
+        return record
 
     def put(self, model: str, part: str, environment: str, record: dict[str, Any]) -> None:
-        stamped = {**record, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        stamped = {
+            **record,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "measured_s": time.time(),
+            "load_per_cpu": machine_load(),
+        }
         self._store.put(self.key(model, part, environment), json.dumps(stamped))
 
     def flush(self) -> None:

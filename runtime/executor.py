@@ -50,50 +50,79 @@ class Executor:
     ) -> list[np.ndarray]:
         """Feeds must already be validated; returns the named outputs in order. With `profile`,
         appends (partition label, start ns, duration ns) per partition run."""
-        values: dict[str, np.ndarray] = dict(feeds)
         stop = current_run_stop()
+        if len(self.steps) == 1 and profile is None and stop is None:
+            return self._run_one(feeds, output_names)
+        values: dict[str, np.ndarray] = dict(feeds)
         for index, (partition, executable) in enumerate(self.steps):
             if stop is not None:
                 stop.check()
             input_names, output_names_of_step = self._names[index]
             inputs = {name: values[name] for name in input_names}
             start = time.perf_counter_ns() if profile is not None else 0
-            try:
-                results = executable.run(inputs)
-            except XinrtError:
-                raise
-            except Exception as exc:
-                raise ExecutionError(
-                    f"backend {partition.backend} failed running partition {partition.index} "
-                    f"({len(partition.nodes)} nodes, first {partition.nodes[0].name!r}): "
-                    f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-                ) from exc
+            results = _run_step(partition, executable, inputs)
             if profile is not None:
                 label = f"partition {partition.index} on {partition.backend}"
                 profile.append((label, start, time.perf_counter_ns() - start))
             for name in output_names_of_step:
-                if name not in results:
-                    raise ExecutionError(
-                        f"backend {partition.backend} did not return {name!r} from "
-                        f"partition {partition.index}"
-                    )
-                values[name] = results[name]
+                values[name] = _produced(partition, results, name)
             for name in self._free_after[index]:
                 values.pop(name, None)
         if stop is not None:
             stop.check()
-        outputs = []
-        for name in output_names:
-            if name in values and name not in feeds:
-                outputs.append(_owned(values[name]))
-            else:  # a graph input or a constant passed straight through: never hand out ours
-                source = values[name] if name in values else self.constants[name]
-                outputs.append(
-                    copy.deepcopy(source)
-                    if isinstance(source, (list, dict)) or source is None
-                    else np.array(source, copy=True, order="C")
-                )
-        return outputs
+        return [self._output(values, feeds, name) for name in output_names]
+
+    def _run_one(
+        self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str]
+    ) -> list[np.ndarray]:
+        """run() of a one-partition model, unprofiled and unstoppable: the same steps without
+        the bookkeeping between partitions (it is most of xinrt's per-run cost on small models)."""
+        partition, executable = self.steps[0]
+        input_names, produced = self._names[0]
+        results = _run_step(partition, executable, {name: feeds[name] for name in input_names})
+        for name in produced:
+            _produced(partition, results, name)
+        return [
+            _owned(results[name]) if name in results else self._output(feeds, feeds, name)
+            for name in output_names
+        ]
+
+    def _output(
+        self, values: Mapping[str, np.ndarray], feeds: Mapping[str, np.ndarray], name: str
+    ) -> np.ndarray:
+        """The named output of a run, owned by the caller."""
+        if name in values and name not in feeds:
+            return _owned(values[name])
+        # A graph input or a constant passed straight through: never hand out ours.
+        source = values[name] if name in values else self.constants[name]
+        if isinstance(source, (list, dict)) or source is None:
+            return copy.deepcopy(source)
+        return np.array(source, copy=True, order="C")
+
+
+def _run_step(
+    partition: Partition, executable: Executable, inputs: dict[str, np.ndarray]
+) -> Mapping[str, Any]:
+    """One partition's outputs by name; a backend's own exception becomes ExecutionError."""
+    try:
+        return executable.run(inputs)
+    except XinrtError:
+        raise
+    except Exception as exc:
+        raise ExecutionError(
+            f"backend {partition.backend} failed running partition {partition.index} "
+            f"({len(partition.nodes)} nodes, first {partition.nodes[0].name!r}): "
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        ) from exc
+
+
+def _produced(partition: Partition, results: Mapping[str, Any], name: str) -> Any:
+    """The partition's output `name`, or ExecutionError naming the backend that left it out."""
+    if name not in results:
+        raise ExecutionError(
+            f"backend {partition.backend} did not return {name!r} from partition {partition.index}"
+        )
+    return results[name]
 
 
 def _owned(array: Any) -> Any:

@@ -274,13 +274,53 @@ class _Placer:
             self.feeds = feeds
         return self.feeds if self.feeds or not self.s.graph.inputs else None
 
-    def _time(self, backend: str, run: Callable[[], object], what: str) -> float:
-        """Seconds per run of one candidate (`what`: whole, unit or plan) on `backend`."""
+    def _time(
+        self,
+        backend: str,
+        run: Callable[[], object],
+        what: str,
+        runs: int | None = None,
+        warm_up: bool = True,
+    ) -> float:
+        """Seconds per run of one candidate (`what`: whole, unit or plan) on `backend`: the
+        fastest of `runs` calls (SessionOptions.placement_runs when None)."""
         if self.last_backend and self.last_backend != backend:
             time.sleep(SETTLE_S)
         self.last_backend = backend
         share = max(0.0, self.deadline - time.perf_counter()) / 4  # leave room for the rest
-        return measure.time_runs(run, self.s.runs, share)
+        return measure.time_runs(run, self.s.runs if runs is None else runs, share, warm_up)
+
+    def _alternate(
+        self, runs: Mapping[str, Callable[[], object]], what: str
+    ) -> dict[str, float | Exception]:
+        """Each backend's seconds for the same work, or what it raised. Two or more are timed
+        in turns (A B, B A, ...), one call each per turn, for placement_runs turns: a burst of
+        load on a shared machine then slows every candidate's calls alike instead of all of one
+        candidate's, whose minimum would be cached and keep a wrong choice."""
+        results: dict[str, float | Exception] = {}
+        order = list(runs)
+        turns = max(1, self.s.runs) if len(order) > 1 else 1
+        for turn in range(turns):
+            if turn and time.perf_counter() > self.deadline:
+                self.notes.append(f"time budget spent: candidates ({what}) timed in {turn} turns")
+                break
+            for backend in order if turn % 2 == 0 else order[::-1]:
+                if isinstance(results.get(backend), Exception):
+                    continue
+                try:
+                    seconds = self._time(
+                        backend,
+                        runs[backend],
+                        what,
+                        runs=1 if turns > 1 else None,
+                        warm_up=turn == 0,
+                    )
+                except Exception as exc:  # random inputs a model cannot take: not a backend bug
+                    results[backend] = exc
+                    continue
+                best = results.get(backend)
+                results[backend] = min(best, seconds) if isinstance(best, float) else seconds
+        return results
 
     def _compile(self, partition: Partition) -> Executable:
         key = ready_key(partition)
@@ -289,6 +329,7 @@ class _Placer:
         return self.ready[key]
 
     def _whole_costs(self, table: CostTable, wholes: Sequence[str]) -> None:
+        todo: dict[str, Callable[[], object]] = {}
         for backend in wholes:
             cached = self._cached(self.model_sig, "whole", backend)
             if cached is not None:
@@ -312,15 +353,14 @@ class _Placer:
             ):
                 partition.whole_model = self.s.whole_model
                 partition.given_model = self.s.given_model
-            executable = self._compile(partition)
-            try:
-                seconds = self._time(backend, runner(executable, feeds), "whole")
-            except Exception as exc:  # random inputs a model cannot take: not a backend bug
-                note = f"whole model on {backend} failed on random inputs: {exc}"
+            todo[backend] = runner(self._compile(partition), feeds)
+        for backend, result in self._alternate(todo, "whole").items():
+            if isinstance(result, Exception):
+                note = f"whole model on {backend} failed on random inputs: {result}"
                 self._store_failure(self.model_sig, "whole", backend, note)
                 continue
-            table.whole_s[backend] = seconds
-            self._store(self.model_sig, "whole", backend, seconds, "whole model")
+            table.whole_s[backend] = result
+            self._store(self.model_sig, "whole", backend, result, "whole model")
 
     def _boundary_costs(self, table: CostTable, units: Sequence[Unit]) -> None:
         involved = list(
@@ -376,29 +416,30 @@ class _Placer:
         values = self._capture(units, parts)
         if values is None:
             return
-        # The heaviest units first, each on all its claimants, so a short budget still compares
-        # where it matters; claimants in alternating order: one backend switch per unit.
+        # The heaviest units first, each on all its claimants in turns, so a short budget still
+        # compares where it matters.
         by_unit: dict[int, list[str]] = {}
         for index, backend in missing:
             by_unit.setdefault(index, []).append(backend)
-        todo = []
-        for turn, index in enumerate(sorted(by_unit, key=lambda i: -units[i].flops)):
-            todo += [(index, b) for b in by_unit[index][:: -1 if turn % 2 else 1]]
-        for index, backend in todo:
-            if not self._budget_left(f"unit {index} on {backend} (and the rest)"):
+        for index in sorted(by_unit, key=lambda i: -units[i].flops):
+            if not self._budget_left(f"unit {index} (and the rest)"):
                 return
-            partition = dataclasses.replace(parts[index], backend=backend)
-            if any(name_of(v) not in values for v in partition.inputs):
+            if any(name_of(v) not in values for v in parts[index].inputs):
                 continue
-            executable = self._compile(partition)
-            feeds = {name_of(v): values[name_of(v)] for v in partition.inputs}
-            try:
-                seconds = self._time(backend, runner(executable, feeds), "unit")
-            except Exception as exc:
-                self.notes.append(f"unit {index} on {backend} failed on captured inputs: {exc}")
-                continue
-            table.unit_s[index][backend] = seconds
-            self._store(self.model_sig, signatures[index], backend, seconds, f"unit {index}")
+            feeds = {name_of(v): values[name_of(v)] for v in parts[index].inputs}
+            todo = {
+                backend: runner(
+                    self._compile(dataclasses.replace(parts[index], backend=backend)), feeds
+                )
+                for backend in by_unit[index]
+            }
+            for backend, result in self._alternate(todo, "unit").items():
+                if isinstance(result, Exception):
+                    note = f"unit {index} on {backend} failed on captured inputs: {result}"
+                    self.notes.append(note)
+                    continue
+                table.unit_s[index][backend] = result
+                self._store(self.model_sig, signatures[index], backend, result, f"unit {index}")
 
     def _capture(self, units: Sequence[Unit], parts: Sequence[Partition]) -> dict[str, Any] | None:
         """Every value between units, from one run of the units on their first claimants."""

@@ -30,16 +30,19 @@ MIN_TIMED_S = 0.02
 MAX_TIMED_RUNS = 100
 
 
-def time_runs(run: Callable[[], object], runs: int, max_s: float = float("inf")) -> float:
+def time_runs(
+    run: Callable[[], object], runs: int, max_s: float = float("inf"), warm_up: bool = True
+) -> float:
     """Seconds of the fastest of `runs` calls (more for short ones, see MIN_TIMED_S) after one
     unrecorded warm-up call (the minimum: on a shared machine, noise only ever adds time).
     Fewer calls once `max_s` has passed; when the warm-up alone took longer than `max_s`, its
-    time is the answer."""
+    time is the answer. warm_up=False: the caller ran it already (placement's later turns)."""
     began = time.perf_counter()
-    run()
-    warm_up = time.perf_counter() - began
-    if warm_up > max_s:  # one run already used the share: it is the measurement
-        return warm_up
+    if warm_up:
+        run()
+        first = time.perf_counter() - began
+        if first > max_s:  # one run already used the share: it is the measurement
+            return first
     best = float("inf")
     timed = 0.0
     for count in range(1, MAX_TIMED_RUNS + 1):

@@ -25,7 +25,7 @@ def _fixed_costs(monkeypatch, costs):
     calls = []
     _fresh_cache(monkeypatch)
 
-    def fake_time(self, backend, run, what):
+    def fake_time(self, backend, run, what, **_):
         run()
         calls.append((what, backend))
         return costs[(what, backend)]
@@ -106,6 +106,32 @@ def test_a_mix_measured_slower_loses_to_the_best_whole_model(monkeypatch, det_mo
     labels = {c["label"]: c for c in session.placement.decision["candidates"]}
     assert labels["whole model on ort"]["winner"]
     assert labels["mixed: cpu x2 units, ort x1 units"]["ms"] == pytest.approx(12.0)
+
+
+def test_whole_models_are_timed_in_turns_so_a_burst_of_load_cannot_flip_the_choice(
+    monkeypatch, mlp_model
+):
+    """cpu takes 1 ms, ort 2 ms; every call made while the "burst" lasts (the 2nd to 4th
+    timing call) takes 10x. Timed one candidate after the other, cpu's calls could all fall in
+    the burst; in turns (cpu ort, ort cpu, cpu ort) each keeps a clean call."""
+    _fresh_cache(monkeypatch)
+    order = []
+
+    def loaded_time(self, backend, run, what, **_):
+        run()
+        if what != "whole":
+            return 1e-6
+        order.append(backend)
+        seconds = {"cpu": 1e-3, "ort": 2e-3}[backend]
+        return seconds * 10 if 2 <= len(order) <= 4 else seconds
+
+    monkeypatch.setattr(_Placer, "_time", loaded_time)
+    session = InferenceSession(mlp_model, SessionOptions(placement_runs=3), backends=["cpu", "ort"])
+    assert order == ["cpu", "ort", "ort", "cpu", "cpu", "ort"]
+    assert [p.backend for p in session.placement.partitions] == ["cpu"]
+    labels = {c["label"]: c["ms"] for c in session.placement.decision["candidates"]}
+    assert labels["whole model on cpu"] == pytest.approx(1.0)
+    assert labels["whole model on ort"] == pytest.approx(2.0)
 
 
 def test_a_second_session_times_nothing(monkeypatch, mlp_model, tmp_path):
@@ -233,11 +259,11 @@ def test_a_candidate_that_failed_on_the_timing_inputs_is_not_run_again(
     calls: list[tuple[str, str]] = []
     real_time = _Placer._time
 
-    def ort_whole_fails(self, backend, run, what):
+    def ort_whole_fails(self, backend, run, what, **kwargs):
         calls.append((what, backend))
         if (what, backend) == ("whole", "ort"):
             raise RuntimeError("indices element out of data bounds")
-        return real_time(self, backend, run, what)
+        return real_time(self, backend, run, what, **kwargs)
 
     monkeypatch.setattr(_Placer, "_time", ort_whole_fails)
     first = InferenceSession(mlp_model, backends=["cpu", "ort"])
