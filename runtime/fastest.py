@@ -281,14 +281,16 @@ class _Placer:
         what: str,
         runs: int | None = None,
         warm_up: bool = True,
+        turns: int = 1,
     ) -> float:
         """Seconds per run of one candidate (`what`: whole, unit or plan) on `backend`: the
-        fastest of `runs` calls (SessionOptions.placement_runs when None)."""
+        fastest of `runs` calls (SessionOptions.placement_runs when None), one of `turns`."""
         if self.last_backend and self.last_backend != backend:
             time.sleep(SETTLE_S)
         self.last_backend = backend
         share = max(0.0, self.deadline - time.perf_counter()) / 4  # leave room for the rest
-        return measure.time_runs(run, self.s.runs if runs is None else runs, share, warm_up)
+        runs = self.s.runs if runs is None else runs
+        return measure.time_runs(run, runs, share, warm_up, measure.MIN_TIMED_S / turns)
 
     def _alternate(
         self, runs: Mapping[str, Callable[[], object]], what: str
@@ -314,6 +316,7 @@ class _Placer:
                         what,
                         runs=1 if turns > 1 else None,
                         warm_up=turn == 0,
+                        turns=turns,
                     )
                 except Exception as exc:  # random inputs a model cannot take: not a backend bug
                     results[backend] = exc

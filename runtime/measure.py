@@ -31,12 +31,17 @@ MAX_TIMED_RUNS = 100
 
 
 def time_runs(
-    run: Callable[[], object], runs: int, max_s: float = float("inf"), warm_up: bool = True
+    run: Callable[[], object],
+    runs: int,
+    max_s: float = float("inf"),
+    warm_up: bool = True,
+    min_s: float = MIN_TIMED_S,
 ) -> float:
-    """Seconds of the fastest of `runs` calls (more for short ones, see MIN_TIMED_S) after one
-    unrecorded warm-up call (the minimum: on a shared machine, noise only ever adds time).
-    Fewer calls once `max_s` has passed; when the warm-up alone took longer than `max_s`, its
-    time is the answer. warm_up=False: the caller ran it already (placement's later turns)."""
+    """Seconds of the fastest of `runs` calls (more for short ones: at least `min_s` in all)
+    after one unrecorded warm-up call (the minimum: on a shared machine, noise only ever adds
+    time). Fewer calls once `max_s` has passed; when the warm-up alone took longer than `max_s`,
+    its time is the answer. warm_up=False: the caller ran it already (placement's later turns,
+    which share MIN_TIMED_S between them)."""
     began = time.perf_counter()
     if warm_up:
         run()
@@ -52,7 +57,7 @@ def time_runs(
         best, timed = min(best, took), timed + took
         if time.perf_counter() - began > max_s:
             break
-        if count >= max(1, runs) and timed >= MIN_TIMED_S:
+        if count >= max(1, runs) and timed >= min_s:
             break
     return best
 

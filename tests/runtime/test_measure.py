@@ -108,3 +108,14 @@ def test_cost_keys_differ_by_the_precision_asked_and_stay_unchanged_without_one(
     assert environment_key("cpu,ort", ["host"], 2, ["bf16", ""]) != environment_key(
         "cpu,ort", ["host"], 2, ["", "bf16"]
     )
+
+
+def test_a_later_turn_skips_the_warm_up_and_needs_only_its_share_of_the_minimum():
+    calls = []
+
+    def run() -> None:
+        calls.append(1)
+        time.sleep(measure.MIN_TIMED_S / 3)
+
+    time_runs(run, runs=1, warm_up=False, min_s=measure.MIN_TIMED_S / 3)
+    assert len(calls) == 1  # no warm-up call; one call already fills a third of MIN_TIMED_S
