@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,32 @@ from .partition import Partition
 from .run_stop import current_run_stop
 
 
+class BackendBusy:
+    """Wall time each backend's partitions spent running, summed over every run (a session
+    keeps one across re-placements); safe from many threads."""
+
+    def __init__(self) -> None:
+        self._ns: dict[str, int] = {}
+        lock = threading.Lock()
+        # bound methods: half the cost of `with lock` (paid once per partition run)
+        self._acquire, self._release = lock.acquire, lock.release
+
+    def add(self, backend: str, ns: int) -> None:
+        self._acquire()
+        try:
+            self._ns[backend] = self._ns.get(backend, 0) + ns
+        finally:
+            self._release()
+
+    def seconds(self) -> dict[str, float]:
+        """Busy seconds per backend name, for the backends that ran at least once."""
+        self._acquire()
+        try:
+            return {backend: ns / 1e9 for backend, ns in self._ns.items()}
+        finally:
+            self._release()
+
+
 class Executor:
     """Runs a list of (partition, executable) in topological order; safe from many threads."""
 
@@ -24,8 +51,10 @@ class Executor:
         steps: Sequence[tuple[Partition, Executable]],
         graph_outputs: Sequence[str],
         constants: Mapping[str, np.ndarray],
+        busy: BackendBusy | None = None,
     ) -> None:
         self.steps = list(steps)
+        self.busy = busy if busy is not None else BackendBusy()
         self.constants = dict(constants)
         keep = set(graph_outputs)
         last_reader: dict[str, int] = {}
@@ -57,7 +86,7 @@ class Executor:
                 stop.check()
             input_names, output_names_of_step = self._names[index]
             inputs = {name: values[name] for name in input_names}
-            start = time.perf_counter_ns() if profile is not None else 0
+            start = time.perf_counter_ns()
             try:
                 results = executable.run(inputs)
             except XinrtError:
@@ -68,9 +97,12 @@ class Executor:
                     f"({len(partition.nodes)} nodes, first {partition.nodes[0].name!r}): "
                     f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
                 ) from exc
+            finally:  # a failed run kept its backend busy too
+                elapsed = time.perf_counter_ns() - start
+                self.busy.add(partition.backend, elapsed)
             if profile is not None:
                 label = f"partition {partition.index} on {partition.backend}"
-                profile.append((label, start, time.perf_counter_ns() - start))
+                profile.append((label, start, elapsed))
             for name in output_names_of_step:
                 if name not in results:
                     raise ExecutionError(
