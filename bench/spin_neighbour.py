@@ -12,6 +12,7 @@ xinrt's workers spin 500 us after each parallel region, then sleep).
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -55,16 +56,10 @@ def main() -> None:
         options = xinrt.SessionOptions(intra_op_num_threads=a.threads)
         native = xinrt.InferenceSession(model, options, backends=["cpu"])
 
-        def x() -> object:
-            return native.run(None, feeds)
-
-        def o() -> object:
-            return spinning.run(None, feeds)
-
-        def q() -> object:
-            return quiet.run(None, feeds)
-
-        cases = {
+        x = functools.partial(native.run, None, feeds)
+        o = functools.partial(spinning.run, None, feeds)
+        q = functools.partial(quiet.run, None, feeds)
+        cases: dict[str, tuple[Callable[[], object], Callable[[], object] | None]] = {
             "xinrt cpu after idle": (x, None),
             "xinrt cpu right after ORT": (x, o),
             "xinrt cpu right after ORT (spinning off)": (x, q),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,32 @@ from .partition import Partition
 from .run_stop import current_run_stop
 
 
+class BackendBusy:
+    """Wall time each backend's partitions spent running, summed over every run (a session
+    keeps one across re-placements); safe from many threads."""
+
+    def __init__(self) -> None:
+        self._ns: dict[str, int] = {}
+        lock = threading.Lock()
+        # bound methods: half the cost of `with lock` (paid once per partition run)
+        self._acquire, self._release = lock.acquire, lock.release
+
+    def add(self, backend: str, ns: int) -> None:
+        self._acquire()
+        try:
+            self._ns[backend] = self._ns.get(backend, 0) + ns
+        finally:
+            self._release()
+
+    def seconds(self) -> dict[str, float]:
+        """Busy seconds per backend name, for the backends that ran at least once."""
+        self._acquire()
+        try:
+            return {backend: ns / 1e9 for backend, ns in self._ns.items()}
+        finally:
+            self._release()
+
+
 class Executor:
     """Runs a list of (partition, executable) in topological order; safe from many threads."""
 
@@ -24,8 +51,10 @@ class Executor:
         steps: Sequence[tuple[Partition, Executable]],
         graph_outputs: Sequence[str],
         constants: Mapping[str, np.ndarray],
+        busy: BackendBusy | None = None,
     ) -> None:
         self.steps = list(steps)
+        self.busy = busy  # None: not counted (SessionOptions.track_backend_busy is off)
         self.constants = dict(constants)
         keep = set(graph_outputs)
         last_reader: dict[str, int] = {}
@@ -59,11 +88,17 @@ class Executor:
                 stop.check()
             input_names, output_names_of_step = self._names[index]
             inputs = {name: values[name] for name in input_names}
-            start = time.perf_counter_ns() if profile is not None else 0
-            results = _run_step(partition, executable, inputs)
+            timed = profile is not None or self.busy is not None
+            start = time.perf_counter_ns() if timed else 0
+            try:
+                results = _run_step(partition, executable, inputs)
+            finally:  # a failed run kept its backend busy too
+                elapsed = time.perf_counter_ns() - start if timed else 0
+                if self.busy is not None:
+                    self.busy.add(partition.backend, elapsed)
             if profile is not None:
                 label = f"partition {partition.index} on {partition.backend}"
-                profile.append((label, start, time.perf_counter_ns() - start))
+                profile.append((label, start, elapsed))
             for name in output_names_of_step:
                 values[name] = _produced(partition, results, name)
             for name in self._free_after[index]:
@@ -79,7 +114,15 @@ class Executor:
         the bookkeeping between partitions (it is most of xinrt's per-run cost on small models)."""
         partition, executable = self.steps[0]
         input_names, produced = self._names[0]
-        results = _run_step(partition, executable, {name: feeds[name] for name in input_names})
+        inputs = {name: feeds[name] for name in input_names}
+        if self.busy is None:
+            results = _run_step(partition, executable, inputs)
+        else:
+            start = time.perf_counter_ns()
+            try:
+                results = _run_step(partition, executable, inputs)
+            finally:
+                self.busy.add(partition.backend, time.perf_counter_ns() - start)
         for name in produced:
             _produced(partition, results, name)
         return [

@@ -60,6 +60,8 @@ class SessionOptions:
     fallback_on_backend_error: a backend whose compile raises an error (not a decline) fails
         the session; with this set its nodes go to the next backend and the placement report
         records the error.
+    track_backend_busy: sum each backend's partition run time for
+        InferenceSession.backend_busy_seconds() (off: it is not counted).
     """
 
     intra_op_num_threads: int = 0  # 0 = each backend's default (physical cores)
@@ -80,6 +82,9 @@ class SessionOptions:
     placement_runs: int = 3
     placement_first_run: bool = True
     fallback_on_backend_error: bool = False
+    # Sum each backend's partition run time (InferenceSession.backend_busy_seconds(); xinrt
+    # serve turns it on). Off by default: it costs two clock reads and a lock per partition run.
+    track_backend_busy: bool = False
 
     # ONNX Runtime fields. Those with an effect in xinrt: inter_op_num_threads and
     # execution_mode go to the ort backend, enable_profiling records per-partition times

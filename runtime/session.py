@@ -30,7 +30,7 @@ from .errors import (
     InvalidArgumentError,
     PlacementError,
 )
-from .executor import Executor
+from .executor import BackendBusy, Executor
 from .fastest import ONE_CLAIMANT, FastestSetup, ReadyKey, place_fastest, ready_key
 from .feeds import FastFeeds, declared_shapes, validate_output_names, warn_on_shape_mismatch
 from .first_run import FirstRunPlacement
@@ -215,6 +215,8 @@ class InferenceSession:
         self._profile_start_ns = time.perf_counter_ns()
         self._profile_prefix = options.profile_file_prefix
         self._first_run = FirstRunPlacement()
+        # Kept across re-placements: every executor adds to it.
+        self._busy = BackendBusy() if options.track_backend_busy else None
         self._placement, self._executor = self._place_and_compile(graph)
         self._release_proto(copy_weights=alone is None)
         self.timings["session_s"] = time.perf_counter() - started
@@ -369,7 +371,8 @@ class InferenceSession:
             for v in graph.outputs
             if v.const_value is not None and name_of(v) in graph.initializers
         }
-        return report, Executor(steps, [name_of(v) for v in graph.outputs], constants)
+        outputs = [name_of(v) for v in graph.outputs]
+        return report, Executor(steps, outputs, constants, self._busy)
 
     def _fastest_setup(
         self,
@@ -465,6 +468,16 @@ class InferenceSession:
     # compile_s (the placed partitions' compiles not already done while timing, retries
     # included) and session_s (the whole constructor); first_run_placement_s once the first
     # run placed again on its inputs (first_run.py).
+
+    def backend_busy_seconds(self) -> dict[str, float]:
+        """Wall seconds each backend's partitions spent running, summed over every run of this
+        session (failed runs included); the growth over an interval is the backend's busy time."""
+        if self._busy is None:
+            raise InvalidArgumentError(
+                f"{self._model_label}: backend busy time is not counted; create the session "
+                "with SessionOptions(track_backend_busy=True)"
+            )
+        return self._busy.seconds()
 
     @property
     def backends(self) -> list[str]:

@@ -33,6 +33,10 @@ from ..errors import InvalidArgumentError
 CONFIG_FILE = "config.yaml"
 
 
+# Ray Serve 2.60's AutoscalingConfig fields, less the deprecated smoothing factors and `policy`
+# (a custom policy class); Ray checks the values when the deployment is built.
+# metrics_interval_s is marked deprecated there but is still how often the routers push queue
+# lengths to the controller (default 10 s): the way to make scaling react within seconds.
 _AUTOSCALING_KEYS = (
     "min_replicas",
     "max_replicas",
@@ -40,10 +44,12 @@ _AUTOSCALING_KEYS = (
     "target_ongoing_requests",
     "upscale_delay_s",
     "downscale_delay_s",
+    "downscale_to_zero_delay_s",
     "metrics_interval_s",
     "look_back_period_s",
     "upscaling_factor",
     "downscaling_factor",
+    "aggregation_function",
 )
 
 

@@ -6,6 +6,12 @@ xinrt_inference_executions_total{model,version,backend}      batches run
 xinrt_queue_seconds{model,version,backend}                    histogram: queued -> batch start
 xinrt_compute_seconds{model,version,backend}                  histogram: one batch's run
 xinrt_batch_size{model,version,backend}                       histogram: rows per batch
+
+`backend` above names every backend that got partitions ("cpu+ort"); the busy time is per single
+backend, so that rate() of it is that backend's utilisation (in busy devices, summed over the
+version's replicas):
+
+xinrt_backend_busy_seconds_total{model,version,backend}       wall seconds its partitions ran
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ COMPUTE = Histogram("xinrt_compute_seconds", "Time one batch ran", _LABELS, buck
 BATCH = Histogram(
     "xinrt_batch_size", "Rows per batch", _LABELS, buckets=(1, 2, 4, 8, 16, 32, 64, 128)
 )
+BUSY = Counter(
+    "xinrt_backend_busy_seconds",
+    "Wall seconds one backend's partitions spent running (rate: its utilisation)",
+    _LABELS,
+)
 
 
 class ModelMetrics:
@@ -44,6 +55,17 @@ class ModelMetrics:
         self._compute = COMPUTE.labels(**labels)
         self._batch = BATCH.labels(**labels)
         self._predict = PREDICT_HIST_TIME.labels(model_name=model)
+        self._busy: dict[str, Counter] = {}
+
+    def backend_busy(self, seconds: dict[str, float]) -> None:
+        """Add each backend's busy seconds (since the last call for that session)."""
+        for backend, value in seconds.items():
+            child = self._busy.get(backend)
+            if child is None:
+                labels = {**self._labels, "backend": backend}
+                child = self._busy[backend] = BUSY.labels(**labels)
+            if value > 0:
+                child.inc(value)
 
     def predict_done(self, seconds: float) -> None:
         """KServe's request_predict_seconds for a request served past KServe's wrapper (REST)."""

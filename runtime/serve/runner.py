@@ -55,6 +55,8 @@ class VersionRunner:
                 f"{self.max_batch}; raise max_batch_size or drop those sizes"
             )
         self.metrics = ModelMetrics(name, version, self.backend)
+        # each backend's busy seconds, per session, as last counted (one thread runs a session)
+        self._busy_seen = [s.backend_busy_seconds() for s in self.sessions]
         self.batcher: Batcher | None = None
 
     def _open_sessions(self, workers: int) -> list[InferenceSession]:
@@ -70,7 +72,9 @@ class VersionRunner:
         sessions = []
         for group in groups:
             threads = group.threads or config.thread_count(workers)
-            options = SessionOptions(intra_op_num_threads=threads, precision=config.precision)
+            options = SessionOptions(
+                intra_op_num_threads=threads, precision=config.precision, track_backend_busy=True
+            )
             backends = list(group.backends or []) or None
             sessions += [
                 InferenceSession(str(self.path), options, backends=backends)
@@ -98,7 +102,14 @@ class VersionRunner:
             await self.batcher.close()
 
     def _run(self, replica: int, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outputs = self.sessions[replica].run(None, feeds)
+        session = self.sessions[replica]
+        try:
+            outputs = session.run(None, feeds)
+        finally:  # a failed batch kept its backends busy too
+            now = session.backend_busy_seconds()
+            seen = self._busy_seen[replica]
+            self.metrics.backend_busy({b: s - seen.get(b, 0.0) for b, s in now.items()})
+            self._busy_seen[replica] = now
         return dict(zip(self.output_names, outputs))
 
     def triton_config(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import onnx
@@ -259,3 +260,29 @@ def test_get_outputs_shows_the_declared_outputs_as_ort_does():
     ours = [(a.name, a.shape, a.type) for a in session.get_outputs()]
     assert ours == [(a.name, a.shape, a.type) for a in want.get_outputs()]
     assert ours == [("y", ["n", 4], "tensor(float)"), ("z", ["n", 8], "tensor(float)")]
+
+
+def test_backend_busy_seconds_counts_each_backend_that_ran(mlp_model, det_model):
+    priority = SessionOptions(placement="priority", track_backend_busy=True)
+    split = InferenceSession(det_model, priority, backends=["cpu", "ort"])
+    assert {p.backend for p in split.placement.partitions} == {"cpu", "ort"}
+    assert split.backend_busy_seconds() == {}  # nothing ran yet
+    x = np.random.default_rng(5).standard_normal((2, 3, 3)).astype(np.float32)
+    started = time.perf_counter()
+    for _ in range(5):
+        split.run(None, {"x": x})
+    wall = time.perf_counter() - started
+    busy = split.backend_busy_seconds()
+    assert sorted(busy) == ["cpu", "ort"] and min(busy.values()) > 0
+    assert sum(busy.values()) <= wall
+    tracked = SessionOptions(track_backend_busy=True)
+    alone = InferenceSession(mlp_model, tracked, backends=["cpu", "ort"])
+    alone.run(None, {"x": _x()})
+    assert list(alone.backend_busy_seconds()) == [p.backend for p in alone.placement.partitions]
+
+
+def test_backend_busy_seconds_needs_the_option(mlp_model):
+    session = InferenceSession(mlp_model, backends=["cpu"])
+    session.run(None, {"x": _x()})
+    with pytest.raises(InvalidArgumentError, match="track_backend_busy"):
+        session.backend_busy_seconds()

@@ -146,9 +146,11 @@ class Server:
         return self.process.returncode
 
 
-def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
-    """`xinrt serve` (on its default host, loopback) with free ports; returns once it printed
-    its ready line."""
+def start_server(
+    model: Path, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> Server:
+    """`xinrt serve` (on its default host, loopback) with free ports, `env` added to this
+    process's environment; returns once it printed its ready line."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -165,6 +167,7 @@ def start_server(model: Path, *args: str, timeout: float = 60.0) -> Server:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + timeout
     seen = []

@@ -4,7 +4,8 @@ python ray_client.py check URL OUT.json MODEL INPUT.npy [MODEL INPUT.npy ...]
     one binary and one JSON inference per model; writes the outputs
 python ray_client.py load URL MODEL INPUT.npy EXPECTED.npy REQUESTS CONCURRENCY PROGRESS OUT
     a bounded closed loop; a failed request is retried (at most 5 tries, 60 s in all);
-    PROGRESS holds the number of requests answered so far; OUT counts failures per try
+    PROGRESS holds the number of requests answered so far; OUT counts failures per try; a file
+    PROGRESS.stop ends the loop early (no new requests; those under way finish)
 python ray_client.py grpc URL OUT.json REPEAT MODEL INPUT.npy [MODEL INPUT.npy ...]
     tritonclient gRPC: live, ready, metadata, config, REPEAT inferences per model (the last
     one's output written), and the status of an unknown model's inference
@@ -56,7 +57,7 @@ def load(url: str, model: str, data: np.ndarray, expected: np.ndarray, total: in
         client = httpclient.InferenceServerClient(url, network_timeout=30)
         while True:
             with lock:
-                if state["next"] >= total:
+                if state["next"] >= total or os.path.exists(progress + ".stop"):
                     return
                 state["next"] += 1
             deadline, answer = time.monotonic() + 60, None

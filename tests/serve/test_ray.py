@@ -1,8 +1,9 @@
 """`xinrt serve --ray` on a two-node Ray cluster on loopback (127.0.0.2 and 127.0.0.3, one CPU
 each): replicas spread one per node and placed by Ray resources, tritonclient's answers match
-ONNX Runtime, a model with two replica kinds uses both, and killing the second node's raylet
-under load loses no request (the client retries what failed) while the replica comes back when
-the node rejoins. Every process is stopped by PID; Ray's files stay in the test's folder."""
+ONNX Runtime, a model with two replica kinds uses both, an autoscaled model goes from one replica
+to two under load and back, and killing the second node's raylet under load loses no request
+(the client retries what failed) while the replica comes back when the node rejoins. Every
+process is stopped by PID; Ray's files stay in the test's folder."""
 
 from __future__ import annotations
 
@@ -32,16 +33,30 @@ HETERO = """replicas:
   - {backends: [cpu], count: 1, num_cpus: 0}
   - {backends: [ort], count: 1, num_cpus: 0, resources: {npu_fake: 1}}
 """
+# Scales on the queue: each request waits up to 20 ms for its batch to fill, so a few clients
+# keep requests in flight; Ray's defaults (10 s metric pushes, 30 s window, 30 s up / 600 s
+# down delays) are shortened to keep the test short. Both replicas go to the head node: Ray's
+# proxy (there) sends requests to replicas on its own node while they take them (below their
+# max_ongoing_requests), so a second replica on the other node would get none at this load.
+AUTO = """backends: [cpu]
+num_cpus: 0
+resources: {head_node: 1}
+threads: 1
+max_queue_delay_us: 20000
+autoscaling: {min_replicas: 1, max_replicas: 2, target_ongoing_requests: 2, metrics_interval_s: 0.5,
+  look_back_period_s: 2, upscale_delay_s: 1, downscale_delay_s: 3}
+"""
 
 
 @pytest.fixture(scope="module")
 def ray_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """mlp: 2 replicas of 1 CPU (one per node); hetero: a cpu replica and an ort replica that
-    needs the resource only the second node has."""
+    needs the resource only the second node has; auto: 1 to 2 replicas by queue length."""
     root = tmp_path_factory.mktemp("ray-repo")
     for name, seed, config in (
         ("mlp", 1, "replicas: 2\nnum_cpus: 1\nthreads: 1\nbackends: [cpu]\n"),
         ("hetero", 5, HETERO),
+        ("auto", 7, AUTO),
     ):
         (root / name / "1").mkdir(parents=True)
         onnx.save(mlp(seed), str(root / name / "1" / "model.onnx"))
@@ -53,7 +68,7 @@ def ray_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cluster(ray_deps: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     running = Cluster(tmp_path_factory.mktemp("ray"))
     try:
-        running.start_node("127.0.0.2")
+        running.start_node("127.0.0.2", resources='{"head_node": 2}')
         running.start_node("127.0.0.3", resources='{"npu_fake": 1}')
         yield running
     finally:
@@ -122,8 +137,14 @@ def _one_replica_each(nodes: list[Node], deployment: str) -> bool:
 
 def test_replica_kinds_become_deployments_with_their_ray_options(ray_deps: None) -> None:
     """Ray validates the options when they are set: autoscaling keys, resources, counts."""
-    from xinrt.serve.config import parse_config
+    from ray.serve.config import AutoscalingConfig
+
+    from xinrt.serve.config import _AUTOSCALING_KEYS, parse_config
     from xinrt.serve.ray_deploy import model_app
+
+    deprecated = {"smoothing_factor", "upscale_smoothing_factor", "downscale_smoothing_factor"}
+    # every key Ray takes, but a custom policy class
+    assert set(_AUTOSCALING_KEYS) == set(AutoscalingConfig.model_fields) - deprecated - {"policy"}
 
     scaling = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2}
     kinds = [
@@ -197,17 +218,25 @@ def test_a_model_with_two_replica_kinds_uses_both(
     assert all(seconds > 0 for seconds in used.values()), used
 
 
-def _metrics(server: str) -> dict[tuple[str, str], float]:
-    """xinrt_inference_requests_total from the root's /metrics: (model, replica) -> count."""
+def _metrics(
+    server: str, name: str = "xinrt_inference_requests_total", label: str = ""
+) -> dict[tuple[str, ...], float]:
+    """Samples `name` from the root's /metrics: (model, replica) -> value, or with `label`
+    (model, replica's deployment, that label's value) -> value."""
     from prometheus_client.parser import text_string_to_metric_families
 
     with urllib.request.urlopen(f"http://{server}/metrics", timeout=30) as answer:
         text = answer.read().decode()
-    counts = {}
+    counts: dict[tuple[str, ...], float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "xinrt_inference_requests_total":
-                counts[(sample.labels["model"], sample.labels["replica"])] = sample.value
+            if sample.name == name:
+                replica = sample.labels["replica"]
+                if label:
+                    key = (sample.labels["model"], replica.split("#")[0], sample.labels[label])
+                else:
+                    key = (sample.labels["model"], replica)
+                counts[key] = counts.get(key, 0.0) + sample.value
     return counts
 
 
@@ -242,6 +271,81 @@ def test_grpc_answers_like_onnxruntime_and_metrics_count_every_replica(
     _wait_for(counted, 30, f"/metrics: two mlp replicas counting >= {repeat} requests")
     counts = _metrics(ray_server)
     assert any(m == "hetero" and r.startswith("hetero-front#") for m, r in counts), counts
+
+    def busy() -> dict[tuple[str, ...], float]:
+        return _metrics(ray_server, "xinrt_backend_busy_seconds_total", "backend")
+
+    # each replica's busy seconds per backend come along too, from the replicas that run
+    # batches (hetero: each kind on its own backend; its front runs none)
+    possible = {
+        ("mlp", "mlp", "cpu"),
+        ("hetero", "hetero-cpu", "cpu"),
+        ("hetero", "hetero-ort", "ort"),
+    }
+    _wait_for(lambda: busy().get(("mlp", "mlp", "cpu"), 0) > 0, 30, "mlp's cpu busy seconds")
+    seen = {k: v for k, v in busy().items() if k[0] in ("mlp", "hetero")}
+    assert set(seen) <= possible and any(v > 0 for k, v in seen.items() if k[0] == "hetero"), seen
+
+
+def _start_load(folder: Path, server: str, model: str, concurrency: int, name: str):
+    """The client's closed loop, unbounded until `name`.stop exists (see ray_client.py)."""
+    return subprocess.Popen(
+        [sys.executable, str(CLIENT), "load", server, model, "x.npy", "expected.npy",
+         "1000000", str(concurrency), name, f"{name}.json"],
+        cwd=folder,
+    )  # fmt: skip
+
+
+def _stop_load(folder: Path, client: subprocess.Popen, name: str) -> dict:
+    """End a load started by _start_load; its counts (every started request answered?)."""
+    (folder / f"{name}.stop").touch()
+    try:
+        assert client.wait(timeout=60) == 0
+    finally:
+        if client.poll() is None:
+            os.kill(client.pid, signal.SIGKILL)
+            client.wait(timeout=10)
+    load = json.loads((folder / f"{name}.json").read_text())
+    assert load["done"] == load["next"] > 0 and load["lost"] == 0, load
+    assert load["failed_tries"] == 0 and load["max_diff"] <= 1e-5, load
+    return load
+
+
+def test_autoscaling_adds_a_replica_under_load_and_removes_it_when_load_drops(
+    cluster: Cluster, ray_server: str, tmp_path: Path
+) -> None:
+    """6 clients keep up to 6 requests in flight (target 2 per replica, at most 2 replicas):
+    a second replica starts and serves; then 1 client (at most 1 in flight, half the target of
+    one replica): back to one replica. No request fails throughout."""
+
+    def replicas() -> list[int]:
+        return [pid for node in cluster.nodes for pid in node.replicas("auto:auto")]
+
+    def serving() -> set[str]:
+        return {r for (m, r), v in _metrics(ray_server).items() if m == "auto" and v > 0}
+
+    _wait_for(lambda: len(replicas()) == 1, 60, "one auto replica before the load")
+    x = np.random.default_rng(8).standard_normal((1, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "expected.npy", reference(mlp(7), x))
+    started = time.monotonic()
+    busy = _start_load(tmp_path, ray_server, "auto", 6, "busy")
+    try:
+        _wait_for(lambda: len(replicas()) == 2, 60, "a second auto replica under load")
+        up_s = time.monotonic() - started
+        _wait_for(lambda: len(serving()) == 2, 30, "both auto replicas answering requests")
+    finally:
+        heavy = _stop_load(tmp_path, busy, "busy")
+    started = time.monotonic()
+    light = _start_load(tmp_path, ray_server, "auto", 1, "light")
+    try:
+        _wait_for(lambda: len(replicas()) == 1, 90, "back to one auto replica at 1 client")
+        down_s = time.monotonic() - started
+        time.sleep(1.0)  # requests keep going to the replica that stayed
+    finally:
+        trickle = _stop_load(tmp_path, light, "light")
+    print(f"autoscaling: 2 replicas {up_s:.1f} s into 6 clients ({heavy['done']} requests), "
+          f"1 replica {down_s:.1f} s into 1 client ({trickle['done']} requests)")  # fmt: skip
 
 
 def test_killing_a_node_loses_no_request_and_its_replica_comes_back(
