@@ -10,13 +10,25 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
+#include "core/simd_level.h"
 #include "core/tensor.h"
+#include "kernels/conv_winograd_tiles.h"
 #include "kernels/sgemm.h"
 
 namespace xinrt {
+
+// The tile loops compiled for wider vectors (kernels/x86/conv_winograd_{avx2,avx512}.cc).
+using InputTilesFn = void (*)(const float* const[4], int64_t, int64_t, int64_t, float*, float*, int64_t);
+using InverseTileFn = void (*)(const float*, int64_t, int64_t, float*);
+void winograd_input_tiles_avx2(const float* const rows[4], int64_t ix0, int64_t in_w, int64_t count, float* phases,
+                               float* out, int64_t ld);
+void winograd_inverse_tile_avx2(const float* m, int64_t ld, int64_t M, float* o);
+void winograd_input_tiles_avx512(const float* const rows[4], int64_t ix0, int64_t in_w, int64_t count, float* phases,
+                                 float* out, int64_t ld);
+void winograd_inverse_tile_avx512(const float* m, int64_t ld, int64_t M, float* o);
+
 namespace {
 
 constexpr int kElems = 16;  // 4x4 tile elements
@@ -36,55 +48,21 @@ struct Problem {
   int simd;
   int64_t th, tw;  // tiles per image: rows, columns
   int mr;          // the micro-kernel's rows (packed-A panel height)
+  InputTilesFn input_tiles;
+  InverseTileFn inverse_tile;
 };
+
+void input_tiles_portable(const float* const rows[4], int64_t ix0, int64_t in_w, int64_t count, float* phases,
+                          float* out, int64_t ld) {
+  winograd_input_tiles(rows, ix0, in_w, count, phases, out, ld);
+}
+void inverse_tile_portable(const float* m, int64_t ld, int64_t M, float* o) { winograd_inverse_tile(m, ld, M, o); }
 
 // Runs fn(begin, end) over [0, n) on the pool, or inline (pool null: inside an outer task).
 template <class Fn>
 void for_range(ThreadPool* pool, int64_t n, int64_t grain, const Fn& fn) {
   if (pool) pool->parallel_for(n, grain, fn);
   else fn(0, n);
-}
-
-// V = B^T d B of `count` tiles along one tile row, vectorised over the tiles: each input row is
-// split into its even and odd columns, so column j of tile q is phase j % 2 at q + j / 2.
-// rows[i]: input row 2 * ty - pad_top + i (null: padding); ix0 = 2 * tx0 - pad_left; writes
-// out[e * ld + q].
-void input_tiles(const float* const rows[4], int64_t ix0, int64_t in_w, int64_t count, float* __restrict phases,
-                 float* __restrict out, int64_t ld) {
-  const int64_t len = count + 1;
-  for (int i = 0; i < 4; ++i) {
-    float* ev = phases + 2 * i * len;
-    float* od = ev + len;
-    const float* r = rows[i];
-    if (!r) {
-      std::fill(ev, ev + 2 * len, 0.0f);
-      continue;
-    }
-    for (int64_t q = 0; q < len; ++q) {
-      int64_t ix = ix0 + 2 * q;
-      ev[q] = ix >= 0 && ix < in_w ? r[ix] : 0.0f;
-      od[q] = ix + 1 >= 0 && ix + 1 < in_w ? r[ix + 1] : 0.0f;
-    }
-  }
-  const float* p[4][4];
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 4; ++j) p[i][j] = phases + (2 * i + (j & 1)) * len + (j >> 1);
-  for (int64_t q = 0; q < count; ++q) {
-    float t[4][4];  // B^T d: rows
-    for (int j = 0; j < 4; ++j) {
-      float d0 = p[0][j][q], d1 = p[1][j][q], d2 = p[2][j][q], d3 = p[3][j][q];
-      t[0][j] = d0 - d2;
-      t[1][j] = d1 + d2;
-      t[2][j] = d2 - d1;
-      t[3][j] = d1 - d3;
-    }
-    for (int i = 0; i < 4; ++i) {  // (B^T d) B: columns
-      out[(4 * i + 0) * ld + q] = t[i][0] - t[i][2];
-      out[(4 * i + 1) * ld + q] = t[i][1] + t[i][2];
-      out[(4 * i + 2) * ld + q] = t[i][2] - t[i][1];
-      out[(4 * i + 3) * ld + q] = t[i][1] - t[i][3];
-    }
-  }
 }
 
 // V_e of tiles [t0, t0 + tb) and channels [c0, c1) into the packed-A operands a + e * a_stride
@@ -105,14 +83,15 @@ void input_transform(const Problem& pb, int64_t t0, int64_t tb, int64_t c0, int6
         int64_t iy = 2 * ty - g.pad_top + i;
         rows[i] = iy >= 0 && iy < g.in_h ? xc + iy * g.in_w : nullptr;
       }
-      input_tiles(rows, 2 * tx - g.pad_left, g.in_w, count, phases.data(), vt.data() + (t - t0), mpad);
+      pb.input_tiles(rows, 2 * tx - g.pad_left, g.in_w, count, phases.data(), vt.data() + (t - t0), mpad);
       t += count;
     }
     const int64_t pc = c / kGemmKC * kGemmKC, kc = std::min<int64_t>(kGemmKC, C - pc);
     for (int e = 0; e < kElems; ++e) {
       float* dst = a + e * a_stride + pc * mpad + (c - pc) * pb.mr;
       const float* src = vt.data() + e * mpad;
-      for (int64_t i = 0; i < mpad; i += pb.mr) std::memcpy(dst + i * kc, src + i, sizeof(float) * pb.mr);
+      for (int64_t i = 0; i < mpad; i += pb.mr)
+        for (int r = 0; r < pb.mr; ++r) dst[i * kc + r] = src[i + r];
     }
   }
 }
@@ -124,22 +103,9 @@ void output_transform(const Problem& pb, int64_t t0, int64_t tb, int64_t r0, int
   const int64_t M = pb.w.M, plane = g.out_h * g.out_w;
   thread_local std::vector<float> acc;
   acc.resize(static_cast<size_t>(4 * M));
-  float* __restrict o = acc.data();
+  float* o = acc.data();
   for (int64_t r = r0; r < r1; ++r) {
-    const float* me[kElems];
-    for (int e = 0; e < kElems; ++e) me[e] = m + (e * tb + r) * M;
-    for (int64_t k = 0; k < M; ++k) {
-      float s[2][4];  // A^T M: rows
-      for (int j = 0; j < 4; ++j) {
-        float m0 = me[j][k], m1 = me[4 + j][k], m2 = me[8 + j][k], m3 = me[12 + j][k];
-        s[0][j] = m0 + m1 + m2;
-        s[1][j] = m1 - m2 - m3;
-      }
-      for (int i = 0; i < 2; ++i) {  // (A^T M) A: columns
-        o[(2 * i) * M + k] = s[i][0] + s[i][1] + s[i][2];
-        o[(2 * i + 1) * M + k] = s[i][1] - s[i][2] - s[i][3];
-      }
-    }
+    pb.inverse_tile(m + r * M, tb * M, M, o);
     int64_t t = t0 + r, n = t / (pb.th * pb.tw), ty = t / pb.tw % pb.th, tx = t % pb.tw;
     for (int q = 0; q < 4; ++q) {
       int64_t oy = 2 * ty + q / 2, ox = 2 * tx + q % 2;
@@ -221,7 +187,17 @@ bool winograd_pays(int64_t C, int64_t M) {
 void conv_winograd(const WinogradWeights& w, const float* x, int64_t N, const WindowGeometry& g, const float* bias,
                    const float* residual, bool relu, float* y, ThreadPool& pool, int simd) {
   const int mr = sgemm_micro(simd).mr;
-  Problem pb{w, x, g, bias, residual, relu, y, simd, (g.out_h + 1) / 2, (g.out_w + 1) / 2, mr};
+  Problem pb{w, x, g, bias, residual, relu, y, simd, (g.out_h + 1) / 2, (g.out_w + 1) / 2, mr,
+             input_tiles_portable, inverse_tile_portable};
+#if XINRT_HAVE_X86
+  if (simd >= kSimdAvx512) {
+    pb.input_tiles = winograd_input_tiles_avx512;
+    pb.inverse_tile = winograd_inverse_tile_avx512;
+  } else if (simd >= kSimdAvx2Fma) {
+    pb.input_tiles = winograd_input_tiles_avx2;
+    pb.inverse_tile = winograd_inverse_tile_avx2;
+  }
+#endif
   const int64_t tiles = N * pb.th * pb.tw;
   int64_t tb = block_tiles(w.C, w.M, mr);
   if (tiles <= tb + tb / 2) tb = tiles;  // one block rather than a small remainder
