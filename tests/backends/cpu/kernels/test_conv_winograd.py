@@ -1,0 +1,150 @@
+"""Winograd F(2x2, 3x3) Conv (kernels/conv_winograd.cc): fp32 3x3 stride-1 convolutions with
+constant weights and >= 16 channels take it, match onnx.reference within the GEMM tolerance on
+every SIMD path (tiles over the edges, any pads, batches, fused bias/residual/Relu), and the
+convolutions it must not compute (strides, dilations, groups, few channels) keep their paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from tests.backends.cpu.native_helpers import GEMM_TOL, plan_for
+
+_native = pytest.importorskip("xinrt._native")
+
+
+def conv_model(
+    w: np.ndarray, b: np.ndarray | None, x_shape: tuple[int, ...], attrs: dict[str, Any],
+    residual: bool = False, relu: bool = False,
+) -> Any:
+    """Conv with constant weights (and bias); `residual`: + a second input; `relu`: then Relu
+    (the plan fuses Add and Relu into the Conv, which applies them as it stores)."""
+    inits = [numpy_helper.from_array(w, "w")]
+    conv_in = ["x", "w"]
+    if b is not None:
+        inits.append(numpy_helper.from_array(b, "b"))
+        conv_in.append("b")
+    nodes = [helper.make_node("Conv", conv_in, ["c"], name="conv", **attrs)]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))]
+    last = "c"
+    if residual:
+        nodes.append(helper.make_node("Add", ["c", "r"], ["s"], name="add"))
+        inputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, None))
+        last = "s"
+    if relu:
+        nodes.append(helper.make_node("Relu", [last], ["y"], name="relu"))
+    else:
+        nodes.append(helper.make_node("Identity", [last], ["y"], name="out"))
+    graph = helper.make_graph(
+        nodes, "conv", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def run_case(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict[str, Any], *, bias: bool = True,
+    residual: bool = False, relu: bool = False, seed: int = 0,
+) -> int:
+    """Runs the model natively against onnx.reference (GEMM tolerance, seeded data of unit
+    scale); returns how many Conv runs took the Winograd path."""
+    rng = np.random.default_rng(seed)
+    fan_in = int(np.prod(w_shape[1:]))
+    x = rng.uniform(-1, 1, x_shape).astype(np.float32)
+    w = (rng.uniform(-1, 1, w_shape) / np.sqrt(fan_in)).astype(np.float32)
+    b = rng.uniform(-1, 1, w_shape[0]).astype(np.float32) if bias else None
+    model = conv_model(w, b, x_shape, attrs, residual, relu)
+    feeds = {"x": x}
+    if residual:
+        out_shape = ReferenceEvaluator(conv_model(w, b, x_shape, attrs)).run(None, feeds)[0].shape
+        feeds["r"] = rng.uniform(-1, 1, out_shape).astype(np.float32)
+    want = ReferenceEvaluator(model).run(None, feeds)[0]
+    plan = plan_for(model)
+    if residual or relu:  # the epilogue runs inside the Conv, not as separate steps
+        assert [s for s in plan.steps if "Conv" not in s and "Identity" not in s] == [], plan.steps
+    before = _native.conv_winograd_runs()
+    got = plan.run([feeds[i.name] for i in model.graph.input])[0]
+    runs = _native.conv_winograd_runs() - before
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, **GEMM_TOL)
+    return runs
+
+
+WINOGRAD_CASES = [
+    # (x shape, w shape, attrs): odd sizes leave half tiles at the right and bottom edges.
+    ((1, 16, 8, 8), (16, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 17, 9, 11), (20, 17, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((2, 24, 13, 7), (33, 24, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 32, 7, 7), (64, 32, 3, 3), {}),
+    ((1, 19, 10, 9), (21, 19, 3, 3), {"pads": [2, 2, 2, 2]}),
+    ((1, 16, 7, 12), (18, 16, 3, 3), {"pads": [0, 2, 1, 0]}),
+    ((2, 20, 5, 6), (16, 20, 3, 3), {"pads": [2, 0, 0, 1]}),
+    ((1, 16, 1, 1), (16, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 18, 3, 3), (17, 18, 3, 3), {}),
+    ((1, 16, 12, 11), (16, 16, 3, 3), {"auto_pad": "SAME_UPPER"}),
+    ((1, 16, 12, 11), (16, 16, 3, 3), {"auto_pad": "SAME_LOWER", "strides": [1, 1]}),
+    # Channels past one 128-deep K block; many tiles (several blocks, both threads busy).
+    ((1, 150, 6, 5), (40, 150, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((2, 16, 45, 38), (24, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 64, 14, 14), (257, 64, 3, 3), {"pads": [1, 1, 1, 1], "dilations": [1, 1]}),
+]
+
+
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.usefixtures("cpu_path")
+def test_winograd_conv_matches_reference(case, bias):
+    x_shape, w_shape, attrs = case
+    assert run_case(x_shape, w_shape, attrs, bias=bias) == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((1, 16, 9, 7), (24, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((2, 32, 6, 11), (16, 32, 3, 3), {"pads": [0, 1, 2, 1]}),
+    ],
+    ids=lambda c: f"{c[0]}-{c[1]}",
+)
+@pytest.mark.parametrize("residual,relu", [(False, True), (True, False), (True, True)])
+@pytest.mark.usefixtures("cpu_path")
+def test_winograd_conv_fuses_residual_add_and_relu(case, residual, relu):
+    x_shape, w_shape, attrs = case
+    assert run_case(x_shape, w_shape, attrs, residual=residual, relu=relu, seed=3) == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((1, 16, 9, 9), (16, 16, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ((1, 16, 9, 9), (16, 16, 3, 3), {"dilations": [2, 2], "pads": [2, 2, 2, 2]}),
+        ((1, 32, 9, 9), (32, 16, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+        ((1, 8, 9, 9), (16, 8, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((1, 16, 9, 9), (8, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((1, 16, 9, 9), (16, 16, 5, 5), {"pads": [2, 2, 2, 2]}),
+        ((1, 16, 9, 9), (16, 16, 3, 1), {"pads": [1, 0, 1, 0]}),
+    ],
+    ids=["stride2", "dilation2", "group2", "C8", "M8", "5x5", "3x1"],
+)
+def test_other_convolutions_keep_their_paths(case):
+    x_shape, w_shape, attrs = case
+    assert run_case(x_shape, w_shape, attrs, residual=True, relu=True) == 0
+
+
+def test_runtime_weights_keep_the_gemm_path():
+    """Winograd needs the weights transformed at plan time: weights fed at run time don't."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (1, 16, 8, 8)).astype(np.float32)
+    w = (rng.uniform(-1, 1, (16, 16, 3, 3)) / 12).astype(np.float32)
+    node = ("Conv", "", 17, [0, 1], [2], {"pads": [1, 1, 1, 1]}, "conv")
+    plan = _native.Plan([node], 3, [0, 1], [2], {}, 2)
+    before = _native.conv_winograd_runs()
+    got = plan.run([x, w])[0]
+    assert _native.conv_winograd_runs() == before
+    want = ReferenceEvaluator(conv_model(w, None, x.shape, {"pads": [1, 1, 1, 1]})).run(
+        None, {"x": x}
+    )[0]
+    np.testing.assert_allclose(got, want, **GEMM_TOL)
