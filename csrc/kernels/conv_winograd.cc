@@ -65,6 +65,19 @@ void for_range(ThreadPool* pool, int64_t n, int64_t grain, const Fn& fn) {
   else fn(0, n);
 }
 
+// Row of one channel (vt[e * mpad + tile]) into the packed-A operands (dst + e * a_stride):
+// MR tiles per panel, panels kc * MR apart. MR = 0: the run-time `mr`.
+template <int MR>
+void copy_to_panels(const float* vt, int64_t mpad, int64_t kc, float* dst, size_t a_stride, int mr = MR) {
+  const int64_t width = MR ? MR : mr;
+  for (int e = 0; e < kElems; ++e) {
+    const float* src = vt + e * mpad;
+    float* d = dst + e * a_stride;
+    for (int64_t i = 0; i < mpad; i += width)
+      for (int64_t r = 0; r < width; ++r) d[i * kc + r] = src[i + r];
+  }
+}
+
 // V_e of tiles [t0, t0 + tb) and channels [c0, c1) into the packed-A operands a + e * a_stride
 // (pack_a's layout: per KC block of channels, MR-row panels of tiles; rows past tb are zero).
 void input_transform(const Problem& pb, int64_t t0, int64_t tb, int64_t c0, int64_t c1, float* a, size_t a_stride) {
@@ -87,11 +100,12 @@ void input_transform(const Problem& pb, int64_t t0, int64_t tb, int64_t c0, int6
       t += count;
     }
     const int64_t pc = c / kGemmKC * kGemmKC, kc = std::min<int64_t>(kGemmKC, C - pc);
-    for (int e = 0; e < kElems; ++e) {
-      float* dst = a + e * a_stride + pc * mpad + (c - pc) * pb.mr;
-      const float* src = vt.data() + e * mpad;
-      for (int64_t i = 0; i < mpad; i += pb.mr)
-        for (int r = 0; r < pb.mr; ++r) dst[i * kc + r] = src[i + r];
+    float* dst = a + pc * mpad + (c - pc) * pb.mr;
+    switch (pb.mr) {  // the micro-kernels' MR, as constants so each panel row is a fixed-size copy
+      case 12: copy_to_panels<12>(vt.data(), mpad, kc, dst, a_stride); break;
+      case 8: copy_to_panels<8>(vt.data(), mpad, kc, dst, a_stride); break;
+      case 6: copy_to_panels<6>(vt.data(), mpad, kc, dst, a_stride); break;
+      default: copy_to_panels<0>(vt.data(), mpad, kc, dst, a_stride, pb.mr);
     }
   }
 }
@@ -199,10 +213,13 @@ void conv_winograd(const WinogradWeights& w, const float* x, int64_t N, const Wi
   }
 #endif
   const int64_t tiles = N * pb.th * pb.tw;
-  int64_t tb = block_tiles(w.C, w.M, mr);
-  if (tiles <= tb + tb / 2) tb = tiles;  // one block rather than a small remainder
-  const int64_t blocks = (tiles + tb - 1) / tb;
   const int threads = pool.num_threads();
+  // Equal blocks of whole MR panels, about block_tiles() each; with whole blocks per thread, a
+  // multiple of the thread count of them.
+  int64_t blocks = std::max<int64_t>(1, (tiles + block_tiles(w.C, w.M, mr) / 2) / block_tiles(w.C, w.M, mr));
+  if (threads > 1 && blocks >= 2 * threads) blocks = round_up(blocks, threads);
+  const int64_t tb = round_up((tiles + blocks - 1) / blocks, mr);
+  blocks = (tiles + tb - 1) / tb;
   winograd_runs.fetch_add(1, std::memory_order_relaxed);
   if (threads == 1 || blocks >= 2 * threads) {  // whole blocks per thread
     pool.parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {

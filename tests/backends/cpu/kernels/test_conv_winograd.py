@@ -18,8 +18,12 @@ _native = pytest.importorskip("xinrt._native")
 
 
 def conv_model(
-    w: np.ndarray, b: np.ndarray | None, x_shape: tuple[int, ...], attrs: dict[str, Any],
-    residual: bool = False, relu: bool = False,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    x_shape: tuple[int, ...],
+    attrs: dict[str, Any],
+    residual: bool = False,
+    relu: bool = False,
 ) -> Any:
     """Conv with constant weights (and bias); `residual`: + a second input; `relu`: then Relu
     (the plan fuses Add and Relu into the Conv, which applies them as it stores)."""
@@ -46,8 +50,14 @@ def conv_model(
 
 
 def run_case(
-    x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict[str, Any], *, bias: bool = True,
-    residual: bool = False, relu: bool = False, seed: int = 0,
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    attrs: dict[str, Any],
+    *,
+    bias: bool = True,
+    residual: bool = False,
+    relu: bool = False,
+    seed: int = 0,
 ) -> int:
     """Runs the model natively against onnx.reference (GEMM tolerance, seeded data of unit
     scale); returns how many Conv runs took the Winograd path."""
