@@ -34,8 +34,10 @@ struct ConvWeights {
 };
 
 // Whether a Conv node's constant weights qualify for Winograd: fp32, 2-D, 3x3, stride 1,
-// dilation 1, one group, and channel counts where it pays (winograd_pays).
+// dilation 1, one group, channel counts where it pays (winograd_pays), and not a QDQ model's
+// float Conv (kDequantizedWeightsAttr).
 bool winograd_node(const NodeInfo& n, const Tensor& W, int64_t group) {
+  if (n.has_attr(kDequantizedWeightsAttr)) return false;  // must round as ORT's SGEMM
   if (group != 1 || W.rank() != 4 || W.dim(2) != 3 || W.dim(3) != 3) return false;
   for (const char* a : {"strides", "dilations"})
     for (int64_t v : n.attr_ints(a, {1, 1}))

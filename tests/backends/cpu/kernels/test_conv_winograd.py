@@ -158,3 +158,33 @@ def test_runtime_weights_keep_the_gemm_path():
         None, {"x": x}
     )[0]
     np.testing.assert_allclose(got, want, **GEMM_TOL)
+
+
+def test_a_qdq_models_float_conv_keeps_the_gemm_path():
+    """A Conv on dequantized constant weights is the float Conv ORT leaves unfused in a QDQ
+    model: it must round as ORT's SGEMM (test_qdq_fusion.py), so it does not take Winograd."""
+    rng = np.random.default_rng(7)
+    w = rng.integers(-127, 128, (16, 32, 3, 3)).astype(np.int8)
+    nodes = [
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
+        helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 10, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [
+            numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(np.array(0.013, np.float32), "ws"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    x = rng.standard_normal((1, 32, 10, 10)).astype(np.float32)
+    before = _native.conv_winograd_runs()
+    got = plan_for(model).run([x])[0]
+    assert _native.conv_winograd_runs() == before
+    wf = w.astype(np.float32) * np.float32(0.013)
+    plain = conv_model(wf, None, x.shape, {"pads": [1, 1, 1, 1]})
+    want = ReferenceEvaluator(plain).run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, want, **GEMM_TOL)
