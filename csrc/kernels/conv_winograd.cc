@@ -189,7 +189,10 @@ std::shared_ptr<WinogradWeights> winograd_prepare(const float* w, int64_t M, int
 
 bool winograd_pays(int64_t C, int64_t M) {
   static const bool off = std::getenv("XINRT_WINOGRAD_OFF") != nullptr;  // A/B benchmarks only
-  return !off && C >= 16 && M >= 16;
+  // Below 32 input channels the GEMMs' K is too short for the micro-kernel and the transforms
+  // weigh more than the multiplies saved (SqueezeNet's 16->64 at 55x55: slower); below 32
+  // outputs the GEMM's NR = 32 panels run half empty.
+  return !off && C >= 32 && M >= 32;
 }
 
 void conv_winograd(const WinogradWeights& w, const float* x, int64_t N, const WindowGeometry& g, const float* bias,

@@ -1,7 +1,8 @@
 """Winograd F(2x2, 3x3) Conv (kernels/conv_winograd.cc): fp32 3x3 stride-1 convolutions with
-constant weights and >= 16 channels take it, match onnx.reference within the GEMM tolerance on
-every SIMD path (tiles over the edges, any pads, batches, fused bias/residual/Relu), and the
-convolutions it must not compute (strides, dilations, groups, few channels) keep their paths."""
+constant weights and >= 32 input and output channels take it, match onnx.reference within the
+GEMM tolerance on every SIMD path (tiles over the edges, any pads, batches, fused
+bias/residual/Relu), and the convolutions it must not compute (strides, dilations, groups, few
+channels, a QDQ model's float Conv) keep their paths."""
 
 from __future__ import annotations
 
@@ -85,20 +86,20 @@ def run_case(
 
 WINOGRAD_CASES = [
     # (x shape, w shape, attrs): odd sizes leave half tiles at the right and bottom edges.
-    ((1, 16, 8, 8), (16, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
-    ((1, 17, 9, 11), (20, 17, 3, 3), {"pads": [1, 1, 1, 1]}),
-    ((2, 24, 13, 7), (33, 24, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 32, 8, 8), (32, 32, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 33, 9, 11), (35, 33, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((2, 40, 13, 7), (33, 40, 3, 3), {"pads": [1, 1, 1, 1]}),
     ((1, 32, 7, 7), (64, 32, 3, 3), {}),
-    ((1, 19, 10, 9), (21, 19, 3, 3), {"pads": [2, 2, 2, 2]}),
-    ((1, 16, 7, 12), (18, 16, 3, 3), {"pads": [0, 2, 1, 0]}),
-    ((2, 20, 5, 6), (16, 20, 3, 3), {"pads": [2, 0, 0, 1]}),
-    ((1, 16, 1, 1), (16, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
-    ((1, 18, 3, 3), (17, 18, 3, 3), {}),
-    ((1, 16, 12, 11), (16, 16, 3, 3), {"auto_pad": "SAME_UPPER"}),
-    ((1, 16, 12, 11), (16, 16, 3, 3), {"auto_pad": "SAME_LOWER", "strides": [1, 1]}),
+    ((1, 37, 10, 9), (34, 37, 3, 3), {"pads": [2, 2, 2, 2]}),
+    ((1, 32, 7, 12), (36, 32, 3, 3), {"pads": [0, 2, 1, 0]}),
+    ((2, 34, 5, 6), (32, 34, 3, 3), {"pads": [2, 0, 0, 1]}),
+    ((1, 32, 1, 1), (32, 32, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((1, 36, 3, 3), (33, 36, 3, 3), {}),
+    ((1, 32, 12, 11), (32, 32, 3, 3), {"auto_pad": "SAME_UPPER"}),
+    ((1, 32, 12, 11), (32, 32, 3, 3), {"auto_pad": "SAME_LOWER", "strides": [1, 1]}),
     # Channels past one 128-deep K block; many tiles (several blocks, both threads busy).
     ((1, 150, 6, 5), (40, 150, 3, 3), {"pads": [1, 1, 1, 1]}),
-    ((2, 16, 45, 38), (24, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ((2, 32, 45, 38), (40, 32, 3, 3), {"pads": [1, 1, 1, 1]}),
     ((1, 64, 14, 14), (257, 64, 3, 3), {"pads": [1, 1, 1, 1], "dilations": [1, 1]}),
 ]
 
@@ -114,8 +115,8 @@ def test_winograd_conv_matches_reference(case, bias):
 @pytest.mark.parametrize(
     "case",
     [
-        ((1, 16, 9, 7), (24, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
-        ((2, 32, 6, 11), (16, 32, 3, 3), {"pads": [0, 1, 2, 1]}),
+        ((1, 32, 9, 7), (40, 32, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((2, 33, 6, 11), (32, 33, 3, 3), {"pads": [0, 1, 2, 1]}),
     ],
     ids=lambda c: f"{c[0]}-{c[1]}",
 )
@@ -129,15 +130,15 @@ def test_winograd_conv_fuses_residual_add_and_relu(case, residual, relu):
 @pytest.mark.parametrize(
     "case",
     [
-        ((1, 16, 9, 9), (16, 16, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
-        ((1, 16, 9, 9), (16, 16, 3, 3), {"dilations": [2, 2], "pads": [2, 2, 2, 2]}),
-        ((1, 32, 9, 9), (32, 16, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
-        ((1, 8, 9, 9), (16, 8, 3, 3), {"pads": [1, 1, 1, 1]}),
-        ((1, 16, 9, 9), (8, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
-        ((1, 16, 9, 9), (16, 16, 5, 5), {"pads": [2, 2, 2, 2]}),
-        ((1, 16, 9, 9), (16, 16, 3, 1), {"pads": [1, 0, 1, 0]}),
+        ((1, 32, 9, 9), (32, 32, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ((1, 32, 9, 9), (32, 32, 3, 3), {"dilations": [2, 2], "pads": [2, 2, 2, 2]}),
+        ((1, 64, 9, 9), (64, 32, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+        ((1, 16, 9, 9), (64, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((1, 64, 9, 9), (16, 64, 3, 3), {"pads": [1, 1, 1, 1]}),
+        ((1, 32, 9, 9), (32, 32, 5, 5), {"pads": [2, 2, 2, 2]}),
+        ((1, 32, 9, 9), (32, 32, 3, 1), {"pads": [1, 0, 1, 0]}),
     ],
-    ids=["stride2", "dilation2", "group2", "C8", "M8", "5x5", "3x1"],
+    ids=["stride2", "dilation2", "group2", "C16", "M16", "5x5", "3x1"],
 )
 def test_other_convolutions_keep_their_paths(case):
     x_shape, w_shape, attrs = case
@@ -147,8 +148,8 @@ def test_other_convolutions_keep_their_paths(case):
 def test_runtime_weights_keep_the_gemm_path():
     """Winograd needs the weights transformed at plan time: weights fed at run time don't."""
     rng = np.random.default_rng(5)
-    x = rng.uniform(-1, 1, (1, 16, 8, 8)).astype(np.float32)
-    w = (rng.uniform(-1, 1, (16, 16, 3, 3)) / 12).astype(np.float32)
+    x = rng.uniform(-1, 1, (1, 32, 8, 8)).astype(np.float32)
+    w = (rng.uniform(-1, 1, (32, 32, 3, 3)) / 17).astype(np.float32)
     node = ("Conv", "", 17, [0, 1], [2], {"pads": [1, 1, 1, 1]}, "conv")
     plan = _native.Plan([node], 3, [0, 1], [2], {}, 2)
     before = _native.conv_winograd_runs()
@@ -164,7 +165,7 @@ def test_a_qdq_models_float_conv_keeps_the_gemm_path():
     """A Conv on dequantized constant weights is the float Conv ORT leaves unfused in a QDQ
     model: it must round as ORT's SGEMM (test_qdq_fusion.py), so it does not take Winograd."""
     rng = np.random.default_rng(7)
-    w = rng.integers(-127, 128, (16, 32, 3, 3)).astype(np.int8)
+    w = rng.integers(-127, 128, (32, 32, 3, 3)).astype(np.int8)
     nodes = [
         helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
         helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
