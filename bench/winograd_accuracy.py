@@ -51,7 +51,7 @@ AT = {
 def direct(x: np.ndarray, w: np.ndarray, dtype: type) -> np.ndarray:
     """3x3 convolution with pads 1 as one GEMM in `dtype`."""
     c, h, wd = x.shape
-    xp = np.pad(x, ((0, 0), (1, 1), (1, 1))).astype(dtype)
+    xp: np.ndarray = np.pad(x, ((0, 0), (1, 1), (1, 1))).astype(dtype)
     taps = [xp[:, i : i + h, j : j + wd] for i in range(3) for j in range(3)]
     cols = np.stack(taps, 1).reshape(c * 9, h * wd)
     return (w.reshape(w.shape[0], -1).astype(dtype) @ cols).reshape(-1, h, wd)
@@ -63,7 +63,7 @@ def winograd(x: np.ndarray, w: np.ndarray, m: int) -> np.ndarray:
     a = m + 2
     c, h, wd = x.shape
     th, tw = -(-h // m), -(-wd // m)
-    xp = np.zeros((c, th * m + 2, tw * m + 2))
+    xp: np.ndarray = np.zeros((c, th * m + 2, tw * m + 2))
     xp[:, 1 : h + 1, 1 : wd + 1] = x
     u = np.einsum("ik,mckl,jl->ijmc", g, w, g).astype(np.float32)
     d = np.stack(

@@ -50,6 +50,16 @@ def conv_model(
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
+def reference(model: Any, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    """onnx.reference's first output."""
+    return np.asarray(ReferenceEvaluator(model).run(None, feeds)[0])  # type: ignore[index]
+
+
+def assert_close(got: np.ndarray, want: np.ndarray) -> None:
+    """The GEMM tolerance of the native kernel tests."""
+    np.testing.assert_allclose(got, want, rtol=GEMM_TOL["rtol"], atol=GEMM_TOL["atol"])
+
+
 def run_case(
     x_shape: tuple[int, ...],
     w_shape: tuple[int, ...],
@@ -70,9 +80,9 @@ def run_case(
     model = conv_model(w, b, x_shape, attrs, residual, relu)
     feeds = {"x": x}
     if residual:
-        out_shape = ReferenceEvaluator(conv_model(w, b, x_shape, attrs)).run(None, feeds)[0].shape
+        out_shape = reference(conv_model(w, b, x_shape, attrs), feeds).shape
         feeds["r"] = rng.uniform(-1, 1, out_shape).astype(np.float32)
-    want = ReferenceEvaluator(model).run(None, feeds)[0]
+    want = reference(model, feeds)
     plan = plan_for(model)
     if residual or relu:  # the epilogue runs inside the Conv, not as separate steps
         assert [s for s in plan.steps if "Conv" not in s and "Identity" not in s] == [], plan.steps
@@ -80,7 +90,7 @@ def run_case(
     got = plan.run([feeds[i.name] for i in model.graph.input])[0]
     runs = _native.conv_winograd_runs() - before
     assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, **GEMM_TOL)
+    assert_close(got, want)
     return runs
 
 
@@ -155,10 +165,8 @@ def test_runtime_weights_keep_the_gemm_path():
     before = _native.conv_winograd_runs()
     got = plan.run([x, w])[0]
     assert _native.conv_winograd_runs() == before
-    want = ReferenceEvaluator(conv_model(w, None, x.shape, {"pads": [1, 1, 1, 1]})).run(
-        None, {"x": x}
-    )[0]
-    np.testing.assert_allclose(got, want, **GEMM_TOL)
+    want = reference(conv_model(w, None, x.shape, {"pads": [1, 1, 1, 1]}), {"x": x})
+    assert_close(got, want)
 
 
 def test_a_qdq_models_float_conv_keeps_the_gemm_path():
@@ -187,5 +195,4 @@ def test_a_qdq_models_float_conv_keeps_the_gemm_path():
     assert _native.conv_winograd_runs() == before
     wf = w.astype(np.float32) * np.float32(0.013)
     plain = conv_model(wf, None, x.shape, {"pads": [1, 1, 1, 1]})
-    want = ReferenceEvaluator(plain).run(None, {"x": x})[0]
-    np.testing.assert_allclose(got, want, **GEMM_TOL)
+    assert_close(got, reference(plain, {"x": x}))
