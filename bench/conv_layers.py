@@ -1,7 +1,10 @@
 """Per-Conv-layer xinrt / ORT ratios for one light model: each distinct Conv (with its fused
 BatchNorm/Relu folded away: plain Conv + Relu) timed alone, interleaved, median of runs.
 
-    .venv/bin/python bench/conv_layers.py --model resnet50 --threads 2
+    .venv/bin/python bench/conv_layers.py --model resnet50 --threads 2 --gap 0.02
+
+`--gap` sleeps before every run so the other runtime's spinning workers are idle (fairer at 2+
+threads). XINRT_WINOGRAD_OFF=1 in the environment turns the Winograd 3x3 path off (A/B).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def main() -> None:
     p.add_argument("--model", default="resnet50")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--gap", type=float, default=0.0, help="seconds idle before each run")
     a = p.parse_args()
     model = shape_inference.infer_shapes(randomized_light_model(a.model))
     shapes = {}
@@ -72,6 +76,8 @@ def main() -> None:
             order = (x, o) if i % 2 else (o, x)
             t = {}
             for s in order:
+                if a.gap:
+                    time.sleep(a.gap)
                 t0 = time.perf_counter()
                 s.run(None, feeds)
                 t[id(s)] = time.perf_counter() - t0

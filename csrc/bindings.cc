@@ -10,6 +10,7 @@
 #include "core/cpu_features.h"
 #include "core/plan.h"
 #include "core/registry.h"
+#include "kernels/conv_winograd.h"
 
 namespace py = pybind11;
 using namespace xinrt;
@@ -320,6 +321,8 @@ PYBIND11_MODULE(_native, m) {
     d["bf16"] = std::string(simd_name(simd_level())) == "avx512_bf16";  // precision bf16 runs here
     return d;
   }, "Version, build id, compiler and the SIMD paths usable on this CPU.");
+  m.def("conv_winograd_runs", &conv_winograd_runs,
+        "How many Conv runs in this process took the Winograd path (kernels/conv_winograd.h).");
   m.def("check_node", &py_check_node, py::arg("op_type"), py::arg("domain"), py::arg("opset"),
         py::arg("input_dtypes"), py::arg("input_shapes"), py::arg("attributes"), py::arg("num_outputs"),
         "'' if a native kernel computes this node as the ONNX spec does, else a one-line reason.");

@@ -413,8 +413,11 @@ void QdqFusion::fold_dequantize() {
       out[0].readonly = true;
       plan_.constants_[s] = std::move(out[0]);
       for (size_t j = i + 1; j < steps_.size(); ++j)
-        for (size_t k = 0; k < steps_[j].inputs.size(); ++k)
-          if (steps_[j].inputs[k] == s) plan_.set_input(steps_[j], k, s);
+        for (size_t k = 0; k < steps_[j].inputs.size(); ++k) {
+          if (steps_[j].inputs[k] != s) continue;
+          plan_.set_input(steps_[j], k, s);
+          if (k == 1 && steps_[j].info.op_type == "Conv") steps_[j].info.attrs[kDequantizedWeightsAttr] = Attribute{};
+        }
       continue;
     }
     kept.push_back(std::move(st));

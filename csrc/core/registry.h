@@ -64,6 +64,11 @@ constexpr const char* kFusedBiasAttr = "__xinrt_fused_bias";
 // (kernels/sbgemm.h).
 constexpr const char* kBf16Attr = "__xinrt_bf16";
 
+// Attribute the Plan sets on a Conv whose weights it folded from a DequantizeLinear: the float
+// Conv ORT leaves unfused in a QDQ model, whose sums must round as MLAS's SGEMM does (sgemm.h),
+// so it keeps the GEMM path (no Winograd).
+constexpr const char* kDequantizedWeightsAttr = "__xinrt_dequantized_weights";
+
 // Int attribute on a node with subgraphs: how many of its inputs (the last ones) are outer-scope
 // values its subgraphs read; every subgraph plan takes them after its formal inputs.
 constexpr const char* kOuterInputsAttr = "__xinrt_outer_inputs";

@@ -1,13 +1,15 @@
 // Conv (1-D and 2-D, NCHW): im2col (skipped for 1x1 stride-1 unpadded) + packed SGEMM with the
 // bias fused as the GEMM's initial value; depthwise convolutions use a direct loop. At precision
 // bf16 (kBf16Attr) the GEMMs of constant-weight convolutions run in bf16 with fp32 sums
-// (kernels/sbgemm.h); depthwise convolutions stay fp32.
+// (kernels/sbgemm.h); depthwise convolutions stay fp32. fp32 3x3 stride-1 convolutions with
+// enough channels run as Winograd F(2x2, 3x3) (kernels/conv_winograd.h).
 #include <algorithm>
 #include <cstring>
 
 #include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
+#include "kernels/conv_winograd.h"
 #include "kernels/elementwise.h"
 #include "kernels/sbgemm.h"
 #include "kernels/sgemm.h"
@@ -23,10 +25,25 @@ void depthwise_row_neon(const float* x, int64_t wp, const float* w, int64_t k_h,
 
 namespace {
 
-struct ConvWeights {  // weights pre-packed per group at plan time, fp32 or (bf16 precision) bf16
+// Weights pre-packed per group at plan time: fp32 or (bf16 precision) bf16 GEMM operands, or
+// (fp32 3x3 stride 1, one group, enough channels) Winograd's transformed weights instead.
+struct ConvWeights {
   std::vector<std::shared_ptr<float>> packed;
   std::vector<std::shared_ptr<uint32_t>> packed_bf16;
+  std::shared_ptr<WinogradWeights> winograd;
 };
+
+// Whether a Conv node's constant weights qualify for Winograd: fp32, 2-D, 3x3, stride 1,
+// dilation 1, one group, channel counts where it pays (winograd_pays), and not a QDQ model's
+// float Conv (kDequantizedWeightsAttr).
+bool winograd_node(const NodeInfo& n, const Tensor& W, int64_t group) {
+  if (n.has_attr(kDequantizedWeightsAttr)) return false;  // must round as ORT's SGEMM
+  if (group != 1 || W.rank() != 4 || W.dim(2) != 3 || W.dim(3) != 3) return false;
+  for (const char* a : {"strides", "dilations"})
+    for (int64_t v : n.attr_ints(a, {1, 1}))
+      if (v != 1) return false;
+  return winograd_pays(W.dim(1), W.dim(0));
+}
 
 // The packed weights of one group for the GEMM a convolution runs: fp32 (sgemm.h) or bf16 pairs
 // (sbgemm.h), exactly one of them set.
@@ -59,6 +76,10 @@ std::shared_ptr<void> prepare_conv(const NodeInfo& n, int simd) {
   if (W->dim(1) == 1 && group > 1) return nullptr;  // depthwise: direct kernel, nothing to pack
   auto state = std::make_shared<ConvWeights>();
   const bool bf16 = n.has_attr(kBf16Attr) && simd >= kSimdAvx512Bf16;
+  if (!bf16 && winograd_node(n, *W, group)) {  // every input size runs Winograd: no GEMM packing
+    state->winograd = winograd_prepare(W->ptr<float>(), W->dim(0), W->dim(1), simd);
+    return state;
+  }
   for (int64_t g = 0; g < group; ++g) {
     const float* wg = W->ptr<float>() + g * Mg * Kg;
     if (bf16) state->packed_bf16.push_back(pack_a_bf16(wg, Kg, Mg, Kg));
@@ -334,6 +355,10 @@ void conv_gemm(const KernelContext& ctx, const Tensor& X, const Tensor& W, const
   int64_t N = X.dim(0), C = X.dim(1), M = W.dim(0), Cg = W.dim(1);
   int64_t Mg = M / group, Kg = Cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
   const ConvWeights* packed = static_cast<const ConvWeights*>(ctx.state);
+  if (packed && packed->winograd) {  // prepare_conv checked kernel, strides, dilations and group
+    conv_winograd(*packed->winograd, x, N, g, bias, residual, relu, y, ctx.pool, ctx.simd);
+    return;
+  }
   auto weights = [packed](int64_t gi) {
     ConvGemmWeights w;
     if (!packed->packed_bf16.empty()) w.bf16 = packed->packed_bf16[gi].get();

@@ -239,6 +239,28 @@ void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, c
   sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, false, pool, simd, nullptr);
 }
 
+size_t packed_b_size(int64_t K, int64_t N, int simd) {
+  return static_cast<size_t>(round_up(std::max<int64_t>(N, 1), sgemm_micro(simd).nr) * std::max<int64_t>(K, 1));
+}
+
+// Block (k0, n0) of the result sits where sgemm_packed_ab's get_b looks: k0 * Npad + n0 * kc.
+void pack_b_panels(const float* b, int64_t ldb, int64_t K, int64_t N, float* packed, int simd) {
+  const int nr = sgemm_micro(simd).nr;
+  const int64_t Npad = round_up(N, nr);
+  for (int64_t pc = 0; pc < K; pc += kGemmKC)
+    pack_b(b, ldb, false, pc, std::min<int64_t>(kGemmKC, K - pc), 0, N, nr, packed + pc * Npad);
+}
+
+void sgemm_packed_ab(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* packed_b, float* c,
+                     int64_t ldc, ThreadPool* pool, int simd) {
+  const int64_t Npad = round_up(N, sgemm_micro(simd).nr);
+  // The driver asks for whole panels (n0 a multiple of NR), so a block is a slice of the panels.
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t, int, float*) -> const float* {
+    return packed_b + k0 * Npad + n0 * kc;
+  };
+  sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, false, pool, simd, nullptr);
+}
+
 float dot_f32_baseline(const float* a, const float* b, int64_t n) {
   float acc[8] = {};
   int64_t i = 0;

@@ -38,6 +38,15 @@ void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const 
                   bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd,
                   const GemmEpilogue* epilogue = nullptr);
 
+// B packed ahead too (constant right operands: Winograd convolution weights): NR-column panels
+// per KC block, B(k, n) = b[k * ldb + n]. Like pack_a, for the SimdLevel that runs the GEMM.
+size_t packed_b_size(int64_t K, int64_t N, int simd);
+void pack_b_panels(const float* b, int64_t ldb, int64_t K, int64_t N, float* packed, int simd);
+
+// C = packedA * packedB, both operands packed ahead (pack_a's and pack_b_panels' layouts).
+void sgemm_packed_ab(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* packed_b, float* c,
+                     int64_t ldc, ThreadPool* pool, int simd);
+
 // Like sgemm_packed with B(k, n) = b[row_offsets[k] + n]: every row of B is a contiguous run
 // somewhere in b (a stride-1 convolution reads its taps this way from a padded input).
 void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b,

@@ -98,5 +98,6 @@ void run_kernel_checks(Report& r, int level, const std::string& name);  // kerne
 void run_op_checks(Report& r, int level, const std::string& name);      // op_tests.cc
 void run_qgemm_checks(Report& r, int level, const std::string& name);   // qgemm_tests.cc
 void run_sbgemm_checks(Report& r, int level, const std::string& name);  // sbgemm_tests.cc
+void run_winograd_checks(Report& r, int level, const std::string& name);  // winograd_tests.cc
 
 }  // namespace xinrt_test

@@ -241,6 +241,7 @@ void run_kernel_checks(Report& r, int level, const std::string& name) {
   check_sgemm_packed(r, level, name, pool);
   check_dot_axpy(r, level, name);
   check_vmath(r, level, name);
+  run_winograd_checks(r, level, name);
 }
 
 }  // namespace xinrt_test
