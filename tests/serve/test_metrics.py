@@ -10,7 +10,6 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import make_model, tensor
 from tests.serve.conftest import Server, binary_body, mlp, post, reference, start_server
@@ -56,6 +55,10 @@ def _samples(server: Server, name: str, model: str) -> dict[str, float]:
         text = connection.getresponse().read().decode()
     finally:
         connection.close()
+    # Imported here: the serve extras (prometheus_client with kserve) are installed by the
+    # serve_deps fixture, after collection.
+    from prometheus_client.parser import text_string_to_metric_families
+
     found: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
