@@ -88,17 +88,11 @@ class Executor:
                 stop.check()
             input_names, output_names_of_step = self._names[index]
             inputs = {name: values[name] for name in input_names}
-            timed = profile is not None or self.busy is not None
-            start = time.perf_counter_ns() if timed else 0
-            try:
-                results = _run_step(partition, executable, inputs)
-            finally:  # a failed run kept its backend busy too
-                elapsed = time.perf_counter_ns() - start if timed else 0
-                if self.busy is not None:
-                    self.busy.add(partition.backend, elapsed)
+            start = time.perf_counter_ns() if profile is not None else 0
+            results = self._step(partition, executable, inputs)
             if profile is not None:
                 label = f"partition {partition.index} on {partition.backend}"
-                profile.append((label, start, elapsed))
+                profile.append((label, start, time.perf_counter_ns() - start))
             for name in output_names_of_step:
                 values[name] = _produced(partition, results, name)
             for name in self._free_after[index]:
@@ -114,21 +108,25 @@ class Executor:
         the bookkeeping between partitions (it is most of xinrt's per-run cost on small models)."""
         partition, executable = self.steps[0]
         input_names, produced = self._names[0]
-        inputs = {name: feeds[name] for name in input_names}
-        if self.busy is None:
-            results = _run_step(partition, executable, inputs)
-        else:
-            start = time.perf_counter_ns()
-            try:
-                results = _run_step(partition, executable, inputs)
-            finally:
-                self.busy.add(partition.backend, time.perf_counter_ns() - start)
+        results = self._step(partition, executable, {name: feeds[name] for name in input_names})
         for name in produced:
             _produced(partition, results, name)
         return [
             _owned(results[name]) if name in results else self._output(feeds, feeds, name)
             for name in output_names
         ]
+
+    def _step(
+        self, partition: Partition, executable: Executable, inputs: dict[str, np.ndarray]
+    ) -> Mapping[str, Any]:
+        """_run_step, its wall time added to the backend's busy time when that is counted."""
+        if self.busy is None:
+            return _run_step(partition, executable, inputs)
+        start = time.perf_counter_ns()
+        try:
+            return _run_step(partition, executable, inputs)
+        finally:  # a failed run kept its backend busy too
+            self.busy.add(partition.backend, time.perf_counter_ns() - start)
 
     def _output(
         self, values: Mapping[str, np.ndarray], feeds: Mapping[str, np.ndarray], name: str
