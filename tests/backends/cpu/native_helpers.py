@@ -121,3 +121,47 @@ def assert_matches_onnxruntime(op_type, inputs, attrs=None, opset=17, tol=None, 
 
 def rand(rng, shape, dtype=np.float32, low=-2.0, high=2.0):
     return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def conv_model(w, b, x_shape, attrs, residual=False, relu=False) -> onnx.ModelProto:
+    """Conv with constant weights `w` (and bias `b`) into output y; `residual`: then + a second
+    input r; `relu`: then Relu (the plan fuses Add and Relu into the Conv, which applies them as
+    it stores)."""
+    inits = [numpy_helper.from_array(w, "w")]
+    conv_inputs = ["x", "w"]
+    if b is not None:
+        inits.append(numpy_helper.from_array(b, "b"))
+        conv_inputs.append("b")
+    nodes = [helper.make_node("Conv", conv_inputs, ["c"], name="conv", **attrs)]
+    inputs = [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, list(x_shape))]
+    last = "c"
+    if residual:
+        nodes.append(helper.make_node("Add", [last, "r"], ["s"], name="add"))
+        inputs.append(helper.make_tensor_value_info("r", onnx.TensorProto.FLOAT, None))
+        last = "s"
+    if relu:
+        nodes.append(helper.make_node("Relu", [last], ["a"], name="relu"))
+    nodes[-1].output[0] = "y"
+    output = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "conv", inputs, [output], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def dequantized_weight_conv_model(w, x_shape, scale=0.013) -> onnx.ModelProto:
+    """DequantizeLinear(int8 `w`, `scale`) -> Conv (pads 1) of x: the float Conv a QDQ model
+    keeps where no QuantizeLinear follows it."""
+    nodes = [
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
+        helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, list(x_shape))],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        [
+            numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(np.array(scale, np.float32), "ws"),
+        ],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)

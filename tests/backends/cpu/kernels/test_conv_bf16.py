@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
 import xinrt
+from tests.backends.cpu.native_helpers import conv_model
 from xinrt.backends.cpu import backend as cpu_backend
 
 _native = pytest.importorskip("xinrt._native")
@@ -28,36 +29,6 @@ def bf16_round(a: np.ndarray) -> np.ndarray:
     bits = np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
     bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
     return bits.astype(np.uint32).view(np.float32)
-
-
-def conv_model(
-    w: np.ndarray,
-    b: np.ndarray | None,
-    x_shape: tuple[int, ...],
-    attrs: dict[str, Any],
-    residual: bool = False,
-) -> Any:
-    """Conv with constant weights (and bias); `residual`: + a second input, then Relu (the plan
-    fuses both into the Conv, so the bf16 kernel applies them as it stores)."""
-    inits = [numpy_helper.from_array(w, "w")]
-    conv_inputs = ["x", "w"]
-    if b is not None:
-        inits.append(numpy_helper.from_array(b, "b"))
-        conv_inputs.append("b")
-    nodes = [
-        helper.make_node("Conv", conv_inputs, ["c" if residual else "y"], name="conv", **attrs)
-    ]
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))]
-    if residual:
-        nodes += [
-            helper.make_node("Add", ["c", "r"], ["s"], name="add"),
-            helper.make_node("Relu", ["s"], ["y"], name="relu"),
-        ]
-        inputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, None))
-    graph = helper.make_graph(
-        nodes, "conv", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def session(model: Any, precision: str) -> xinrt.InferenceSession:
@@ -96,7 +67,7 @@ def test_bf16_conv_is_fp32_arithmetic_on_bf16_rounded_inputs(case, residual):
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = (rng.standard_normal(w_shape) / np.sqrt(fan_in)).astype(np.float32)
     b = rng.standard_normal(w_shape[0]).astype(np.float32)
-    model = conv_model(w, b, x_shape, attrs, residual)
+    model = conv_model(w, b, x_shape, attrs, residual, relu=residual)
     y_shape = ReferenceEvaluator(model).run(None, {"x": x, "r": np.zeros(1, np.float32)})[0].shape
     feeds = {"x": x}
     if residual:
@@ -107,7 +78,7 @@ def test_bf16_conv_is_fp32_arithmetic_on_bf16_rounded_inputs(case, residual):
     assert partition.details == {"precision": "bf16", "bf16_steps": 1}
 
     # Same model on bf16-rounded x and w in fp32: only the order of the fp32 sums differs.
-    rounded = conv_model(bf16_round(w), b, x_shape, attrs, residual)
+    rounded = conv_model(bf16_round(w), b, x_shape, attrs, residual, relu=residual)
     want16 = ReferenceEvaluator(rounded).run(None, {**feeds, "x": bf16_round(x)})[0]
     np.testing.assert_allclose(got, want16, rtol=1e-4, atol=1e-4)
 

@@ -10,44 +10,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from tests.backends.cpu.native_helpers import GEMM_TOL, plan_for
+from tests.backends.cpu.native_helpers import (
+    GEMM_TOL,
+    conv_model,
+    dequantized_weight_conv_model,
+    plan_for,
+)
 
 _native = pytest.importorskip("xinrt._native")
-
-
-def conv_model(
-    w: np.ndarray,
-    b: np.ndarray | None,
-    x_shape: tuple[int, ...],
-    attrs: dict[str, Any],
-    residual: bool = False,
-    relu: bool = False,
-) -> Any:
-    """Conv with constant weights (and bias); `residual`: + a second input; `relu`: then Relu
-    (the plan fuses Add and Relu into the Conv, which applies them as it stores)."""
-    inits = [numpy_helper.from_array(w, "w")]
-    conv_in = ["x", "w"]
-    if b is not None:
-        inits.append(numpy_helper.from_array(b, "b"))
-        conv_in.append("b")
-    nodes = [helper.make_node("Conv", conv_in, ["c"], name="conv", **attrs)]
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))]
-    last = "c"
-    if residual:
-        nodes.append(helper.make_node("Add", ["c", "r"], ["s"], name="add"))
-        inputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, None))
-        last = "s"
-    if relu:
-        nodes.append(helper.make_node("Relu", [last], ["y"], name="relu"))
-    else:
-        nodes.append(helper.make_node("Identity", [last], ["y"], name="out"))
-    graph = helper.make_graph(
-        nodes, "conv", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
 def reference(model: Any, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -174,21 +146,7 @@ def test_a_qdq_models_float_conv_keeps_the_gemm_path():
     model: it must round as ORT's SGEMM (test_qdq_fusion.py), so it does not take Winograd."""
     rng = np.random.default_rng(7)
     w = rng.integers(-127, 128, (32, 32, 3, 3)).astype(np.int8)
-    nodes = [
-        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
-        helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 10, 10])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [
-            numpy_helper.from_array(w, "w"),
-            numpy_helper.from_array(np.array(0.013, np.float32), "ws"),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    model = dequantized_weight_conv_model(w, (1, 32, 10, 10))
     x = rng.standard_normal((1, 32, 10, 10)).astype(np.float32)
     before = _native.conv_winograd_runs()
     got = plan_for(model).run([x])[0]

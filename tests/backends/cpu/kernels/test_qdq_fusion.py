@@ -11,7 +11,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.backends.cpu.native_helpers import plan_for
+from tests.backends.cpu.native_helpers import dequantized_weight_conv_model, plan_for
 from tests.backends.cpu.simd_paths import SIMD_PATHS, use_simd_path
 
 pytest.importorskip("xinrt._native")
@@ -276,18 +276,7 @@ def test_float_conv_of_dequantized_weights_sums_in_onnxruntimes_order(cpu_path: 
         pytest.skip("the portable kernel rounds each product (no FMA), as MLAS does not")
     rng = np.random.default_rng(26)
     w = rng.integers(-127, 128, (16, 32, 3, 3)).astype(np.int8)
-    nodes = [
-        helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
-        helper.make_node("Conv", ["x", "wf"], ["y"], pads=[1, 1, 1, 1]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 24, 24])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array(0.013, F32), "ws")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    model = dequantized_weight_conv_model(w, (1, 32, 24, 24))
     x = rng.standard_normal((1, 32, 24, 24)).astype(F32)
     options = ort.SessionOptions()
     options.log_severity_level = 3
