@@ -11,7 +11,7 @@ namespace xinrt {
 
 SgemmMicro sgemm_micro(int simd) {
 #if XINRT_HAVE_X86
-  if (simd >= kSimdAvx512) return {12, 32, sgemm_kernel_12x32_avx512};
+  if (simd >= kSimdAvx512) return {12, 32, sgemm_kernel_12x32_avx512, sgemm_kernel_12x32_avx512_store};
   if (simd >= kSimdAvx2Fma) return {6, 16, sgemm_kernel_6x16_avx2};
 #endif
 #if XINRT_HAVE_NEON
@@ -140,19 +140,25 @@ void tile_relu(float* c, int64_t ldc, int64_t m0, int64_t mc, int64_t n0, int64_
   }
 }
 
+// Where a KC x NC block of B sits: panel q's row k at data + q * panel + k * ldb.
+struct BBlock {
+  const float* data;
+  int64_t ldb, panel;
+};
+
 template <class GetB>
 void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float* packed_a, GetB get_b,
                   float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd, const GemmEpilogue* ep) {
   if (M <= 0 || N <= 0) return;
   const bool init = ep && (ep->bias || ep->residual);
-  if (init) accumulate = true;
+  const bool relu = ep && ep->relu;
   if (K <= 0) {
     for (int64_t m0 = 0; m0 < M; m0 += kMC) {
       int64_t mc = std::min(kMC, M - m0);
       if (init) tile_prologue(*ep, c, ldc, m0, mc, 0, N);
       else if (!accumulate)
         for (int64_t m = m0; m < m0 + mc; ++m) std::memset(c + m * ldc, 0, sizeof(float) * N);
-      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, 0, N);
+      if (relu) tile_relu(c, ldc, m0, mc, 0, N);
     }
     return;
   }
@@ -196,22 +202,34 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
     for (int64_t t = t0; t < t1; ++t) {
       int64_t m0 = (t / nblocks) * mc_size, n0 = (t % nblocks) * nc_size;
       int64_t mc = std::min(mc_size, M - m0), nc = std::min(nc_size, N - n0);
-      if (init) tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
+      // Without a store-kernel, C is set to residual + bias first and Relu is a last pass.
+      if (init && !gs.store_kernel) tile_prologue(*ep, c, ldc, m0, mc, n0, nc);
       for (int64_t pc = 0; pc < K; pc += kGemmKC) {
         int64_t kc = std::min<int64_t>(kGemmKC, K - pc);
-        const float* b_block = get_b(pc, kc, n0, nc, static_cast<int>(NR), bbuf.data());
+        const BBlock bb = get_b(pc, kc, n0, nc, static_cast<int>(NR), bbuf.data());
         const float* a_block = packed_a + pc * Mpad;
-        bool acc = accumulate || pc > 0;
+        TileStore st;
+        st.init = init && pc == 0;
+        st.accumulate = accumulate || pc > 0;
+        st.relu = relu && pc + kc >= K;
+        st.ldr = ldc;
         for (int64_t jr = 0; jr < nc; jr += NR) {
-          const float* bp = b_block + (jr / NR) * kc * NR;
+          const float* bp = bb.data + (jr / NR) * bb.panel;
           int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
           for (int64_t ir = m0; ir < m0 + mc; ir += MR) {
             int mr = static_cast<int>(std::min<int64_t>(MR, M - ir));
-            gs.kernel(kc, a_block + ir * kc, bp, c + ir * ldc + n0 + jr, ldc, mr, nr, acc);
+            float* ct = c + ir * ldc + n0 + jr;
+            if (!gs.store_kernel) {
+              gs.kernel(kc, a_block + ir * kc, bp, ct, ldc, mr, nr, st.accumulate || init);
+              continue;
+            }
+            st.bias = init && ep->bias ? ep->bias + ir : nullptr;
+            st.residual = init && ep->residual ? ep->residual + ir * ldc + n0 + jr : nullptr;
+            gs.store_kernel(kc, a_block + ir * kc, bp, bb.ldb, ct, ldc, mr, nr, st);
           }
         }
       }
-      if (ep && ep->relu) tile_relu(c, ldc, m0, mc, n0, nc);
+      if (relu && !gs.store_kernel) tile_relu(c, ldc, m0, mc, n0, nc);
     }
   };
   if (pool) pool->parallel_for(mblocks * nblocks, 1, task, mblocks * nblocks);
@@ -223,18 +241,22 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
 void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,
                   bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd,
                   const GemmEpilogue* epilogue) {
-  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> const float* {
+  // A store-kernel reads a row-major B in place: each panel's rows stay in L1 while the row
+  // panels of A pass over them, so a packed copy would only add a pass over B.
+  const bool in_place = !trans_b && sgemm_micro(simd).store_kernel;
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> BBlock {
+    if (in_place) return {b + k0 * ldb + n0, ldb, nr};
     pack_b(b, ldb, trans_b, k0, kc, n0, nc, nr, scratch);
-    return scratch;
+    return {scratch, nr, kc * nr};
   };
   sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, accumulate, pool, simd, epilogue);
 }
 
 void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b,
                        const int64_t* row_offsets, float* c, int64_t ldc, ThreadPool* pool, int simd) {
-  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> const float* {
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> BBlock {
     pack_b_rows(b, row_offsets, k0, kc, n0, nc, nr, scratch);
-    return scratch;
+    return {scratch, nr, kc * nr};
   };
   sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, false, pool, simd, nullptr);
 }
@@ -255,8 +277,8 @@ void sgemm_packed_ab(int64_t M, int64_t N, int64_t K, const float* packed_a, con
                      int64_t ldc, ThreadPool* pool, int simd) {
   const int64_t Npad = round_up(N, sgemm_micro(simd).nr);
   // The driver asks for whole panels (n0 a multiple of NR), so a block is a slice of the panels.
-  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t, int, float*) -> const float* {
-    return packed_b + k0 * Npad + n0 * kc;
+  auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t, int nr, float*) -> BBlock {
+    return {packed_b + k0 * Npad + n0 * kc, nr, kc * nr};
   };
   sgemm_driver(M, N, K, kMC, packed_a, get_b, c, ldc, false, pool, simd, nullptr);
 }

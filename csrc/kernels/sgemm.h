@@ -56,9 +56,26 @@ void sgemm_packed_rows(int64_t M, int64_t N, int64_t K, const float* packed_a, c
 // user of the micro-kernels (pack_a, sgemm_packed, MatMul's packed weights, the recurrent input
 // projection) picks it here, so panels and kernel always agree.
 using SgemmMicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
+
+// How a store-kernel writes its tile: C = init ? (residual + bias[row]) + sum : accumulate ? C +
+// sum : sum, then max(0, C) if relu (the last K block). bias and residual point at the tile's
+// first row; either may be null.
+struct TileStore {
+  const float* bias = nullptr;
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+  bool init = false;
+  bool accumulate = false;
+  bool relu = false;
+};
+// A micro-kernel that also reads B rows ldb floats apart (packed panels: NR; a row-major B in
+// place: its leading dimension, never read past column nr) and stores through a TileStore.
+using SgemmStoreKernel = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int, int,
+                                  const TileStore&);
 struct SgemmMicro {
   int mr, nr;
   SgemmMicroKernel kernel;
+  SgemmStoreKernel store_kernel = nullptr;  // where the level has one (AVX-512)
 };
 SgemmMicro sgemm_micro(int simd);
 
@@ -69,6 +86,8 @@ void sgemm_kernel_6x16_avx2(int64_t kc, const float* a, const float* b, float* c
                             int nr, bool accumulate);
 void sgemm_kernel_12x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                                int nr, bool accumulate);
+void sgemm_kernel_12x32_avx512_store(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                                     int64_t ldc, int mr, int nr, const TileStore& st);
 void sgemm_kernel_8x12_neon(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                             int nr, bool accumulate);  // kernels/arm/sgemm_neon.cc
 

@@ -98,26 +98,30 @@ void check_sgemm_packed(Report& r, int level, const std::string& lv, ThreadPool&
                std::to_string(cs.K) + (tb ? " trans_b" : ""), err.empty() ? fmt("max |err| %.3g", e) : err);
     }
   }
-  // Epilogue (bias, residual, relu) and a transposed, scaled A.
+  // Epilogue (bias, residual, relu) and a transposed, scaled A; K = 300 spans three K blocks, so
+  // the start (residual + bias) goes into the first block's store and Relu into the last's only.
+  for (int64_t K : {int64_t{70}, int64_t{300}}) {
+    const int64_t M = 19, N = 45;
+    std::vector<float> a = randn(K * M, 31), b = randn(K * N, 32), bias = randn(M, 33), res = randn(M * N, 34);
+    auto pa = pack_a_new(a.data(), M, true, M, K, 0.5f, level);
+    GemmEpilogue ep;
+    ep.bias = bias.data();
+    ep.residual = res.data();
+    ep.relu = true;
+    std::vector<float> c(M * N);
+    sgemm_packed(M, N, K, pa.get(), b.data(), N, false, c.data(), N, false, &pool, level, &ep);
+    std::vector<float> at(M * K);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t k = 0; k < K; ++k) at[m * K + k] = 0.5f * a[k * M + m];
+    std::vector<float> want = gemm_ref(at, b, M, N, K, false);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) want[m * N + n] = std::max(0.0f, want[m * N + n] + bias[m] + res[m * N + n]);
+    double e;
+    std::string err = compare(c.data(), want.data(), c.size(), kGemmTol, &e);
+    r.record(err.empty(), lv, "sgemm_packed epilogue bias+residual+relu, trans_a alpha=0.5, K=" + std::to_string(K),
+             err.empty() ? fmt("max |err| %.3g", e) : err);
+  }
   const int64_t M = 19, N = 45, K = 70;
-  std::vector<float> a = randn(K * M, 31), b = randn(K * N, 32), bias = randn(M, 33), res = randn(M * N, 34);
-  auto pa = pack_a_new(a.data(), M, true, M, K, 0.5f, level);
-  GemmEpilogue ep;
-  ep.bias = bias.data();
-  ep.residual = res.data();
-  ep.relu = true;
-  std::vector<float> c(M * N);
-  sgemm_packed(M, N, K, pa.get(), b.data(), N, false, c.data(), N, false, &pool, level, &ep);
-  std::vector<float> at(M * K);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k) at[m * K + k] = 0.5f * a[k * M + m];
-  std::vector<float> want = gemm_ref(at, b, M, N, K, false);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) want[m * N + n] = std::max(0.0f, want[m * N + n] + bias[m] + res[m * N + n]);
-  double e;
-  std::string err = compare(c.data(), want.data(), c.size(), kGemmTol, &e);
-  r.record(err.empty(), lv, "sgemm_packed epilogue bias+residual+relu, trans_a alpha=0.5",
-           err.empty() ? fmt("max |err| %.3g", e) : err);
   // sgemm_packed_rows: B rows gathered by offsets (reversed order, spaced out).
   std::vector<float> big = randn(K * (N + 7), 35);
   std::vector<int64_t> offs(K);
@@ -128,6 +132,9 @@ void check_sgemm_packed(Report& r, int level, const std::string& lv, ThreadPool&
   }
   std::vector<float> a2 = randn(M * K, 36);
   auto pa2 = pack_a_new(a2.data(), K, false, M, K, 1.0f, level);
+  std::vector<float> c(M * N), want;
+  double e;
+  std::string err;
   sgemm_packed_rows(M, N, K, pa2.get(), big.data(), offs.data(), c.data(), N, &pool, level);
   want = gemm_ref(a2, bk, M, N, K, false);
   err = compare(c.data(), want.data(), c.size(), kGemmTol, &e);
