@@ -123,13 +123,75 @@ void kernel_12x32(int64_t kc, const float* a, const float* b, int64_t ldb, float
   store_rows(out_lo, out_hi, c, ldc, mr, nr, st);
 }
 
+// Narrow tails of 1-8 columns: the vectors run down the 12 rows of A, so a column costs one FMA
+// per k instead of a 16-lane vector's share; 49 columns (a 7x7 output) cost 32 + 16 + 1 lanes
+// instead of 64. Each sum is the same FMA chain from zero in k order as in the wide kernels, so
+// the results are bit-identical to theirs.
+constexpr int kNarrowMax = 8;
+
+template <int kCols>
+void kernel_12xn(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int mr,
+                 const TileStore& st) {
+  __m512 acc[kCols];
+#pragma GCC unroll 8
+  for (int j = 0; j < kCols; ++j) acc[j] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 ak = _mm512_maskz_loadu_ps(static_cast<__mmask16>(0x0FFF), a);
+#pragma GCC unroll 8
+    for (int j = 0; j < kCols; ++j) acc[j] = _mm512_fmadd_ps(ak, _mm512_set1_ps(b[j]), acc[j]);
+    a += 12;
+    b += ldb;
+  }
+  alignas(64) float out[kCols][16];
+#pragma GCC unroll 8
+  for (int j = 0; j < kCols; ++j) _mm512_store_ps(out[j], acc[j]);
+  for (int r = 0; r < mr; ++r) {
+    float* row = c + r * ldc;
+    const float bias = st.init && st.bias ? st.bias[r] : 0.0f;
+    const float* res = st.init && st.residual ? st.residual + r * st.ldr : nullptr;
+    for (int j = 0; j < kCols; ++j) {  // the wide kernels' order: (residual + bias) + sum
+      float v = out[j][r];
+      if (st.init) v = (res ? res[j] + bias : bias) + v;
+      else if (st.accumulate) v = row[j] + v;
+      row[j] = st.relu && v < 0.0f ? 0.0f : v;
+    }
+  }
+}
+
+void kernel_narrow(int cols, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int mr,
+                   const TileStore& st) {
+  switch (cols) {
+    case 1: return kernel_12xn<1>(kc, a, b, ldb, c, ldc, mr, st);
+    case 2: return kernel_12xn<2>(kc, a, b, ldb, c, ldc, mr, st);
+    case 3: return kernel_12xn<3>(kc, a, b, ldb, c, ldc, mr, st);
+    case 4: return kernel_12xn<4>(kc, a, b, ldb, c, ldc, mr, st);
+    case 5: return kernel_12xn<5>(kc, a, b, ldb, c, ldc, mr, st);
+    case 6: return kernel_12xn<6>(kc, a, b, ldb, c, ldc, mr, st);
+    case 7: return kernel_12xn<7>(kc, a, b, ldb, c, ldc, mr, st);
+    default: return kernel_12xn<8>(kc, a, b, ldb, c, ldc, mr, st);
+  }
+}
+
 }  // namespace
 
+// A panel nr columns wide: 32 at once; 17-24 as 16 + a narrow tail; 25-31 masked at 32 wide;
+// 9-16 at 16 wide; 1-8 narrow.
 void sgemm_kernel_12x32_avx512_store(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
                                      int64_t ldc, int mr, int nr, const TileStore& st) {
-  if (nr <= 16) kernel_12x16(kc, a, b, ldb, c, ldc, mr, nr, st);
-  else if (nr == 32) kernel_12x32<true>(kc, a, b, ldb, c, ldc, mr, nr, st);
-  else kernel_12x32<false>(kc, a, b, ldb, c, ldc, mr, nr, st);
+  if (nr == 32) {
+    kernel_12x32<true>(kc, a, b, ldb, c, ldc, mr, nr, st);
+  } else if (nr > 16 + kNarrowMax) {
+    kernel_12x32<false>(kc, a, b, ldb, c, ldc, mr, nr, st);
+  } else if (nr > 16) {
+    kernel_12x16(kc, a, b, ldb, c, ldc, mr, 16, st);
+    TileStore tail = st;
+    if (tail.residual) tail.residual += 16;
+    kernel_narrow(nr - 16, kc, a, b + 16, ldb, c + 16, ldc, mr, tail);
+  } else if (nr > kNarrowMax) {
+    kernel_12x16(kc, a, b, ldb, c, ldc, mr, nr, st);
+  } else {
+    kernel_narrow(nr, kc, a, b, ldb, c, ldc, mr, st);
+  }
 }
 
 void sgemm_kernel_12x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
