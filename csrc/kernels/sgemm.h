@@ -1,7 +1,8 @@
 // Packed single-precision GEMM shared by MatMul, Gemm and Conv.
 //
 // C[M, N] (+)= packedA[M, K] * B[K, N]. A is packed once (weights at plan time) into MR-row
-// panels per KC block; B is packed per task into NR-column panels. Tasks are MC x NC output
+// panels per KC block; B is packed per task into NR-column panels (or, where the level has a
+// store-kernel, a row-major B is read in place). Tasks are MC x NC output
 // tiles spread over the thread pool. MR/NR depend on the SimdLevel's micro-kernel, so A must
 // be packed for the same level that runs the GEMM.
 #pragma once
