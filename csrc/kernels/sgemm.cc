@@ -241,9 +241,12 @@ void sgemm_driver(int64_t M, int64_t N, int64_t K, int64_t mc_size, const float*
 void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* b, int64_t ldb,
                   bool trans_b, float* c, int64_t ldc, bool accumulate, ThreadPool* pool, int simd,
                   const GemmEpilogue* epilogue) {
-  // A store-kernel reads a row-major B in place: each panel's rows stay in L1 while the row
-  // panels of A pass over them, so a packed copy would only add a pass over B.
-  const bool in_place = !trans_b && sgemm_micro(simd).store_kernel;
+  // A store-kernel can read a row-major B in place. That saves packing a copy, but each row
+  // panel of A then reads B's strided rows again: measured on Zen 4, in place won where at most
+  // 8 row panels pass over B (a 64-channel Conv: 1.07 -> 0.95 x ORT) and packing won from 256
+  // rows on (a 256-channel Conv 1.25 -> 1.00; MatMul 1024^3 0.79 -> 0.89 x OpenBLAS).
+  const SgemmMicro gs = sgemm_micro(simd);
+  const bool in_place = !trans_b && gs.store_kernel && M <= 8 * static_cast<int64_t>(gs.mr);
   auto get_b = [&](int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* scratch) -> BBlock {
     if (in_place) return {b + k0 * ldb + n0, ldb, nr};
     pack_b(b, ldb, trans_b, k0, kc, n0, nc, nr, scratch);

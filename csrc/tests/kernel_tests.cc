@@ -9,6 +9,7 @@
 // detected levels differ from --expect-levels.
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
@@ -103,7 +104,7 @@ void check_micro_kernel(Report& r, int level, const std::string& lv) {
 
 void check_sgemm_packed(Report& r, int level, const std::string& lv, ThreadPool& pool) {
   struct Case { int64_t M, N, K; };
-  for (Case cs : {Case{1, 1, 1}, Case{7, 13, 5}, Case{37, 29, 300}, Case{65, 101, 33}, Case{13, 257, 9}}) {
+  for (Case cs : {Case{1, 1, 1}, Case{7, 13, 5}, Case{37, 29, 300}, Case{65, 101, 33}, Case{13, 257, 9}, Case{130, 45, 300}}) {
     for (bool tb : {false, true}) {
       std::vector<float> a = randn(cs.M * cs.K, 21), b = randn(cs.K * cs.N, 22);
       auto pa = pack_a_new(a.data(), cs.K, false, cs.M, cs.K, 1.0f, level);
@@ -118,8 +119,9 @@ void check_sgemm_packed(Report& r, int level, const std::string& lv, ThreadPool&
   }
   // Epilogue (bias, residual, relu) and a transposed, scaled A; K = 300 spans three K blocks, so
   // the start (residual + bias) goes into the first block's store and Relu into the last's only.
-  for (int64_t K : {int64_t{70}, int64_t{300}}) {
-    const int64_t M = 19, N = 45;
+  // M = 19 reads B in place on AVX-512, M = 130 packs it.
+  for (auto [M, K] : {std::pair<int64_t, int64_t>{19, 70}, {19, 300}, {130, 300}}) {
+    const int64_t N = 45;
     std::vector<float> a = randn(K * M, 31), b = randn(K * N, 32), bias = randn(M, 33), res = randn(M * N, 34);
     auto pa = pack_a_new(a.data(), M, true, M, K, 0.5f, level);
     GemmEpilogue ep;
@@ -136,7 +138,8 @@ void check_sgemm_packed(Report& r, int level, const std::string& lv, ThreadPool&
       for (int64_t n = 0; n < N; ++n) want[m * N + n] = std::max(0.0f, want[m * N + n] + bias[m] + res[m * N + n]);
     double e;
     std::string err = compare(c.data(), want.data(), c.size(), kGemmTol, &e);
-    r.record(err.empty(), lv, "sgemm_packed epilogue bias+residual+relu, trans_a alpha=0.5, K=" + std::to_string(K),
+    r.record(err.empty(), lv, "sgemm_packed epilogue bias+residual+relu, trans_a alpha=0.5, M=" + std::to_string(M) +
+             " K=" + std::to_string(K),
              err.empty() ? fmt("max |err| %.3g", e) : err);
   }
   const int64_t M = 19, N = 45, K = 70;
