@@ -128,7 +128,8 @@ bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
 namespace {
 
 // Recently freed large blocks, reused by exact size: repeated runs of a plan then stop paying
-// for fresh pages (mmap + page faults) on every intermediate. Never destroyed, so blocks that
+// for fresh pages (mmap + page faults) on every intermediate. Of several free blocks of a size
+// the one freed last is taken (most likely still in cache). Never destroyed, so blocks that
 // numpy frees at interpreter exit still have somewhere to go.
 class BlockCache {
  public:
@@ -139,8 +140,8 @@ class BlockCache {
   void* take(size_t n) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = blocks_.find(n);
-      if (it != blocks_.end()) {
+      auto it = blocks_.upper_bound(n);  // equal keys keep insertion order: the last is the newest
+      if (it != blocks_.begin() && (--it)->first == n) {
         void* p = it->second;
         blocks_.erase(it);
         bytes_ -= n;
