@@ -10,6 +10,10 @@
 namespace xinrt {
 
 // NEON inner loops (kernels/arm/pool_neon.cc).
+void pool_rows_max_avx512(float* v, const float* row, int64_t n);  // kernels/x86/pool_avx512.cc
+void pool_rows_add_avx512(float* v, const float* row, int64_t n);
+void pool_taps_max_avx512(float* y, const float* t, int64_t s, int64_t n);
+void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n);
 void pool_rows_max_neon(float* v, const float* row, int64_t n);
 void pool_rows_add_neon(float* v, const float* row, int64_t n);
 void pool_taps_max_neon(float* y, const float* t, int64_t s, int64_t n);
@@ -87,6 +91,7 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   // Output columns [col_lo[kj], col_hi[kj]) whose tap kj falls inside the input row.
   std::vector<int64_t> col_lo(g.k_w, g.out_w), col_hi(g.k_w, 0);
   [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= kSimdNeon;
+  [[maybe_unused]] const bool avx512 = XINRT_HAVE_X86 && ctx.simd >= kSimdAvx512;
   for (int64_t ow = 0; ow < g.out_w; ++ow)
     for (int64_t kj = kw_lo[ow]; kj < kw_hi[ow]; ++kj) {
       col_lo[kj] = std::min(col_lo[kj], ow);
@@ -95,7 +100,8 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
   // Per output row: reduce the window's input rows into one row first (contiguous, so it
   // vectorises), then reduce each output column's taps along that row.
   ctx.pool.parallel_for(planes, 1, [&](int64_t p0, int64_t p1) {
-    std::vector<float> line(static_cast<size_t>(g.in_w));
+    // 32 spare floats: the AVX-512 stride-2 taps read one float past their last tap.
+    std::vector<float> line(static_cast<size_t>(g.in_w) + 32);
     float* v = line.data();
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * g.in_h * g.in_w;
@@ -108,6 +114,12 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(line.begin(), line.end(), -std::numeric_limits<float>::infinity());
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki * g.d_h) * g.in_w;
+#if XINRT_HAVE_X86
+            if (avx512) {
+              pool_rows_max_avx512(v, row, g.in_w);
+              continue;
+            }
+#endif
 #if XINRT_HAVE_NEON
             if (neon) {
               pool_rows_max_neon(v, row, g.in_w);
@@ -119,6 +131,13 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(yr, yr + g.out_w, -std::numeric_limits<float>::infinity());
           for (int64_t kj = 0; kj < g.k_w; ++kj) {  // tap-major: branch-free and vectorisable
             const float* t = v + kj * g.d_w - g.pad_left;
+#if XINRT_HAVE_X86
+            if (avx512) {
+              if (col_hi[kj] > col_lo[kj])
+                pool_taps_max_avx512(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+              continue;
+            }
+#endif
 #if XINRT_HAVE_NEON
             if (neon) {
               if (col_hi[kj] > col_lo[kj])
@@ -135,6 +154,12 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(line.begin(), line.end(), 0.0f);
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki) * g.in_w;
+#if XINRT_HAVE_X86
+            if (avx512) {
+              pool_rows_add_avx512(v, row, g.in_w);
+              continue;
+            }
+#endif
 #if XINRT_HAVE_NEON
             if (neon) {
               pool_rows_add_neon(v, row, g.in_w);
@@ -146,6 +171,13 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(yr, yr + g.out_w, 0.0f);
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const float* t = v + kj - g.pad_left;
+#if XINRT_HAVE_X86
+            if (avx512) {
+              if (col_hi[kj] > col_lo[kj])
+                pool_taps_add_avx512(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+              continue;
+            }
+#endif
 #if XINRT_HAVE_NEON
             if (neon) {
               if (col_hi[kj] > col_lo[kj])

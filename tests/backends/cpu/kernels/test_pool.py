@@ -10,6 +10,7 @@ from tests.backends.cpu.native_helpers import (  # noqa: F401, F811
     assert_matches_reference,
     rand,
 )
+from tests.backends.cpu.simd_paths import FLOAT_SIMD_PATHS, use_simd_path
 
 _native = pytest.importorskip("xinrt._native")
 
@@ -23,6 +24,10 @@ POOL_CASES = [
     ((1, 3, 12, 11), {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "VALID"}),
     ((2, 3, 33), {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}),
     ((1, 3, 7, 7), {"kernel_shape": [7, 7]}),
+    # Rows of 16+ outputs at strides 1, 2 and 3 (the AVX-512 loops run 16 outputs at a time
+    # for strides 1 and 2), with a tail after the last 16.
+    ((1, 2, 9, 45), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 9, 75), {"kernel_shape": [3, 3], "strides": [3, 3], "pads": [1, 1, 1, 1]}),
 ]
 
 
@@ -84,3 +89,27 @@ def test_global_pools_match_reference(op, shape):
         assert_matches_onnxruntime(op, [x], opset=11)
     else:
         assert_matches_reference(op, [x], opset=11)
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+def test_pools_give_the_same_bits_on_every_simd_path_nans_included(op, monkeypatch):
+    """Each SIMD path's row and tap loops (strides 1 and 2, rows of 16+ and tails) match
+    onnx.reference, and give exactly the portable path's output with NaNs in the input (a NaN
+    never wins a MaxPool comparison on any path; onnx.reference and ORT each treat NaN
+    differently again, depending on its place in the window)."""
+    from tests.backends.cpu.native_helpers import run_native
+
+    x = rand(np.random.default_rng(17), (1, 3, 12, 67))
+    with_nans = x.copy()
+    with_nans[0, 0, 3, 5] = with_nans[0, 1, 7, 40] = with_nans[0, 2, 0, 66] = np.nan
+    for attrs in (
+        {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
+        {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+    ):
+        outputs = {}
+        for path in FLOAT_SIMD_PATHS:
+            use_simd_path(path, monkeypatch)
+            assert_matches_reference(op, [x], attrs, opset=11)
+            outputs[path] = run_native(op, [with_nans], attrs, 11)[0]
+        for path, y in outputs.items():
+            np.testing.assert_array_equal(y, outputs["baseline"], err_msg=f"{op} {attrs} on {path}")
