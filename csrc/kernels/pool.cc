@@ -6,6 +6,7 @@
 #include "core/simd_level.h"
 #include "core/registry.h"
 #include "kernels/conv_geometry.h"
+#include "kernels/pool_plane.h"
 
 namespace xinrt {
 
@@ -97,9 +98,35 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
       col_lo[kj] = std::min(col_lo[kj], ow);
       col_hi[kj] = std::max(col_hi[kj], ow + 1);
     }
+  // AVX-512 and column stride 1: whole planes, every tap read in place (kernels/pool_plane.h).
+  PoolPlane plane;
+  std::vector<float> rows_f, col_count_f;
+  const bool whole_planes = avx512 && g.s_w == 1;
+  if (whole_planes) {
+    plane.g = &g;
+    plane.kh_lo = kh_lo.data();
+    plane.kh_hi = kh_hi.data();
+    plane.col_lo = col_lo.data();
+    plane.col_hi = col_hi.data();
+    plane.is_max = is_max;
+    for (int64_t oh = 0; oh < g.out_h && !is_max; ++oh) {
+      int64_t h0 = oh * g.s_h - g.pad_top;
+      rows_f.push_back(static_cast<float>(include_pad ? std::min(h0 + g.k_h, g.in_h + g.pad_bottom) - h0
+                                                      : kh_hi[oh] - kh_lo[oh]));
+    }
+    for (int64_t ow = 0; ow < g.out_w && !is_max; ++ow) col_count_f.push_back(static_cast<float>(col_count[ow]));
+    plane.rows = rows_f.data();
+    plane.col_count = col_count_f.data();
+  }
   // Per output row: reduce the window's input rows into one row first (contiguous, so it
   // vectorises), then reduce each output column's taps along that row.
   ctx.pool.parallel_for(planes, 1, [&](int64_t p0, int64_t p1) {
+#if XINRT_HAVE_X86
+    if (whole_planes) {
+      pool_planes_s1_avx512(x + p0 * g.in_h * g.in_w, y + p0 * g.out_h * g.out_w, p1 - p0, plane);
+      return;
+    }
+#endif
     // 32 spare floats: the AVX-512 stride-2 taps read one float past their last tap.
     std::vector<float> line(static_cast<size_t>(g.in_w) + 32);
     float* v = line.data();

@@ -5,7 +5,12 @@
 // when either is NaN, so a NaN input never wins, as onnx.reference's pooling skips it.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "kernels/pool_plane.h"
 
 namespace xinrt {
 namespace {
@@ -67,6 +72,70 @@ void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n) {
     const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : first(n - i);
     _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), taps16(t + i * s, s)));
   }
+}
+
+}  // namespace xinrt
+
+namespace xinrt {
+
+// Consecutive planes of a pool with column stride 1 (kernels/pool_plane.h), sixteen output
+// columns at a time, every tap read straight from its input row with the lanes outside the row
+// masked off: no running row and no call per row and tap, which dominated small planes (14x14,
+// 7x7). MaxPool: a NaN never wins (max16(e, acc) keeps acc), as in the row-then-tap loops.
+// AveragePool: each tap column's window rows are summed first, then the columns in order, as
+// those loops do (masked lanes add +0.0, which changes no sum), so the bits are the same.
+namespace {
+
+template <bool kMax>
+void planes_s1(const float* x, float* y, int64_t planes, const PoolPlane& p) {
+  const WindowGeometry& g = *p.g;
+  const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const int64_t dh = kMax ? g.d_h : 1, dw = kMax ? g.d_w : 1;
+  std::vector<__mmask16> masks(static_cast<size_t>(g.k_w));
+  std::vector<intptr_t> offsets(static_cast<size_t>(g.k_w));
+  for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += 16) {
+    const __mmask16 out = g.out_w - ow0 >= 16 ? static_cast<__mmask16>(0xFFFF) : first(g.out_w - ow0);
+    // Per kernel column: the lanes whose tap falls inside the row (output columns [col_lo,
+    // col_hi)) and the byte offset of lane 0's tap from its row's start.
+    for (int64_t kj = 0; kj < g.k_w; ++kj) {
+      const int64_t lo = std::max(p.col_lo[kj], ow0) - ow0, hi = std::min(p.col_hi[kj], ow0 + 16) - ow0;
+      masks[kj] = hi <= lo ? 0 : static_cast<__mmask16>(static_cast<__mmask16>(first(hi) & ~first(lo)) & out);
+      offsets[kj] = static_cast<intptr_t>((ow0 + kj * dw - g.pad_left) * 4);
+    }
+    __m512 count_cols = _mm512_setzero_ps();
+    if (!kMax) count_cols = _mm512_maskz_loadu_ps(out, p.col_count + ow0);
+    for (int64_t plane = 0; plane < planes; ++plane) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        const int64_t h0 = oh * g.s_h - g.pad_top, k0 = p.kh_lo[oh], k1 = p.kh_hi[oh];
+        __m512 acc = kMax ? neg_inf : _mm512_setzero_ps();
+        for (int64_t kj = 0; kj < g.k_w; ++kj) {
+          const __mmask16 m = masks[kj];
+          if (!m) continue;
+          __m512 v = _mm512_setzero_ps();
+          for (int64_t ki = k0; ki < k1; ++ki) {
+            // Masked-off lanes are never read, so the address may start before the row.
+            const intptr_t row = reinterpret_cast<intptr_t>(x + (plane * g.in_h + h0 + ki * dh) * g.in_w);
+            const float* at = reinterpret_cast<const float*>(row + offsets[kj]);
+            if (kMax) acc = max16(_mm512_mask_loadu_ps(neg_inf, m, at), acc);
+            else v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, at));
+          }
+          if (!kMax) acc = _mm512_add_ps(acc, v);
+        }
+        if (!kMax) {  // divisor (window rows) x (window columns); 0 where the window is empty
+          const __m512 count = _mm512_mul_ps(_mm512_set1_ps(p.rows[oh]), count_cols);
+          acc = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(count, _mm512_setzero_ps(), _CMP_GT_OQ), acc, count);
+        }
+        _mm512_mask_storeu_ps(y + (plane * g.out_h + oh) * g.out_w + ow0, out, acc);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void pool_planes_s1_avx512(const float* x, float* y, int64_t planes, const PoolPlane& p) {
+  if (p.is_max) planes_s1<true>(x, y, planes, p);
+  else planes_s1<false>(x, y, planes, p);
 }
 
 }  // namespace xinrt

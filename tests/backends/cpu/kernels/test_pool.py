@@ -49,16 +49,24 @@ def test_average_pool_matches_reference(case, include_pad):
     )
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 7, 7), (2, 5, 12, 9), (1, 4, 3, 9, 11)], ids=str)
+@pytest.mark.parametrize(
+    "shape", [(1, 3, 7, 7), (2, 5, 12, 9), (1, 4, 3, 9, 11), (1, 2, 6, 40)], ids=str
+)
 @pytest.mark.parametrize("ceil_mode", [0, 1])
-def test_max_pool_ceil_mode_and_dilations_match_reference(shape, ceil_mode):
+@pytest.mark.parametrize("strides", [[2, 2], [1, 1]], ids=str)
+def test_max_pool_ceil_mode_and_dilations_match_reference(shape, ceil_mode, strides):
     if len(shape) == 5:
         assert "rank" in _native.check_node(
             "MaxPool", "", 12, ["float32"], [list(shape)], {"kernel_shape": [2, 2, 2]}, 1
         )
         return
     x = rand(np.random.default_rng(15), shape)
-    attrs = {"kernel_shape": [3, 2], "strides": [2, 2], "dilations": [1, 2], "ceil_mode": ceil_mode}
+    attrs = {
+        "kernel_shape": [3, 2],
+        "strides": strides,
+        "dilations": [1, 2],
+        "ceil_mode": ceil_mode,
+    }
     assert_matches_reference("MaxPool", [x], attrs, opset=12)
 
 
