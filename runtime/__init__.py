@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .deferred_imports import defer_onnx_ir_sympy
+
+defer_onnx_ir_sympy()  # before anything imports onnx_ir  # noqa: E402 (the imports below)
+
 from .backend import (
     Backend,
     CompileOptions,
