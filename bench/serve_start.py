@@ -8,6 +8,8 @@ one unrecorded start first, so the recorded starts see a warm placement-cost cac
 
     .venv/bin/python bench/serve_start.py [--rounds 7] [--backends ort] \
         [--python before=OTHER_CHECKOUT/.venv/bin/python] [--python after=.venv/bin/python]
+
+Medians per interpreter, and each one's median over the first one's.
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, values in times.items():
         shown = ", ".join(f"{v:.2f}" for v in values)
         print(f"{label}: median {statistics.median(values):.2f} s  [{shown}]")
-    if len(labels) == 2:
-        first, second = (statistics.median(times[label]) for label in labels)
-        print(f"{labels[1]} / {labels[0]}: {second / first:.2f}")
+    first = statistics.median(times[labels[0]])
+    for label in labels[1:]:
+        print(f"{label} / {labels[0]}: {statistics.median(times[label]) / first:.2f}")
     return 0
 
 
