@@ -9,7 +9,8 @@ one unrecorded start first, so the recorded starts see a warm placement-cost cac
     .venv/bin/python bench/serve_start.py [--rounds 7] [--backends ort] \
         [--python before=OTHER_CHECKOUT/.venv/bin/python] [--python after=.venv/bin/python]
 
-Medians per interpreter, and each one's median over the first one's.
+Medians per interpreter, and each one's time over the first one's, round by round (median
+[min-max] of the per-round ratios: the machine's load moves both alike).
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     for label, values in times.items():
         shown = ", ".join(f"{v:.2f}" for v in values)
         print(f"{label}: median {statistics.median(values):.2f} s  [{shown}]")
-    first = statistics.median(times[labels[0]])
     for label in labels[1:]:
-        print(f"{label} / {labels[0]}: {statistics.median(times[label]) / first:.2f}")
+        ratios = sorted(a / b for a, b in zip(times[label], times[labels[0]]))
+        print(
+            f"{label} / {labels[0]}, per round: median {statistics.median(ratios):.2f} "
+            f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]"
+        )
     return 0
 
 
