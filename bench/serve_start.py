@@ -9,6 +9,11 @@ one unrecorded start first, so the recorded starts see a warm placement-cost cac
     .venv/bin/python bench/serve_start.py [--rounds 7] [--backends ort] \
         [--python before=OTHER_CHECKOUT/.venv/bin/python] [--python after=.venv/bin/python]
 
+To compare code rather than venvs (installed packages change import times), give "before" the
+same packages: copy the venv and point the copy's editable-install finder
+(site-packages/_editable_skbc_xinrt.py) at an export of the older commit
+(`git archive COMMIT | tar -x -C DIR`, its paths for this checkout's).
+
 Medians per interpreter, and each one's time over the first one's, round by round (median
 [min-max] of the per-round ratios: the machine's load moves both alike).
 """
