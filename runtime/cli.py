@@ -148,8 +148,14 @@ _EXTENSIONS = {
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
-    """The subcommand a command line names (its first word that is not an option)."""
-    return next((word for word in argv if not word.startswith("-")), None)
+    """The subcommand a command line runs (its first word that is not an option); None when
+    it asks for the top-level help first."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

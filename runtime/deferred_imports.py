@@ -5,8 +5,9 @@ of symbolic dims (`SymbolicDim("N") + 1`), which loading, placing and running a 
 does. At import, onnx_ir's `_core` only binds the names `sympy` and `_symbolic_shapes`; the
 latter reads `sympy.Max` and friends into a table as it is imported, so both stand deferred:
 each is a stand-in module until an attribute of it is first read, which imports the real module
-(once, under a lock: sessions are built in several threads at once) and answers from it. Real
-modules imported later (`import sympy` anywhere) are the real ones.
+(once, under a lock: sessions are built in several threads at once) and answers from it. Until
+then `import sympy` anywhere gets the stand-in, which acts as the module; afterwards it gets the
+real one.
 """
 
 from __future__ import annotations

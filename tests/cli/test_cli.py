@@ -110,7 +110,7 @@ def _subcommands(parser) -> list[str]:
 
 
 def test_a_command_line_registers_only_the_subcommand_it_runs():
-    from xinrt.cli import build_parser
+    from xinrt.cli import _command_of, build_parser
 
     every = _subcommands(build_parser())
     assert {"run", "serve", "corpus", "conformance", "bench", "cache", "backend"} <= set(every)
@@ -118,6 +118,8 @@ def test_a_command_line_registers_only_the_subcommand_it_runs():
     assert "serve" in serve and "corpus" not in serve and "conformance" not in serve
     assert "bench" not in _subcommands(build_parser("run"))
     assert _subcommands(build_parser("no-such-command")) == every  # argparse lists them all
+    assert _command_of(["--debug", "serve", "-h"]) == "serve"
+    assert _command_of(["-h", "serve"]) is None  # the top-level help lists every command
 
 
 def test_parsing_a_serve_command_line_leaves_the_conformance_suite_unimported():
