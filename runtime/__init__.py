@@ -7,7 +7,12 @@ print(sess.placement)
 
 from __future__ import annotations
 
+# ruff: noqa: E402 (onnx_ir's sympy is deferred before the imports below import onnx_ir)
 from typing import Any
+
+from .deferred_imports import defer_onnx_ir_sympy
+
+defer_onnx_ir_sympy()
 
 from .backend import (
     Backend,

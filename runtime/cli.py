@@ -4,6 +4,7 @@ corpus."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -132,7 +133,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(threads=args.threads, runs=args.runs, simulators=args.simulators)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands with modules of their own, in the order `xinrt --help` lists them. Some import a
+# lot (onnx's backend test data, the model corpus), so a command line registers only the one it
+# runs: all of them when it names none of the commands (--help, a typo: argparse lists them all).
+_EXTENSIONS = {
+    "bench": ".bench.cli",
+    "conformance": ".conformance.cli",
+    "compare": ".conformance.compare",
+    "backend": ".worker.cli",
+    "cache": ".compile_cache",
+    "serve": ".serve.cli",
+    "corpus": ".corpus.cli",
+}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand a command line runs (its first word that is not an option); None when
+    it asks for the top-level help first."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `xinrt` parser; given the subcommand about to run, only that one of _EXTENSIONS."""
     parser = argparse.ArgumentParser(prog="xinrt", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,27 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--runs", type=int, default=5)
     demo.add_argument("--simulators", action="store_true", help="also run NPU simulators (slow)")
     demo.set_defaults(func=cmd_demo)
-    from .bench.cli import register as register_bench
-    from .compile_cache import register as register_cache
-    from .conformance.cli import register as register_conformance
-    from .conformance.compare import register as register_compare
-    from .corpus.cli import register as register_corpus
-    from .serve.cli import register as register_serve
-    from .worker.cli import register as register_backend_envs
-
-    register_bench(sub)
-    register_conformance(sub)
-    register_compare(sub)
-    register_backend_envs(sub)
-    register_cache(sub)
-    register_serve(sub)
-    register_corpus(sub)
+    everything = command not in sub.choices and command not in _EXTENSIONS
+    for name, module in _EXTENSIONS.items():
+        if everything or command == name:
+            importlib.import_module(module, __package__).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `xinrt` console script."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(words)).parse_args(words)
     try:
         return int(args.func(args))
     except XinrtError as exc:

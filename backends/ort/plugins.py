@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -112,12 +113,22 @@ def _module_library(module: Any) -> tuple[str, list[str]]:
     return library, names
 
 
+def _distribution_name(dist: metadata.Distribution) -> str:
+    """The distribution's name, normalized (lowercase, "-"). importlib knows it from the
+    .dist-info folder's name; reading every installed package's METADATA to find the few plugin
+    packages would cost tens of milliseconds in each process that loads the ort backend."""
+    name = getattr(dist, "_normalized_name", None)  # importlib's own (entry_points() uses it)
+    if not isinstance(name, str) or not name:
+        name = dist.metadata["Name"] or ""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _convention_packages() -> list[tuple[metadata.Distribution, str, Any]]:
     """(distribution, registration name, loader) for each installed plugin EP package."""
     found: list[tuple[metadata.Distribution, str, Any]] = []
     seen: set[str] = set()
     for dist in metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        name = _distribution_name(dist)
         if not name.startswith(PACKAGE_PREFIX) or name in seen:
             continue
         seen.add(name)
@@ -128,7 +139,7 @@ def _convention_packages() -> list[tuple[metadata.Distribution, str, Any]]:
         )
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         owner = entry.dist
-        if owner is None or (owner.metadata["Name"] or "").lower() in seen:
+        if owner is None or _distribution_name(owner) in seen:
             continue
         found.append((owner, entry.name, entry.load))
     return found

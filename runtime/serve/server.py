@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import signal
 import socket
 import sys
@@ -109,6 +110,7 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         await asyncio.sleep(0.005)
     if http_task.done():
         http_task.result()  # raises what stopped uvicorn
+    gc.enable()  # off while starting, from `xinrt serve` (cli.py)
     port = http_socket.getsockname()[1]
     on_ready(
         f"xinrt serve: ready in {time.perf_counter() - started:.2f} s: "

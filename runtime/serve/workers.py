@@ -4,6 +4,7 @@ each serves both REST and gRPC. Metrics are per process."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 import signal
@@ -41,6 +42,7 @@ def run_workers(options: ServeOptions) -> int:
     ]
     for process in processes:
         process.start()
+    gc.enable()  # off while starting (cli.py); each worker starts with its own
 
     def forward(sig: int, frame: Any) -> None:  # each worker stops gracefully on SIGTERM
         for process in processes:

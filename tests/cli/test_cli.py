@@ -100,3 +100,38 @@ def test_console_script_is_installed(mlp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "reference" in result.stdout
+
+
+def _subcommands(parser) -> list[str]:
+    import argparse
+
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(sub.choices)
+
+
+def test_a_command_line_registers_only_the_subcommand_it_runs():
+    from xinrt.cli import _command_of, build_parser
+
+    every = _subcommands(build_parser())
+    assert {"run", "serve", "corpus", "conformance", "bench", "cache", "backend"} <= set(every)
+    serve = _subcommands(build_parser("serve"))
+    assert "serve" in serve and "corpus" not in serve and "conformance" not in serve
+    assert "bench" not in _subcommands(build_parser("run"))
+    assert _subcommands(build_parser("no-such-command")) == every  # argparse lists them all
+    assert _command_of(["--debug", "serve", "-h"]) == "serve"
+    assert _command_of(["-h", "serve"]) is None  # the top-level help lists every command
+
+
+def test_parsing_a_serve_command_line_leaves_the_conformance_suite_unimported():
+    code = (
+        "import sys; from xinrt.cli import build_parser, _command_of\n"
+        "argv = ['--debug', 'serve', 'demo', '--port', '0']\n"
+        "args = build_parser(_command_of(argv)).parse_args(argv)\n"
+        "print(args.command, args.port, 'xinrt.conformance' in sys.modules,"
+        " 'xinrt.corpus' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["serve", "0", "False", "False"]

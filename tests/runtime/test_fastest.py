@@ -15,6 +15,7 @@ from onnx import helper
 
 from tests.helpers import make_model, tensor
 from xinrt import InferenceSession, InvalidArgumentError, SessionOptions, measure
+from xinrt.backend import get_backend
 from xinrt.cli import main as cli_main
 from xinrt.fastest import _Placer
 
@@ -148,6 +149,27 @@ def test_a_second_session_times_nothing(monkeypatch, mlp_model, tmp_path):
     assert [p.backend for p in second.placement.partitions] == [
         p.backend for p in first.placement.partitions
     ]
+
+
+def test_a_second_session_compiles_only_the_backend_it_places_on(monkeypatch, mlp_model, tmp_path):
+    """With a warm cost cache the losing backend is neither timed nor compiled (start-up time
+    of `xinrt serve`)."""
+    monkeypatch.setenv("XINRT_CACHE_DIR", str(tmp_path))
+    first = InferenceSession(mlp_model, backends=["cpu", "ort"])
+    compiled: list[str] = []
+    for name in ("cpu", "ort"):
+        backend_class = type(get_backend(name))
+
+        def recording(self, partition, *args, _compile=backend_class.compile, **kwargs):
+            compiled.append(partition.backend)
+            return _compile(self, partition, *args, **kwargs)
+
+        monkeypatch.setattr(backend_class, "compile", recording)
+    second = InferenceSession(mlp_model, backends=["cpu", "ort"])
+    assert second.placement.decision["source"] == "cache"
+    placed = [p.backend for p in second.placement.partitions]
+    assert placed == [p.backend for p in first.placement.partitions]
+    assert compiled == placed
 
 
 def test_cache_ls_lists_the_measured_costs(mlp_model, tmp_path, monkeypatch, capsys):

@@ -9,6 +9,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -194,3 +196,56 @@ def _children(pid: int) -> list[int]:
         if parent == str(pid) and b"spawn_main" in command:
             found.append(int(proc.name))
     return found
+
+
+START_WITHOUT_GC = """
+import gc, os, signal, sys, threading, time, urllib.request
+from xinrt.cli import main
+from xinrt.serve.repository import XinrtRepository
+
+states = {}
+build = XinrtRepository.build
+
+def recording(self, name):
+    states["loading"] = gc.isenabled()
+    return build(self, name)
+
+XinrtRepository.build = recording
+
+def stop_when_ready(port):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.02)
+    states["ready"] = gc.isenabled()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+repo, http, grpc = sys.argv[1:]
+threading.Thread(target=stop_when_ready, args=(http,), daemon=True).start()
+code = main(["serve", repo, "--port", http, "--grpc-port", grpc, "--replicas", "1"])
+print("exit", code, "collector while loading", states["loading"], "when ready", states["ready"])
+"""
+
+
+def test_the_cyclic_collector_is_off_while_starting_and_on_when_ready(
+    serve_deps: None, repo: Path
+) -> None:
+    """Start-up time: `xinrt serve` loads its models with the cyclic garbage collector off,
+    and serves with it on."""
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(str(s.getsockname()[1]))
+    done = subprocess.run(
+        [sys.executable, "-c", START_WITHOUT_GC, str(repo), *ports],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last == "exit 0 collector while loading False when ready True"

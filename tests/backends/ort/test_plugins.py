@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from tests.helpers import make_model, tensor
 from xinrt import BackendNotFoundError, InvalidArgumentError
 from xinrt.backend import get_backend
 from xinrt.backends.ort import register_ep_library
-from xinrt.backends.ort.plugins import _registered, installed_plugin_packages, resolve_library_path
+from xinrt.backends.ort.plugins import (
+    _convention_packages,
+    _registered,
+    installed_plugin_packages,
+    resolve_library_path,
+)
 from xinrt.backends.ort.sessions import missing_provider
 from xinrt.cli import main
 
@@ -49,6 +55,33 @@ def test_installed_onnxruntime_ep_packages_are_registered_without_setup():
     assert webgpu.registration_name == "webgpu" and not webgpu.error
     assert webgpu.ep_names == ["WebGpuExecutionProvider"]
     assert Path(webgpu.library).is_file()
+
+
+def test_plugin_packages_are_found_by_name_without_reading_every_packages_metadata(
+    tmp_path, monkeypatch
+):
+    for folder, name in [
+        ("onnxruntime_ep_fake-1.0.dist-info", "onnxruntime-ep-fake"),
+        ("some_other_package-2.0.dist-info", "some-other-package"),
+    ]:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    read: list[str] = []
+    original = importlib.metadata.PathDistribution.read_text
+
+    def recording(self, filename):
+        if filename == "METADATA":
+            read.append(Path(str(self._path)).name)
+        return original(self, filename)
+
+    monkeypatch.setattr(importlib.metadata.PathDistribution, "read_text", recording)
+    found = {
+        registration: dist.metadata["Name"] for dist, registration, _ in _convention_packages()
+    }
+    assert found["fake"] == "onnxruntime-ep-fake"
+    assert "some_other_package-2.0.dist-info" not in read
+    assert all(name.lower().startswith("onnxruntime_ep") for name in read)
 
 
 def test_a_device_index_beyond_orts_devices_is_unavailable_with_the_count():
