@@ -18,8 +18,8 @@ struct PoolPlane {
   bool is_max = false;
 };
 
-// Column stride 1, AVX-512 (kernels/x86/pool_avx512.cc): `planes` consecutive planes of x into
-// those of y.
-void pool_planes_s1_avx512(const float* x, float* y, int64_t planes, const PoolPlane& p);
+// Column stride 1 or 2, AVX-512 (kernels/x86/pool_avx512.cc): `planes` consecutive planes of x
+// into those of y.
+void pool_planes_avx512(const float* x, float* y, int64_t planes, const PoolPlane& p);
 
 }  // namespace xinrt

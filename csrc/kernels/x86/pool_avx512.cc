@@ -78,7 +78,7 @@ void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n) {
 
 namespace xinrt {
 
-// Consecutive planes of a pool with column stride 1 (kernels/pool_plane.h), sixteen output
+// Consecutive planes of a pool with column stride 1 or 2 (kernels/pool_plane.h), sixteen output
 // columns at a time, every tap read straight from its input row with the lanes outside the row
 // masked off: no running row and no call per row and tap, which dominated small planes (14x14,
 // 7x7). MaxPool: a NaN never wins (max16(e, acc) keeps acc), as in the row-then-tap loops.
@@ -86,12 +86,25 @@ namespace xinrt {
 // those loops do (masked lanes add +0.0, which changes no sum), so the bits are the same.
 namespace {
 
-template <bool kMax>
-void planes_s1(const float* x, float* y, int64_t planes, const PoolPlane& p) {
+// Sixteen taps of one kernel column for lanes whose bits are set in m: stride 1 reads them
+// straight; stride 2 reads the 32 floats they span (positions 2i; the masked-off ones are
+// never read) and keeps the even ones. Masked-off lanes hold `fill`.
+template <int kStride>
+inline __m512 tap_lanes(const float* at, __mmask16 m, __mmask32 m2, __m512 fill) {
+  if (kStride == 1) return _mm512_mask_loadu_ps(fill, m, at);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512 lo = _mm512_mask_loadu_ps(fill, static_cast<__mmask16>(m2 & 0xFFFF), at);
+  const __m512 hi = _mm512_mask_loadu_ps(fill, static_cast<__mmask16>(m2 >> 16), at + 16);
+  return _mm512_permutex2var_ps(lo, even, hi);
+}
+
+template <bool kMax, int kStride>
+void planes_strided(const float* x, float* y, int64_t planes, const PoolPlane& p) {
   const WindowGeometry& g = *p.g;
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int64_t dh = kMax ? g.d_h : 1, dw = kMax ? g.d_w : 1;
   std::vector<__mmask16> masks(static_cast<size_t>(g.k_w));
+  std::vector<__mmask32> spans(static_cast<size_t>(g.k_w));  // stride 2: the floats read
   std::vector<intptr_t> offsets(static_cast<size_t>(g.k_w));
   for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += 16) {
     const __mmask16 out = g.out_w - ow0 >= 16 ? static_cast<__mmask16>(0xFFFF) : first(g.out_w - ow0);
@@ -100,7 +113,10 @@ void planes_s1(const float* x, float* y, int64_t planes, const PoolPlane& p) {
     for (int64_t kj = 0; kj < g.k_w; ++kj) {
       const int64_t lo = std::max(p.col_lo[kj], ow0) - ow0, hi = std::min(p.col_hi[kj], ow0 + 16) - ow0;
       masks[kj] = hi <= lo ? 0 : static_cast<__mmask16>(static_cast<__mmask16>(first(hi) & ~first(lo)) & out);
-      offsets[kj] = static_cast<intptr_t>((ow0 + kj * dw - g.pad_left) * 4);
+      spans[kj] = 0;
+      for (int i = 0; i < 16; ++i)
+        if (masks[kj] >> i & 1) spans[kj] |= __mmask32{1} << (2 * i);
+      offsets[kj] = static_cast<intptr_t>((ow0 * kStride + kj * dw - g.pad_left) * 4);
     }
     __m512 count_cols = _mm512_setzero_ps();
     if (!kMax) count_cols = _mm512_maskz_loadu_ps(out, p.col_count + ow0);
@@ -116,8 +132,8 @@ void planes_s1(const float* x, float* y, int64_t planes, const PoolPlane& p) {
             // Masked-off lanes are never read, so the address may start before the row.
             const intptr_t row = reinterpret_cast<intptr_t>(x + (plane * g.in_h + h0 + ki * dh) * g.in_w);
             const float* at = reinterpret_cast<const float*>(row + offsets[kj]);
-            if (kMax) acc = max16(_mm512_mask_loadu_ps(neg_inf, m, at), acc);
-            else v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, at));
+            if (kMax) acc = max16(tap_lanes<kStride>(at, m, spans[kj], neg_inf), acc);
+            else v = _mm512_add_ps(v, tap_lanes<kStride>(at, m, spans[kj], _mm512_setzero_ps()));
           }
           if (!kMax) acc = _mm512_add_ps(acc, v);
         }
@@ -133,9 +149,15 @@ void planes_s1(const float* x, float* y, int64_t planes, const PoolPlane& p) {
 
 }  // namespace
 
-void pool_planes_s1_avx512(const float* x, float* y, int64_t planes, const PoolPlane& p) {
-  if (p.is_max) planes_s1<true>(x, y, planes, p);
-  else planes_s1<false>(x, y, planes, p);
+void pool_planes_avx512(const float* x, float* y, int64_t planes, const PoolPlane& p) {
+  if (p.g->s_w == 2) {
+    if (p.is_max) planes_strided<true, 2>(x, y, planes, p);
+    else planes_strided<false, 2>(x, y, planes, p);
+  } else if (p.is_max) {
+    planes_strided<true, 1>(x, y, planes, p);
+  } else {
+    planes_strided<false, 1>(x, y, planes, p);
+  }
 }
 
 }  // namespace xinrt
