@@ -10,8 +10,8 @@
 
 namespace xinrt {
 
-// NEON inner loops (kernels/arm/pool_neon.cc).
-void pool_rows_max_avx512(float* v, const float* row, int64_t n);  // kernels/x86/pool_avx512.cc
+// SIMD inner loops (kernels/x86/pool_avx512.cc, kernels/arm/pool_neon.cc).
+void pool_rows_max_avx512(float* v, const float* row, int64_t n);
 void pool_rows_add_avx512(float* v, const float* row, int64_t n);
 void pool_taps_max_avx512(float* y, const float* t, int64_t s, int64_t n);
 void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n);
@@ -89,6 +89,11 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
     int64_t w0 = ow * g.s_w - g.pad_left;
     col_count[ow] = include_pad ? std::min(w0 + g.k_w, g.in_w + g.pad_right) - w0 : kw_hi[ow] - kw_lo[ow];
   }
+  std::vector<int64_t> window_rows(g.out_h);  // AveragePool's window rows per output row
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    int64_t h0 = oh * g.s_h - g.pad_top;
+    window_rows[oh] = include_pad ? std::min(h0 + g.k_h, g.in_h + g.pad_bottom) - h0 : kh_hi[oh] - kh_lo[oh];
+  }
   // Output columns [col_lo[kj], col_hi[kj]) whose tap kj falls inside the input row.
   std::vector<int64_t> col_lo(g.k_w, g.out_w), col_hi(g.k_w, 0);
   [[maybe_unused]] const bool neon = XINRT_HAVE_NEON && ctx.simd >= kSimdNeon;
@@ -111,17 +116,28 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
     plane.col_lo = col_lo.data();
     plane.col_hi = col_hi.data();
     plane.is_max = is_max;
-    for (int64_t oh = 0; oh < g.out_h && !is_max; ++oh) {
-      int64_t h0 = oh * g.s_h - g.pad_top;
-      rows_f.push_back(static_cast<float>(include_pad ? std::min(h0 + g.k_h, g.in_h + g.pad_bottom) - h0
-                                                      : kh_hi[oh] - kh_lo[oh]));
-    }
+    for (int64_t oh = 0; oh < g.out_h && !is_max; ++oh) rows_f.push_back(static_cast<float>(window_rows[oh]));
     for (int64_t ow = 0; ow < g.out_w && !is_max; ++ow) col_count_f.push_back(static_cast<float>(col_count[ow]));
     plane.rows = rows_f.data();
     plane.col_count = col_count_f.data();
   }
   // Per output row: reduce the window's input rows into one row first (contiguous, so it
-  // vectorises), then reduce each output column's taps along that row.
+  // vectorises), then reduce each output column's taps along that row; the SIMD loops for both
+  // steps are picked here, the portable ones run where none is.
+  void (*rows_loop)(float*, const float*, int64_t) = nullptr;
+  void (*taps_loop)(float*, const float*, int64_t, int64_t) = nullptr;
+#if XINRT_HAVE_X86
+  if (avx512) {
+    rows_loop = is_max ? pool_rows_max_avx512 : pool_rows_add_avx512;
+    taps_loop = is_max ? pool_taps_max_avx512 : pool_taps_add_avx512;
+  }
+#endif
+#if XINRT_HAVE_NEON
+  if (neon) {
+    rows_loop = is_max ? pool_rows_max_neon : pool_rows_add_neon;
+    taps_loop = is_max ? pool_taps_max_neon : pool_taps_add_neon;
+  }
+#endif
   ctx.pool.parallel_for(planes, 1, [&](int64_t p0, int64_t p1) {
 #if XINRT_HAVE_X86
     if (whole_planes) {
@@ -129,7 +145,7 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
       return;
     }
 #endif
-    // 32 spare floats: the AVX-512 stride-2 taps read one float past their last tap.
+    // 32 spare floats: the AVX-512 taps read up to 32 floats from any tap (pool_avx512.cc).
     std::vector<float> line(static_cast<size_t>(g.in_w) + 32);
     float* v = line.data();
     for (int64_t p = p0; p < p1; ++p) {
@@ -139,41 +155,24 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
         int64_t h0 = oh * g.s_h - g.pad_top;
         float* yr = yp + oh * g.out_w;
         if (is_max) {
-          // NaN never wins a comparison, so NaNs are skipped, as onnx.reference's pooling does.
+          // NaN never wins a comparison, so NaNs are skipped (on every SIMD path alike).
           std::fill(line.begin(), line.end(), -std::numeric_limits<float>::infinity());
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki * g.d_h) * g.in_w;
-#if XINRT_HAVE_X86
-            if (avx512) {
-              pool_rows_max_avx512(v, row, g.in_w);
+            if (rows_loop) {
+              rows_loop(v, row, g.in_w);
               continue;
             }
-#endif
-#if XINRT_HAVE_NEON
-            if (neon) {
-              pool_rows_max_neon(v, row, g.in_w);
-              continue;
-            }
-#endif
             for (int64_t i = 0; i < g.in_w; ++i) v[i] = row[i] > v[i] ? row[i] : v[i];
           }
           std::fill(yr, yr + g.out_w, -std::numeric_limits<float>::infinity());
           for (int64_t kj = 0; kj < g.k_w; ++kj) {  // tap-major: branch-free and vectorisable
             const float* t = v + kj * g.d_w - g.pad_left;
-#if XINRT_HAVE_X86
-            if (avx512) {
+            if (taps_loop) {
               if (col_hi[kj] > col_lo[kj])
-                pool_taps_max_avx512(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+                taps_loop(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
               continue;
             }
-#endif
-#if XINRT_HAVE_NEON
-            if (neon) {
-              if (col_hi[kj] > col_lo[kj])
-                pool_taps_max_neon(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
-              continue;
-            }
-#endif
             for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) {
               float e = t[ow * g.s_w];
               yr[ow] = e > yr[ow] ? e : yr[ow];
@@ -183,43 +182,25 @@ void compute_pool(const KernelContext& ctx, const std::vector<const Tensor*>& in
           std::fill(line.begin(), line.end(), 0.0f);
           for (int64_t ki = kh_lo[oh]; ki < kh_hi[oh]; ++ki) {
             const float* row = xp + (h0 + ki) * g.in_w;
-#if XINRT_HAVE_X86
-            if (avx512) {
-              pool_rows_add_avx512(v, row, g.in_w);
+            if (rows_loop) {
+              rows_loop(v, row, g.in_w);
               continue;
             }
-#endif
-#if XINRT_HAVE_NEON
-            if (neon) {
-              pool_rows_add_neon(v, row, g.in_w);
-              continue;
-            }
-#endif
             for (int64_t i = 0; i < g.in_w; ++i) v[i] += row[i];
           }
           std::fill(yr, yr + g.out_w, 0.0f);
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const float* t = v + kj - g.pad_left;
-#if XINRT_HAVE_X86
-            if (avx512) {
+            if (taps_loop) {
               if (col_hi[kj] > col_lo[kj])
-                pool_taps_add_avx512(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
+                taps_loop(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
               continue;
             }
-#endif
-#if XINRT_HAVE_NEON
-            if (neon) {
-              if (col_hi[kj] > col_lo[kj])
-                pool_taps_add_neon(yr + col_lo[kj], t + col_lo[kj] * g.s_w, g.s_w, col_hi[kj] - col_lo[kj]);
-              continue;
-            }
-#endif
             for (int64_t ow = col_lo[kj]; ow < col_hi[kj]; ++ow) yr[ow] += t[ow * g.s_w];
           }
           // The divisor is (window rows) x (window columns), counted with or without padding.
-          int64_t rows = include_pad ? std::min(h0 + g.k_h, g.in_h + g.pad_bottom) - h0 : kh_hi[oh] - kh_lo[oh];
           for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            int64_t count = rows * col_count[ow];
+            int64_t count = window_rows[oh] * col_count[ow];
             yr[ow] = count > 0 ? yr[ow] / static_cast<float>(count) : 0.0f;
           }
         }

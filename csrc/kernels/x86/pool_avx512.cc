@@ -30,49 +30,51 @@ inline __m512 taps16(const float* t, int64_t s) {
 
 }  // namespace
 
-// v[i] = max(row[i], v[i]) / v[i] += row[i] for i < n: one window row into the running row.
-void pool_rows_max_avx512(float* v, const float* row, int64_t n) {
+namespace {
+
+// The two reductions, vector and scalar: fold a new value e into the running value c.
+struct Max {
+  static __m512 fold(__m512 e, __m512 c) { return max16(e, c); }
+  static float fold(float e, float c) { return e > c ? e : c; }
+};
+struct Add {
+  static __m512 fold(__m512 e, __m512 c) { return _mm512_add_ps(c, e); }
+  static float fold(float e, float c) { return c + e; }
+};
+
+template <class Op>
+void rows(float* v, const float* row, int64_t n) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(v + i, max16(_mm512_loadu_ps(row + i), _mm512_loadu_ps(v + i)));
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(v + i, Op::fold(_mm512_loadu_ps(row + i), _mm512_loadu_ps(v + i)));
   if (i < n) {
     const __mmask16 m = first(n - i);
-    _mm512_mask_storeu_ps(v + i, m, max16(_mm512_maskz_loadu_ps(m, row + i), _mm512_maskz_loadu_ps(m, v + i)));
+    _mm512_mask_storeu_ps(v + i, m, Op::fold(_mm512_maskz_loadu_ps(m, row + i), _mm512_maskz_loadu_ps(m, v + i)));
   }
 }
 
-void pool_rows_add_avx512(float* v, const float* row, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(v + i, _mm512_add_ps(_mm512_loadu_ps(v + i), _mm512_loadu_ps(row + i)));
-  if (i < n) {
-    const __mmask16 m = first(n - i);
-    _mm512_mask_storeu_ps(v + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, v + i), _mm512_maskz_loadu_ps(m, row + i)));
-  }
-}
-
-// y[i] = max(t[i * s], y[i]) / y[i] += t[i * s] for i < n: one kernel column tap over a row.
 // Strides 1 and 2 run 16 outputs at a time, the last < 16 masked (t must have 32 readable
 // floats past any tap: pool.cc's line); other strides one at a time.
-void pool_taps_max_avx512(float* y, const float* t, int64_t s, int64_t n) {
+template <class Op>
+void taps(float* y, const float* t, int64_t s, int64_t n) {
   if (s > 2) {
-    for (int64_t i = 0; i < n; ++i) y[i] = t[i * s] > y[i] ? t[i * s] : y[i];
+    for (int64_t i = 0; i < n; ++i) y[i] = Op::fold(t[i * s], y[i]);
     return;
   }
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : first(n - i);
-    _mm512_mask_storeu_ps(y + i, m, max16(taps16(t + i * s, s), _mm512_maskz_loadu_ps(m, y + i)));
+    _mm512_mask_storeu_ps(y + i, m, Op::fold(taps16(t + i * s, s), _mm512_maskz_loadu_ps(m, y + i)));
   }
 }
 
-void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n) {
-  if (s > 2) {
-    for (int64_t i = 0; i < n; ++i) y[i] += t[i * s];
-    return;
-  }
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : first(n - i);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), taps16(t + i * s, s)));
-  }
-}
+}  // namespace
+
+// v[i] = max(row[i], v[i]) / v[i] += row[i] for i < n: one window row into the running row.
+void pool_rows_max_avx512(float* v, const float* row, int64_t n) { rows<Max>(v, row, n); }
+void pool_rows_add_avx512(float* v, const float* row, int64_t n) { rows<Add>(v, row, n); }
+
+// y[i] = max(t[i * s], y[i]) / y[i] += t[i * s] for i < n: one kernel column tap over a row.
+void pool_taps_max_avx512(float* y, const float* t, int64_t s, int64_t n) { taps<Max>(y, t, s, n); }
+void pool_taps_add_avx512(float* y, const float* t, int64_t s, int64_t n) { taps<Add>(y, t, s, n); }
 
 }  // namespace xinrt
 
