@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from ..errors import XinrtError
-from .front import FrontDoor
+from .front import FrontDoor, read_whole_bodies
 from .model import XinrtModel
 from .repository import XinrtRepository
 from .tensors import tensor_metadata
@@ -58,6 +58,7 @@ def build_app(repository: XinrtRepository, dataplane: DataPlane, max_bytes: int)
         (Exception, E.generic_exception_handler),
     ):
         app.add_exception_handler(error, handler)
+    read_whole_bodies(max_bytes)
     return FrontDoor(app, repository, dataplane, max_bytes)
 
 

@@ -59,6 +59,18 @@ async def send_json(send: Send, status: int, content: Any) -> None:
     await _send(send, status, orjson.dumps(content), [(b"content-type", b"application/json")])
 
 
+def read_whole_bodies(max_bytes: int) -> None:
+    """uvicorn stops reading a request body every 64 KiB until the app asks for more, so a
+    600 KB tensor costs ten event-loop round trips (and under Ray Serve's direct ingress, ten
+    more through its receive queue); let it buffer up to the request size limit. uvicorn reads
+    this module constant on each chunk and has no setting for it, so this is process-wide:
+    build_app() calls it for the single-process server and for every Ray replica alike."""
+    from uvicorn.protocols.http import h11_impl, httptools_impl
+
+    for module in (h11_impl, httptools_impl):
+        setattr(module, "HIGH_WATER_LIMIT", max(module.HIGH_WATER_LIMIT, max_bytes))  # noqa: B010
+
+
 class FrontDoor:
     """Size limit, then `POST .../infer` here, everything else to `app`."""
 

@@ -52,16 +52,6 @@ class _Uvicorn(uvicorn.Server):
         pass
 
 
-def _read_whole_bodies(max_bytes: int) -> None:
-    """uvicorn stops reading a request body every 64 KiB until the app asks for more, so a
-    600 KB tensor costs ten event-loop round trips; let it buffer up to the request size limit.
-    (uvicorn reads this module constant on each chunk; it has no setting for it.)"""
-    from uvicorn.protocols.http import h11_impl, httptools_impl
-
-    for module in (h11_impl, httptools_impl):
-        setattr(module, "HIGH_WATER_LIMIT", max(module.HIGH_WATER_LIMIT, max_bytes))  # noqa: B010
-
-
 def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -98,7 +88,6 @@ async def serve(options: ServeOptions, on_ready: Callable[[str], None] = _announ
         lifespan="off",
         proxy_headers=False,  # no proxy in front: no X-Forwarded-* rewriting per request
     )
-    _read_whole_bodies(options.max_bytes)
     http = _Uvicorn(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xinrt.serve.ray_main import LOCAL_PERIODS
+
 RAY = str(Path(sys.executable).with_name("ray"))
 
 
@@ -128,7 +130,8 @@ class Cluster:
             "RAY_AUTH_TOKEN": secrets.token_hex(32),
             "RAY_SERVE_ENABLE_HA_PROXY": "0",  # Ray's proxy: replicas on other nodes stay
             "RAY_USAGE_STATS_ENABLED": "0",  # reachable without binding every interface
-            "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",  # as a local `xinrt serve --ray` sets it
+            "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",  # as a local `xinrt serve --ray` sets it,
+            **LOCAL_PERIODS,  # and its control-plane periods
             "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",  # stopped after serving: no 30 s drain
         }
         self.nodes: list[Node] = []
