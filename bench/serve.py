@@ -171,7 +171,7 @@ class Level:
     wall_s: float = 0.0
     errors: int = 0
     first: np.ndarray | None = None
-    cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # server CPU ms per request, by role
     first_error: str = ""
 
 
@@ -248,26 +248,46 @@ async def _closed_loop(one: Any, concurrency: int, total: int) -> None:
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
-def tree_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+def tree_cpu_s(pid: int) -> dict[str, float]:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc), by role:
+    Ray's HAProxy ingress, the model's replicas, the rest of Ray; "server" for everything of
+    a server that is none of these (a single process, PyTriton's tree)."""
     parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+    times: dict[int, tuple[float, str]] = {}
     tick = os.sysconf("SC_CLK_TCK")
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         parents[int(proc.name)] = int(fields[1])
-        times[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
+        times[int(proc.name)] = ((int(fields[11]) + int(fields[12])) / tick, command)
     tree, grew = {pid}, True
     while grew:
         more = {p for p, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
-    return sum(times.get(p, 0.0) for p in tree)
+    roles: dict[str, float] = {}
+    for p in tree & set(times):
+        seconds, command = times[p]
+        role = (
+            "HAProxy"
+            if command.split(" ", 1)[0].endswith("/haproxy")
+            else "replicas"
+            if command.startswith(f"ray::ServeReplica:{MODEL}:")
+            else "rest of Ray"
+            if command.startswith("ray::") or "/ray/" in command
+            else "server"
+        )
+        roles[role] = roles.get(role, 0.0) + seconds
+    return roles
+
+
+def _per_request_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {role: (after[role] - before.get(role, 0.0)) * 1e3 / n for role in after}
 
 
 def summarize(runs: list[Level]) -> dict[str, Any]:
@@ -278,7 +298,11 @@ def summarize(runs: list[Level]) -> dict[str, Any]:
         "p99_ms": float(np.percentile(pooled, 99)),
         "rps": float(np.median(rates)),
         "rps_per_round": [round(r, 1) for r in rates],
-        "cpu_ms_per_request": float(np.median([r.cpu_ms for r in runs])),
+        "cpu_ms_per_request": float(np.median([sum(r.cpu_ms.values()) for r in runs])),
+        "cpu_ms_per_request_by_role": {
+            role: float(np.median([r.cpu_ms.get(role, 0.0) for r in runs]))
+            for role in sorted({role for r in runs for role in r.cpu_ms})
+        },
         "errors": sum(r.errors for r in runs),
         "requests": int(pooled.size),
     }
@@ -385,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
                         cpu = tree_cpu_s(server.process.pid)
                         level = asyncio.run(load(server, x, c, c * args.requests))
                         answered = len(level.latencies) + 2 * c  # with the warm-up
-                        level.cpu_ms = (tree_cpu_s(server.process.pid) - cpu) * 1e3 / answered
+                        after = tree_cpu_s(server.process.pid)
+                        level.cpu_ms = _per_request_ms(cpu, after, answered)
                         if level.first is not None:
                             diff = float(np.max(np.abs(level.first - expected)))
                             if diff > 1e-4:
@@ -469,6 +494,12 @@ def report(servers: list[Server], runs: dict, levels: list[int], args: Any, out:
         ]
     )
     print(table)
+    for entry in results:  # where a server's CPU went, for servers of several processes
+        for name, summary in entry["servers"].items():
+            roles = summary["cpu_ms_per_request_by_role"]
+            if len(roles) > 1:
+                split = ", ".join(f"{role} {ms:.2f}" for role, ms in roles.items())
+                print(f"{name}, {entry['protocol']} c={entry['concurrency']}: CPU ms/req {split}")
     print("start -> model ready: " + ", ".join(f"{s.name} {s.ready_s:.2f} s" for s in servers))
     out.write_text(
         json.dumps(
