@@ -3,12 +3,13 @@ nvidia-pytriton wheel) serving raw ONNX Runtime, in the layout docs/serving.md's
 two model instances of one ORT session with one thread each, Triton's dynamic batcher (max 8,
 2 ms). Runs in its own venv (PyTriton pins numpy<2); bench/serve.py starts and stops it.
 
-    python pytriton_server.py MODEL.onnx HTTP_PORT GRPC_PORT METRICS_PORT WORKSPACE
+    python pytriton_server.py REPO/NAME/1/MODEL.onnx HTTP_PORT GRPC_PORT METRICS_PORT WORKSPACE
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime
@@ -45,7 +46,7 @@ def main(model: str, http_port: int, grpc_port: int, metrics_port: int, workspac
     )
     with Triton(config=config, workspace=workspace) as triton:  # not in ~/.cache
         triton.bind(
-            model_name="squeezenet",
+            model_name=Path(model).parents[1].name,  # repo/<name>/1/model.onnx
             infer_func=[instance(s) for s in sessions],
             inputs=[Tensor(name=name_in, dtype=np.float32, shape=shape_in)],
             outputs=[Tensor(name=name_out, dtype=np.float32, shape=shape_out)],

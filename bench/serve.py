@@ -1,6 +1,7 @@
 """Closed-loop load on `xinrt serve` and on PyTriton serving raw ONNX Runtime, side by side.
 
-Model: the onnx wheel's light SqueezeNet with seeded random weights and a dynamic batch dim.
+Model: the onnx wheel's light SqueezeNet with seeded random weights and a dynamic batch dim
+(`--model pooled`: a model of next to no inference on the same input, see squeezenet_dynamic).
 Both servers run at once on loopback; the load alternates between them level by level and
 round by round (the machine is shared, so only ratios measured this way mean anything). Each
 level is a closed loop: `c` clients, each sending its next request when the last is answered,
@@ -47,18 +48,48 @@ RAY_NAME = "xinrt serve --ray"
 INPUT, OUTPUT = "data_0", "softmaxout_1"
 
 
-def squeezenet_dynamic(folder: Path) -> Path:
-    """repo/squeezenet/1/model.onnx: random-weight light SqueezeNet, dim 0 of in/out = N."""
+def squeezenet_dynamic(folder: Path, name: str = MODEL) -> Path:
+    """repo/<name>/1/model.onnx: random-weight light SqueezeNet, dim 0 of in/out = N;
+    name "pooled" gives a model as cheap as it gets with the same input and output: the image's
+    mean per channel, then Gemm 3 -> 1000 and Softmax (the server's own work per request then
+    outweighs inference: what a server with one event loop is limited by)."""
     from xinrt.testing import randomized_light_model
 
-    model = randomized_light_model("squeezenet", seed=0)
-    for value in list(model.graph.input) + list(model.graph.output):
-        value.type.tensor_type.shape.dim[0].dim_param = "N"
-    del model.graph.value_info[:]
-    path = folder / "repo" / MODEL / "1" / "model.onnx"
+    if name == "pooled":
+        model = _pooled()
+    else:
+        model = randomized_light_model("squeezenet", seed=0)
+        for value in list(model.graph.input) + list(model.graph.output):
+            value.type.tensor_type.shape.dim[0].dim_param = "N"
+        del model.graph.value_info[:]
+    path = folder / "repo" / name / "1" / "model.onnx"
     path.parent.mkdir(parents=True)
     onnx.save(model, str(path))
     return path
+
+
+def _pooled() -> onnx.ModelProto:
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = [
+        numpy_helper.from_array(rng.standard_normal((3, 1000)).astype(np.float32), "w"),
+        numpy_helper.from_array(rng.standard_normal(1000).astype(np.float32), "b"),
+    ]
+    nodes = [
+        helper.make_node("GlobalAveragePool", [INPUT], ["mean"]),
+        helper.make_node("Flatten", ["mean"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "w", "b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], [OUTPUT]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "pooled",
+        [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", 3, 224, 224])],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["N", 1000])],
+        weights,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
 def free_port() -> int:
@@ -77,6 +108,7 @@ class Server:
     grpc: str | None
     ready_s: float = 0.0
     log: Path | None = None
+    model: str = MODEL  # the served model's name
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -97,14 +129,15 @@ def start(
     log: Path,
     timeout: float = 120.0,
     cwd: Path | None = None,
+    model: str = MODEL,
 ) -> Server:
     """Start a server; ready_s = process start -> the model answers ready over HTTP."""
     started = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     grpc_address = f"127.0.0.1:{grpc}" if grpc else None
-    server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log)
-    url = f"http://127.0.0.1:{http}/v2/models/{MODEL}/ready"
+    server = Server(name, process, f"127.0.0.1:{http}", grpc_address, log=log, model=model)
+    url = f"http://127.0.0.1:{http}/v2/models/{model}/ready"
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited: {log.read_text()[-3000:]}")
@@ -148,10 +181,10 @@ def http_body(x: np.ndarray) -> tuple[bytes, dict[str, str]]:
     }
 
 
-def grpc_request(x: np.ndarray) -> Any:
+def grpc_request(x: np.ndarray, model: str) -> Any:
     from tritonclient.grpc import service_pb2
 
-    request = service_pb2.ModelInferRequest(model_name=MODEL)
+    request = service_pb2.ModelInferRequest(model_name=model)
     tensor = request.inputs.add(name=INPUT, datatype="FP32", shape=list(x.shape))
     del tensor  # the data goes in raw_input_contents, as tritonclient sends it
     request.outputs.add(name=OUTPUT)
@@ -179,7 +212,7 @@ async def load_http(server: Server, x: np.ndarray, concurrency: int, total: int)
     import aiohttp
 
     body, headers = http_body(x)
-    url = f"http://{server.http}/v2/models/{MODEL}/infer"
+    url = f"http://{server.http}/v2/models/{server.model}/infer"
     level = Level()
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -209,7 +242,7 @@ async def load_grpc(server: Server, x: np.ndarray, concurrency: int, total: int)
     import grpc
     from tritonclient.grpc import service_pb2_grpc
 
-    request = grpc_request(x)
+    request = grpc_request(x, server.model)
     level = Level()
     options = [("grpc.max_receive_message_length", 64 << 20)]
     assert server.grpc is not None
@@ -248,7 +281,7 @@ async def _closed_loop(one: Any, concurrency: int, total: int) -> None:
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
-def tree_cpu_s(pid: int) -> dict[str, float]:
+def tree_cpu_s(pid: int, model: str = MODEL) -> dict[str, float]:
     """User + system CPU seconds of a process and all its descendants (Linux /proc), by role:
     Ray's HAProxy ingress, the model's replicas, the rest of Ray; "server" for everything of
     a server that is none of these (a single process, PyTriton's tree)."""
@@ -277,7 +310,7 @@ def tree_cpu_s(pid: int) -> dict[str, float]:
             "HAProxy"
             if command.split(" ", 1)[0].endswith("/haproxy")
             else "replicas"
-            if command.startswith(f"ray::ServeReplica:{MODEL}:")
+            if command.startswith(f"ray::ServeReplica:{model}:")
             else "rest of Ray"
             if command.startswith("ray::") or "/ray/" in command
             else "server"
@@ -325,11 +358,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ray", action="store_true", help="add xinrt serve --ray (HTTP only)")
     parser.add_argument("--pytriton-venv", default=str(ROOT / ".venv-pytriton"))
     parser.add_argument("--json", default=str(ROOT / "bench" / "serve_results.json"))
+    parser.add_argument(
+        "--model",
+        choices=[MODEL, "pooled"],
+        default=MODEL,
+        help="pooled: inference next to nothing (see squeezenet_dynamic)",
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.levels.split(",")]
 
     folder = Path(tempfile.mkdtemp(prefix="xinrt-serve-bench-"))
-    model = squeezenet_dynamic(folder)
+    model = squeezenet_dynamic(folder, args.model)
     x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
     import onnxruntime
 
@@ -364,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                 ports[1],
                 dict(os.environ),
                 folder / "xinrt.log",
+                model=args.model,
             )
         )
         venv_python = Path(args.pytriton_venv) / "bin" / "python"
@@ -378,7 +418,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 # cwd: PyTriton unpacks a copy of tritonserver into <pid>/ of its working folder
                 servers.append(
-                    start("PyTriton (raw ORT)", command, ports[2], ports[3], env, log, cwd=folder)
+                    start(
+                        "PyTriton (raw ORT)",
+                        *(command, ports[2], ports[3], env, log),
+                        cwd=folder,
+                        model=args.model,
+                    )
                 )
                 break
             except RuntimeError as exc:
@@ -391,7 +436,9 @@ def main(argv: list[str] | None = None) -> int:
             command += ["--threads", "1", "--grpc-port", str(ports[6]), "--ray"]
             log = folder / "xinrt-ray.log"
             env = dict(os.environ)
-            servers.append(start(RAY_NAME, command, ports[5], ports[6], env, log, 300))
+            servers.append(
+                start(RAY_NAME, command, ports[5], ports[6], env, log, 300, model=args.model)
+            )
         for server in servers:  # first requests (thread pools, Triton's model stub) not timed
             for load in (load_http, load_grpc):
                 if load is load_http or server.grpc:
@@ -406,10 +453,10 @@ def main(argv: list[str] | None = None) -> int:
                     for server in order:
                         if protocol == "grpc" and not server.grpc:
                             continue
-                        cpu = tree_cpu_s(server.process.pid)
+                        cpu = tree_cpu_s(server.process.pid, server.model)
                         level = asyncio.run(load(server, x, c, c * args.requests))
                         answered = len(level.latencies) + 2 * c  # with the warm-up
-                        after = tree_cpu_s(server.process.pid)
+                        after = tree_cpu_s(server.process.pid, server.model)
                         level.cpu_ms = _per_request_ms(cpu, after, answered)
                         if level.first is not None:
                             diff = float(np.max(np.abs(level.first - expected)))
