@@ -420,7 +420,11 @@ def main(argv: list[str] | None = None) -> int:
                 servers.append(
                     start(
                         "PyTriton (raw ORT)",
-                        *(command, ports[2], ports[3], env, log),
+                        command,
+                        ports[2],
+                        ports[3],
+                        env,
+                        log,
                         cwd=folder,
                         model=args.model,
                     )
